@@ -1,0 +1,455 @@
+//! The validated, immutable run plan.
+//!
+//! A [`Plan`] is what a scenario file means once every value has been checked and typed:
+//! durations are [`Duration`]s, rates are per-second `f64`s, sizes are bytes, mutually exclusive
+//! modes are enums. It is built once by [`crate::parse`] / [`crate::load`] and handed down by
+//! reference; nothing downstream re-reads the TOML. It derives `Serialize` (and `Deserialize`)
+//! because the run result embeds it, so a `results.json` says exactly what was asked for.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// A validated scenario, ready to run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    /// `[scenario] name`, `[A-Za-z0-9_-]+` (used in directory names).
+    pub name: String,
+    pub description: Option<String>,
+    /// The file the plan was read from (as given to [`crate::load`] / [`crate::parse`]).
+    pub file: PathBuf,
+    /// Lower-case hex SHA-256 of the file's bytes.
+    pub sha256: String,
+    pub driver: Driver,
+    pub target: Target,
+    pub workload: Workload,
+    /// HTTP client options (defaults for in-process targets, where they are unused).
+    pub http: HttpOptions,
+    /// HTTP request templates; empty for in-process targets.
+    pub requests: Vec<RequestTemplate>,
+    pub stages: Vec<Stage>,
+    /// Time from run start excluded from the verdict: either `[scenario] warmup` or the total
+    /// duration of the leading stages marked `warmup = true` (zero when neither is given).
+    pub warmup: Duration,
+    pub criteria: Criteria,
+    pub capacity: Option<Capacity>,
+    pub output: Output,
+    /// Product of every [`Plan::scaled`] factor applied; 1.0 for a plan as written.
+    pub duration_scale: f64,
+}
+
+/// Which load generator drives the target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Driver {
+    /// Our own open/closed-model driver with HDR recording.
+    #[default]
+    Native,
+    /// The goose framework (closed model only, HTTP only).
+    Goose,
+}
+
+/// What is being measured.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Target {
+    /// The engine linked into the harness process.
+    InProcess,
+    /// An HTTP service that is already running. `base_url` has no trailing slash.
+    Http { base_url: String, allow_remote: bool },
+    /// A server the harness starts, health-checks, measures and stops.
+    Spawn {
+        command: Vec<String>,
+        health_path: String,
+        startup_timeout: Duration,
+        allow_remote: bool,
+    },
+}
+
+impl Target {
+    /// True for targets reached over HTTP (`http` and `spawn`).
+    pub fn is_http(&self) -> bool {
+        !matches!(self, Target::InProcess)
+    }
+}
+
+/// The transaction mix the driver generates.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Workload {
+    pub accounts: u64,
+    pub initial_balance: u64,
+    /// Transactions per batch (in-process operation or binary-batch request).
+    pub batch_size: u32,
+    pub distribution: Distribution,
+    pub amount_min: u64,
+    pub amount_max: u64,
+    pub invalid: InvalidMix,
+    pub design: EngineDesign,
+    pub shards: Option<u32>,
+    pub seed: u64,
+}
+
+impl Workload {
+    /// `accounts * initial_balance`; validation guarantees it fits in a `u64`.
+    pub fn total_supply(&self) -> u64 {
+        self.accounts.saturating_mul(self.initial_balance)
+    }
+}
+
+/// How senders and receivers are picked among accounts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Distribution {
+    Uniform,
+    Zipf { exponent: f64 },
+}
+
+/// Which engine design an in-process run uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EngineDesign {
+    SingleWriter,
+    Cas,
+}
+
+/// Fractions of all generated transactions that are deliberately invalid, by kind.
+/// Each is in `0..=1` and their sum is at most 1.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct InvalidMix {
+    pub bad_nonce: f64,
+    pub unknown_account: f64,
+    pub self_transfer: f64,
+    pub zero_amount: f64,
+    pub insufficient_funds: f64,
+}
+
+impl InvalidMix {
+    /// The fraction of transactions that are invalid on purpose.
+    pub fn total(&self) -> f64 {
+        self.bad_nonce
+            + self.unknown_account
+            + self.self_transfer
+            + self.zero_amount
+            + self.insufficient_funds
+    }
+}
+
+/// HTTP client options.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HttpOptions {
+    /// Per-request timeout; a request that exceeds it counts as a timeout error.
+    pub timeout: Duration,
+    pub http2: bool,
+    /// Connection pool size; `None` lets the driver choose (one per worker).
+    pub connections: Option<u32>,
+}
+
+impl Default for HttpOptions {
+    fn default() -> Self {
+        HttpOptions {
+            timeout: Duration::from_secs(5),
+            http2: false,
+            connections: None,
+        }
+    }
+}
+
+/// One kind of HTTP request; the driver picks templates in proportion to `weight`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RequestTemplate {
+    pub name: String,
+    /// Upper-case: GET POST PUT DELETE PATCH HEAD.
+    pub method: String,
+    /// Starts with '/'; appended to the target's base URL.
+    pub path: String,
+    /// Header names are lower-case.
+    pub headers: Vec<(String, String)>,
+    pub body: Body,
+    /// Status codes that count as success.
+    pub expect_status: Vec<u16>,
+    pub weight: u32,
+}
+
+/// What a request carries.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Body {
+    None,
+    /// Text with placeholders `{{seq}} {{account}} {{sender}} {{receiver}} {{nonce}} {{amount}}
+    /// {{worker}}`, substituted per request.
+    Template(String),
+    /// One valid transfer as JSON.
+    JsonTransfer,
+    /// `workload.batch_size` transfers in the engine's compact binary format.
+    BinaryBatch,
+}
+
+/// The placeholders a [`Body::Template`] may use.
+pub const TEMPLATE_PLACEHOLDERS: [&str; 7] = [
+    "seq", "account", "sender", "receiver", "nonce", "amount", "worker",
+];
+
+/// One stage of the run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Stage {
+    pub name: String,
+    pub duration: Duration,
+    pub load: Load,
+    /// Marked `warmup = true` in the file (always a leading stage). When the scenario uses
+    /// `[scenario] warmup` instead, no stage is marked; [`Plan::warmup`] is authoritative.
+    pub warmup: bool,
+}
+
+/// Closed model (a number of workers each issuing the next operation when the last completes)
+/// or open model (operations arrive at a rate, whether or not earlier ones finished).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "model", rename_all = "snake_case")]
+pub enum Load {
+    Closed { workers: Ramp },
+    Open { rate: Ramp, unit: RateUnit },
+}
+
+impl Load {
+    pub fn is_open(&self) -> bool {
+        matches!(self, Load::Open { .. })
+    }
+}
+
+/// What an open-model rate counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RateUnit {
+    /// Operations (in-process batches or HTTP requests) per second: `rate = ...`.
+    OpsPerSec,
+    /// Transactions per second: `tps = ...`; one operation carries `batch_size` transactions.
+    TxPerSec,
+}
+
+/// A value that moves linearly from `from` to `to` over a stage (constant when equal).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Ramp {
+    pub from: f64,
+    pub to: f64,
+}
+
+impl Ramp {
+    pub fn constant(value: f64) -> Ramp {
+        Ramp {
+            from: value,
+            to: value,
+        }
+    }
+
+    pub fn is_constant(&self) -> bool {
+        self.from == self.to
+    }
+
+    /// The value `frac` (clamped to 0..=1) of the way through the stage.
+    pub fn value_at(&self, frac: f64) -> f64 {
+        let frac = if frac.is_nan() {
+            0.0
+        } else {
+            frac.clamp(0.0, 1.0)
+        };
+        self.from + (self.to - self.from) * frac
+    }
+
+    /// The larger end of the ramp.
+    pub fn max(&self) -> f64 {
+        self.from.max(self.to)
+    }
+}
+
+/// Pass/fail thresholds; every one optional.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Criteria {
+    /// Steady-state average committed transactions per second.
+    pub min_tps: Option<f64>,
+    /// Lowest single-interval committed tx/s after warm-up.
+    pub min_interval_tps: Option<f64>,
+    pub max_p50: Option<Duration>,
+    pub max_p90: Option<Duration>,
+    pub max_p99: Option<Duration>,
+    pub max_p999: Option<Duration>,
+    /// A fraction (0.0001 = 0.01 %).
+    pub max_error_rate: Option<f64>,
+    /// Bytes.
+    pub max_rss: Option<u64>,
+    /// Bytes: RSS at the end minus RSS after warm-up.
+    pub max_rss_growth: Option<u64>,
+    /// Average CPU of the target process, percent of all cores (60.0 = 60 %).
+    pub max_cpu_pct: Option<f64>,
+    /// Spawn targets: start to first healthy answer.
+    pub max_startup: Option<Duration>,
+    /// Relative tolerance per metric (0.10 = 10 %) for baseline comparison. Keys are those in
+    /// [`TOLERANCE_KEYS`].
+    pub tolerances: BTreeMap<String, f64>,
+}
+
+/// The metrics `[criteria.tolerance]` may name.
+pub const TOLERANCE_KEYS: [&str; 8] = [
+    "tps",
+    "p50",
+    "p90",
+    "p99",
+    "p999",
+    "error_rate",
+    "rss",
+    "cpu",
+];
+
+/// Capacity search: find the highest open-model rate whose latency percentile stays in bound.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Capacity {
+    /// For example 99.0 for p99; in `(0, 100)`.
+    pub percentile: f64,
+    pub max_latency: Duration,
+    /// Stop the run at the first interval that breaks the bound.
+    pub stop_on_break: bool,
+}
+
+/// Where and how often results are written.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Output {
+    /// Interval between interval records (>= 100 ms).
+    pub interval: Duration,
+    pub dir: PathBuf,
+    pub profile: bool,
+    pub profile_hz: u32,
+}
+
+impl Default for Output {
+    fn default() -> Self {
+        Output {
+            interval: Duration::from_secs(1),
+            dir: PathBuf::from("reports"),
+            profile: false,
+            profile_hz: 99,
+        }
+    }
+}
+
+impl Plan {
+    /// A copy with every stage duration and the warm-up multiplied by `factor`, recording the
+    /// factor in `duration_scale` (cumulatively). Scaled non-zero durations stay at least 1 ms.
+    ///
+    /// # Panics
+    /// If `factor` is not finite and positive, or a scaled duration overflows; callers taking
+    /// the factor from a user check it with [`valid_scale`] first.
+    pub fn scaled(&self, factor: f64) -> Plan {
+        assert!(
+            valid_scale(factor),
+            "duration scale must be finite and > 0, got {factor}"
+        );
+        let scale = |d: Duration| {
+            if d.is_zero() {
+                d
+            } else {
+                d.mul_f64(factor).max(Duration::from_millis(1))
+            }
+        };
+        let mut plan = self.clone();
+        for stage in &mut plan.stages {
+            stage.duration = scale(stage.duration);
+        }
+        plan.warmup = if self.stages.iter().any(|s| s.warmup) {
+            // Keep the warm-up equal to the scaled warm-up stages, not an independently
+            // rounded product.
+            plan.stages
+                .iter()
+                .take_while(|s| s.warmup)
+                .map(|s| s.duration)
+                .sum()
+        } else {
+            scale(self.warmup)
+        };
+        plan.duration_scale = self.duration_scale * factor;
+        plan
+    }
+
+    /// Sum of all stage durations (the warm-up is part of it, not added to it).
+    pub fn total_duration(&self) -> Duration {
+        self.stages.iter().map(|s| s.duration).sum()
+    }
+
+    /// The largest closed-model worker count any stage asks for (0 if all stages are open).
+    pub fn max_workers(&self) -> u32 {
+        self.stages
+            .iter()
+            .filter_map(|s| match &s.load {
+                Load::Closed { workers } => Some(workers.max().ceil() as u32),
+                Load::Open { .. } => None,
+            })
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// The stage running `elapsed` after the run start, and how far through it (0..1).
+    /// `None` once the last stage has ended.
+    pub fn stage_at(&self, elapsed: Duration) -> Option<(usize, f64)> {
+        let mut start = Duration::ZERO;
+        for (i, stage) in self.stages.iter().enumerate() {
+            let end = start + stage.duration;
+            if elapsed < end {
+                let into = elapsed.saturating_sub(start);
+                return Some((i, into.as_secs_f64() / stage.duration.as_secs_f64()));
+            }
+            start = end;
+        }
+        None
+    }
+
+    /// Transactions one operation carries: `batch_size` for in-process runs and binary-batch
+    /// requests, 1 for json-transfer requests, 0 for other requests. For HTTP targets this is the
+    /// weighted mean over the request templates.
+    pub fn tx_per_op(&self) -> f64 {
+        if !self.target.is_http() {
+            return f64::from(self.workload.batch_size);
+        }
+        let total_weight: f64 = self.requests.iter().map(|r| f64::from(r.weight)).sum();
+        if total_weight == 0.0 {
+            return 0.0;
+        }
+        let tx: f64 = self
+            .requests
+            .iter()
+            .map(|r| {
+                let per = match r.body {
+                    Body::BinaryBatch => f64::from(self.workload.batch_size),
+                    Body::JsonTransfer => 1.0,
+                    Body::None | Body::Template(_) => 0.0,
+                };
+                per * f64::from(r.weight)
+            })
+            .sum();
+        tx / total_weight
+    }
+
+    /// Operations per second that stage `stage` asks for `frac` of the way through it, or
+    /// `None` for a closed-model stage (or an index out of range). `tps` stages are converted
+    /// with [`Plan::tx_per_op`].
+    pub fn ops_per_sec(&self, stage: usize, frac: f64) -> Option<f64> {
+        match &self.stages.get(stage)?.load {
+            Load::Closed { .. } => None,
+            Load::Open { rate, unit } => {
+                let value = rate.value_at(frac);
+                match unit {
+                    RateUnit::OpsPerSec => Some(value),
+                    RateUnit::TxPerSec => {
+                        let per = self.tx_per_op();
+                        // Validation guarantees tps stages only where operations carry
+                        // transactions; guard anyway rather than divide by zero.
+                        (per > 0.0).then(|| value / per)
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Whether `factor` is acceptable to [`Plan::scaled`].
+pub fn valid_scale(factor: f64) -> bool {
+    factor.is_finite() && factor > 0.0
+}
