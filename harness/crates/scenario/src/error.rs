@@ -137,7 +137,10 @@ mod tests {
         assert_eq!(line_column(src, 4), (1, 5));
         assert_eq!(line_column(src, 6), (2, 1));
         // 'é' is two bytes but one column.
-        let eq = src.find('=').map(|_| src.rfind('=').unwrap_or(0)).unwrap_or(0);
+        let eq = src
+            .find('=')
+            .map(|_| src.rfind('=').unwrap_or(0))
+            .unwrap_or(0);
         assert_eq!(line_column(src, eq), (2, 4));
         assert_eq!(line_column(src, 10_000), (3, 1));
     }

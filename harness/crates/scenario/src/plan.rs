@@ -58,7 +58,10 @@ pub enum Target {
     /// The engine linked into the harness process.
     InProcess,
     /// An HTTP service that is already running. `base_url` has no trailing slash.
-    Http { base_url: String, allow_remote: bool },
+    Http {
+        base_url: String,
+        allow_remote: bool,
+    },
     /// A server the harness starts, health-checks, measures and stops.
     Spawn {
         command: Vec<String>,

@@ -1,0 +1,171 @@
+//! The scenario file as written: serde structs mirroring the TOML, before any checking.
+//!
+//! Every struct denies unknown keys so a typo ("worker = 8") is an error rather than a silently
+//! ignored setting. Values are wrapped in `Spanned` so validation can point at the offending
+//! text. Keys whose value may take several shapes (a duration string, a number or a
+//! `{ from, to }` table) are kept as `toml::Value` and interpreted in `validate`, which gives
+//! one precise "expected ..." message instead of serde's "did not match any variant".
+
+use serde::Deserialize;
+use serde_spanned::Spanned;
+use std::collections::BTreeMap;
+use toml::Value;
+
+pub type S<T> = Spanned<T>;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawScenarioFile {
+    pub scenario: S<RawHeader>,
+    pub target: S<RawTarget>,
+    pub workload: Option<S<RawWorkload>>,
+    pub http: Option<S<RawHttp>>,
+    #[serde(default)]
+    pub requests: Vec<S<RawRequest>>,
+    #[serde(default)]
+    pub stages: Vec<S<RawStage>>,
+    pub criteria: Option<S<RawCriteria>>,
+    pub capacity: Option<S<RawCapacity>>,
+    pub output: Option<S<RawOutput>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawHeader {
+    pub name: S<String>,
+    pub description: Option<S<String>>,
+    pub driver: Option<S<RawDriver>>,
+    pub warmup: Option<S<Value>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RawDriver {
+    Native,
+    Goose,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RawTargetKind {
+    InProcess,
+    Http,
+    Spawn,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTarget {
+    pub kind: S<RawTargetKind>,
+    pub url: Option<S<String>>,
+    pub command: Option<S<Vec<String>>>,
+    pub health_path: Option<S<String>>,
+    pub startup_timeout: Option<S<Value>>,
+    pub allow_remote: Option<S<bool>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RawDistribution {
+    Uniform,
+    Zipf,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RawDesign {
+    SingleWriter,
+    Cas,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawWorkload {
+    pub accounts: Option<S<u64>>,
+    pub initial_balance: Option<S<u64>>,
+    pub batch_size: Option<S<u64>>,
+    pub distribution: Option<S<RawDistribution>>,
+    pub zipf_exponent: Option<S<f64>>,
+    pub amount: Option<S<Vec<S<u64>>>>,
+    pub design: Option<S<RawDesign>>,
+    pub shards: Option<S<u64>>,
+    pub seed: Option<S<u64>>,
+    pub invalid: Option<S<RawInvalid>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawInvalid {
+    pub bad_nonce: Option<S<Value>>,
+    pub unknown_account: Option<S<Value>>,
+    pub self_transfer: Option<S<Value>>,
+    pub zero_amount: Option<S<Value>>,
+    pub insufficient_funds: Option<S<Value>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawHttp {
+    pub timeout: Option<S<Value>>,
+    pub http2: Option<S<bool>>,
+    pub connections: Option<S<u64>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRequest {
+    pub name: Option<S<String>>,
+    pub method: Option<S<String>>,
+    pub path: S<String>,
+    #[serde(default)]
+    pub headers: BTreeMap<S<String>, S<String>>,
+    pub body: Option<S<Value>>,
+    pub expect_status: Option<S<Value>>,
+    pub weight: Option<S<u64>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStage {
+    pub name: Option<S<String>>,
+    pub duration: S<Value>,
+    pub workers: Option<S<Value>>,
+    pub rate: Option<S<Value>>,
+    pub tps: Option<S<Value>>,
+    pub warmup: Option<S<bool>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCriteria {
+    pub min_tps: Option<S<Value>>,
+    pub min_interval_tps: Option<S<Value>>,
+    pub max_p50: Option<S<Value>>,
+    pub max_p90: Option<S<Value>>,
+    pub max_p99: Option<S<Value>>,
+    pub max_p999: Option<S<Value>>,
+    pub max_error_rate: Option<S<Value>>,
+    pub max_rss: Option<S<Value>>,
+    pub max_rss_growth: Option<S<Value>>,
+    pub max_cpu: Option<S<Value>>,
+    pub max_startup: Option<S<Value>>,
+    #[serde(default)]
+    pub tolerance: BTreeMap<S<String>, S<Value>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCapacity {
+    pub percentile: S<f64>,
+    pub max_latency: S<Value>,
+    pub stop_on_break: Option<S<bool>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOutput {
+    pub interval: Option<S<Value>>,
+    pub dir: Option<S<String>>,
+    pub profile: Option<S<bool>>,
+    pub profile_hz: Option<S<u64>>,
+}
