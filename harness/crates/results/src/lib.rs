@@ -1,1 +1,584 @@
-//! Placeholder: being written.
+//! The canonical outcome of one harness run: [`RunResult`], serialized as `results.json`.
+//!
+//! Everything downstream (the Markdown/HTML/PDF/JUnit/SVG renderers, `harness compare`,
+//! `harness merge`) reads only this type, so it is the contract between measuring and reporting.
+//! It is deliberately plain data: no behaviour beyond (de)serialization, histogram encoding and
+//! a few derived-value helpers, and light dependencies so every crate can use it.
+//!
+//! Units are part of the field names where they are not obvious: `*_s` seconds, `*_us`
+//! microseconds (f64), `*_bytes` bytes, `*_pct` percent. Histograms store nanoseconds.
+//!
+//! The JSON schema checked in at `schema/results.schema.json` is generated from these types
+//! (`schemars`) and a test keeps the two in step; bump [`SCHEMA_VERSION`] on any change that an
+//! older reader could misread.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+mod histogram;
+
+pub mod fixture;
+
+pub use histogram::{decode_histogram, encode_histogram, percentile_points, PERCENTILE_LADDER};
+
+/// Version of the `results.json` layout. Readers reject any other value.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Errors raised while reading, writing or decoding results.
+#[derive(Debug, thiserror::Error)]
+pub enum ResultsError {
+    /// The file could not be read or written.
+    #[error("{action} {path}: {source}")]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not valid JSON for a [`RunResult`].
+    #[error("parsing {path}: {source}")]
+    Parse {
+        path: PathBuf,
+        #[source]
+        source: serde_json::Error,
+    },
+    /// The file was written by a harness with a different results layout.
+    #[error(
+        "{path}: results schema_version {found} is not supported (this harness reads version {expected})"
+    )]
+    SchemaVersion {
+        path: PathBuf,
+        found: u64,
+        expected: u32,
+    },
+    /// The result could not be serialized (e.g. a non-finite number where JSON needs one).
+    #[error("serializing results for {path}: {source}")]
+    Serialize {
+        path: PathBuf,
+        #[source]
+        source: serde_json::Error,
+    },
+    /// The embedded histogram is not valid base64.
+    #[error("histogram is not valid base64: {0}")]
+    HistogramBase64(#[from] base64::DecodeError),
+    /// The embedded histogram is not a valid HdrHistogram V2 (deflate) payload.
+    #[error("histogram is not a valid HdrHistogram V2 payload: {0}")]
+    HistogramDecode(String),
+    /// The histogram could not be encoded.
+    #[error("encoding histogram: {0}")]
+    HistogramEncode(String),
+}
+
+/// Shorthand for results-crate results.
+pub type Result<T, E = ResultsError> = std::result::Result<T, E>;
+
+/// One run, as written to `results.json`.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, JsonSchema)]
+pub struct RunResult {
+    /// Always [`SCHEMA_VERSION`] when written by this crate.
+    pub schema_version: u32,
+    pub scenario: ScenarioInfo,
+    pub environment: Environment,
+    pub driver: DriverInfo,
+    pub verdict: Verdict,
+    /// Steady state: everything after warm-up.
+    pub summary: Summary,
+    pub stages: Vec<StageResult>,
+    pub intervals: Vec<IntervalRecord>,
+    pub resources: Resources,
+    /// Engine invariant check; `None` for non-engine targets.
+    pub audit: Option<AuditResult>,
+    pub criteria: Vec<CriterionResult>,
+    /// Steady-state latency histogram: HdrHistogram V2 deflate, base64 (standard alphabet);
+    /// values in nanoseconds. Mergeable without loss across segments.
+    pub histogram: Option<String>,
+    /// HdrHistogram-style percentile distribution of the steady-state latency, for the chart.
+    pub percentiles: Vec<PercentilePoint>,
+    pub profile: Option<ProfileInfo>,
+    pub capacity: Option<CapacityResult>,
+    pub segment: Option<SegmentInfo>,
+    pub files: Files,
+}
+
+/// What was run: the scenario as planned.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, JsonSchema)]
+pub struct ScenarioInfo {
+    pub name: String,
+    /// Path of the scenario file as given on the command line.
+    pub file: String,
+    /// SHA-256 of the scenario file's bytes, hex.
+    pub sha256: String,
+    pub description: Option<String>,
+    /// Factor applied to every stage duration (1.0 = as written).
+    pub duration_scale: f64,
+    /// "in-process" | "http" | "spawn".
+    pub target_kind: String,
+    /// Human description of the target (URL, command, "engine (in-process)").
+    pub target: String,
+    /// Throughput target line for charts (from the min_tps criterion), tx/s.
+    pub target_tps: Option<f64>,
+    pub stages_planned: Vec<StagePlan>,
+}
+
+/// One stage as planned.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, JsonSchema)]
+pub struct StagePlan {
+    pub name: String,
+    pub duration_s: f64,
+    /// Warm-up stages are excluded from the summary and the verdict.
+    pub warmup: bool,
+    pub model: LoadModel,
+    /// "workers" | "ops/s" | "tx/s".
+    pub unit: String,
+    /// Load at the start of the stage, in `unit`.
+    pub from: f64,
+    /// Load at the end of the stage, in `unit` (equal to `from` for a flat stage).
+    pub to: f64,
+}
+
+/// How load is generated.
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum LoadModel {
+    /// A number of workers, each issuing the next operation when the last completes.
+    Closed,
+    /// An arrival rate; latency measured from each operation's intended start.
+    Open,
+}
+
+/// The machine and software the run happened on.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, JsonSchema)]
+pub struct Environment {
+    pub os: String,
+    pub kernel: Option<String>,
+    pub cpu_model: String,
+    pub cores: usize,
+    pub memory_bytes: u64,
+    pub hostname: Option<String>,
+    pub rustc: Option<String>,
+    pub harness_version: String,
+    pub git_commit: Option<String>,
+    /// RFC 3339, UTC.
+    pub started_at: String,
+    /// RFC 3339, UTC.
+    pub finished_at: String,
+}
+
+/// Which driver generated the load and what its latency numbers mean.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, JsonSchema)]
+pub struct DriverInfo {
+    /// "native" | "goose".
+    pub name: String,
+    /// Finest latency step the driver can record (1 ms for goose).
+    pub latency_resolution_ns: u64,
+    /// "intended start (coordinated-omission corrected)" or "service time".
+    pub latency_basis: String,
+    pub batch_size: Option<u64>,
+    pub notes: Vec<String>,
+}
+
+/// The overall outcome.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, JsonSchema)]
+pub struct Verdict {
+    pub status: Status,
+    pub reasons: Vec<String>,
+}
+
+/// Overall status of a run.
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq, Hash, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Every criterion met and the audit (if any) passed.
+    Pass,
+    /// At least one criterion failed.
+    Fail,
+    /// The run was stopped early (Ctrl-C, deadline, target died).
+    Aborted,
+    /// The numbers cannot be trusted (e.g. audit failed, driver overloaded).
+    Invalid,
+}
+
+impl Status {
+    /// Lowercase name as in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pass => "pass",
+            Status::Fail => "fail",
+            Status::Aborted => "aborted",
+            Status::Invalid => "invalid",
+        }
+    }
+}
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.as_str().to_uppercase())
+    }
+}
+
+/// Latency distribution summary. All latencies in MICROSECONDS.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Default, JsonSchema)]
+pub struct Percentiles {
+    pub count: u64,
+    pub mean: f64,
+    pub p50: f64,
+    pub p90: f64,
+    pub p99: f64,
+    pub p999: f64,
+    pub max: f64,
+}
+
+impl Percentiles {
+    /// Summarize a histogram recorded in nanoseconds into microseconds. An empty histogram
+    /// gives all zeros (never NaN, which JSON cannot hold).
+    pub fn from_histogram(h: &hdrhistogram::Histogram<u64>) -> Percentiles {
+        if h.is_empty() {
+            return Percentiles::default();
+        }
+        let us = |ns: u64| ns as f64 / 1_000.0;
+        Percentiles {
+            count: h.len(),
+            mean: h.mean() / 1_000.0,
+            p50: us(h.value_at_quantile(0.50)),
+            p90: us(h.value_at_quantile(0.90)),
+            p99: us(h.value_at_quantile(0.99)),
+            p999: us(h.value_at_quantile(0.999)),
+            max: us(h.max()),
+        }
+    }
+}
+
+/// Whole-phase figures (the steady state for [`RunResult::summary`]).
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, JsonSchema)]
+pub struct Summary {
+    pub duration_s: f64,
+    /// Committed transactions.
+    pub committed: u64,
+    pub committed_tps: f64,
+    /// Operations issued by the driver (a batch or a request is one operation).
+    pub ops: u64,
+    pub ops_per_s: f64,
+    pub errors: u64,
+    /// errors / ops, as a fraction (0.0001 = 0.01 %).
+    pub error_rate: f64,
+    pub errors_by_kind: BTreeMap<String, u64>,
+    pub latency_us: Percentiles,
+}
+
+/// Figures for one stage as it ran.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, JsonSchema)]
+pub struct StageResult {
+    /// Index into [`ScenarioInfo::stages_planned`].
+    pub index: usize,
+    pub name: String,
+    pub warmup: bool,
+    /// Seconds since run start.
+    pub start_s: f64,
+    pub end_s: f64,
+    pub committed: u64,
+    pub committed_tps: f64,
+    pub ops: u64,
+    pub ops_per_s: f64,
+    pub errors: u64,
+    pub error_rate: f64,
+    pub errors_by_kind: BTreeMap<String, u64>,
+    pub latency_us: Percentiles,
+}
+
+/// Figures for one reporting interval (default 1 s).
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, JsonSchema)]
+pub struct IntervalRecord {
+    /// End of the interval, seconds since run start.
+    pub t_s: f64,
+    pub dur_s: f64,
+    /// Index of the stage this interval belongs to.
+    pub stage: usize,
+    /// Workers or rate asked for at that time, in the stage's unit.
+    pub planned: f64,
+    /// Workers active, or ops/s or tx/s achieved, in the same unit.
+    pub achieved_load: f64,
+    pub committed: u64,
+    pub committed_tps: f64,
+    pub ops: u64,
+    pub ops_per_s: f64,
+    pub errors: u64,
+    pub errors_by_kind: BTreeMap<String, u64>,
+    pub latency_us: Percentiles,
+    /// Open model: operations due but not yet started at the end of the interval.
+    pub backlog: u64,
+    pub target_cpu_pct: Option<f64>,
+    pub target_rss_bytes: Option<u64>,
+    pub harness_cpu_pct: Option<f64>,
+    pub harness_rss_bytes: Option<u64>,
+}
+
+/// CPU and memory of one process over the run.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Default, JsonSchema)]
+pub struct ProcessResources {
+    pub pid: Option<u32>,
+    pub cpu_avg_pct: Option<f64>,
+    pub cpu_peak_pct: Option<f64>,
+    pub cpu_seconds: Option<f64>,
+    pub rss_start: Option<u64>,
+    pub rss_after_warmup: Option<u64>,
+    pub rss_peak: Option<u64>,
+    pub rss_end: Option<u64>,
+}
+
+/// Resource use of the target and the harness.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, JsonSchema)]
+pub struct Resources {
+    pub cores: usize,
+    /// In-process runs: the target is the harness process, so the two are the same numbers.
+    pub same_process: bool,
+    /// How CPU percentages are scaled, e.g. "percent of all cores (100 = every core busy)".
+    pub cpu_pct_basis: String,
+    pub target: ProcessResources,
+    pub harness: ProcessResources,
+    /// Target RSS at end minus RSS after warm-up.
+    pub rss_growth_bytes: Option<i64>,
+}
+
+/// Result of the engine's invariant audit at the end of an in-process run.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, JsonSchema)]
+pub struct AuditResult {
+    pub ok: bool,
+    pub total_supply_expected: u128,
+    pub total_supply_actual: u128,
+    pub committed_transfers: u64,
+    pub nonce_advances: u64,
+    pub ledger_height: u64,
+    pub ledger_total_tx: u64,
+    pub ledger_consistent: bool,
+    pub rejected_by_reason: BTreeMap<String, u64>,
+    pub problems: Vec<String>,
+}
+
+/// One pass/fail criterion as judged.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, JsonSchema)]
+pub struct CriterionResult {
+    /// Machine name: "min_tps", "max_p99", ...
+    pub name: String,
+    /// Human label: "Throughput", "p99 latency", ...
+    pub label: String,
+    /// Human target, e.g. "≥ 8.51M tx/s".
+    pub target: String,
+    /// Human measured value, e.g. "9.02M tx/s", or "n/a".
+    pub measured: String,
+    pub target_value: f64,
+    pub measured_value: Option<f64>,
+    pub unit: String,
+    pub status: CriterionStatus,
+}
+
+/// Outcome of one criterion.
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq, Hash, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CriterionStatus {
+    Pass,
+    Fail,
+    /// The figure could not be measured in this run (e.g. startup time of an external target).
+    NotMeasured,
+}
+
+impl CriterionStatus {
+    /// Name as in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CriterionStatus::Pass => "pass",
+            CriterionStatus::Fail => "fail",
+            CriterionStatus::NotMeasured => "not_measured",
+        }
+    }
+}
+
+/// One point of the percentile distribution.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, JsonSchema)]
+pub struct PercentilePoint {
+    /// 0..=100.
+    pub percentile: f64,
+    pub latency_us: f64,
+}
+
+/// CPU profile of the steady state.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, JsonSchema)]
+pub struct ProfileInfo {
+    /// Flamegraph SVG: path relative to the report dir, or absolute.
+    pub flamegraph: String,
+    pub frequency_hz: u32,
+    pub samples: u64,
+    /// Hottest frames by self time, hottest first.
+    pub top_frames: Vec<FrameShare>,
+}
+
+/// A frame's share of the samples where it was the leaf.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, JsonSchema)]
+pub struct FrameShare {
+    pub name: String,
+    pub self_pct: f64,
+}
+
+/// Outcome of a capacity search (stepping the rate up until a criterion breaks).
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, JsonSchema)]
+pub struct CapacityResult {
+    /// The criterion that bounded the search, e.g. "max_p99".
+    pub criterion: String,
+    pub unit: String,
+    pub max_rate_met: Option<f64>,
+    pub first_rate_broken: Option<f64>,
+}
+
+/// Which execution segment of a distributed run this is (`--segment index/count`).
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, JsonSchema)]
+pub struct SegmentInfo {
+    pub index: u32,
+    pub count: u32,
+}
+
+/// Side files written with the result, relative to the result's directory or absolute.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Default, JsonSchema)]
+pub struct Files {
+    /// HdrHistogram interval log.
+    pub hlog: Option<String>,
+    pub flamegraph: Option<String>,
+}
+
+impl RunResult {
+    /// Read a `results.json`, rejecting any schema version but [`SCHEMA_VERSION`] with an
+    /// error naming the file and both versions (checked before the full parse, so a newer
+    /// layout gives that message instead of a confusing field error).
+    pub fn read(path: impl AsRef<Path>) -> Result<RunResult> {
+        let path = path.as_ref();
+        let bytes = std::fs::read(path).map_err(|source| ResultsError::Io {
+            action: "reading",
+            path: path.to_owned(),
+            source,
+        })?;
+        Self::from_json_slice(&bytes, path)
+    }
+
+    /// Parse JSON bytes; `origin` names the source in errors.
+    pub fn from_json_slice(bytes: &[u8], origin: &Path) -> Result<RunResult> {
+        let parse_err = |source| ResultsError::Parse {
+            path: origin.to_owned(),
+            source,
+        };
+        let value: serde_json::Value = serde_json::from_slice(bytes).map_err(parse_err)?;
+        let found = value.get("schema_version").and_then(|v| v.as_u64());
+        match found {
+            Some(v) if v == u64::from(SCHEMA_VERSION) => {}
+            Some(v) => {
+                return Err(ResultsError::SchemaVersion {
+                    path: origin.to_owned(),
+                    found: v,
+                    expected: SCHEMA_VERSION,
+                })
+            }
+            // Missing or not a number: let serde name the problem.
+            None => {}
+        }
+        // Parse from the bytes, not the Value: u128 audit figures beyond u64 need serde_json's
+        // direct number parsing.
+        serde_json::from_slice(bytes).map_err(parse_err)
+    }
+
+    /// Pretty JSON, as written to `results.json`.
+    pub fn to_json_pretty(&self) -> serde_json::Result<String> {
+        serde_json::to_string_pretty(self)
+    }
+
+    /// Write pretty JSON to `path` (through a temporary file and a rename, so a crash never
+    /// leaves a half-written results.json).
+    pub fn write(&self, path: impl AsRef<Path>) -> Result<()> {
+        let path = path.as_ref();
+        let mut json = self
+            .to_json_pretty()
+            .map_err(|source| ResultsError::Serialize {
+                path: path.to_owned(),
+                source,
+            })?;
+        json.push('\n');
+        let mut tmp = path.as_os_str().to_owned();
+        tmp.push(".tmp");
+        let tmp = PathBuf::from(tmp);
+        let io_err = |action, p: &Path| {
+            let p = p.to_owned();
+            move |source| ResultsError::Io {
+                action,
+                path: p,
+                source,
+            }
+        };
+        std::fs::write(&tmp, json).map_err(io_err("writing", &tmp))?;
+        std::fs::rename(&tmp, path).map_err(io_err("renaming to", path))?;
+        Ok(())
+    }
+
+    /// Decode the embedded steady-state histogram, if any.
+    pub fn decode_histogram(&self) -> Option<Result<hdrhistogram::Histogram<u64>>> {
+        self.histogram.as_deref().map(decode_histogram)
+    }
+
+    /// Stage plan for a stage index, if the plan has it.
+    pub fn stage_plan(&self, index: usize) -> Option<&StagePlan> {
+        self.scenario.stages_planned.get(index)
+    }
+}
+
+/// The JSON schema of `results.json`, generated from the types (pretty JSON, trailing newline).
+pub fn json_schema() -> String {
+    let schema = schemars::schema_for!(RunResult);
+    // Serializing a schemars Schema (a JSON value) cannot fail.
+    let mut s = serde_json::to_string_pretty(&schema).expect("schema serializes");
+    s.push('\n');
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_names_match_serde() {
+        for (s, n) in [
+            (Status::Pass, "pass"),
+            (Status::Fail, "fail"),
+            (Status::Aborted, "aborted"),
+            (Status::Invalid, "invalid"),
+        ] {
+            assert_eq!(serde_json::to_value(s).unwrap(), n);
+            assert_eq!(s.as_str(), n);
+        }
+        for c in [
+            CriterionStatus::Pass,
+            CriterionStatus::Fail,
+            CriterionStatus::NotMeasured,
+        ] {
+            assert_eq!(serde_json::to_value(c).unwrap(), c.as_str());
+        }
+        assert_eq!(
+            serde_json::to_value(CriterionStatus::NotMeasured).unwrap(),
+            "not_measured"
+        );
+        assert_eq!(serde_json::to_value(LoadModel::Open).unwrap(), "open");
+    }
+
+    #[test]
+    fn percentiles_from_histogram_convert_ns_to_us() {
+        let mut h = hdrhistogram::Histogram::<u64>::new_with_bounds(1, 60_000_000_000, 3).unwrap();
+        for v in 1..=1000u64 {
+            h.record(v * 1_000).unwrap(); // 1..1000 µs in ns
+        }
+        let p = Percentiles::from_histogram(&h);
+        assert_eq!(p.count, 1000);
+        assert!((p.p50 - 500.0).abs() < 1.0, "p50 {}", p.p50);
+        assert!((p.p99 - 990.0).abs() < 1.5, "p99 {}", p.p99);
+        assert!((p.max - 1000.0).abs() < 1.0, "max {}", p.max);
+        assert!((p.mean - 500.5).abs() < 1.0, "mean {}", p.mean);
+        let empty = hdrhistogram::Histogram::<u64>::new(3).unwrap();
+        assert_eq!(Percentiles::from_histogram(&empty), Percentiles::default());
+    }
+}

@@ -1,0 +1,680 @@
+//! Fixed, realistic results for tests: renderer snapshots, compare/merge tests, examples.
+//!
+//! [`sample`] is an in-process engine run of three stages (a 5 s warm-up, a 1→4 worker ramp,
+//! a 15 s sustain with one stall) with 1 s intervals, criteria that pass, fail and were not
+//! measured, rejections by kind, an audit, a profile and resource figures. Everything is
+//! computed from a fixed pseudo-random sequence, so it is identical on every machine and run;
+//! the stage and summary figures are aggregated from the same synthetic samples as the
+//! intervals, so they agree with each other as a real run's would.
+//!
+//! Edge-case variants: [`no_intervals`], [`aborted`], [`http_goose`].
+
+use std::collections::BTreeMap;
+
+use hdrhistogram::Histogram;
+
+use crate::*;
+
+/// Deterministic xorshift64*: no dependency, same numbers everywhere.
+struct Rng(u64);
+
+impl Rng {
+    fn next_u64(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.0 = x;
+        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    /// Uniform in [0, 1).
+    fn unit(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+fn new_hist() -> Histogram<u64> {
+    // 1 ns .. 60 s, 3 significant digits: what the harness records with. The bounds are
+    // constants, so construction cannot fail.
+    Histogram::new_with_bounds(1, 60_000_000_000, 3).expect("constant bounds are valid")
+}
+
+/// Planned stage for an interval time, and the load asked for at that time.
+fn plan_at(plans: &[StagePlan], t_end: f64) -> (usize, f64) {
+    let mut start = 0.0;
+    for (i, p) in plans.iter().enumerate() {
+        let end = start + p.duration_s;
+        if t_end <= end + 1e-9 {
+            let frac = ((t_end - start) / p.duration_s).clamp(0.0, 1.0);
+            let load = p.from + (p.to - p.from) * frac;
+            // Closed model: whole workers; stepped ramps round up at each step.
+            return (i, load.ceil());
+        }
+        start = end;
+    }
+    (plans.len() - 1, plans.last().map_or(0.0, |p| p.to))
+}
+
+fn percentiles_of(h: &Histogram<u64>) -> Percentiles {
+    Percentiles::from_histogram(h)
+}
+
+struct Acc {
+    committed: u64,
+    ops: u64,
+    errors: u64,
+    by_kind: BTreeMap<String, u64>,
+    hist: Histogram<u64>,
+    dur: f64,
+}
+
+impl Acc {
+    fn new() -> Acc {
+        Acc {
+            committed: 0,
+            ops: 0,
+            errors: 0,
+            by_kind: BTreeMap::new(),
+            hist: new_hist(),
+            dur: 0.0,
+        }
+    }
+    fn add(&mut self, rec: &IntervalRecord, h: &Histogram<u64>) {
+        self.committed += rec.committed;
+        self.ops += rec.ops;
+        self.errors += rec.errors;
+        for (k, v) in &rec.errors_by_kind {
+            *self.by_kind.entry(k.clone()).or_default() += v;
+        }
+        // Same bounds on both sides: adding cannot fail.
+        self.hist.add(h).expect("same histogram bounds");
+        self.dur += rec.dur_s;
+    }
+    fn rate(&self, n: u64) -> f64 {
+        if self.dur > 0.0 {
+            n as f64 / self.dur
+        } else {
+            0.0
+        }
+    }
+    fn error_rate(&self) -> f64 {
+        if self.ops > 0 {
+            self.errors as f64 / self.ops as f64
+        } else {
+            0.0
+        }
+    }
+}
+
+const MIB: u64 = 1024 * 1024;
+const BATCH: u64 = 1024;
+
+/// A realistic, fixed in-process run (see the module docs).
+pub fn sample() -> RunResult {
+    let plans = vec![
+        StagePlan {
+            name: "warm-up".into(),
+            duration_s: 5.0,
+            warmup: true,
+            model: LoadModel::Closed,
+            unit: "workers".into(),
+            from: 2.0,
+            to: 2.0,
+        },
+        StagePlan {
+            name: "ramp".into(),
+            duration_s: 10.0,
+            warmup: false,
+            model: LoadModel::Closed,
+            unit: "workers".into(),
+            from: 1.0,
+            to: 4.0,
+        },
+        StagePlan {
+            name: "sustain".into(),
+            duration_s: 15.0,
+            warmup: false,
+            model: LoadModel::Closed,
+            unit: "workers".into(),
+            from: 4.0,
+            to: 4.0,
+        },
+    ];
+
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let mut intervals = Vec::new();
+    let mut stage_acc: Vec<Acc> = plans.iter().map(|_| Acc::new()).collect();
+    let mut steady = Acc::new();
+    let stall_at = 22; // one interval with a GC-like stall: lower TPS, fat tail
+    let rss_base = 40 * MIB;
+
+    for i in 1..=30u32 {
+        let t = f64::from(i);
+        let (stage, planned) = plan_at(&plans, t);
+        let workers = planned;
+        // Two cores: throughput saturates at two busy workers; more only adds queueing.
+        let busy = workers.min(2.0);
+        let jitter = 0.97 + 0.06 * rng.unit();
+        let mut tps = 4_550_000.0 * busy * jitter;
+        if i <= 2 {
+            tps *= 0.75 + 0.1 * f64::from(i); // cold caches at the very start
+        }
+        if i == stall_at {
+            tps *= 0.68;
+        }
+        let committed = tps.round() as u64;
+        let ops = committed.div_ceil(BATCH);
+        // Mean service time per batch grows with queueing once workers exceed cores.
+        let mean_ns = BATCH as f64 / (tps / workers) * 1e9;
+        let mut h = new_hist();
+        for s in 0..2_000u32 {
+            let u = rng.unit();
+            let mut v = mean_ns * (0.55 + 0.9 * u);
+            if s % 100 == 7 {
+                v *= 2.0 + 2.0 * rng.unit();
+            }
+            if s % 1000 == 501 {
+                v *= 6.0 + 4.0 * rng.unit();
+            }
+            if i == stall_at && s == 1234 {
+                v = 38_000_000.0; // 38 ms stall
+            }
+            h.record(v.round().max(1.0) as u64)
+                .expect("value within bounds");
+        }
+        let mut by_kind = BTreeMap::new();
+        let insufficient = (rng.unit() * 4.0) as u64;
+        let bad_nonce = if i % 7 == 0 { 1 } else { 0 };
+        if insufficient > 0 {
+            by_kind.insert("insufficient_funds".to_string(), insufficient);
+        }
+        if bad_nonce > 0 {
+            by_kind.insert("bad_nonce".to_string(), bad_nonce);
+        }
+        if i == stall_at {
+            by_kind.insert("timeout".to_string(), 3);
+        }
+        let errors = by_kind.values().sum();
+        let cpu = (busy / 2.0) * (88.0 + 8.0 * rng.unit());
+        let rss = rss_base
+            + (140.0 * MIB as f64 * (t / 5.0).min(1.0)) as u64
+            + (t - 5.0).max(0.0) as u64 * MIB
+            + (rng.unit() * 3.0 * MIB as f64) as u64;
+        let rss = if i == stall_at { rss + 12 * MIB } else { rss };
+        // 2000 synthetic samples stand in for every operation; the count reports the real
+        // number of operations, as a real run's histogram would.
+        let mut lat = percentiles_of(&h);
+        lat.count = ops;
+        let rec = IntervalRecord {
+            t_s: t,
+            dur_s: 1.0,
+            stage,
+            planned,
+            achieved_load: workers,
+            committed,
+            committed_tps: committed as f64,
+            ops,
+            ops_per_s: ops as f64,
+            errors,
+            errors_by_kind: by_kind,
+            latency_us: lat,
+            backlog: 0,
+            target_cpu_pct: Some(round1(cpu)),
+            target_rss_bytes: Some(rss),
+            harness_cpu_pct: Some(round1(cpu)),
+            harness_rss_bytes: Some(rss),
+        };
+        stage_acc[stage].add(&rec, &h);
+        if !plans[stage].warmup {
+            steady.add(&rec, &h);
+        }
+        intervals.push(rec);
+    }
+
+    let mut start = 0.0;
+    let stages: Vec<StageResult> = plans
+        .iter()
+        .zip(&stage_acc)
+        .enumerate()
+        .map(|(index, (p, a))| {
+            let end = start + p.duration_s;
+            let mut lat = percentiles_of(&a.hist);
+            lat.count = a.ops;
+            let s = StageResult {
+                index,
+                name: p.name.clone(),
+                warmup: p.warmup,
+                start_s: start,
+                end_s: end,
+                committed: a.committed,
+                committed_tps: a.rate(a.committed),
+                ops: a.ops,
+                ops_per_s: a.rate(a.ops),
+                errors: a.errors,
+                error_rate: a.error_rate(),
+                errors_by_kind: a.by_kind.clone(),
+                latency_us: lat,
+            };
+            start = end;
+            s
+        })
+        .collect();
+
+    let mut steady_lat = percentiles_of(&steady.hist);
+    steady_lat.count = steady.ops;
+    let summary = Summary {
+        duration_s: steady.dur,
+        committed: steady.committed,
+        committed_tps: steady.rate(steady.committed),
+        ops: steady.ops,
+        ops_per_s: steady.rate(steady.ops),
+        errors: steady.errors,
+        error_rate: steady.error_rate(),
+        errors_by_kind: steady.by_kind.clone(),
+        latency_us: steady_lat.clone(),
+    };
+
+    let cpu_steady: Vec<f64> = intervals
+        .iter()
+        .filter(|r| !plans[r.stage].warmup)
+        .filter_map(|r| r.target_cpu_pct)
+        .collect();
+    let cpu_avg = round1(cpu_steady.iter().sum::<f64>() / cpu_steady.len() as f64);
+    let cpu_peak = cpu_steady.iter().copied().fold(0.0, f64::max);
+    let rss_all: Vec<u64> = intervals
+        .iter()
+        .filter_map(|r| r.target_rss_bytes)
+        .collect();
+    let rss_after_warmup = intervals[4].target_rss_bytes;
+    let rss_end = rss_all.last().copied();
+    let rss_peak = rss_all.iter().copied().max();
+    let proc_res = ProcessResources {
+        pid: Some(48_213),
+        cpu_avg_pct: Some(cpu_avg),
+        cpu_peak_pct: Some(cpu_peak),
+        cpu_seconds: Some(round1(cpu_steady.iter().sum::<f64>() / 100.0 * 2.0)),
+        rss_start: Some(rss_base),
+        rss_after_warmup,
+        rss_peak,
+        rss_end,
+    };
+    let growth = match (rss_end, rss_after_warmup) {
+        (Some(e), Some(w)) => Some(e as i64 - w as i64),
+        _ => None,
+    };
+
+    let tps = summary.committed_tps;
+    let p50_us = summary.latency_us.p50;
+    let p99_us = summary.latency_us.p99;
+    let criteria = vec![
+        crit(
+            "min_tps",
+            "Throughput (committed)",
+            "≥ 8.51M tx/s",
+            format!("{:.2}M tx/s", tps / 1e6),
+            8_510_000.0,
+            Some(tps),
+            "tx/s",
+            tps >= 8_510_000.0,
+        ),
+        crit(
+            "max_p50",
+            "p50 latency",
+            "≤ 1 ms",
+            format!("{:.2} ms", p50_us / 1e3),
+            1000.0,
+            Some(p50_us),
+            "us",
+            p50_us <= 1000.0,
+        ),
+        crit(
+            "max_p99",
+            "p99 latency",
+            "≤ 0.75 ms",
+            format!("{:.2} ms", p99_us / 1e3),
+            750.0,
+            Some(p99_us),
+            "us",
+            p99_us <= 750.0,
+        ),
+        crit(
+            "max_error_rate",
+            "Error rate",
+            "≤ 0.01 %",
+            format!("{:.4} %", summary.error_rate * 100.0),
+            0.0001,
+            Some(summary.error_rate),
+            "fraction",
+            summary.error_rate <= 0.0001,
+        ),
+        crit(
+            "max_memory",
+            "Peak memory (RSS)",
+            "≤ 256 MiB",
+            format!("{} MiB", rss_peak.unwrap_or(0) / MIB),
+            256.0 * MIB as f64,
+            rss_peak.map(|v| v as f64),
+            "bytes",
+            rss_peak.unwrap_or(0) <= 256 * MIB,
+        ),
+        crit(
+            "max_memory_growth",
+            "Memory growth after warm-up",
+            "≤ 100 MiB",
+            format!("{} MiB", growth.unwrap_or(0) / MIB as i64),
+            100.0 * MIB as f64,
+            growth.map(|v| v as f64),
+            "bytes",
+            growth.unwrap_or(0) <= 100 * MIB as i64,
+        ),
+        crit(
+            "max_cpu",
+            "CPU (average)",
+            "≤ 60 %",
+            format!("{cpu_avg:.1} %"),
+            60.0,
+            Some(cpu_avg),
+            "%",
+            cpu_avg <= 60.0,
+        ),
+        CriterionResult {
+            name: "max_startup".into(),
+            label: "Startup time".into(),
+            target: "≤ 1 s".into(),
+            measured: "n/a".into(),
+            target_value: 1.0,
+            measured_value: None,
+            unit: "s".into(),
+            status: CriterionStatus::NotMeasured,
+        },
+    ];
+    let reasons: Vec<String> = criteria
+        .iter()
+        .filter(|c| c.status == CriterionStatus::Fail)
+        .map(|c| format!("{}: measured {}, target {}", c.label, c.measured, c.target))
+        .collect();
+    let status = if reasons.is_empty() {
+        Status::Pass
+    } else {
+        Status::Fail
+    };
+
+    let histogram = Some(encode_histogram(&steady.hist).expect("fixture histogram encodes"));
+    let percentiles = percentile_points(&steady.hist);
+    let total_supply: u128 = 1_000_000 * 1_000_000_000_000;
+    let mut rejected = BTreeMap::new();
+    rejected.insert("insufficient_funds".to_string(), {
+        let mut n = 0;
+        for r in &intervals {
+            n += r
+                .errors_by_kind
+                .get("insufficient_funds")
+                .copied()
+                .unwrap_or(0);
+        }
+        n
+    });
+    rejected.insert(
+        "bad_nonce".to_string(),
+        intervals
+            .iter()
+            .map(|r| r.errors_by_kind.get("bad_nonce").copied().unwrap_or(0))
+            .sum(),
+    );
+    let all_committed: u64 = intervals.iter().map(|r| r.committed).sum();
+    let flamegraph = "../../../flamegraphs/transfer-sustain-20261123T155600Z.svg".to_string();
+
+    RunResult {
+        schema_version: SCHEMA_VERSION,
+        scenario: ScenarioInfo {
+            name: "transfer-sustain".into(),
+            file: "scenarios/transfer-sustain.toml".into(),
+            sha256: "3f6c2a9d0e41b7c58a1d92e4f07b6c3a5d8e1f2049b3c7a6e5d4c3b2a1908f7e".into(),
+            description: Some(
+                "In-process engine, 1M accounts (uniform), batches of 1024 transfers; \
+                 ramp the workers, then hold for the sustained-throughput claim."
+                    .into(),
+            ),
+            duration_scale: 1.0,
+            target_kind: "in-process".into(),
+            target: "engine (in-process, 1,000,000 accounts)".into(),
+            target_tps: Some(8_510_000.0),
+            stages_planned: plans,
+        },
+        environment: Environment {
+            os: "Debian GNU/Linux 13 (trixie)".into(),
+            kernel: Some("6.12.48-1-cloud-amd64".into()),
+            cpu_model: "AMD EPYC 9R14 96-Core Processor".into(),
+            cores: 2,
+            memory_bytes: 24 * 1024 * MIB,
+            hostname: Some("bench-01".into()),
+            rustc: Some("rustc 1.95.0 (59807616e 2026-04-14)".into()),
+            harness_version: "0.1.0".into(),
+            git_commit: Some("bed0122".into()),
+            started_at: "2026-11-23T15:56:00Z".into(),
+            finished_at: "2026-11-23T15:56:31Z".into(),
+        },
+        driver: DriverInfo {
+            name: "native".into(),
+            latency_resolution_ns: 1,
+            latency_basis: "service time".into(),
+            batch_size: Some(BATCH),
+            notes: vec![
+                "closed model: latency is the service time of one batch of 1024 transfers".into(),
+            ],
+        },
+        verdict: Verdict { status, reasons },
+        summary,
+        stages,
+        intervals,
+        resources: Resources {
+            cores: 2,
+            same_process: true,
+            cpu_pct_basis: "percent of all cores (100 = every core busy)".into(),
+            target: proc_res.clone(),
+            harness: proc_res,
+            rss_growth_bytes: growth,
+        },
+        audit: Some(AuditResult {
+            ok: true,
+            total_supply_expected: total_supply,
+            total_supply_actual: total_supply,
+            committed_transfers: all_committed,
+            nonce_advances: all_committed,
+            ledger_height: all_committed.div_ceil(BATCH),
+            ledger_total_tx: all_committed,
+            ledger_consistent: true,
+            rejected_by_reason: rejected,
+            problems: vec![],
+        }),
+        criteria,
+        histogram,
+        percentiles,
+        profile: Some(ProfileInfo {
+            flamegraph: flamegraph.clone(),
+            frequency_hz: 99,
+            samples: 2_941,
+            top_frames: vec![
+                frame("engine::shard::Shard::apply_batch", 41.3),
+                frame("engine::ledger::Ledger::commit_batch", 12.8),
+                frame("blake3::portable::compress_in_place", 9.6),
+                frame("harness::driver::worker_loop", 6.2),
+                frame("crossbeam_queue::array_queue::ArrayQueue<T>::push", 4.9),
+                frame("hdrhistogram::Histogram<T>::record", 1.7),
+            ],
+        }),
+        capacity: None,
+        segment: None,
+        files: Files {
+            hlog: Some("latency.hlog".into()),
+            flamegraph: Some(flamegraph),
+        },
+    }
+}
+
+/// An aborted run: stopped by Ctrl-C 3 s into the ramp; criteria not judged, no profile.
+pub fn aborted() -> RunResult {
+    let mut r = sample();
+    r.intervals.truncate(8);
+    r.stages.truncate(2);
+    if let Some(s) = r.stages.get_mut(1) {
+        s.end_s = 8.0;
+    }
+    r.verdict = Verdict {
+        status: Status::Aborted,
+        reasons: vec!["interrupted (SIGINT) at 8.0 s, during stage \"ramp\"".into()],
+    };
+    for c in &mut r.criteria {
+        c.status = CriterionStatus::NotMeasured;
+        c.measured = "n/a".into();
+        c.measured_value = None;
+    }
+    r.profile = None;
+    r.files.flamegraph = None;
+    r.environment.finished_at = "2026-11-23T15:56:08Z".into();
+    r
+}
+
+/// A run with no intervals, no audit, no histogram, no profile and no resources measured
+/// (e.g. an external HTTP target that failed its health check at once).
+pub fn no_intervals() -> RunResult {
+    let mut r = sample();
+    r.intervals.clear();
+    r.stages.clear();
+    r.audit = None;
+    r.histogram = None;
+    r.percentiles.clear();
+    r.profile = None;
+    r.files = Files::default();
+    r.scenario.target_kind = "http".into();
+    r.scenario.target = "http://127.0.0.1:8080".into();
+    r.resources = Resources {
+        cores: 2,
+        same_process: false,
+        cpu_pct_basis: "percent of all cores (100 = every core busy)".into(),
+        target: ProcessResources::default(),
+        harness: ProcessResources::default(),
+        rss_growth_bytes: None,
+    };
+    r.summary = Summary {
+        duration_s: 0.0,
+        committed: 0,
+        committed_tps: 0.0,
+        ops: 0,
+        ops_per_s: 0.0,
+        errors: 0,
+        error_rate: 0.0,
+        errors_by_kind: BTreeMap::new(),
+        latency_us: Percentiles::default(),
+    };
+    for c in &mut r.criteria {
+        c.status = CriterionStatus::NotMeasured;
+        c.measured = "n/a".into();
+        c.measured_value = None;
+    }
+    r.verdict = Verdict {
+        status: Status::Invalid,
+        reasons: vec!["target http://127.0.0.1:8080 failed its health check".into()],
+    };
+    r
+}
+
+/// The sample as if driven over HTTP by goose: millisecond resolution, open-model segment
+/// 1 of 2, and a capacity search result (exercises every optional section).
+pub fn http_goose() -> RunResult {
+    let mut r = sample();
+    r.scenario.target_kind = "http".into();
+    r.scenario.target = "http://127.0.0.1:8080/api/v11/transactions".into();
+    r.driver = DriverInfo {
+        name: "goose".into(),
+        latency_resolution_ns: 1_000_000,
+        latency_basis: "service time".into(),
+        batch_size: Some(BATCH),
+        notes: vec!["goose records whole milliseconds of time to first byte".into()],
+    };
+    r.audit = None;
+    r.resources.same_process = false;
+    r.capacity = Some(CapacityResult {
+        criterion: "max_p99".into(),
+        unit: "tx/s".into(),
+        max_rate_met: Some(8_000_000.0),
+        first_rate_broken: Some(9_000_000.0),
+    });
+    r.segment = Some(SegmentInfo { index: 0, count: 2 });
+    r
+}
+
+#[allow(clippy::too_many_arguments)]
+fn crit(
+    name: &str,
+    label: &str,
+    target: &str,
+    measured: String,
+    target_value: f64,
+    measured_value: Option<f64>,
+    unit: &str,
+    pass: bool,
+) -> CriterionResult {
+    CriterionResult {
+        name: name.into(),
+        label: label.into(),
+        target: target.into(),
+        measured,
+        target_value,
+        measured_value,
+        unit: unit.into(),
+        status: if pass {
+            CriterionStatus::Pass
+        } else {
+            CriterionStatus::Fail
+        },
+    }
+}
+
+fn frame(name: &str, self_pct: f64) -> FrameShare {
+    FrameShare {
+        name: name.into(),
+        self_pct,
+    }
+}
+
+fn round1(v: f64) -> f64 {
+    (v * 10.0).round() / 10.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sample_is_deterministic_and_shaped_as_documented() {
+        let a = sample();
+        assert_eq!(a, sample());
+        assert_eq!(a.stages.len(), 3);
+        assert_eq!(a.intervals.len(), 30);
+        assert!(a.stages[0].warmup && !a.stages[2].warmup);
+        let statuses: Vec<_> = a.criteria.iter().map(|c| c.status).collect();
+        for s in [
+            CriterionStatus::Pass,
+            CriterionStatus::Fail,
+            CriterionStatus::NotMeasured,
+        ] {
+            assert!(statuses.contains(&s), "fixture lacks a {s:?} criterion");
+        }
+        assert_eq!(a.verdict.status, Status::Fail);
+        assert!(a.summary.errors_by_kind.len() >= 2);
+        assert!(a.audit.as_ref().is_some_and(|x| x.ok));
+        // Steady state = the two non-warm-up stages.
+        assert_eq!(
+            a.summary.committed,
+            a.stages[1].committed + a.stages[2].committed
+        );
+        assert!(
+            a.summary.committed_tps > 8.51e6,
+            "{}",
+            a.summary.committed_tps
+        );
+        let h = a.decode_histogram().unwrap().unwrap();
+        assert_eq!(h.len(), 25 * 2000);
+    }
+}
