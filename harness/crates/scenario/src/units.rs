@@ -61,7 +61,9 @@ impl Decimal {
             .mantissa
             .checked_mul(multiplier)
             .ok_or(UnitError::Overflow)?;
-        let div = 10u128.checked_pow(self.frac_len).ok_or(UnitError::Overflow)?;
+        let div = 10u128
+            .checked_pow(self.frac_len)
+            .ok_or(UnitError::Overflow)?;
         Ok(scaled / div)
     }
 
@@ -198,12 +200,11 @@ pub fn format_duration(d: Duration) -> String {
         parts.push_str(&format!("{minutes}m"));
     }
     if sub_minute_ns > 0 {
-        let (unit, div) = if sub_minute_ns % 1_000_000_000 == 0 || sub_minute_ns >= 1_000_000_000
-        {
+        let (unit, div) = if sub_minute_ns >= 1_000_000_000 {
             ("s", 1_000_000_000u128)
-        } else if sub_minute_ns % 1_000_000 == 0 || sub_minute_ns >= 1_000_000 {
+        } else if sub_minute_ns >= 1_000_000 {
             ("ms", 1_000_000)
-        } else if sub_minute_ns % 1_000 == 0 || sub_minute_ns >= 1_000 {
+        } else if sub_minute_ns >= 1_000 {
             ("us", 1_000)
         } else {
             ("ns", 1)
@@ -242,15 +243,39 @@ mod tests {
         assert_eq!(parse_duration("1m0.5s"), Ok(ms(60_500)));
         assert_eq!(parse_duration("0s"), Ok(Duration::ZERO));
         assert_eq!(parse_duration("0.001ms"), Ok(Duration::from_micros(1)));
-        assert_eq!(parse_duration("2h1m1s1ms1us1ns"), Ok(Duration::new(7261, 1_001_001)));
+        assert_eq!(
+            parse_duration("2h1m1s1ms1us1ns"),
+            Ok(Duration::new(7261, 1_001_001))
+        );
     }
 
     #[test]
     fn durations_bad() {
         for bad in [
-            "5 minutes", "5minutes", "fast", "-3s", "1e400", "1e3s", "", "30", "s", "5 m", " 5m",
-            "5m ", "1.s", ".5s", "1..5s", "30m1h", "1s1s", "5M", "5S", "NaNs", "infs", "+5s",
-            "1h 30m", "5sec",
+            "5 minutes",
+            "5minutes",
+            "fast",
+            "-3s",
+            "1e400",
+            "1e3s",
+            "",
+            "30",
+            "s",
+            "5 m",
+            " 5m",
+            "5m ",
+            "1.s",
+            ".5s",
+            "1..5s",
+            "30m1h",
+            "1s1s",
+            "5M",
+            "5S",
+            "NaNs",
+            "infs",
+            "+5s",
+            "1h 30m",
+            "5sec",
         ] {
             assert_eq!(parse_duration(bad), Err(UnitError::Syntax), "{bad:?}");
         }
@@ -328,7 +353,9 @@ mod tests {
 
     #[test]
     fn durations_format_round_trip() {
-        for s in ["5m", "500ms", "1.5s", "1h30m", "250us", "7ns", "4m30s", "1h", "0s", "1.25ms"] {
+        for s in [
+            "5m", "500ms", "1.5s", "1h30m", "250us", "7ns", "4m30s", "1h", "0s", "1.25ms",
+        ] {
             let d = parse_duration(s).expect(s);
             assert_eq!(format_duration(d), s);
             assert_eq!(parse_duration(&format_duration(d)), Ok(d));

@@ -36,7 +36,12 @@ struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    fn err(&self, span: Range<usize>, field: impl Into<String>, msg: impl Into<String>) -> ScenarioError {
+    fn err(
+        &self,
+        span: Range<usize>,
+        field: impl Into<String>,
+        msg: impl Into<String>,
+    ) -> ScenarioError {
         ScenarioError::at(
             ErrorKind::Invalid,
             self.file,
@@ -60,7 +65,11 @@ impl Ctx<'_> {
 
     /// "expected X, found Y" at `v`.
     fn expected(&self, v: &S<Value>, field: &str, what: &str) -> ScenarioError {
-        self.err(v.span(), field, format!("expected {what}, found {}", describe(v.get_ref())))
+        self.err(
+            v.span(),
+            field,
+            format!("expected {what}, found {}", describe(v.get_ref())),
+        )
     }
 
     fn unit_err(&self, v: &S<Value>, field: &str, what: &str, e: UnitError) -> ScenarioError {
@@ -103,7 +112,11 @@ impl Ctx<'_> {
             _ => return Err(self.expected(v, field, EXPECT_RATE)),
         };
         if r <= 0.0 {
-            return Err(self.err(v.span(), field, format!("must be greater than zero, found {}", describe(v.get_ref()))));
+            return Err(self.err(
+                v.span(),
+                field,
+                format!("must be greater than zero, found {}", describe(v.get_ref())),
+            ));
         }
         Ok(r)
     }
@@ -134,7 +147,10 @@ impl Ctx<'_> {
             return Err(self.err(
                 v.span(),
                 field,
-                format!("must be between 0 and 1 (0% to 100%), found {}", describe(v.get_ref())),
+                format!(
+                    "must be between 0 and 1 (0% to 100%), found {}",
+                    describe(v.get_ref())
+                ),
             ));
         }
         Ok(f)
@@ -143,9 +159,19 @@ impl Ctx<'_> {
     fn u32_in(&self, v: &S<u64>, field: &str, min: u64, max: u64) -> Result<u32> {
         let n = *v.get_ref();
         if n < min || n > max {
-            return Err(self.err(v.span(), field, format!("must be from {min} to {max}, found {n}")));
+            return Err(self.err(
+                v.span(),
+                field,
+                format!("must be from {min} to {max}, found {n}"),
+            ));
         }
-        u32::try_from(n).map_err(|_| self.err(v.span(), field, format!("must be at most {}, found {n}", u32::MAX)))
+        u32::try_from(n).map_err(|_| {
+            self.err(
+                v.span(),
+                field,
+                format!("must be at most {}, found {n}", u32::MAX),
+            )
+        })
     }
 }
 
@@ -170,7 +196,9 @@ pub(crate) fn plan(raw: RawScenarioFile, src: &str, file: &Path) -> Result<Plan>
     let name = header.name.get_ref().clone();
     if name.is_empty()
         || name.len() > 100
-        || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        || !name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
     {
         return Err(cx.err(
             header.name.span(),
@@ -227,7 +255,10 @@ pub(crate) fn plan(raw: RawScenarioFile, src: &str, file: &Path) -> Result<Plan>
 
 /// Lower-case hex SHA-256.
 pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn target(cx: &Ctx, raw: &S<RawTarget>) -> Result<Target> {
@@ -252,38 +283,93 @@ fn target(cx: &Ctx, raw: &S<RawTarget>) -> Result<Target> {
     match kind {
         RawTargetKind::InProcess => {
             only(t.url.as_ref().map(|v| v.span()), "url", "kind = \"http\"")?;
-            only(t.command.as_ref().map(|v| v.span()), "command", "kind = \"spawn\"")?;
-            only(t.health_path.as_ref().map(|v| v.span()), "health_path", "kind = \"spawn\"")?;
-            only(t.startup_timeout.as_ref().map(|v| v.span()), "startup_timeout", "kind = \"spawn\"")?;
-            only(t.allow_remote.as_ref().map(|v| v.span()), "allow_remote", "kind = \"http\" or \"spawn\"")?;
+            only(
+                t.command.as_ref().map(|v| v.span()),
+                "command",
+                "kind = \"spawn\"",
+            )?;
+            only(
+                t.health_path.as_ref().map(|v| v.span()),
+                "health_path",
+                "kind = \"spawn\"",
+            )?;
+            only(
+                t.startup_timeout.as_ref().map(|v| v.span()),
+                "startup_timeout",
+                "kind = \"spawn\"",
+            )?;
+            only(
+                t.allow_remote.as_ref().map(|v| v.span()),
+                "allow_remote",
+                "kind = \"http\" or \"spawn\"",
+            )?;
             Ok(Target::InProcess)
         }
         RawTargetKind::Http => {
-            only(t.command.as_ref().map(|v| v.span()), "command", "kind = \"spawn\"")?;
-            only(t.health_path.as_ref().map(|v| v.span()), "health_path", "kind = \"spawn\"")?;
-            only(t.startup_timeout.as_ref().map(|v| v.span()), "startup_timeout", "kind = \"spawn\"")?;
+            only(
+                t.command.as_ref().map(|v| v.span()),
+                "command",
+                "kind = \"spawn\"",
+            )?;
+            only(
+                t.health_path.as_ref().map(|v| v.span()),
+                "health_path",
+                "kind = \"spawn\"",
+            )?;
+            only(
+                t.startup_timeout.as_ref().map(|v| v.span()),
+                "startup_timeout",
+                "kind = \"spawn\"",
+            )?;
             let url = t.url.as_ref().ok_or_else(|| {
-                cx.err(raw.span(), "target.url", "required when target.kind = \"http\", e.g. url = \"http://127.0.0.1:8080\"")
+                cx.err(
+                    raw.span(),
+                    "target.url",
+                    "required when target.kind = \"http\", e.g. url = \"http://127.0.0.1:8080\"",
+                )
             })?;
             let base_url = check_url(url.get_ref()).map_err(|why| {
-                cx.err(url.span(), "target.url", format!("expected a URL such as \"http://127.0.0.1:8080\", found {:?}: {why}", url.get_ref()))
+                cx.err(
+                    url.span(),
+                    "target.url",
+                    format!(
+                        "expected a URL such as \"http://127.0.0.1:8080\", found {:?}: {why}",
+                        url.get_ref()
+                    ),
+                )
             })?;
-            Ok(Target::Http { base_url, allow_remote })
+            Ok(Target::Http {
+                base_url,
+                allow_remote,
+            })
         }
         RawTargetKind::Spawn => {
-            only(t.url.as_ref().map(|v| v.span()), "url", "kind = \"http\" (a spawned server prints its own address)")?;
+            only(
+                t.url.as_ref().map(|v| v.span()),
+                "url",
+                "kind = \"http\" (a spawned server prints its own address)",
+            )?;
             let command = t.command.as_ref().ok_or_else(|| {
                 cx.err(raw.span(), "target.command", "required when target.kind = \"spawn\", e.g. command = [\"engine\", \"serve\", \"--addr\", \"127.0.0.1:0\"]")
             })?;
             if command.get_ref().is_empty() {
-                return Err(cx.err(command.span(), "target.command", "must not be empty: give the program and its arguments"));
+                return Err(cx.err(
+                    command.span(),
+                    "target.command",
+                    "must not be empty: give the program and its arguments",
+                ));
             }
             if command.get_ref()[0].trim().is_empty() {
-                return Err(cx.err(command.span(), "target.command[0]", "the program name must not be empty"));
+                return Err(cx.err(
+                    command.span(),
+                    "target.command[0]",
+                    "the program name must not be empty",
+                ));
             }
             let health_path = match &t.health_path {
                 Some(p) => {
-                    check_path(p.get_ref()).map_err(|why| cx.err(p.span(), "target.health_path", why))?;
+                    check_path(p.get_ref())
+                        .map_err(|why| cx.err(p.span(), "target.health_path", why))?;
                     p.get_ref().clone()
                 }
                 None => DEFAULT_HEALTH_PATH.to_string(),
@@ -348,7 +434,9 @@ fn check_url(url: &str) -> std::result::Result<String, String> {
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
     {
-        return Err(format!("the host {host:?} is not a valid host name or address"));
+        return Err(format!(
+            "the host {host:?} is not a valid host name or address"
+        ));
     }
     if let Some(p) = port {
         match p.parse::<u16>() {
@@ -365,7 +453,9 @@ fn check_path(p: &str) -> std::result::Result<(), String> {
         return Err(format!("must start with '/', found {p:?}"));
     }
     if p.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(format!("must not contain whitespace or control characters, found {p:?}"));
+        return Err(format!(
+            "must not contain whitespace or control characters, found {p:?}"
+        ));
     }
     if p.contains('#') {
         return Err(format!("must not contain a fragment ('#'), found {p:?}"));
@@ -390,7 +480,14 @@ fn workload(cx: &Ctx, raw: Option<&S<RawWorkload>>) -> Result<Workload> {
     let r = raw.get_ref();
     if let Some(a) = &r.accounts {
         if *a.get_ref() < 2 {
-            return Err(cx.err(a.span(), "workload.accounts", format!("must be at least 2 (a transfer needs a sender and a receiver), found {}", a.get_ref())));
+            return Err(cx.err(
+                a.span(),
+                "workload.accounts",
+                format!(
+                    "must be at least 2 (a transfer needs a sender and a receiver), found {}",
+                    a.get_ref()
+                ),
+            ));
         }
         w.accounts = *a.get_ref();
     }
@@ -420,35 +517,61 @@ fn workload(cx: &Ctx, raw: Option<&S<RawWorkload>>) -> Result<Workload> {
     if let Some(b) = &r.batch_size {
         w.batch_size = cx.u32_in(b, "workload.batch_size", 1, MAX_BATCH)?;
     }
-    let zipf = r.distribution.as_ref().is_some_and(|d| *d.get_ref() == RawDistribution::Zipf);
+    let zipf = r
+        .distribution
+        .as_ref()
+        .is_some_and(|d| *d.get_ref() == RawDistribution::Zipf);
     match (&r.zipf_exponent, zipf) {
         (Some(e), true) => {
             let x = *e.get_ref();
             if !(x.is_finite() && x > 0.0) {
-                return Err(cx.err(e.span(), "workload.zipf_exponent", format!("must be a number greater than 0, found {x}")));
+                return Err(cx.err(
+                    e.span(),
+                    "workload.zipf_exponent",
+                    format!("must be a number greater than 0, found {x}"),
+                ));
             }
             w.distribution = Distribution::Zipf { exponent: x };
         }
         (None, true) => {
             let span = r.distribution.as_ref().map_or(raw.span(), |d| d.span());
-            return Err(cx.err(span, "workload.zipf_exponent", "required when distribution = \"zipf\", e.g. zipf_exponent = 1.1"));
+            return Err(cx.err(
+                span,
+                "workload.zipf_exponent",
+                "required when distribution = \"zipf\", e.g. zipf_exponent = 1.1",
+            ));
         }
         (Some(e), false) => {
-            return Err(cx.err(e.span(), "workload.zipf_exponent", "only allowed with distribution = \"zipf\""));
+            return Err(cx.err(
+                e.span(),
+                "workload.zipf_exponent",
+                "only allowed with distribution = \"zipf\"",
+            ));
         }
         (None, false) => {}
     }
     if let Some(a) = &r.amount {
         let items = a.get_ref();
         if items.len() != 2 {
-            return Err(cx.err(a.span(), "workload.amount", format!("expected [min, max] (two integers), found {} values", items.len())));
+            return Err(cx.err(
+                a.span(),
+                "workload.amount",
+                format!(
+                    "expected [min, max] (two integers), found {} values",
+                    items.len()
+                ),
+            ));
         }
         let (min, max) = (*items[0].get_ref(), *items[1].get_ref());
         if min < 1 {
             return Err(cx.err(items[0].span(), "workload.amount[0]", "the minimum amount must be at least 1 (zero amounts are an invalid kind: use workload.invalid.zero_amount)"));
         }
         if min > max {
-            return Err(cx.err(a.span(), "workload.amount", format!("min {min} is greater than max {max}")));
+            return Err(cx.err(
+                a.span(),
+                "workload.amount",
+                format!("min {min} is greater than max {max}"),
+            ));
         }
         w.amount_min = min;
         w.amount_max = max;
@@ -462,7 +585,14 @@ fn workload(cx: &Ctx, raw: Option<&S<RawWorkload>>) -> Result<Workload> {
     if let Some(s) = &r.shards {
         let n = cx.u32_in(s, "workload.shards", 1, 65_536)?;
         if u64::from(n) > w.accounts {
-            return Err(cx.err(s.span(), "workload.shards", format!("{n} shards for {} accounts: each shard needs at least one account", w.accounts)));
+            return Err(cx.err(
+                s.span(),
+                "workload.shards",
+                format!(
+                    "{n} shards for {} accounts: each shard needs at least one account",
+                    w.accounts
+                ),
+            ));
         }
         w.shards = Some(n);
     }
@@ -472,7 +602,9 @@ fn workload(cx: &Ctx, raw: Option<&S<RawWorkload>>) -> Result<Workload> {
     if let Some(inv) = &r.invalid {
         let i = inv.get_ref();
         let f = |v: &Option<S<Value>>, key: &str| -> Result<f64> {
-            v.as_ref().map_or(Ok(0.0), |v| cx.fraction(v, &format!("workload.invalid.{key}")))
+            v.as_ref().map_or(Ok(0.0), |v| {
+                cx.fraction(v, &format!("workload.invalid.{key}"))
+            })
         };
         w.invalid = InvalidMix {
             bad_nonce: f(&i.bad_nonce, "bad_nonce")?,
@@ -484,7 +616,11 @@ fn workload(cx: &Ctx, raw: Option<&S<RawWorkload>>) -> Result<Workload> {
         let total = w.invalid.total();
         // A little slack for fractions written as decimals that sum to exactly 1.
         if total > 1.0 + 1e-9 {
-            return Err(cx.err(inv.span(), "workload.invalid", format!("the fractions sum to {total}, more than 1 (100% of transactions)")));
+            return Err(cx.err(
+                inv.span(),
+                "workload.invalid",
+                format!("the fractions sum to {total}, more than 1 (100% of transactions)"),
+            ));
         }
     }
     Ok(w)
@@ -494,7 +630,11 @@ fn http_options(cx: &Ctx, raw: Option<&S<RawHttp>>, target: &Target) -> Result<H
     let mut h = HttpOptions::default();
     let Some(raw) = raw else { return Ok(h) };
     if !target.is_http() {
-        return Err(cx.err(raw.span(), "http", "[http] applies only to http and spawn targets, but target.kind = \"in-process\""));
+        return Err(cx.err(
+            raw.span(),
+            "http",
+            "[http] applies only to http and spawn targets, but target.kind = \"in-process\"",
+        ));
     }
     let r = raw.get_ref();
     if let Some(t) = &r.timeout {
@@ -509,7 +649,12 @@ fn http_options(cx: &Ctx, raw: Option<&S<RawHttp>>, target: &Target) -> Result<H
     Ok(h)
 }
 
-fn requests(cx: &Ctx, raw: &[S<RawRequest>], raw_target: &S<RawTarget>, target: &Target) -> Result<Vec<RequestTemplate>> {
+fn requests(
+    cx: &Ctx,
+    raw: &[S<RawRequest>],
+    raw_target: &S<RawTarget>,
+    target: &Target,
+) -> Result<Vec<RequestTemplate>> {
     if !target.is_http() {
         if let Some(first) = raw.first() {
             return Err(cx.err(first.span(), "requests[0]", "[[requests]] are only for http and spawn targets; an in-process target drives the engine directly"));
@@ -517,7 +662,11 @@ fn requests(cx: &Ctx, raw: &[S<RawRequest>], raw_target: &S<RawTarget>, target: 
         return Ok(Vec::new());
     }
     if raw.is_empty() {
-        return Err(cx.err(raw_target.get_ref().kind.span(), "requests", "an http or spawn target needs at least one [[requests]] entry"));
+        return Err(cx.err(
+            raw_target.get_ref().kind.span(),
+            "requests",
+            "an http or spawn target needs at least one [[requests]] entry",
+        ));
     }
     let mut names = BTreeSet::new();
     let mut out = Vec::with_capacity(raw.len());
@@ -539,7 +688,14 @@ fn requests(cx: &Ctx, raw: &[S<RawRequest>], raw_target: &S<RawTarget>, target: 
             Some(m) => {
                 let upper = m.get_ref().to_ascii_uppercase();
                 if !METHODS.contains(&upper.as_str()) {
-                    return Err(cx.err(m.span(), at("method"), format!("expected one of GET, POST, PUT, DELETE, PATCH, HEAD, found {:?}", m.get_ref())));
+                    return Err(cx.err(
+                        m.span(),
+                        at("method"),
+                        format!(
+                            "expected one of GET, POST, PUT, DELETE, PATCH, HEAD, found {:?}",
+                            m.get_ref()
+                        ),
+                    ));
                 }
                 upper
             }
@@ -552,10 +708,18 @@ fn requests(cx: &Ctx, raw: &[S<RawRequest>], raw_target: &S<RawTarget>, target: 
             let field = at(&format!("headers.{key}"));
             let tchar = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
             if key.is_empty() || !key.bytes().all(tchar) {
-                return Err(cx.err(k.span(), field, format!("{key:?} is not a valid header name")));
+                return Err(cx.err(
+                    k.span(),
+                    field,
+                    format!("{key:?} is not a valid header name"),
+                ));
             }
             if v.get_ref().chars().any(|c| c.is_control() && c != '\t') {
-                return Err(cx.err(v.span(), field, "a header value must not contain control characters (such as a newline)"));
+                return Err(cx.err(
+                    v.span(),
+                    field,
+                    "a header value must not contain control characters (such as a newline)",
+                ));
             }
             headers.push((key.to_ascii_lowercase(), v.get_ref().clone()));
         }
@@ -565,7 +729,11 @@ fn requests(cx: &Ctx, raw: &[S<RawRequest>], raw_target: &S<RawTarget>, target: 
         };
         if body != Body::None && (method == "GET" || method == "HEAD") {
             let span = r.body.as_ref().map_or(req.span(), |b| b.span());
-            return Err(cx.err(span, at("body"), format!("a {method} request cannot carry a body; use POST or PUT")));
+            return Err(cx.err(
+                span,
+                at("body"),
+                format!("a {method} request cannot carry a body; use POST or PUT"),
+            ));
         }
         let expect_status = match &r.expect_status {
             Some(v) => statuses(cx, v, &at("expect_status"))?,
@@ -589,7 +757,8 @@ fn requests(cx: &Ctx, raw: &[S<RawRequest>], raw_target: &S<RawTarget>, target: 
 }
 
 fn body(cx: &Ctx, v: &S<Value>, field: &str) -> Result<Body> {
-    const EXPECT: &str = "\"none\", \"json-transfer\", \"binary-batch\" or a table { template = \"...\" }";
+    const EXPECT: &str =
+        "\"none\", \"json-transfer\", \"binary-batch\" or a table { template = \"...\" }";
     match v.get_ref() {
         Value::String(s) => match s.as_str() {
             "none" => Ok(Body::None),
@@ -599,15 +768,28 @@ fn body(cx: &Ctx, v: &S<Value>, field: &str) -> Result<Body> {
         },
         Value::Table(t) => {
             if let Some(extra) = t.keys().find(|k| k.as_str() != "template") {
-                return Err(cx.err(v.span(), format!("{field}.{extra}"), "unknown key; a body table has only `template`"));
+                return Err(cx.err(
+                    v.span(),
+                    format!("{field}.{extra}"),
+                    "unknown key; a body table has only `template`",
+                ));
             }
             match t.get("template") {
                 Some(Value::String(s)) => {
-                    check_template(s).map_err(|why| cx.err(v.span(), format!("{field}.template"), why))?;
+                    check_template(s)
+                        .map_err(|why| cx.err(v.span(), format!("{field}.template"), why))?;
                     Ok(Body::Template(s.clone()))
                 }
-                Some(other) => Err(cx.err(v.span(), format!("{field}.template"), format!("expected a string, found {}", describe(other)))),
-                None => Err(cx.err(v.span(), format!("{field}.template"), "missing: a body table needs template = \"...\"")),
+                Some(other) => Err(cx.err(
+                    v.span(),
+                    format!("{field}.template"),
+                    format!("expected a string, found {}", describe(other)),
+                )),
+                None => Err(cx.err(
+                    v.span(),
+                    format!("{field}.template"),
+                    "missing: a body table needs template = \"...\"",
+                )),
             }
         }
         _ => Err(cx.expected(v, field, EXPECT)),
@@ -624,7 +806,9 @@ fn check_template(s: &str) -> std::result::Result<(), String> {
         if !TEMPLATE_PLACEHOLDERS.contains(&name) {
             return Err(format!(
                 "unknown placeholder {{{{{name}}}}}; known: {}",
-                TEMPLATE_PLACEHOLDERS.map(|p| format!("{{{{{p}}}}}")).join(" ")
+                TEMPLATE_PLACEHOLDERS
+                    .map(|p| format!("{{{{{p}}}}}"))
+                    .join(" ")
             ));
         }
         rest = &after[close + 2..];
@@ -642,11 +826,19 @@ fn statuses(cx: &Ctx, v: &S<Value>, field: &str) -> Result<Vec<u16>> {
         Value::Array(items) if !items.is_empty() => {
             let mut out = Vec::with_capacity(items.len());
             for x in items {
-                out.push(one(x).ok_or_else(|| cx.err(v.span(), field, format!("expected {EXPECT}, found {}", describe(x))))?);
+                out.push(one(x).ok_or_else(|| {
+                    cx.err(
+                        v.span(),
+                        field,
+                        format!("expected {EXPECT}, found {}", describe(x)),
+                    )
+                })?);
             }
             Ok(out)
         }
-        other => one(other).map(|s| vec![s]).ok_or_else(|| cx.expected(v, field, EXPECT)),
+        other => one(other)
+            .map(|s| vec![s])
+            .ok_or_else(|| cx.expected(v, field, EXPECT)),
     }
 }
 
@@ -671,17 +863,26 @@ fn stages(cx: &Ctx, raw: &[S<RawStage>]) -> Result<Vec<Stage>> {
             return Err(cx.err(span, at("name"), format!("duplicate stage name {name:?}")));
         }
         let duration = cx.positive_duration(&s.duration, &at("duration"))?;
-        let given: Vec<(&str, &S<Value>)> = [("workers", &s.workers), ("rate", &s.rate), ("tps", &s.tps)]
-            .into_iter()
-            .filter_map(|(k, v)| v.as_ref().map(|v| (k, v)))
-            .collect();
+        let given: Vec<(&str, &S<Value>)> =
+            [("workers", &s.workers), ("rate", &s.rate), ("tps", &s.tps)]
+                .into_iter()
+                .filter_map(|(k, v)| v.as_ref().map(|v| (k, v)))
+                .collect();
         let load = match given.as_slice() {
             [] => {
                 return Err(cx.err(st.span(), at("workers"), "a stage needs exactly one of `workers` (closed model), `rate` or `tps` (open model)"));
             }
-            [("workers", v)] => Load::Closed { workers: worker_ramp(cx, v, &at("workers"))? },
-            [("rate", v)] => Load::Open { rate: rate_ramp(cx, v, &at("rate"))?, unit: RateUnit::OpsPerSec },
-            [(_, v)] => Load::Open { rate: rate_ramp(cx, v, &at("tps"))?, unit: RateUnit::TxPerSec },
+            [("workers", v)] => Load::Closed {
+                workers: worker_ramp(cx, v, &at("workers"))?,
+            },
+            [("rate", v)] => Load::Open {
+                rate: rate_ramp(cx, v, &at("rate"))?,
+                unit: RateUnit::OpsPerSec,
+            },
+            [(_, v)] => Load::Open {
+                rate: rate_ramp(cx, v, &at("tps"))?,
+                unit: RateUnit::TxPerSec,
+            },
             [(first, _), (second, v), ..] => {
                 return Err(cx.err(v.span(), at(second), format!("set exactly one of `workers`, `rate` or `tps` per stage, found both `{first}` and `{second}`")));
             }
@@ -697,15 +898,31 @@ fn stages(cx: &Ctx, raw: &[S<RawStage>]) -> Result<Vec<Stage>> {
 }
 
 /// A `{ from = .., to = .. }` table's two values, or one value for both ends.
-fn ramp_ends<'v>(cx: &Ctx, v: &'v S<Value>, field: &str, expect: &str) -> Result<(&'v Value, &'v Value)> {
+fn ramp_ends<'v>(
+    cx: &Ctx,
+    v: &'v S<Value>,
+    field: &str,
+    expect: &str,
+) -> Result<(&'v Value, &'v Value)> {
     match v.get_ref() {
         Value::Table(t) => {
-            if let Some(extra) = t.keys().find(|k| k.as_str() != "from" && k.as_str() != "to") {
-                return Err(cx.err(v.span(), format!("{field}.{extra}"), "unknown key; a ramp has only `from` and `to`"));
+            if let Some(extra) = t
+                .keys()
+                .find(|k| k.as_str() != "from" && k.as_str() != "to")
+            {
+                return Err(cx.err(
+                    v.span(),
+                    format!("{field}.{extra}"),
+                    "unknown key; a ramp has only `from` and `to`",
+                ));
             }
             match (t.get("from"), t.get("to")) {
                 (Some(f), Some(to)) => Ok((f, to)),
-                _ => Err(cx.err(v.span(), field, format!("expected {expect}; a ramp needs both `from` and `to`"))),
+                _ => Err(cx.err(
+                    v.span(),
+                    field,
+                    format!("expected {expect}; a ramp needs both `from` and `to`"),
+                )),
             }
         }
         other => Ok((other, other)),
@@ -718,11 +935,22 @@ fn worker_ramp(cx: &Ctx, v: &S<Value>, field: &str) -> Result<Ramp> {
     let count = |x: &Value| -> Result<f64> {
         match x {
             Value::Integer(i) if (1..=MAX_WORKERS as i64).contains(i) => Ok(*i as f64),
-            Value::Integer(i) => Err(cx.err(v.span(), field, format!("worker counts must be from 1 to {MAX_WORKERS}, found {i}"))),
-            other => Err(cx.err(v.span(), field, format!("expected {EXPECT}, found {}", describe(other)))),
+            Value::Integer(i) => Err(cx.err(
+                v.span(),
+                field,
+                format!("worker counts must be from 1 to {MAX_WORKERS}, found {i}"),
+            )),
+            other => Err(cx.err(
+                v.span(),
+                field,
+                format!("expected {EXPECT}, found {}", describe(other)),
+            )),
         }
     };
-    Ok(Ramp { from: count(from)?, to: count(to)? })
+    Ok(Ramp {
+        from: count(from)?,
+        to: count(to)?,
+    })
 }
 
 fn rate_ramp(cx: &Ctx, v: &S<Value>, field: &str) -> Result<Ramp> {
@@ -731,24 +959,49 @@ fn rate_ramp(cx: &Ctx, v: &S<Value>, field: &str) -> Result<Ramp> {
     // Re-wrap each end with the ramp's span so the scalar parser can point at it.
     let one = |x: &Value| -> Result<f64> {
         if matches!(x, Value::Table(_) | Value::Array(_)) {
-            return Err(cx.err(v.span(), field, format!("expected {EXPECT}, found {}", describe(x))));
+            return Err(cx.err(
+                v.span(),
+                field,
+                format!("expected {EXPECT}, found {}", describe(x)),
+            ));
         }
         cx.rate(&S::new(v.span(), x.clone()), field)
     };
-    Ok(Ramp { from: one(from)?, to: one(to)? })
+    Ok(Ramp {
+        from: one(from)?,
+        to: one(to)?,
+    })
 }
 
 /// `tps` means transactions per second, so each operation must carry a known number of them.
-fn check_tps_stages(cx: &Ctx, raw: &[S<RawStage>], stages: &[Stage], target: &Target, requests: &[RequestTemplate]) -> Result<()> {
+fn check_tps_stages(
+    cx: &Ctx,
+    raw: &[S<RawStage>],
+    stages: &[Stage],
+    target: &Target,
+    requests: &[RequestTemplate],
+) -> Result<()> {
     if !target.is_http() {
         return Ok(());
     }
-    let Some(offender) = requests.iter().enumerate().find(|(_, r)| r.body != Body::BinaryBatch) else {
+    let Some(offender) = requests
+        .iter()
+        .enumerate()
+        .find(|(_, r)| r.body != Body::BinaryBatch)
+    else {
         return Ok(());
     };
     for (i, stage) in stages.iter().enumerate() {
-        if let Load::Open { unit: RateUnit::TxPerSec, .. } = stage.load {
-            let span = raw[i].get_ref().tps.as_ref().map_or(raw[i].span(), |t| t.span());
+        if let Load::Open {
+            unit: RateUnit::TxPerSec,
+            ..
+        } = stage.load
+        {
+            let span = raw[i]
+                .get_ref()
+                .tps
+                .as_ref()
+                .map_or(raw[i].span(), |t| t.span());
             let (j, req) = offender;
             let body = match &req.body {
                 Body::None => "none",
@@ -769,10 +1022,20 @@ fn check_tps_stages(cx: &Ctx, raw: &[S<RawStage>], stages: &[Stage], target: &Ta
     Ok(())
 }
 
-fn check_goose(cx: &Ctx, header: &RawHeader, raw: &[S<RawStage>], stages: &[Stage], target: &Target) -> Result<()> {
+fn check_goose(
+    cx: &Ctx,
+    header: &RawHeader,
+    raw: &[S<RawStage>],
+    stages: &[Stage],
+    target: &Target,
+) -> Result<()> {
     let driver_span = header.driver.as_ref().map(|d| d.span()).unwrap_or(0..0);
     if !target.is_http() {
-        return Err(cx.err(driver_span, "scenario.driver", "driver = \"goose\" needs an http or spawn target: goose drives HTTP services only"));
+        return Err(cx.err(
+            driver_span,
+            "scenario.driver",
+            "driver = \"goose\" needs an http or spawn target: goose drives HTTP services only",
+        ));
     }
     for (i, stage) in stages.iter().enumerate() {
         if let Load::Open { unit, .. } = stage.load {
@@ -790,19 +1053,39 @@ fn check_goose(cx: &Ctx, header: &RawHeader, raw: &[S<RawStage>], stages: &[Stag
     Ok(())
 }
 
-fn warmup(cx: &Ctx, header: &RawHeader, raw: &[S<RawStage>], stages: &[Stage], scenario_warmup: Option<Duration>, total: Duration) -> Result<Duration> {
+fn warmup(
+    cx: &Ctx,
+    header: &RawHeader,
+    raw: &[S<RawStage>],
+    stages: &[Stage],
+    scenario_warmup: Option<Duration>,
+    total: Duration,
+) -> Result<Duration> {
     let leading = stages.iter().take_while(|s| s.warmup).count();
     if let Some(late) = stages.iter().skip(leading).position(|s| s.warmup) {
         let i = leading + late;
-        let span = raw[i].get_ref().warmup.as_ref().map_or(raw[i].span(), |w| w.span());
-        return Err(cx.err(span, format!("stages[{i}].warmup"), format!(
-            "warm-up stages must come first, but stage {:?} before it is not a warm-up", stages[i - 1].name
-        )));
+        let span = raw[i]
+            .get_ref()
+            .warmup
+            .as_ref()
+            .map_or(raw[i].span(), |w| w.span());
+        return Err(cx.err(
+            span,
+            format!("stages[{i}].warmup"),
+            format!(
+                "warm-up stages must come first, but stage {:?} before it is not a warm-up",
+                stages[i - 1].name
+            ),
+        ));
     }
     let warmup = match (scenario_warmup, leading) {
         (Some(_), n) if n > 0 => {
             let span = header.warmup.as_ref().map_or(0..0, |w| w.span());
-            return Err(cx.err(span, "scenario.warmup", "set either [scenario] warmup or `warmup = true` on leading stages, not both"));
+            return Err(cx.err(
+                span,
+                "scenario.warmup",
+                "set either [scenario] warmup or `warmup = true` on leading stages, not both",
+            ));
         }
         (Some(w), _) => w,
         (None, n) => stages[..n].iter().map(|s| s.duration).sum(),
@@ -812,14 +1095,25 @@ fn warmup(cx: &Ctx, header: &RawHeader, raw: &[S<RawStage>], stages: &[Stage], s
             Some(w) => ("scenario.warmup".to_string(), w.span()),
             None => {
                 let i = leading.saturating_sub(1);
-                (format!("stages[{i}].warmup"), raw[i].get_ref().warmup.as_ref().map_or(raw[i].span(), |w| w.span()))
+                (
+                    format!("stages[{i}].warmup"),
+                    raw[i]
+                        .get_ref()
+                        .warmup
+                        .as_ref()
+                        .map_or(raw[i].span(), |w| w.span()),
+                )
             }
         };
-        return Err(cx.err(span, field, format!(
-            "the warm-up ({}) must be shorter than the whole run ({}), or nothing is measured",
-            format_duration(warmup),
-            format_duration(total)
-        )));
+        return Err(cx.err(
+            span,
+            field,
+            format!(
+                "the warm-up ({}) must be shorter than the whole run ({}), or nothing is measured",
+                format_duration(warmup),
+                format_duration(total)
+            ),
+        ));
     }
     Ok(warmup)
 }
@@ -829,21 +1123,51 @@ fn criteria(cx: &Ctx, raw: Option<&S<RawCriteria>>, target: &Target) -> Result<C
     let Some(raw) = raw else { return Ok(c) };
     let r = raw.get_ref();
     let lat = |v: &Option<S<Value>>, key: &str| {
-        v.as_ref().map(|v| cx.positive_duration(v, &format!("criteria.{key}"))).transpose()
+        v.as_ref()
+            .map(|v| cx.positive_duration(v, &format!("criteria.{key}")))
+            .transpose()
     };
-    c.min_tps = r.min_tps.as_ref().map(|v| cx.rate(v, "criteria.min_tps")).transpose()?;
-    c.min_interval_tps = r.min_interval_tps.as_ref().map(|v| cx.rate(v, "criteria.min_interval_tps")).transpose()?;
+    c.min_tps = r
+        .min_tps
+        .as_ref()
+        .map(|v| cx.rate(v, "criteria.min_tps"))
+        .transpose()?;
+    c.min_interval_tps = r
+        .min_interval_tps
+        .as_ref()
+        .map(|v| cx.rate(v, "criteria.min_interval_tps"))
+        .transpose()?;
     c.max_p50 = lat(&r.max_p50, "max_p50")?;
     c.max_p90 = lat(&r.max_p90, "max_p90")?;
     c.max_p99 = lat(&r.max_p99, "max_p99")?;
     c.max_p999 = lat(&r.max_p999, "max_p999")?;
-    c.max_error_rate = r.max_error_rate.as_ref().map(|v| cx.fraction(v, "criteria.max_error_rate")).transpose()?;
-    c.max_rss = r.max_rss.as_ref().map(|v| cx.size(v, "criteria.max_rss")).transpose()?;
-    c.max_rss_growth = r.max_rss_growth.as_ref().map(|v| cx.size(v, "criteria.max_rss_growth")).transpose()?;
-    c.max_cpu_pct = r.max_cpu.as_ref().map(|v| cx.fraction(v, "criteria.max_cpu").map(|f| f * 100.0)).transpose()?;
+    c.max_error_rate = r
+        .max_error_rate
+        .as_ref()
+        .map(|v| cx.fraction(v, "criteria.max_error_rate"))
+        .transpose()?;
+    c.max_rss = r
+        .max_rss
+        .as_ref()
+        .map(|v| cx.size(v, "criteria.max_rss"))
+        .transpose()?;
+    c.max_rss_growth = r
+        .max_rss_growth
+        .as_ref()
+        .map(|v| cx.size(v, "criteria.max_rss_growth"))
+        .transpose()?;
+    c.max_cpu_pct = r
+        .max_cpu
+        .as_ref()
+        .map(|v| cx.fraction(v, "criteria.max_cpu").map(|f| f * 100.0))
+        .transpose()?;
     if let Some(v) = &r.max_startup {
         if !matches!(target, Target::Spawn { .. }) {
-            return Err(cx.err(v.span(), "criteria.max_startup", "only meaningful for spawn targets (it times start to first healthy answer)"));
+            return Err(cx.err(
+                v.span(),
+                "criteria.max_startup",
+                "only meaningful for spawn targets (it times start to first healthy answer)",
+            ));
         }
         c.max_startup = Some(cx.positive_duration(v, "criteria.max_startup")?);
     }
@@ -852,7 +1176,14 @@ fn criteria(cx: &Ctx, raw: Option<&S<RawCriteria>>, target: &Target) -> Result<C
         let key = k.get_ref();
         let field = format!("criteria.tolerance.{key}");
         if !TOLERANCE_KEYS.contains(&key.as_str()) {
-            return Err(cx.err(k.span(), field, format!("unknown metric {key:?}; expected one of {}", TOLERANCE_KEYS.join(", "))));
+            return Err(cx.err(
+                k.span(),
+                field,
+                format!(
+                    "unknown metric {key:?}; expected one of {}",
+                    TOLERANCE_KEYS.join(", ")
+                ),
+            ));
         }
         tolerances.insert(key.clone(), cx.fraction(v, &field)?);
     }
@@ -868,7 +1199,11 @@ fn capacity(cx: &Ctx, raw: Option<&S<RawCapacity>>, stages: &[Stage]) -> Result<
     let r = raw.get_ref();
     let p = *r.percentile.get_ref();
     if !(p > 0.0 && p < 100.0) {
-        return Err(cx.err(r.percentile.span(), "capacity.percentile", format!("must be between 0 and 100 exclusive (e.g. 99.0), found {p}")));
+        return Err(cx.err(
+            r.percentile.span(),
+            "capacity.percentile",
+            format!("must be between 0 and 100 exclusive (e.g. 99.0), found {p}"),
+        ));
     }
     Ok(Some(Capacity {
         percentile: p,
@@ -884,7 +1219,11 @@ fn output(cx: &Ctx, raw: Option<&S<RawOutput>>) -> Result<Output> {
     if let Some(v) = &r.interval {
         let d = cx.duration(v, "output.interval")?;
         if d < Duration::from_millis(100) {
-            return Err(cx.err(v.span(), "output.interval", format!("must be at least 100ms, found {}", format_duration(d))));
+            return Err(cx.err(
+                v.span(),
+                "output.interval",
+                format!("must be at least 100ms, found {}", format_duration(d)),
+            ));
         }
         o.interval = d;
     }

@@ -53,7 +53,10 @@ fn smoke_is_short_and_loose() {
     assert_eq!(p.max_workers(), 2);
     assert_eq!(
         p.stages[2].load,
-        Load::Open { rate: scenario::Ramp::constant(2_000_000.0), unit: RateUnit::TxPerSec }
+        Load::Open {
+            rate: scenario::Ramp::constant(2_000_000.0),
+            unit: RateUnit::TxPerSec
+        }
     );
     // 2M tx/s in batches of 1024.
     assert_eq!(p.ops_per_sec(2, 0.5), Some(2_000_000.0 / 1024.0));
@@ -69,7 +72,10 @@ fn sustained_states_the_claim() {
         for s in &p.stages {
             assert_eq!(
                 s.load,
-                Load::Open { rate: scenario::Ramp::constant(8_510_000.0), unit: RateUnit::TxPerSec }
+                Load::Open {
+                    rate: scenario::Ramp::constant(8_510_000.0),
+                    unit: RateUnit::TxPerSec
+                }
             );
         }
         let c = &p.criteria;
@@ -87,7 +93,12 @@ fn sustained_states_the_claim() {
 fn http_scenarios_use_the_engine_server() {
     let health = load("http-health.toml");
     match &health.target {
-        Target::Spawn { command, health_path, startup_timeout, allow_remote } => {
+        Target::Spawn {
+            command,
+            health_path,
+            startup_timeout,
+            allow_remote,
+        } => {
             assert_eq!(command[..2], ["engine", "serve"]);
             assert_eq!(health_path, "/api/v11/health");
             assert_eq!(*startup_timeout, Duration::from_secs(10));
@@ -103,7 +114,10 @@ fn http_scenarios_use_the_engine_server() {
     assert_eq!(tx.requests[0].body, Body::BinaryBatch);
     assert_eq!(
         tx.requests[0].headers,
-        vec![("content-type".to_string(), "application/octet-stream".to_string())]
+        vec![(
+            "content-type".to_string(),
+            "application/octet-stream".to_string()
+        )]
     );
     assert!(tx.stages.iter().all(|s| s.load.is_open()));
 
@@ -122,7 +136,10 @@ fn capacity_ramps_the_rate() {
     assert_eq!(
         p.stages[1].load,
         Load::Open {
-            rate: scenario::Ramp { from: 1_000_000.0, to: 40_000_000.0 },
+            rate: scenario::Ramp {
+                from: 1_000_000.0,
+                to: 40_000_000.0
+            },
             unit: RateUnit::TxPerSec
         }
     );
@@ -139,7 +156,13 @@ fn ramp_concurrency_steps_by_five() {
             Load::Open { .. } => panic!("closed model expected"),
         })
         .collect();
-    assert_eq!(workers, [1.0, 5.0, 10.0, 15.0, 20.0, 25.0, 30.0, 35.0, 40.0, 45.0, 50.0]);
-    assert!(p.stages.iter().all(|s| s.duration == Duration::from_secs(20)));
+    assert_eq!(
+        workers,
+        [1.0, 5.0, 10.0, 15.0, 20.0, 25.0, 30.0, 35.0, 40.0, 45.0, 50.0]
+    );
+    assert!(p
+        .stages
+        .iter()
+        .all(|s| s.duration == Duration::from_secs(20)));
     assert_eq!(p.max_workers(), 50);
 }
