@@ -28,6 +28,8 @@ mod accounts;
 mod engine;
 pub mod gen;
 pub mod ledger;
+#[cfg(feature = "server")]
+pub mod server;
 pub mod tx;
 
 pub use accounts::Account;
