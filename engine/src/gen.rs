@@ -149,6 +149,8 @@ impl Generator {
     /// A generator for the senders in `senders` (usually a lane's [`crate::Lane::sender_ranges`]),
     /// all at nonce 0 (a fresh engine). `pool` is required for zipf choice.
     pub fn new(cfg: GenConfig, senders: Vec<Range<u64>>, pool: Option<Arc<ZipfPool>>) -> Self {
+        // A pool only matters for zipf choice; uniform choice ignores it.
+        let pool = pool.filter(|_| !matches!(cfg.choice, AccountChoice::Uniform));
         let sender_total: u64 = senders.iter().map(|r| r.end - r.start).sum();
         assert!(sender_total > 0, "a generator needs at least one sender");
         assert!(
@@ -191,12 +193,16 @@ impl Generator {
     #[inline]
     fn next_rank(&mut self, n: u64) -> u64 {
         match &self.pool {
-            Some(pool) if !matches!(self.cfg.choice, AccountChoice::Uniform) => {
+            Some(pool) => {
                 let r = u64::from(pool.ranks[self.cursor]);
                 self.cursor = (self.cursor + 1) & (ZipfPool::LEN - 1);
-                r % n
+                if r < n {
+                    r
+                } else {
+                    r % n
+                }
             }
-            _ => self.rng.u64(0..n),
+            None => self.rng.u64(0..n),
         }
     }
 
@@ -232,10 +238,22 @@ impl Generator {
         self.invalid_in_last = 0;
         let accounts = self.cfg.accounts;
         for _ in 0..n {
-            let rank = self.next_rank(self.sender_total);
-            let k = (rank * self.sender_stride) % self.sender_total;
+            // Uniform draws are already scattered; zipf ranks are mapped through a bijection so
+            // the hot accounts are spread over the id space instead of being ids 0, 1, 2, ...
+            let (k, mut to) = if self.pool.is_some() {
+                let k =
+                    (self.next_rank(self.sender_total) * self.sender_stride) % self.sender_total;
+                (
+                    k,
+                    (self.next_rank(accounts) * self.receiver_stride) % accounts,
+                )
+            } else {
+                (
+                    self.rng.u64(0..self.sender_total),
+                    self.rng.u64(0..accounts),
+                )
+            };
             let from = self.sender_account(k);
-            let mut to = (self.next_rank(accounts) * self.receiver_stride) % accounts;
             if to == from {
                 to = (to + 1) % accounts;
             }
