@@ -90,7 +90,12 @@ impl Reply {
     }
     /// Asserts the status and a JSON error body; returns the body.
     fn error(&self, status: u16) -> Value {
-        assert_eq!(self.status, status, "{}", String::from_utf8_lossy(&self.body));
+        assert_eq!(
+            self.status,
+            status,
+            "{}",
+            String::from_utf8_lossy(&self.body)
+        );
         let v = self.json();
         assert!(v["error"].is_string(), "{v}");
         assert!(v["detail"].is_string(), "{v}");
@@ -127,7 +132,14 @@ fn parse_reply(raw: &[u8]) -> Reply {
         .unwrap_or_else(|| panic!("no header end in {:?}", String::from_utf8_lossy(raw)));
     let head = std::str::from_utf8(&raw[..end]).unwrap();
     let mut lines = head.split("\r\n");
-    let status = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
+    let status = lines
+        .next()
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
     let headers = lines
         .filter_map(|l| l.split_once(':'))
         .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
@@ -148,7 +160,9 @@ async fn send(
 ) -> Reply {
     let mut s = TcpStream::connect(addr).await.unwrap();
     let len = (method == "POST").then_some(body.len());
-    s.write_all(&head(method, path, headers, len)).await.unwrap();
+    s.write_all(&head(method, path, headers, len))
+        .await
+        .unwrap();
     s.write_all(body).await.unwrap();
     read_reply(&mut s).await
 }
@@ -286,7 +300,10 @@ async fn binary_batch_round_trip(design: Design) {
     assert_eq!(r["rejected"]["bad_nonce"], 1);
     assert_eq!(r["rejected"]["unknown_account"], 1);
     assert!(r["block"].as_u64().unwrap() >= 1);
-    assert!(r.get("results").is_none(), "binary answers carry no results");
+    assert!(
+        r.get("results").is_none(),
+        "binary answers carry no results"
+    );
 
     let stats = get(a, "/api/v11/stats").await.json();
     assert_eq!(stats["committed"], r["committed"]);
@@ -314,7 +331,12 @@ async fn binary_batch_commits_and_stats_agree_single_writer() {
 async fn json_round_trip(design: Design) {
     let server = Server::start(design, ServeOptions::default()).await;
     let a = server.addr;
-    let one = post(a, "application/json", br#"{"from":1,"to":2,"amount":5,"nonce":0}"#).await;
+    let one = post(
+        a,
+        "application/json",
+        br#"{"from":1,"to":2,"amount":5,"nonce":0}"#,
+    )
+    .await;
     assert_eq!(one.status, 200);
     let one = one.json();
     assert_eq!(one["committed"], 1);
@@ -325,8 +347,14 @@ async fn json_round_trip(design: Design) {
     let mut batch: Vec<Value> = (0..20u64)
         .map(|i| serde_json::json!({"from": 100 + i * 499, "to": 3, "amount": 1, "nonce": 0}))
         .collect();
-    batch.insert(7, serde_json::json!({"from": 1, "to": 2, "amount": 5, "nonce": 0}));
-    batch.insert(13, serde_json::json!({"from": 9, "to": 9, "amount": 5, "nonce": 0}));
+    batch.insert(
+        7,
+        serde_json::json!({"from": 1, "to": 2, "amount": 5, "nonce": 0}),
+    );
+    batch.insert(
+        13,
+        serde_json::json!({"from": 9, "to": 9, "amount": 5, "nonce": 0}),
+    );
     let many = post(
         a,
         "application/json; charset=utf-8",
@@ -339,8 +367,14 @@ async fn json_round_trip(design: Design) {
     assert_eq!(many["committed"], 20);
     let results = many["results"].as_array().unwrap();
     assert_eq!(results.len(), 22);
-    assert_eq!(results[7], serde_json::json!({"ok": false, "reason": "bad_nonce"}));
-    assert_eq!(results[13], serde_json::json!({"ok": false, "reason": "self_transfer"}));
+    assert_eq!(
+        results[7],
+        serde_json::json!({"ok": false, "reason": "bad_nonce"})
+    );
+    assert_eq!(
+        results[13],
+        serde_json::json!({"ok": false, "reason": "self_transfer"})
+    );
     assert_eq!(results.iter().filter(|r| r["ok"] == true).count(), 20);
 
     // Unknown accounts inside a batch are rejections, not a 4xx.
@@ -353,7 +387,12 @@ async fn json_round_trip(design: Design) {
     let big: Vec<Value> = (0..1001u64)
         .map(|i| serde_json::json!({"from": i, "to": i + 1, "amount": 1, "nonce": 9}))
         .collect();
-    let r = post(a, "application/json", serde_json::to_string(&big).unwrap().as_bytes()).await;
+    let r = post(
+        a,
+        "application/json",
+        serde_json::to_string(&big).unwrap().as_bytes(),
+    )
+    .await;
     assert_eq!(r.status, 200);
     let r = r.json();
     assert_eq!(r["rejected"]["bad_nonce"], 1001);
@@ -384,21 +423,40 @@ async fn bad_inputs_get_json_errors() {
     .await;
     let a = server.addr;
 
-    let v = post(a, "application/json", br#"{"from":1,"to":2"#).await.error(400);
-    assert_eq!(v["error"], "malformed JSON");
-    let v = post(a, "application/json", br#"{"from":1,"to":2,"amount":5,"nonce":0,"x":1}"#)
+    let v = post(a, "application/json", br#"{"from":1,"to":2"#)
         .await
         .error(400);
-    assert!(v["detail"].as_str().unwrap().contains("unknown field"), "{v}");
-    post(a, "application/json", br#"[{"from":-1}]"#).await.error(400);
+    assert_eq!(v["error"], "malformed JSON");
+    let v = post(
+        a,
+        "application/json",
+        br#"{"from":1,"to":2,"amount":5,"nonce":0,"x":1}"#,
+    )
+    .await
+    .error(400);
+    assert!(
+        v["detail"].as_str().unwrap().contains("unknown field"),
+        "{v}"
+    );
+    post(a, "application/json", br#"[{"from":-1}]"#)
+        .await
+        .error(400);
     post(a, "text/plain", b"hello").await.error(415);
-    send(a, "POST", "/api/v11/transactions", &[], b"{}").await.error(415);
-    let v = post(a, "application/octet-stream", &[0u8; 33]).await.error(400);
+    send(a, "POST", "/api/v11/transactions", &[], b"{}")
+        .await
+        .error(415);
+    let v = post(a, "application/octet-stream", &[0u8; 33])
+        .await
+        .error(400);
     assert!(v["detail"].as_str().unwrap().contains("33 bytes"), "{v}");
 
-    let v = post(a, "application/json", br#"{"from":1,"to":10000,"amount":5,"nonce":0}"#)
-        .await
-        .error(422);
+    let v = post(
+        a,
+        "application/json",
+        br#"{"from":1,"to":10000,"amount":5,"nonce":0}"#,
+    )
+    .await
+    .error(422);
     assert_eq!(v["reason"], "unknown_account");
     assert!(v["detail"].as_str().unwrap().contains("10000"), "{v}");
 
@@ -472,7 +530,10 @@ async fn overload_answers_503_with_retry_after() {
     // The slot is free again.
     assert_eq!(get(a, "/api/v11/health").await.status, 200);
     let metrics = String::from_utf8(get(a, "/metrics").await.body).unwrap();
-    assert!(!metrics.contains("http_requests_overloaded_total 0\n"), "{metrics}");
+    assert!(
+        !metrics.contains("http_requests_overloaded_total 0\n"),
+        "{metrics}"
+    );
     server.shutdown().await;
 }
 
@@ -532,7 +593,10 @@ async fn graceful_shutdown_finishes_the_request_in_flight() {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     assert!(closed, "the listener still accepts after shutdown");
-    assert!(!task.is_finished(), "serve returned with a request in flight");
+    assert!(
+        !task.is_finished(),
+        "serve returned with a request in flight"
+    );
 
     slow.write_all(&body[100..]).await.unwrap();
     let done = read_reply(&mut slow).await;
@@ -550,7 +614,9 @@ async fn graceful_shutdown_finishes_the_request_in_flight() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn profiling_is_off_unless_enabled() {
     let server = Server::cas().await;
-    let v = get(server.addr, "/debug/pprof/profile?seconds=1").await.error(404);
+    let v = get(server.addr, "/debug/pprof/profile?seconds=1")
+        .await
+        .error(404);
     assert!(v["detail"].as_str().unwrap().contains("--enable-profiling"));
     server.shutdown().await;
 }
@@ -592,7 +658,10 @@ async fn profile_returns_a_flamegraph_of_the_engine_under_load() {
     assert_eq!(r.header("content-type"), Some("image/svg+xml"));
     let svg = String::from_utf8(r.body).unwrap();
     assert!(svg.contains("<svg"), "not an SVG");
-    assert!(svg.contains("engine::"), "no engine frames in the flamegraph");
+    assert!(
+        svg.contains("engine::"),
+        "no engine frames in the flamegraph"
+    );
 
     let pb = get(a, "/debug/pprof/profile?seconds=1&format=pb").await;
     assert_eq!(pb.status, 200);
@@ -608,7 +677,15 @@ fn binary_serves_and_exits_cleanly_on_sigterm() {
     use std::process::{Command, Stdio};
 
     let mut child = Command::new(env!("CARGO_BIN_EXE_engine"))
-        .args(["serve", "--addr", "127.0.0.1:0", "--accounts", "1000", "--workers", "2"])
+        .args([
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--accounts",
+            "1000",
+            "--workers",
+            "2",
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -623,7 +700,8 @@ fn binary_serves_and_exits_cleanly_on_sigterm() {
 
     let mut s = std::net::TcpStream::connect(addr).unwrap();
     s.set_read_timeout(Some(TIMEOUT)).unwrap();
-    s.write_all(&head("GET", "/api/v11/health", &[], None)).unwrap();
+    s.write_all(&head("GET", "/api/v11/health", &[], None))
+        .unwrap();
     let mut raw = Vec::new();
     s.read_to_end(&mut raw).unwrap();
     let health = parse_reply(&raw);
