@@ -641,7 +641,7 @@ async fn profile_returns_a_flamegraph_of_the_engine_under_load() {
         std::thread::spawn(move || {
             let mut gen = engine::Generator::new(
                 engine::GenConfig::uniform(ACCOUNTS, 7),
-                vec![0..ACCOUNTS],
+                std::iter::once(0..ACCOUNTS).collect(),
                 None,
             );
             let mut batch = Vec::new();

@@ -61,7 +61,7 @@ pub fn bench(args: &BenchArgs) -> anyhow::Result<BenchReport> {
                 } else {
                     lo + per
                 };
-                vec![lo..hi]
+                std::iter::once(lo..hi).collect()
             }
         };
         anyhow::ensure!(

@@ -317,13 +317,13 @@ enum Encoding {
 }
 
 /// The media type of the request, ignoring parameters such as `charset`.
-fn encoding(req: &Request<Incoming>) -> Result<Encoding, Resp> {
+fn encoding(req: &Request<Incoming>) -> Result<Encoding, Box<Resp>> {
     let Some(value) = req.headers().get(CONTENT_TYPE) else {
-        return Err(error(
+        return Err(Box::new(error(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "missing content type",
             "send Content-Type: application/json or application/octet-stream",
-        ));
+        )));
     };
     let media = value
         .to_str()
@@ -337,14 +337,14 @@ fn encoding(req: &Request<Incoming>) -> Result<Encoding, Resp> {
     } else if media.eq_ignore_ascii_case("application/octet-stream") {
         Ok(Encoding::Binary)
     } else {
-        Err(error(
+        Err(Box::new(error(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported content type",
             format_args!(
                 "{:?} is neither application/json nor application/octet-stream",
                 String::from_utf8_lossy(value.as_bytes())
             ),
-        ))
+        )))
     }
 }
 
@@ -358,7 +358,7 @@ fn too_large(max: u64, len: impl std::fmt::Display) -> Resp {
 
 /// Reads the body, refusing (without reading on) anything over `--max-body`: first by the
 /// declared Content-Length, then by counting what actually arrives (chunked bodies).
-async fn read_body(state: &State, req: Request<Incoming>) -> Result<Bytes, Resp> {
+async fn read_body(state: &State, req: Request<Incoming>) -> Result<Bytes, Box<Resp>> {
     let max = state.opts.max_body;
     let declared = req
         .headers()
@@ -366,25 +366,31 @@ async fn read_body(state: &State, req: Request<Incoming>) -> Result<Bytes, Resp>
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if let Some(len) = declared.filter(|&len| len > max) {
-        return Err(too_large(max, len));
+        return Err(Box::new(too_large(max, len)));
     }
     // `max` fits in usize: checked when the configuration was built.
     let limit = usize::try_from(max).unwrap_or(usize::MAX);
     match Limited::new(req.into_body(), limit).collect().await {
         Ok(collected) => Ok(collected.to_bytes()),
-        Err(e) if e.is::<LengthLimitError>() => Err(too_large(max, "more than the limit")),
-        Err(e) => Err(error(StatusCode::BAD_REQUEST, "reading the body failed", e)),
+        Err(e) if e.is::<LengthLimitError>() => {
+            Err(Box::new(too_large(max, "more than the limit")))
+        }
+        Err(e) => Err(Box::new(error(
+            StatusCode::BAD_REQUEST,
+            "reading the body failed",
+            e,
+        ))),
     }
 }
 
 async fn transactions(state: &State, req: Request<Incoming>) -> Resp {
     let encoding = match encoding(&req) {
         Ok(e) => e,
-        Err(resp) => return resp,
+        Err(resp) => return *resp,
     };
     let body = match read_body(state, req).await {
         Ok(b) => b,
-        Err(resp) => return resp,
+        Err(resp) => return *resp,
     };
     match encoding {
         Encoding::Binary => binary_batch(state, &body).await,
@@ -393,6 +399,8 @@ async fn transactions(state: &State, req: Request<Incoming>) -> Resp {
 }
 
 async fn binary_batch(state: &State, body: &[u8]) -> Resp {
+    // `is_multiple_of` needs Rust 1.87; the workspace declares 1.85.
+    #[allow(clippy::manual_is_multiple_of)]
     if body.len() % RECORD_SIZE != 0 {
         return error(
             StatusCode::BAD_REQUEST,
