@@ -1,0 +1,230 @@
+//! Criteria: the scenario's pass/fail table, evaluated once from measured figures.
+//!
+//! Every criterion compares one steady-state figure against its bound. A figure that could not
+//! be measured (CPU of a remote target, startup of an in-process engine) is `not_measured`,
+//! which never passes silently: it is listed as such in every report.
+
+use crate::fmt::{human_bytes, human_latency_us, human_rate};
+use results::{CriterionResult, CriterionStatus};
+use scenario::Criteria;
+use std::time::Duration;
+
+/// The measured figures criteria are evaluated against.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Measured {
+    pub committed_tps: Option<f64>,
+    pub min_interval_tps: Option<f64>,
+    /// Microseconds.
+    pub p50_us: Option<f64>,
+    pub p90_us: Option<f64>,
+    pub p99_us: Option<f64>,
+    pub p999_us: Option<f64>,
+    pub error_rate: Option<f64>,
+    pub rss_peak: Option<u64>,
+    pub rss_growth: Option<i64>,
+    pub cpu_avg_pct: Option<f64>,
+    pub startup: Option<Duration>,
+}
+
+enum Bound {
+    AtLeast,
+    AtMost,
+}
+
+struct Spec<'a> {
+    name: &'a str,
+    label: &'a str,
+    bound: Bound,
+    target: f64,
+    measured: Option<f64>,
+    unit: &'a str,
+    show: fn(f64) -> String,
+}
+
+fn us(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e6
+}
+
+fn show_tps(v: f64) -> String {
+    format!("{} tx/s", human_rate(v))
+}
+fn show_pct(v: f64) -> String {
+    if v != 0.0 && v.abs() < 0.01 {
+        format!("{:.4} %", v)
+    } else {
+        format!("{v:.2} %")
+    }
+}
+
+/// Evaluates every criterion the scenario sets, in a fixed order.
+pub fn evaluate(c: &Criteria, m: &Measured) -> Vec<CriterionResult> {
+    let specs = [
+        c.min_tps.map(|t| Spec {
+            name: "min_tps",
+            label: "Throughput (steady-state average)",
+            bound: Bound::AtLeast,
+            target: t,
+            measured: m.committed_tps,
+            unit: "tx/s",
+            show: show_tps,
+        }),
+        c.min_interval_tps.map(|t| Spec {
+            name: "min_interval_tps",
+            label: "Throughput (lowest interval)",
+            bound: Bound::AtLeast,
+            target: t,
+            measured: m.min_interval_tps,
+            unit: "tx/s",
+            show: show_tps,
+        }),
+        c.max_p50.map(|t| Spec {
+            name: "max_p50",
+            label: "Latency p50",
+            bound: Bound::AtMost,
+            target: us(t),
+            measured: m.p50_us,
+            unit: "us",
+            show: human_latency_us,
+        }),
+        c.max_p90.map(|t| Spec {
+            name: "max_p90",
+            label: "Latency p90",
+            bound: Bound::AtMost,
+            target: us(t),
+            measured: m.p90_us,
+            unit: "us",
+            show: human_latency_us,
+        }),
+        c.max_p99.map(|t| Spec {
+            name: "max_p99",
+            label: "Latency p99",
+            bound: Bound::AtMost,
+            target: us(t),
+            measured: m.p99_us,
+            unit: "us",
+            show: human_latency_us,
+        }),
+        c.max_p999.map(|t| Spec {
+            name: "max_p999",
+            label: "Latency p99.9",
+            bound: Bound::AtMost,
+            target: us(t),
+            measured: m.p999_us,
+            unit: "us",
+            show: human_latency_us,
+        }),
+        c.max_error_rate.map(|t| Spec {
+            name: "max_error_rate",
+            label: "Error rate",
+            bound: Bound::AtMost,
+            target: t * 100.0,
+            measured: m.error_rate.map(|e| e * 100.0),
+            unit: "%",
+            show: show_pct,
+        }),
+        c.max_rss.map(|t| Spec {
+            name: "max_rss",
+            label: "Memory (peak RSS)",
+            bound: Bound::AtMost,
+            target: t as f64,
+            measured: m.rss_peak.map(|v| v as f64),
+            unit: "bytes",
+            show: human_bytes,
+        }),
+        c.max_rss_growth.map(|t| Spec {
+            name: "max_rss_growth",
+            label: "Memory growth after warm-up",
+            bound: Bound::AtMost,
+            target: t as f64,
+            measured: m.rss_growth.map(|v| v as f64),
+            unit: "bytes",
+            show: human_bytes,
+        }),
+        c.max_cpu_pct.map(|t| Spec {
+            name: "max_cpu",
+            label: "CPU (average, % of all cores)",
+            bound: Bound::AtMost,
+            target: t,
+            measured: m.cpu_avg_pct,
+            unit: "%",
+            show: show_pct,
+        }),
+        c.max_startup.map(|t| Spec {
+            name: "max_startup",
+            label: "Startup to first healthy answer",
+            bound: Bound::AtMost,
+            target: us(t),
+            measured: m.startup.map(us),
+            unit: "us",
+            show: human_latency_us,
+        }),
+    ];
+    specs
+        .into_iter()
+        .flatten()
+        .map(|s| {
+            let status = match s.measured {
+                None => CriterionStatus::NotMeasured,
+                Some(v) => {
+                    let ok = match s.bound {
+                        Bound::AtLeast => v >= s.target,
+                        Bound::AtMost => v <= s.target,
+                    };
+                    if ok {
+                        CriterionStatus::Pass
+                    } else {
+                        CriterionStatus::Fail
+                    }
+                }
+            };
+            let op = match s.bound {
+                Bound::AtLeast => "≥",
+                Bound::AtMost => "≤",
+            };
+            CriterionResult {
+                name: s.name.to_string(),
+                label: s.label.to_string(),
+                target: format!("{op} {}", (s.show)(s.target)),
+                measured: s.measured.map_or_else(|| "n/a".to_string(), s.show),
+                target_value: s.target,
+                measured_value: s.measured,
+                unit: s.unit.to_string(),
+                status,
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bounds_and_not_measured() {
+        let c = Criteria {
+            min_tps: Some(8.51e6),
+            max_p99: Some(Duration::from_millis(5)),
+            max_cpu_pct: Some(60.0),
+            max_error_rate: Some(0.0001),
+            ..Criteria::default()
+        };
+        let m = Measured {
+            committed_tps: Some(8.5e6),
+            p99_us: Some(5000.0),
+            error_rate: Some(0.0),
+            ..Measured::default()
+        };
+        let r = evaluate(&c, &m);
+        let by = |n: &str| r.iter().find(|c| c.name == n).unwrap().status;
+        assert_eq!(by("min_tps"), CriterionStatus::Fail);
+        assert_eq!(
+            by("max_p99"),
+            CriterionStatus::Pass,
+            "the bound itself passes"
+        );
+        assert_eq!(by("max_cpu"), CriterionStatus::NotMeasured);
+        assert_eq!(by("max_error_rate"), CriterionStatus::Pass);
+        assert_eq!(r[0].target, "≥ 8.51M tx/s");
+        assert_eq!(r[0].measured, "8.50M tx/s");
+    }
+}

@@ -1,0 +1,321 @@
+//! The one worker loop, parameterized by the load model.
+//!
+//! [`WorkerCore`] holds everything a worker needs that does not depend on what it drives: it
+//! decides what to do next from the [`Timeline`] (run an operation now, wait, or stop), claims
+//! open-model operations from a shared counter only when they are due, records each completed
+//! operation's latency into its own HDR histogram (no lock, no allocation on the record path),
+//! and ships the histogram and counters to the collector through a lock-free channel whenever its
+//! interval or stage changes. The thread shell (in-process) and the async shell (HTTP) are a few
+//! lines around it.
+//!
+//! Latency basis: in an open-model stage, from the operation's intended start (its slot in the
+//! schedule); in a closed-model stage, from when the worker actually started it (service time).
+
+use crate::timeline::{Phase, Timeline};
+use crossbeam_channel::Sender;
+use hdrhistogram::Histogram;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Kinds of error an operation can report. Fixed, so counting is an array increment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[repr(u8)]
+pub enum ErrorKind {
+    /// In-process: transfers the engine rejected, by reason.
+    RejectedUnknownAccount = 0,
+    RejectedSelfTransfer,
+    RejectedZeroAmount,
+    RejectedBadNonce,
+    RejectedInsufficientFunds,
+    RejectedNotOwner,
+    /// HTTP: could not connect.
+    Connect,
+    /// HTTP: no answer within the request timeout.
+    Timeout,
+    /// HTTP: the connection failed mid-request.
+    Io,
+    /// HTTP: an unexpected status.
+    Status4xx,
+    Status5xx,
+    StatusOther,
+    /// HTTP: the body did not match what was expected.
+    Body,
+}
+
+impl ErrorKind {
+    pub const COUNT: usize = 13;
+    pub const ALL: [ErrorKind; Self::COUNT] = [
+        ErrorKind::RejectedUnknownAccount,
+        ErrorKind::RejectedSelfTransfer,
+        ErrorKind::RejectedZeroAmount,
+        ErrorKind::RejectedBadNonce,
+        ErrorKind::RejectedInsufficientFunds,
+        ErrorKind::RejectedNotOwner,
+        ErrorKind::Connect,
+        ErrorKind::Timeout,
+        ErrorKind::Io,
+        ErrorKind::Status4xx,
+        ErrorKind::Status5xx,
+        ErrorKind::StatusOther,
+        ErrorKind::Body,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::RejectedUnknownAccount => "rejected:unknown_account",
+            ErrorKind::RejectedSelfTransfer => "rejected:self_transfer",
+            ErrorKind::RejectedZeroAmount => "rejected:zero_amount",
+            ErrorKind::RejectedBadNonce => "rejected:bad_nonce",
+            ErrorKind::RejectedInsufficientFunds => "rejected:insufficient_funds",
+            ErrorKind::RejectedNotOwner => "rejected:not_owner",
+            ErrorKind::Connect => "connect",
+            ErrorKind::Timeout => "timeout",
+            ErrorKind::Io => "io",
+            ErrorKind::Status4xx => "status_4xx",
+            ErrorKind::Status5xx => "status_5xx",
+            ErrorKind::StatusOther => "status_other",
+            ErrorKind::Body => "body",
+        }
+    }
+
+    /// The rejection kind for an engine reason.
+    pub fn rejected(reason: engine::RejectReason) -> ErrorKind {
+        ErrorKind::ALL[reason as usize]
+    }
+}
+
+/// What one operation did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct OpOutcome {
+    /// Transactions submitted and committed by this operation (0 for a plain HTTP request).
+    pub submitted_tx: u64,
+    pub committed_tx: u64,
+    /// Whether the operation as a whole failed (HTTP error); in-process batches never fail,
+    /// their rejected transfers are counted in `errors`.
+    pub failed: bool,
+    pub errors: [u32; ErrorKind::COUNT],
+}
+
+/// Counters and a histogram for one worker over one (interval, stage) slice.
+pub struct Shipment {
+    pub worker: u32,
+    pub interval: u64,
+    pub stage: usize,
+    pub hist: Histogram<u64>,
+    pub ops: u64,
+    pub failed_ops: u64,
+    pub submitted_tx: u64,
+    pub committed_tx: u64,
+    pub errors: [u64; ErrorKind::COUNT],
+}
+
+impl Shipment {
+    fn new(worker: u32, interval: u64, stage: usize) -> Shipment {
+        Shipment {
+            worker,
+            interval,
+            stage,
+            hist: new_histogram(),
+            ops: 0,
+            failed_ops: 0,
+            submitted_tx: 0,
+            committed_tx: 0,
+            errors: [0; ErrorKind::COUNT],
+        }
+    }
+}
+
+/// An auto-resizing histogram of nanoseconds with 3 significant digits: memory follows the
+/// largest value seen, not a preset bound.
+pub fn new_histogram() -> Histogram<u64> {
+    let mut h = Histogram::new(3).expect("3 significant digits is valid");
+    h.auto(true);
+    h
+}
+
+/// State shared by every worker of a run.
+pub struct Shared {
+    pub start: Instant,
+    pub timeline: Timeline,
+    pub interval: Duration,
+    /// Set on Ctrl-C, on a capacity break, or when the target died for good.
+    pub stop: AtomicBool,
+    /// Next open-model operation to claim.
+    pub next_op: AtomicU64,
+}
+
+impl Shared {
+    pub fn new(timeline: Timeline, interval: Duration) -> Shared {
+        Shared {
+            start: Instant::now(),
+            timeline,
+            interval,
+            stop: AtomicBool::new(false),
+            next_op: AtomicU64::new(0),
+        }
+    }
+
+    /// Seconds since the run started.
+    pub fn elapsed(&self, at: Instant) -> f64 {
+        at.saturating_duration_since(self.start).as_secs_f64()
+    }
+
+    /// Which interval an instant falls in.
+    pub fn interval_of(&self, at: Instant) -> u64 {
+        (at.saturating_duration_since(self.start).as_nanos() / self.interval.as_nanos().max(1))
+            as u64
+    }
+}
+
+/// What a worker should do next.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Next {
+    /// Run an operation now; measure latency from `intended`.
+    Run {
+        intended: Instant,
+        stage: usize,
+    },
+    /// Nothing to do before this long has passed (sleep, then ask again).
+    Wait(Duration),
+    Stop,
+}
+
+/// The load-model logic and recording of one worker. See the module docs.
+pub struct WorkerCore {
+    id: u32,
+    shared: Arc<Shared>,
+    tx: Sender<Shipment>,
+    current: Shipment,
+}
+
+/// Longest a worker sleeps before looking at the timeline again.
+const MAX_WAIT: Duration = Duration::from_millis(2);
+
+impl WorkerCore {
+    pub fn new(id: u32, shared: Arc<Shared>, tx: Sender<Shipment>) -> WorkerCore {
+        WorkerCore {
+            id,
+            current: Shipment::new(id, 0, 0),
+            shared,
+            tx,
+        }
+    }
+
+    pub fn id(&self) -> u32 {
+        self.id
+    }
+
+    pub fn shared(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+
+    /// Decides the next step at time `now`.
+    pub fn next(&mut self, now: Instant) -> Next {
+        let sh = &*self.shared;
+        if sh.stop.load(Ordering::Relaxed) {
+            return Next::Stop;
+        }
+        let t = sh.elapsed(now);
+        match sh.timeline.phase(t) {
+            Phase::Done => Next::Stop,
+            Phase::Closed { stage, workers } => {
+                if self.id < workers {
+                    Next::Run {
+                        intended: now,
+                        stage,
+                    }
+                } else {
+                    self.flush_if_stale(now);
+                    Next::Wait(MAX_WAIT)
+                }
+            }
+            Phase::Open { stage } => loop {
+                let n = sh.next_op.load(Ordering::Relaxed);
+                let Some(due) = sh.timeline.op_time(n) else {
+                    // This open stage has no more operations due (rounding at its end).
+                    return Next::Wait(MAX_WAIT);
+                };
+                if due > t {
+                    self.flush_if_stale(now);
+                    let wait = Duration::from_secs_f64(due - t);
+                    return Next::Wait(wait.min(MAX_WAIT));
+                }
+                if sh
+                    .next_op
+                    .compare_exchange_weak(n, n + 1, Ordering::Relaxed, Ordering::Relaxed)
+                    .is_ok()
+                {
+                    return Next::Run {
+                        intended: sh.start + Duration::from_secs_f64(due),
+                        stage,
+                    };
+                }
+            },
+        }
+    }
+
+    /// Records a completed operation.
+    #[inline]
+    pub fn complete(
+        &mut self,
+        intended: Instant,
+        done: Instant,
+        stage: usize,
+        outcome: &OpOutcome,
+    ) {
+        let interval = self.shared.interval_of(done);
+        if interval != self.current.interval || stage != self.current.stage {
+            self.ship(interval, stage);
+        }
+        let s = &mut self.current;
+        let ns = done.saturating_duration_since(intended).as_nanos() as u64;
+        // Auto-resizing: recording only fails on a value beyond u64 range, which cannot happen.
+        let _ = s.hist.record(ns.max(1));
+        s.ops += 1;
+        s.failed_ops += u64::from(outcome.failed);
+        s.submitted_tx += outcome.submitted_tx;
+        s.committed_tx += outcome.committed_tx;
+        for (acc, &e) in s.errors.iter_mut().zip(&outcome.errors) {
+            *acc += u64::from(e);
+        }
+    }
+
+    /// An idle worker still hands in what it holds once its interval is over, so the collector
+    /// never waits on it.
+    fn flush_if_stale(&mut self, now: Instant) {
+        if self.current.ops > 0 && self.shared.interval_of(now) != self.current.interval {
+            let stage = self.current.stage;
+            self.ship(self.shared.interval_of(now), stage);
+        }
+    }
+
+    fn ship(&mut self, interval: u64, stage: usize) {
+        let next = Shipment::new(self.id, interval, stage);
+        let full = std::mem::replace(&mut self.current, next);
+        if full.ops > 0 {
+            // The collector outlives the workers; a send error means it is gone, and then
+            // nothing is left to record into.
+            let _ = self.tx.send(full);
+        }
+    }
+
+    /// Ships whatever is left. Call when the worker stops.
+    pub fn finish(mut self) {
+        let (i, s) = (self.current.interval, self.current.stage);
+        self.ship(i, s);
+    }
+}
+
+/// Sleeps for `d`, spinning for the last stretch so open-model operations start on time without
+/// burning a core between them.
+pub fn precise_sleep(d: Duration) {
+    const SPIN: Duration = Duration::from_micros(80);
+    let until = Instant::now() + d;
+    if d > SPIN {
+        std::thread::sleep(d - SPIN);
+    }
+    while Instant::now() < until {
+        std::hint::spin_loop();
+    }
+}
