@@ -1,0 +1,259 @@
+//! Numbers for people: `8.51M tx/s`, `1.23 ms`, `212 MiB`, `0.027 %`.
+//!
+//! Every renderer formats through these functions so a figure reads the same in the terminal,
+//! Markdown, HTML, PDF and chart axes. Three significant digits is the default: more would
+//! claim a precision that run-to-run noise does not have.
+
+/// A value with 3 significant digits and no trailing exponent ("8.51", "91.5", "413").
+pub fn sig3(v: f64) -> String {
+    if !v.is_finite() {
+        return "n/a".into();
+    }
+    let a = v.abs();
+    if a == 0.0 {
+        "0".into()
+    } else if a < 10.0 {
+        trim_zeros(format!("{v:.2}"))
+    } else if a < 100.0 {
+        trim_zeros(format!("{v:.1}"))
+    } else {
+        format!("{v:.0}")
+    }
+}
+
+fn trim_zeros(s: String) -> String {
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
+}
+
+/// A count or rate with k/M/G suffixes: 8.51M, 912k, 87.
+pub fn si(v: f64) -> String {
+    if !v.is_finite() {
+        return "n/a".into();
+    }
+    let a = v.abs();
+    let (div, suffix) = if a >= 1e9 {
+        (1e9, "G")
+    } else if a >= 1e6 {
+        (1e6, "M")
+    } else if a >= 1e3 {
+        (1e3, "k")
+    } else {
+        (1.0, "")
+    };
+    let scaled = v / div;
+    // 999.6k would print as "1000k": move up a prefix instead.
+    if suffix != "G" && (scaled.abs() >= 999.5) {
+        return si(v.signum() * div * 1000.0);
+    }
+    format!("{}{suffix}", sig3(scaled))
+}
+
+/// A rate with its unit: "8.51M tx/s".
+pub fn rate(v: f64, unit: &str) -> String {
+    format!("{} {unit}", si(v))
+}
+
+/// A latency given in microseconds: "850 ns", "413 µs", "1.23 ms", "38.0 ms", "2.50 s".
+pub fn latency_us(us: f64) -> String {
+    if !us.is_finite() {
+        return "n/a".into();
+    }
+    if us == 0.0 {
+        "0 µs".into()
+    } else if us < 1.0 {
+        format!("{:.0} ns", us * 1e3)
+    } else if us < 1_000.0 {
+        format!("{} µs", sig3(us))
+    } else if us < 1_000_000.0 {
+        format!("{} ms", fixed3(us / 1e3))
+    } else {
+        format!("{} s", fixed3(us / 1e6))
+    }
+}
+
+/// 3 significant digits keeping trailing zeros ("1.20", "38.0"), for columns that align.
+fn fixed3(v: f64) -> String {
+    let a = v.abs();
+    if a < 10.0 {
+        format!("{v:.2}")
+    } else if a < 100.0 {
+        format!("{v:.1}")
+    } else {
+        format!("{v:.0}")
+    }
+}
+
+/// Bytes in binary units: "212 MiB", "24.0 GiB", "512 B".
+pub fn bytes(b: u64) -> String {
+    bytes_f(b as f64)
+}
+
+/// Signed bytes: "+23.4 MiB", "-1.0 MiB".
+pub fn bytes_signed(b: i64) -> String {
+    let s = bytes_f(b.unsigned_abs() as f64);
+    if b < 0 {
+        format!("-{s}")
+    } else {
+        format!("+{s}")
+    }
+}
+
+fn bytes_f(b: f64) -> String {
+    const K: f64 = 1024.0;
+    if b < K {
+        format!("{b:.0} B")
+    } else if b < K * K {
+        format!("{} KiB", fixed3(b / K))
+    } else if b < K * K * K {
+        format!("{} MiB", fixed3(b / (K * K)))
+    } else {
+        format!("{} GiB", fixed3(b / (K * K * K)))
+    }
+}
+
+/// A percentage value already in percent: "91.5 %".
+pub fn pct(v: f64) -> String {
+    format!("{} %", sig3(v))
+}
+
+/// A fraction shown as a percentage, keeping small rates readable: 0.000265 → "0.0265 %".
+pub fn fraction_pct(f: f64) -> String {
+    if !f.is_finite() {
+        return "n/a".into();
+    }
+    let p = f * 100.0;
+    if p == 0.0 {
+        "0 %".into()
+    } else if p.abs() >= 1.0 {
+        format!("{} %", sig3(p))
+    } else {
+        // Enough decimals for 3 significant digits of a small percentage.
+        let decimals = (-(p.abs().log10().floor()) as usize + 2).min(8);
+        format!("{} %", trim_zeros(format!("{p:.decimals$}")))
+    }
+}
+
+/// An integer with thousands separators: 224,078,221.
+pub fn count(n: u64) -> String {
+    group_digits(&n.to_string())
+}
+
+/// A big integer (u128) with thousands separators.
+pub fn count_u128(n: u128) -> String {
+    group_digits(&n.to_string())
+}
+
+fn group_digits(s: &str) -> String {
+    let head = match s.len() % 3 {
+        0 => 3.min(s.len()),
+        n => n,
+    };
+    let mut out = String::from(&s[..head]);
+    let mut i = head;
+    while i < s.len() {
+        out.push(',');
+        out.push_str(&s[i..i + 3]);
+        i += 3;
+    }
+    out
+}
+
+/// A duration in seconds: "850 ms", "25.0 s", "2 min 30 s", "1 h 05 min".
+pub fn duration_s(s: f64) -> String {
+    if !s.is_finite() {
+        return "n/a".into();
+    }
+    if s < 1.0 {
+        format!("{:.0} ms", s * 1e3)
+    } else if s < 60.0 {
+        format!("{s:.1} s")
+    } else if s < 3600.0 {
+        let m = (s / 60.0).floor();
+        format!("{m:.0} min {:02.0} s", s - m * 60.0)
+    } else {
+        let h = (s / 3600.0).floor();
+        format!("{h:.0} h {:02.0} min", ((s - h * 3600.0) / 60.0).floor())
+    }
+}
+
+/// Planned load of a stage: "4 workers", "2 → 4 workers", "50k ops/s".
+pub fn load(from: f64, to: f64, unit: &str) -> String {
+    if (from - to).abs() < f64::EPSILON {
+        format!("{} {unit}", si(from))
+    } else {
+        format!("{} → {} {unit}", si(from), si(to))
+    }
+}
+
+/// RFC 3339 "2026-11-23T15:56:00Z" → "2026-11-23 15:56:00 UTC"; anything else as given.
+pub fn timestamp(ts: &str) -> String {
+    match ts.strip_suffix('Z') {
+        Some(t) if t.len() >= 19 && t.as_bytes().get(10) == Some(&b'T') => {
+            format!("{} {} UTC", &t[..10], &t[11..19])
+        }
+        _ => ts.to_string(),
+    }
+}
+
+/// Shorten a hash for display: first 12 characters.
+pub fn short_hash(h: &str) -> &str {
+    h.get(..12).unwrap_or(h)
+}
+
+/// Latency resolution, when coarse enough to matter for the reader.
+pub fn resolution_ns(ns: u64) -> Option<String> {
+    if ns >= 1_000 {
+        Some(latency_us(ns as f64 / 1e3))
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn people_numbers() {
+        assert_eq!(rate(8_510_000.0, "tx/s"), "8.51M tx/s");
+        assert_eq!(rate(9_020_000.0, "tx/s"), "9.02M tx/s");
+        assert_eq!(si(912_345.0), "912k");
+        assert_eq!(si(999_700.0), "1M");
+        assert_eq!(si(87.0), "87");
+        assert_eq!(si(0.5), "0.5");
+        assert_eq!(latency_us(1_230.0), "1.23 ms");
+        assert_eq!(latency_us(38_010.9), "38.0 ms");
+        assert_eq!(latency_us(413.183), "413 µs");
+        assert_eq!(latency_us(0.85), "850 ns");
+        assert_eq!(latency_us(2_500_000.0), "2.50 s");
+        assert_eq!(bytes(212 * 1024 * 1024), "212 MiB");
+        assert_eq!(bytes(24 * 1024 * 1024 * 1024), "24.0 GiB");
+        assert_eq!(bytes(512), "512 B");
+        assert_eq!(bytes_signed(-(3 * 1024 * 1024)), "-3.00 MiB");
+        assert_eq!(pct(91.5), "91.5 %");
+        assert_eq!(fraction_pct(0.000265), "0.0265 %");
+        assert_eq!(fraction_pct(0.0001), "0.01 %");
+        assert_eq!(fraction_pct(0.25), "25 %");
+        assert_eq!(fraction_pct(0.0), "0 %");
+        assert_eq!(count(224_078_221), "224,078,221");
+        assert_eq!(count(12), "12");
+        assert_eq!(
+            count_u128(1_000_000_000_000_000_000),
+            "1,000,000,000,000,000,000"
+        );
+        assert_eq!(duration_s(25.0), "25.0 s");
+        assert_eq!(duration_s(150.0), "2 min 30 s");
+        assert_eq!(duration_s(3900.0), "1 h 05 min");
+        assert_eq!(load(1.0, 4.0, "workers"), "1 → 4 workers");
+        assert_eq!(load(50_000.0, 50_000.0, "ops/s"), "50k ops/s");
+        assert_eq!(timestamp("2026-11-23T15:56:00Z"), "2026-11-23 15:56:00 UTC");
+        assert_eq!(timestamp("yesterday"), "yesterday");
+        assert_eq!(resolution_ns(1_000_000).as_deref(), Some("1.00 ms"));
+        assert_eq!(resolution_ns(1), None);
+        assert_eq!(sig3(f64::NAN), "n/a");
+    }
+}

@@ -1,0 +1,340 @@
+//! Renderer tests on the shared fixtures: snapshots of the text formats, a parsed PDF, parsed
+//! chart SVGs, and the edge cases (no intervals, no audit, an aborted run).
+
+use std::path::Path;
+
+use report::{render, render_all, render_to_bytes, text_summary, Format};
+use results::{fixture, RunResult};
+
+fn text_of(result: &RunResult, format: Format, file: &str) -> String {
+    let outputs = render_to_bytes(result, format).unwrap();
+    let o = outputs
+        .iter()
+        .find(|o| o.path == Path::new(file))
+        .unwrap_or_else(|| panic!("{file} not rendered"));
+    String::from_utf8(o.bytes.clone()).unwrap()
+}
+
+/// Inline SVGs are checked by the chart tests; keep them out of the HTML snapshot so it stays
+/// readable and does not change with every pixel of a chart.
+fn strip_svgs(html: &str) -> String {
+    let mut out = String::new();
+    let mut rest = html;
+    while let Some(start) = rest.find("<svg") {
+        out.push_str(&rest[..start]);
+        let end = rest[start..].find("</svg>").expect("closed svg") + start + "</svg>".len();
+        out.push_str("<svg><!-- chart --></svg>");
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[test]
+fn markdown_snapshot() {
+    insta::assert_snapshot!(text_of(&fixture::sample(), Format::Markdown, "report.md"));
+}
+
+#[test]
+fn html_snapshot() {
+    let html = text_of(&fixture::sample(), Format::Html, "report.html");
+    insta::assert_snapshot!(strip_svgs(&html));
+}
+
+#[test]
+fn junit_snapshot() {
+    insta::assert_snapshot!(text_of(&fixture::sample(), Format::Junit, "junit.xml"));
+}
+
+#[test]
+fn text_summary_snapshot() {
+    insta::assert_snapshot!(text_summary(&fixture::sample()));
+}
+
+#[test]
+fn report_sections_come_in_the_documented_order() {
+    let md = text_of(&fixture::http_goose(), Format::Markdown, "report.md");
+    let order = [
+        "## Verdict",
+        "## Criteria",
+        "## Scenario",
+        "## Environment",
+        "## Charts",
+        "## Results by stage",
+        "## Errors",
+        "## Resources",
+        "## Audit",
+        "## Profile",
+        "## Capacity",
+        "## Segment",
+    ];
+    let mut at = 0;
+    for h in order {
+        let pos = md[at..]
+            .find(h)
+            .unwrap_or_else(|| panic!("{h} missing or out of order"));
+        at += pos + h.len();
+    }
+    // goose: millisecond resolution must be stated.
+    assert!(md.contains("resolution 1.00 ms"), "{md}");
+}
+
+#[test]
+fn html_is_self_contained() {
+    let html = text_of(&fixture::sample(), Format::Html, "report.html");
+    for banned in ["<script", "<link", "src=", "@import", "url("] {
+        assert!(!html.contains(banned), "HTML contains {banned}");
+    }
+    let without_ns = html.replace("http://www.w3.org/2000/svg", "");
+    assert!(!without_ns.contains("http://") && !without_ns.contains("https://"));
+    assert_eq!(html.matches("<svg").count(), 5, "five inline charts");
+}
+
+#[test]
+fn junit_parses_and_counts_match() {
+    let xml = text_of(&fixture::sample(), Format::Junit, "junit.xml");
+    let doc = roxmltree::Document::parse(&xml).unwrap();
+    let suites: Vec<_> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("testsuite"))
+        .collect();
+    assert_eq!(suites.len(), 1);
+    let s = suites[0];
+    let cases: Vec<_> = s
+        .children()
+        .filter(|n| n.has_tag_name("testcase"))
+        .collect();
+    // 8 criteria + audit.
+    assert_eq!(cases.len(), 9);
+    assert_eq!(s.attribute("tests"), Some("9"));
+    let failures = cases
+        .iter()
+        .filter(|c| c.children().any(|n| n.has_tag_name("failure")))
+        .count();
+    let skipped = cases
+        .iter()
+        .filter(|c| c.children().any(|n| n.has_tag_name("skipped")))
+        .count();
+    assert_eq!((failures, skipped), (3, 1));
+    assert_eq!(s.attribute("failures"), Some("3"));
+    assert_eq!(s.attribute("skipped"), Some("1"));
+    let p99 = cases
+        .iter()
+        .find(|c| c.attribute("name") == Some("max_p99"))
+        .unwrap();
+    let failure = p99.children().find(|n| n.has_tag_name("failure")).unwrap();
+    let msg = failure.attribute("message").unwrap();
+    assert!(
+        msg.contains("0.95 ms") && msg.contains("≤ 0.75 ms"),
+        "{msg}"
+    );
+    assert!(cases.iter().any(|c| c.attribute("name") == Some("audit")));
+}
+
+#[test]
+fn charts_parse_as_svg_and_contain_every_series() {
+    let sample = fixture::sample();
+    let ctx = report::context(&sample).unwrap();
+    let files: Vec<&str> = ctx.charts.iter().map(|c| c.file).collect();
+    assert_eq!(
+        files,
+        [
+            "throughput.svg",
+            "latency.svg",
+            "distribution.svg",
+            "resources.svg",
+            "load.svg"
+        ]
+    );
+    for c in &ctx.charts {
+        let doc = roxmltree::Document::parse(&c.svg)
+            .unwrap_or_else(|e| panic!("{} is not XML: {e}", c.file));
+        assert_eq!(doc.root_element().tag_name().name(), "svg");
+        let texts: Vec<String> = doc
+            .descendants()
+            .filter_map(|n| n.text())
+            .map(|t| t.trim().to_string())
+            .collect();
+        assert!(texts.contains(&c.title), "{}: title missing", c.file);
+        assert!(!c.series.is_empty());
+        for s in &c.series {
+            assert!(
+                texts.contains(s),
+                "{}: series {s:?} missing from legend",
+                c.file
+            );
+        }
+        // Something was plotted: at least one polyline with many points.
+        assert!(
+            doc.descendants().any(|n| n.has_tag_name("polyline")
+                && n.attribute("points")
+                    .is_some_and(|p| p.split(' ').count() > 10)),
+            "{}: no data line",
+            c.file
+        );
+        // Axis descriptions carry units.
+        assert!(
+            texts.iter().any(|t| t.contains('(') && t.contains(')')),
+            "{}: no axis unit",
+            c.file
+        );
+    }
+    let tput = &ctx.charts[0];
+    assert!(tput.series.iter().any(|s| s == "target 8.51M tx/s"));
+    let lat = &ctx.charts[1];
+    assert_eq!(lat.series, ["p50", "p99", "p99.9", "max"]);
+}
+
+fn pdf_text(bytes: &[u8]) -> (usize, String) {
+    let doc = lopdf::Document::load_mem(bytes).expect("a PDF lopdf can parse");
+    let pages: Vec<u32> = doc.get_pages().keys().copied().collect();
+    let text = doc.extract_text(&pages).unwrap_or_default();
+    (pages.len(), text)
+}
+
+#[test]
+fn pdf_has_expected_pages_and_selectable_verdict() {
+    let outputs = render_to_bytes(&fixture::sample(), Format::Pdf).unwrap();
+    let pdf = &outputs[0].bytes;
+    assert!(pdf.starts_with(b"%PDF-"));
+    let (pages, text) = pdf_text(pdf);
+    assert_eq!(pages, 5, "sample report is five A4 pages");
+    assert!(
+        text.contains("FAIL"),
+        "verdict not found in text: {text:.400}"
+    );
+    assert!(text.contains("Criteria") && text.contains("Throughput (committed)"));
+    assert!(
+        !text.contains("ABORTED"),
+        "text extraction must be able to tell runs apart"
+    );
+    let doc = lopdf::Document::load_mem(pdf).unwrap();
+    // A4 media box on every page.
+    for (_, id) in doc.get_pages() {
+        let page = doc.get_dictionary(id).unwrap();
+        let mb = page.get(b"MediaBox").unwrap().as_array().unwrap();
+        let w = mb[2].as_float().unwrap();
+        let h = mb[3].as_float().unwrap();
+        assert!(
+            (w - 595.28).abs() < 0.5 && (h - 841.89).abs() < 0.5,
+            "{w}x{h}"
+        );
+    }
+}
+
+#[test]
+fn pdf_embeds_only_bundled_fonts() {
+    let outputs = render_to_bytes(&fixture::sample(), Format::Pdf).unwrap();
+    let doc = lopdf::Document::load_mem(&outputs[0].bytes).unwrap();
+    let mut names = Vec::new();
+    for obj in doc.objects.values() {
+        if let Ok(d) = obj.as_dict() {
+            if d.get(b"Type").and_then(|t| t.as_name()).ok() == Some(b"FontDescriptor") {
+                let name = d.get(b"FontName").unwrap().as_name().unwrap();
+                names.push(String::from_utf8_lossy(name).to_string());
+                assert!(
+                    d.has(b"FontFile2") || d.has(b"FontFile3") || d.has(b"FontFile"),
+                    "font {names:?} not embedded"
+                );
+            }
+        }
+    }
+    assert!(!names.is_empty());
+    assert!(names.iter().all(|n| n.contains("DejaVu")), "{names:?}");
+}
+
+#[test]
+fn render_all_writes_every_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("nested/report");
+    let paths = render_all(&fixture::sample(), &out).unwrap();
+    for f in [
+        "report.md",
+        "report.html",
+        "report.pdf",
+        "junit.xml",
+        "charts/throughput.svg",
+        "charts/latency.svg",
+        "charts/distribution.svg",
+        "charts/resources.svg",
+        "charts/load.svg",
+    ] {
+        let p = out.join(f);
+        assert!(paths.contains(&p), "{f} not reported");
+        assert!(std::fs::metadata(&p).unwrap().len() > 100, "{f} empty");
+    }
+    assert_eq!(paths.len(), 9);
+}
+
+#[test]
+fn render_writes_only_what_was_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let paths = render(&fixture::sample(), &[Format::Junit], dir.path()).unwrap();
+    assert_eq!(paths, vec![dir.path().join("junit.xml")]);
+    let dir = tempfile::tempdir().unwrap();
+    // Markdown links the charts, so they come with it.
+    let paths = render(&fixture::sample(), &[Format::Markdown], dir.path()).unwrap();
+    assert!(paths.contains(&dir.path().join("report.md")));
+    assert!(paths.contains(&dir.path().join("charts/latency.svg")));
+    assert!(!dir.path().join("report.pdf").exists());
+    assert!(render(&fixture::sample(), &[], dir.path())
+        .unwrap()
+        .is_empty());
+}
+
+#[test]
+fn render_names_the_directory_it_cannot_create() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, "x").unwrap();
+    let err = render(&fixture::sample(), &[Format::Junit], &file.join("sub")).unwrap_err();
+    assert!(err.to_string().contains("a-file"), "{err}");
+}
+
+#[test]
+fn no_intervals_renders_every_format() {
+    let r = fixture::no_intervals();
+    let dir = tempfile::tempdir().unwrap();
+    let paths = render_all(&r, dir.path()).unwrap();
+    assert!(paths
+        .iter()
+        .all(|p| p.extension().is_some_and(|e| e != "svg")));
+    let md = std::fs::read_to_string(dir.path().join("report.md")).unwrap();
+    assert!(md.contains("**INVALID**"));
+    assert!(md.contains("nothing to chart"));
+    assert!(md.contains("No audit"));
+    assert!(md.contains("| RSS peak | n/a | n/a |"), "{md}");
+    let (pages, text) = pdf_text(&std::fs::read(dir.path().join("report.pdf")).unwrap());
+    assert!(pages >= 1 && text.contains("INVALID"));
+    let summary = text_summary(&r);
+    assert!(summary.contains("INVALID") && summary.contains("not measured"));
+}
+
+#[test]
+fn aborted_run_is_red_in_ci_and_says_so() {
+    let r = fixture::aborted();
+    let xml = text_of(&r, Format::Junit, "junit.xml");
+    let doc = roxmltree::Document::parse(&xml).unwrap();
+    let run = doc
+        .descendants()
+        .find(|n| n.has_tag_name("testcase") && n.attribute("name") == Some("run"))
+        .expect("run testcase for an aborted run");
+    let err = run.children().find(|n| n.has_tag_name("error")).unwrap();
+    assert!(err.text().unwrap().contains("SIGINT"));
+    let md = text_of(&r, Format::Markdown, "report.md");
+    assert!(md.contains("**ABORTED**"));
+    assert!(!md.contains("## Profile"));
+    let (_, text) = pdf_text(&render_to_bytes(&r, Format::Pdf).unwrap()[0].bytes);
+    assert!(text.contains("ABORTED"));
+}
+
+#[test]
+fn no_audit_and_optional_sections() {
+    let r = fixture::http_goose();
+    let md = text_of(&r, Format::Markdown, "report.md");
+    assert!(md.contains("No audit"));
+    assert!(md.contains("Highest rate that met it**: 8M tx/s"), "{md}");
+    assert!(md.contains("segment 1 of 2"));
+    let xml = text_of(&r, Format::Junit, "junit.xml");
+    assert!(!xml.contains("name=\"audit\""));
+}
