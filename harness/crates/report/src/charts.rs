@@ -497,7 +497,10 @@ fn latency_over_time(r: &RunResult) -> Result<Chart, String> {
         (lo.min(v), hi.max(v))
     });
     let (lo, hi) = if lo.is_finite() && hi > 0.0 {
-        (lo / 1.5, hi * 1.5)
+        // Headroom above the data (a quarter of the log range) keeps the legend off the lines.
+        let lo = lo / 1.3;
+        let span = (hi * 1.1 / lo).log10();
+        (lo, lo * 10f64.powf(span / 0.75))
     } else {
         (0.1, 10.0)
     };
@@ -511,14 +514,16 @@ fn latency_over_time(r: &RunResult) -> Result<Chart, String> {
             .margin(12)
             .x_label_area_size(44)
             .y_label_area_size(72)
-            .build_cartesian_2d(x0..x1, (lo..hi).log_scale())
+            .build_cartesian_2d(
+                x0..x1,
+                (lo..hi).log_scale().with_key_points(log_ticks(lo, hi)),
+            )
             .plot()?;
         chart
             .configure_mesh()
             .x_desc("time since start (s)")
             .x_label_formatter(&|v| fmt::sig3(*v))
             .y_desc(format!("latency ({unit}, log scale)"))
-            .y_labels(12)
             .y_label_formatter(&|v| fmt::sig3(*v))
             .max_light_lines(0)
             .bold_line_style(GRID)
@@ -543,6 +548,26 @@ fn latency_over_time(r: &RunResult) -> Result<Chart, String> {
         series: series.into_iter().map(|s| s.0).collect(),
         svg,
     })
+}
+
+/// Tick values for a log axis: 1-2-5 in each decade, or only powers of ten when that would
+/// crowd the axis (plotters' own log ticks can leave a whole decade unlabelled).
+fn log_ticks(lo: f64, hi: f64) -> Vec<f64> {
+    let mut all = Vec::new();
+    let mut decade = 10f64.powf(lo.log10().floor());
+    while decade <= hi {
+        for m in [1.0, 2.0, 5.0] {
+            let v = decade * m;
+            if v >= lo && v <= hi {
+                all.push(v);
+            }
+        }
+        decade *= 10.0;
+    }
+    if all.len() > 10 {
+        all.retain(|v| (v.log10() - v.log10().round()).abs() < 1e-9);
+    }
+    all
 }
 
 /// x position of a percentile on the HdrHistogram axis: log10(1 / (1 - p)).
@@ -674,6 +699,7 @@ fn resources(r: &RunResult) -> Result<Chart, String> {
             chart
                 .configure_mesh()
                 .y_desc("CPU (%)")
+                .y_label_formatter(&|v| fmt::sig3(*v))
                 .x_label_formatter(&|v| fmt::sig3(*v))
                 .max_light_lines(0)
                 .bold_line_style(GRID)

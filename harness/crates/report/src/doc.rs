@@ -338,7 +338,11 @@ pub fn build(r: &RunResult, charts: &[Chart]) -> Doc {
 
     // 6. Stages as run.
     b.push(Block::Heading("Results by stage".into()));
-    b.push(stage_table(r));
+    if r.stages.is_empty() && r.summary.ops == 0 {
+        b.push(Block::Paragraph("No stage completed any operation.".into()));
+    } else {
+        b.push(stage_table(r));
+    }
     b.push(Block::Note(format!(
         "Latency basis: {}. TPS counts committed transactions; ops/s counts driver operations.",
         r.driver.latency_basis
@@ -377,7 +381,15 @@ pub fn build(r: &RunResult, charts: &[Chart]) -> Doc {
 
     // 8. Resources.
     b.push(Block::Heading("Resources".into()));
-    b.push(resources_table(r));
+    if r.resources.target == results::ProcessResources::default()
+        && r.resources.harness == results::ProcessResources::default()
+    {
+        b.push(Block::Paragraph(
+            "No resource samples were recorded.".into(),
+        ));
+    } else {
+        b.push(resources_table(r));
+    }
     let mut note = format!("CPU: {}.", r.resources.cpu_pct_basis);
     if r.resources.same_process {
         note.push_str(" In-process run: the target is the harness process, so both columns are the same process.");
@@ -536,6 +548,9 @@ pub fn build(r: &RunResult, charts: &[Chart]) -> Doc {
 /// The one-line steady-state summary under the verdict.
 pub fn steady_sentence(r: &RunResult) -> String {
     let s = &r.summary;
+    if s.ops == 0 {
+        return "No operations were recorded in the steady state.".into();
+    }
     let (unit, committed) = throughput_basis(r);
     let tput = if committed {
         s.committed_tps
@@ -607,10 +622,15 @@ fn stage_table(r: &RunResult) -> Block {
     };
     let committed = unit == "tx/s";
     for s in &r.stages {
-        let name = if s.warmup {
+        let name = if s.warmup && !s.name.to_lowercase().contains("warm") {
             Cell::tone(format!("{} (warm-up)", s.name), Tone::Muted)
         } else {
             Cell::plain(&s.name)
+        };
+        let name = if s.warmup {
+            Cell::tone(name.text, Tone::Muted)
+        } else {
+            name
         };
         t.row(row(
             name,

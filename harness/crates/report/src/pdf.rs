@@ -273,10 +273,10 @@ impl<'f> Layout<'f> {
         self.y += h;
     }
 
-    fn heading(&mut self, text: &str) {
-        // Keep a heading with at least a few lines of what follows it.
+    /// A section heading, kept on the same page as the first `keep` points of what follows.
+    fn heading(&mut self, text: &str, keep: f32) {
         self.gap(10.0);
-        self.ensure(13.0 * LEADING + 60.0);
+        self.ensure(13.0 * 1.35 + 6.0 + keep);
         let size = 13.0;
         self.text(MARGIN_X, self.y + size, Face::Bold, size, INK, text);
         self.y += size * 1.35;
@@ -326,8 +326,16 @@ impl<'f> Layout<'f> {
             .min(WIDTH * 0.35)
             + 14.0;
         let lh = size * LEADING;
-        for (k, v) in pairs {
-            let lines = self.fonts.wrap(Face::Regular, size, v, WIDTH - key_w);
+        let wrapped: Vec<Vec<String>> = pairs
+            .iter()
+            .map(|(_, v)| self.fonts.wrap(Face::Regular, size, v, WIDTH - key_w))
+            .collect();
+        // A short list of facts reads badly split over two pages: keep it together.
+        let total: usize = wrapped.iter().map(Vec::len).sum();
+        if total <= 16 {
+            self.ensure(total as f32 * lh);
+        }
+        for ((k, _), lines) in pairs.iter().zip(wrapped) {
             self.ensure(lh * lines.len() as f32);
             self.text(MARGIN_X, self.y + size, Face::Bold, size, GREY, k);
             for l in lines {
@@ -688,10 +696,39 @@ fn align_x(
     }
 }
 
+/// How much of what follows a heading must fit under it (no orphaned headings): short text
+/// blocks whole, plus the start of the first larger block (a few table rows, a whole chart,
+/// a short list of facts).
+fn keep_with_heading(after: &[Block], fonts: &Fonts) -> f32 {
+    let lh = BODY * LEADING;
+    let mut keep = 0.0;
+    for b in after {
+        match b {
+            Block::Paragraph(t) | Block::Note(t) => {
+                keep += fonts.wrap(Face::Regular, BODY, t, WIDTH).len() as f32 * lh + 4.0;
+            }
+            Block::Link { .. } => keep += 2.0 * lh,
+            Block::Pairs(p) if p.len() <= 16 => return keep + p.len() as f32 * lh,
+            Block::Table(_) => return keep + TABLE * LEADING * 3.0 + 16.0,
+            Block::Chart(_) => {
+                return keep + WIDTH * crate::charts::HEIGHT as f32 / crate::charts::WIDTH as f32
+            }
+            Block::Verdict { reasons, .. } => return keep + 50.0 + reasons.len() as f32 * lh,
+            Block::Heading(_) | Block::Title(_) => return keep,
+            _ => return keep + 3.0 * lh,
+        }
+        if keep > 120.0 {
+            return keep;
+        }
+    }
+    keep
+}
+
 /// Lay out the document into pages of drawing operations.
 fn layout(ctx: &Context<'_>, fonts: &Fonts) -> Vec<Vec<Op>> {
     let mut l = Layout::new(fonts);
-    for b in &ctx.doc.blocks {
+    let blocks = &ctx.doc.blocks;
+    for (i, b) in blocks.iter().enumerate() {
         match b {
             Block::Title(t) => {
                 let size = 20.0;
@@ -704,7 +741,7 @@ fn layout(ctx: &Context<'_>, fonts: &Fonts) -> Vec<Vec<Op>> {
                 l.paragraph(Face::Regular, BODY, GREY, t, 0.0);
                 l.gap(2.0);
             }
-            Block::Heading(t) => l.heading(t),
+            Block::Heading(t) => l.heading(t, keep_with_heading(&blocks[i + 1..], fonts)),
             Block::Verdict { status, reasons } => l.verdict(*status, reasons),
             Block::Paragraph(t) => {
                 l.paragraph(Face::Regular, BODY, INK, t, 0.0);
