@@ -136,10 +136,13 @@ where
             .draw_series(DashedLineSeries::new(points.iter().copied(), d, g, style))
             .plot()?,
     };
-    series.label(name).legend(move |(x, y)| LegendGlyph {
-        at: (x, y),
-        look: l,
-    });
+    // An unnamed series continues a named one (a broken line): one legend entry only.
+    if !name.is_empty() {
+        series.label(name).legend(move |(x, y)| LegendGlyph {
+            at: (x, y),
+            look: l,
+        });
+    }
     // Markers on at most ~40 points, so long runs stay readable.
     let step = points.len().div_ceil(40).max(1);
     let marked: Vec<(f64, f64)> = points.iter().copied().step_by(step).collect();
@@ -765,99 +768,144 @@ fn resources(r: &RunResult) -> Result<Chart, String> {
     })
 }
 
-fn load(r: &RunResult) -> Result<Chart, String> {
-    // Planned load is piecewise: draw it as steps over each interval.
-    let mut planned = Vec::new();
-    for i in &r.intervals {
-        planned.push((i.t_s - i.dur_s, i.planned));
-        planned.push((i.t_s, i.planned));
-    }
-    let achieved: Vec<(f64, f64)> = r
-        .intervals
-        .iter()
-        .map(|i| (i.t_s, i.achieved_load))
-        .collect();
-    let mut units: Vec<&str> = r
-        .scenario
+/// Unit of the load an interval asked for: its stage's plan unit.
+fn interval_unit<'r>(r: &'r RunResult, i: &results::IntervalRecord) -> &'r str {
+    r.scenario
         .stages_planned
-        .iter()
-        .map(|p| p.unit.as_str())
-        .collect();
-    units.dedup();
-    let unit = if units.is_empty() {
-        "load".to_string()
-    } else {
-        units.join(" / ")
-    };
-    let backlog: Vec<(f64, f64)> = r
-        .intervals
-        .iter()
-        .map(|i| (i.t_s, i.backlog as f64))
-        .collect();
-    let has_backlog = backlog.iter().any(|p| p.1 > 0.0);
-    let y_max = nice_max(
-        planned
-            .iter()
-            .chain(&achieved)
-            .map(|p| p.1)
-            .fold(0.0, f64::max),
-    );
+        .get(i.stage)
+        .map_or("load", |p| p.unit.as_str())
+}
+
+fn load(r: &RunResult) -> Result<Chart, String> {
+    // Stages may count load in different units (workers, then ops/s): one panel per unit,
+    // sharing the time axis, so neither flattens the other.
+    let mut units: Vec<&str> = Vec::new();
+    for i in &r.intervals {
+        let u = interval_unit(r, i);
+        if !units.contains(&u) {
+            units.push(u);
+        }
+    }
+    let has_backlog = r.intervals.iter().any(|i| i.backlog > 0);
     let (x0, x1) = x_range(r);
     let title = "Planned and achieved load".to_string();
     let mut series = vec!["planned".to_string(), "achieved".to_string()];
+    if has_backlog && units.iter().any(|u| *u != "workers") {
+        series.push(BACKLOG.to_string());
+    }
     let mut svg = String::new();
     {
         let root = new_root(&mut svg)?;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(&title, font(22))
-            .margin(12)
-            .x_label_area_size(44)
-            .y_label_area_size(72)
-            .build_cartesian_2d(x0..x1, 0.0..y_max)
-            .plot()?;
-        chart
-            .configure_mesh()
-            .x_desc("time since start (s)")
-            .x_label_formatter(&|v| fmt::sig3(*v))
-            .y_desc(unit.clone())
-            .y_label_formatter(&|v| fmt::si(*v))
-            .max_light_lines(0)
-            .bold_line_style(GRID)
-            .label_style(font(14))
-            .axis_desc_style(font(15))
-            .draw()
-            .plot()?;
-        stage_marks(&mut chart, r, 0.0, y_max)?;
-        line(
-            &mut chart,
-            "planned",
-            &planned,
-            look(DARK, 2, Some((8, 5)), Marker::None),
-        )?;
-        line(
-            &mut chart,
-            "achieved",
-            &achieved,
-            look(BLUE, 2, None, Marker::Circle),
-        )?;
-        if has_backlog {
-            let name = "backlog (ops due, not started)";
-            line(
-                &mut chart,
-                name,
-                &backlog,
-                look(VERMILLION, 1, Some((3, 3)), Marker::Cross),
-            )?;
-            series.push(name.to_string());
+        let root = root.titled(&title, font(22)).plot()?;
+        let panels = root.split_evenly((units.len().max(1), 1));
+        // The backlog (operations due but not started) belongs with the first rate panel.
+        let backlog_panel = units.iter().position(|u| *u != "workers");
+        for (n, (unit, area)) in units.iter().zip(&panels).enumerate() {
+            let last = n + 1 == units.len();
+            let backlog_here = has_backlog && backlog_panel == Some(n);
+            load_panel(r, area, unit, (x0, x1), last, backlog_here)?;
         }
-        legend(&mut chart, SeriesLabelPosition::LowerRight)?;
         root.present().plot()?;
     }
     Ok(Chart {
         file: "load.svg",
         title,
-        caption: format!("Load asked for (dashed) and achieved (solid) per interval, in {unit}."),
+        caption: format!(
+            "Load asked for (dashed) and achieved (solid) per interval, in {}.",
+            units.join(" / ")
+        ),
         series,
         svg,
     })
+}
+
+const BACKLOG: &str = "backlog (ops due, not started)";
+
+fn load_panel(
+    r: &RunResult,
+    area: &Area<'_>,
+    unit: &str,
+    (x0, x1): (f64, f64),
+    x_axis_title: bool,
+    backlog_here: bool,
+) -> Result<(), String> {
+    let mine: Vec<&results::IntervalRecord> = r
+        .intervals
+        .iter()
+        .filter(|i| interval_unit(r, i) == unit)
+        .collect();
+    // Planned load is piecewise: steps over each interval. A gap between this unit's stages
+    // breaks the line (drawn as separate runs).
+    let mut planned_runs: Vec<Vec<(f64, f64)>> = Vec::new();
+    let mut achieved_runs: Vec<Vec<(f64, f64)>> = Vec::new();
+    let mut prev_end: Option<f64> = None;
+    for i in &mine {
+        let start = i.t_s - i.dur_s;
+        if prev_end.is_none_or(|e| (start - e).abs() > i.dur_s * 0.5) {
+            planned_runs.push(Vec::new());
+            achieved_runs.push(Vec::new());
+        }
+        if let (Some(p), Some(a)) = (planned_runs.last_mut(), achieved_runs.last_mut()) {
+            p.push((start, i.planned));
+            p.push((i.t_s, i.planned));
+            a.push((i.t_s, i.achieved_load));
+        }
+        prev_end = Some(i.t_s);
+    }
+    let backlog: Vec<(f64, f64)> = if backlog_here {
+        r.intervals
+            .iter()
+            .map(|i| (i.t_s, i.backlog as f64))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let y_max = nice_max(
+        mine.iter()
+            .flat_map(|i| [i.planned, i.achieved_load])
+            .chain(backlog.iter().map(|p| p.1))
+            .fold(0.0, f64::max),
+    );
+    let mut chart = ChartBuilder::on(area)
+        .margin(8)
+        .x_label_area_size(if x_axis_title { 40 } else { 24 })
+        .y_label_area_size(72)
+        .build_cartesian_2d(x0..x1, 0.0..y_max)
+        .plot()?;
+    let mut mesh = chart.configure_mesh();
+    mesh.y_desc(format!("load ({unit})"))
+        .x_label_formatter(&|v| fmt::sig3(*v))
+        .y_label_formatter(&|v| fmt::si(*v))
+        .max_light_lines(0)
+        .bold_line_style(GRID)
+        .label_style(font(13))
+        .axis_desc_style(font(14))
+        .y_labels(6);
+    if x_axis_title {
+        mesh.x_desc("time since start (s)");
+    }
+    mesh.draw().plot()?;
+    stage_marks(&mut chart, r, 0.0, y_max)?;
+    let planned_look = look(DARK, 2, Some((8, 5)), Marker::None);
+    let achieved_look = look(BLUE, 2, None, Marker::Circle);
+    for (k, (p, a)) in planned_runs.iter().zip(&achieved_runs).enumerate() {
+        // Legend entries once per panel.
+        let (pn, an) = if k == 0 {
+            ("planned", "achieved")
+        } else {
+            ("", "")
+        };
+        line(&mut chart, pn, p, planned_look)?;
+        line(&mut chart, an, a, achieved_look)?;
+    }
+    if !backlog.is_empty() {
+        line(
+            &mut chart,
+            BACKLOG,
+            &backlog,
+            look(VERMILLION, 1, Some((3, 3)), Marker::Cross),
+        )?;
+    }
+    legend(&mut chart, SeriesLabelPosition::LowerRight)?;
+    Ok(())
 }

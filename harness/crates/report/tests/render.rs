@@ -339,3 +339,39 @@ fn no_audit_and_optional_sections() {
     let xml = text_of(&r, Format::Junit, "junit.xml");
     assert!(!xml.contains("name=\"audit\""));
 }
+
+#[test]
+fn load_chart_splits_units_and_shows_open_model_backlog() {
+    let mut r = fixture::sample();
+    let plan = &mut r.scenario.stages_planned[2];
+    plan.model = results::LoadModel::Open;
+    plan.unit = "tx/s".into();
+    plan.from = 9_000_000.0;
+    plan.to = 9_000_000.0;
+    for i in r.intervals.iter_mut().filter(|i| i.stage == 2) {
+        i.planned = 9_000_000.0;
+        i.achieved_load = i.committed_tps;
+        i.backlog = if i.t_s > 21.0 && i.t_s < 24.0 {
+            5_000
+        } else {
+            0
+        };
+    }
+    let ctx = report::context(&r).unwrap();
+    let load = ctx.charts.iter().find(|c| c.file == "load.svg").unwrap();
+    let doc = roxmltree::Document::parse(&load.svg).unwrap();
+    let texts: Vec<&str> = doc
+        .descendants()
+        .filter(|n| n.is_text())
+        .filter_map(|n| n.text())
+        .map(str::trim)
+        .collect();
+    assert!(texts.contains(&"load (workers)"), "{texts:?}");
+    assert!(texts.contains(&"load (tx/s)"), "{texts:?}");
+    assert!(load.series.iter().any(|s| s.starts_with("backlog")));
+    for s in &load.series {
+        assert!(texts.contains(&s.as_str()), "series {s} missing");
+    }
+    // One legend entry per series per panel, even though each panel's line is broken.
+    assert_eq!(texts.iter().filter(|t| **t == "planned").count(), 2);
+}
