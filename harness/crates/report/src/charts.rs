@@ -93,6 +93,57 @@ type Pick = (&'static str, fn(&results::Percentiles) -> f64, Look);
 /// A series ready to draw: name, points, look.
 type Series = (String, Vec<(f64, f64)>, Look);
 
+const L_THROUGHPUT: Look = look(BLUE, 2, None, Marker::Circle);
+const L_TARGET: Look = look(VERMILLION, 2, Some((10, 6)), Marker::None);
+const L_P50: Look = look(BLUE, 2, None, Marker::Circle);
+const L_P99: Look = look(ORANGE, 2, Some((9, 5)), Marker::Triangle);
+const L_P999: Look = look(GREEN, 2, Some((3, 4)), Marker::Square);
+const L_MAX: Look = look(DARK, 1, None, Marker::Cross);
+const L_TARGET_CPU: Look = look(BLUE, 2, None, Marker::Circle);
+const L_HARNESS_CPU: Look = look(ORANGE, 2, Some((9, 5)), Marker::Triangle);
+const L_TARGET_RSS: Look = look(GREEN, 2, None, Marker::Square);
+const L_HARNESS_RSS: Look = look(PURPLE, 2, Some((3, 4)), Marker::Cross);
+const L_PLANNED: Look = look(DARK, 2, Some((8, 5)), Marker::None);
+const L_ACHIEVED: Look = look(BLUE, 2, None, Marker::Circle);
+const L_BACKLOG: Look = look(PURPLE, 1, Some((3, 4)), Marker::Cross);
+const STAGE_LINE: Look = look(RGBColor(150, 150, 150), 1, Some((4, 4)), Marker::None);
+
+/// Every dashed look; one dash pattern per colour, since the colour carries the pattern
+/// through the SVG (see `finish_svg`).
+const DASHED: [Look; 8] = [
+    L_TARGET,
+    L_P99,
+    L_P999,
+    L_HARNESS_CPU,
+    L_HARNESS_RSS,
+    L_PLANNED,
+    L_BACKLOG,
+    STAGE_LINE,
+];
+
+/// The stand-in colour a dashed series is drawn with until `finish_svg`.
+fn tag(c: RGBColor) -> RGBColor {
+    RGBColor(c.0, c.1, c.2 ^ 1)
+}
+
+fn hex(c: RGBColor) -> String {
+    format!("#{:02X}{:02X}{:02X}", c.0, c.1, c.2)
+}
+
+/// Replace tag colours with the real colour and an SVG dash array.
+fn finish_svg(svg: String) -> String {
+    let mut out = svg;
+    for l in DASHED {
+        if let Some((d, g)) = l.dash {
+            out = out.replace(
+                &format!("stroke=\"{}\"", hex(tag(l.color))),
+                &format!("stroke=\"{}\" stroke-dasharray=\"{d} {g}\"", hex(l.color)),
+            );
+        }
+    }
+    out
+}
+
 type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
 type Ctx<'a, Y> = ChartContext<'a, SVGBackend<'a>, Cartesian2d<RangedCoordf64, Y>>;
 
@@ -127,15 +178,28 @@ where
     if points.is_empty() {
         return Ok(());
     }
-    let style = l.color.stroke_width(l.width);
-    let series = match l.dash {
-        None => chart
-            .draw_series(LineSeries::new(points.iter().copied(), style))
-            .plot()?,
-        Some((d, g)) => chart
-            .draw_series(DashedLineSeries::new(points.iter().copied(), d, g, style))
-            .plot()?,
+    // Dashed series are drawn as one solid polyline in a tag colour; `finish_svg` turns the
+    // tag into the real colour plus an SVG dash array. plotters' own DashedLineSeries emits
+    // one element per dash, which made a 30-minute run's chart 2 MB and its dashes vanish
+    // on noisy data.
+    let stroke = match l.dash {
+        None => l.color,
+        Some(_) => {
+            debug_assert!(
+                DASHED
+                    .iter()
+                    .any(|d| d.color == l.color && d.dash == l.dash),
+                "dashed look missing from DASHED"
+            );
+            tag(l.color)
+        }
     };
+    let series = chart
+        .draw_series(LineSeries::new(
+            points.iter().copied(),
+            stroke.stroke_width(l.width),
+        ))
+        .plot()?;
     // An unnamed series continues a named one (a broken line): one legend entry only.
     if !name.is_empty() {
         series.label(name).legend(move |(x, y)| LegendGlyph {
@@ -254,14 +318,7 @@ where
                 .plot()?;
         }
         if *start > 0.0 {
-            chart
-                .draw_series(DashedLineSeries::new(
-                    [(*start, y_lo), (*start, y_hi)],
-                    4,
-                    4,
-                    RGBColor(150, 150, 150).stroke_width(1),
-                ))
-                .plot()?;
+            line(chart, "", &[(*start, y_lo), (*start, y_hi)], STAGE_LINE)?;
         }
         let label = if *warmup && !name.to_lowercase().contains("warm") {
             format!("{name} (warm-up)")
@@ -417,20 +474,10 @@ fn throughput(r: &RunResult) -> Result<Chart, String> {
             .draw()
             .plot()?;
         stage_marks(&mut chart, r, 0.0, y_max)?;
-        line(
-            &mut chart,
-            &series_name,
-            &pts,
-            look(BLUE, 2, None, Marker::Circle),
-        )?;
+        line(&mut chart, &series_name, &pts, L_THROUGHPUT)?;
         if let Some(t) = target {
             let name = format!("target {}", fmt::rate(t, "tx/s"));
-            line(
-                &mut chart,
-                &name,
-                &[(x0, t), (x1, t)],
-                look(VERMILLION, 2, Some((10, 6)), Marker::None),
-            )?;
+            line(&mut chart, &name, &[(x0, t), (x1, t)], L_TARGET)?;
             series.push(name);
         }
         legend(&mut chart, SeriesLabelPosition::LowerRight)?;
@@ -448,7 +495,7 @@ fn throughput(r: &RunResult) -> Result<Chart, String> {
             }
         ),
         series,
-        svg,
+        svg: finish_svg(svg),
     })
 }
 
@@ -469,18 +516,10 @@ fn latency_over_time(r: &RunResult) -> Result<Chart, String> {
         .fold(0.0, f64::max);
     let (unit, div) = latency_unit(max_us);
     let pick: [Pick; 4] = [
-        ("p50", |p| p.p50, look(BLUE, 2, None, Marker::Circle)),
-        (
-            "p99",
-            |p| p.p99,
-            look(ORANGE, 2, Some((9, 5)), Marker::Triangle),
-        ),
-        (
-            "p99.9",
-            |p| p.p999,
-            look(GREEN, 2, Some((3, 4)), Marker::Square),
-        ),
-        ("max", |p| p.max, look(DARK, 1, None, Marker::Cross)),
+        ("p50", |p| p.p50, L_P50),
+        ("p99", |p| p.p99, L_P99),
+        ("p99.9", |p| p.p999, L_P999),
+        ("max", |p| p.max, L_MAX),
     ];
     // Log axis: zero (empty interval) cannot be drawn, so such points are left out.
     let series: Vec<Series> = pick
@@ -549,7 +588,7 @@ fn latency_over_time(r: &RunResult) -> Result<Chart, String> {
             r.driver.latency_basis
         ),
         series: series.into_iter().map(|s| s.0).collect(),
-        svg,
+        svg: finish_svg(svg),
     })
 }
 
@@ -632,7 +671,7 @@ fn distribution(r: &RunResult) -> Result<Chart, String> {
             .axis_desc_style(font(15))
             .draw()
             .plot()?;
-        line(&mut chart, &name, &pts, look(BLUE, 2, None, Marker::Circle))?;
+        line(&mut chart, &name, &pts, L_P50)?;
         legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
         root.present().plot()?;
     }
@@ -644,7 +683,7 @@ fn distribution(r: &RunResult) -> Result<Chart, String> {
             fmt::latency_us(max_us)
         ),
         series: vec![name],
-        svg,
+        svg: finish_svg(svg),
     })
 }
 
@@ -690,8 +729,7 @@ fn resources(r: &RunResult) -> Result<Chart, String> {
         let root = new_root(&mut svg)?;
         let root = root.titled(&title, font(22)).plot()?;
         let (top, bottom) = root.split_vertically(HEIGHT as i32 / 2 - 14);
-        let t_look = look(BLUE, 2, None, Marker::Circle);
-        let h_look = look(ORANGE, 2, Some((9, 5)), Marker::Triangle);
+        let (t_look, h_look) = (L_TARGET_CPU, L_HARNESS_CPU);
         {
             let mut chart = ChartBuilder::on(&top)
                 .margin(8)
@@ -742,8 +780,7 @@ fn resources(r: &RunResult) -> Result<Chart, String> {
                 .y_labels(5)
                 .draw()
                 .plot()?;
-            let r_t = look(GREEN, 2, None, Marker::Square);
-            let r_h = look(PURPLE, 2, Some((3, 4)), Marker::Cross);
+            let (r_t, r_h) = (L_TARGET_RSS, L_HARNESS_RSS);
             if !rss_t.is_empty() {
                 line(&mut chart, tname_rss, &rss_t, r_t)?;
                 series.push(tname_rss.to_string());
@@ -764,7 +801,7 @@ fn resources(r: &RunResult) -> Result<Chart, String> {
             r.resources.cpu_pct_basis
         ),
         series,
-        svg,
+        svg: finish_svg(svg),
     })
 }
 
@@ -815,7 +852,7 @@ fn load(r: &RunResult) -> Result<Chart, String> {
             units.join(" / ")
         ),
         series,
-        svg,
+        svg: finish_svg(svg),
     })
 }
 
@@ -886,8 +923,7 @@ fn load_panel(
     }
     mesh.draw().plot()?;
     stage_marks(&mut chart, r, 0.0, y_max)?;
-    let planned_look = look(DARK, 2, Some((8, 5)), Marker::None);
-    let achieved_look = look(BLUE, 2, None, Marker::Circle);
+    let (planned_look, achieved_look) = (L_PLANNED, L_ACHIEVED);
     for (k, (p, a)) in planned_runs.iter().zip(&achieved_runs).enumerate() {
         // Legend entries once per panel.
         let (pn, an) = if k == 0 {
@@ -899,13 +935,59 @@ fn load_panel(
         line(&mut chart, an, a, achieved_look)?;
     }
     if !backlog.is_empty() {
-        line(
-            &mut chart,
-            BACKLOG,
-            &backlog,
-            look(VERMILLION, 1, Some((3, 3)), Marker::Cross),
-        )?;
+        line(&mut chart, BACKLOG, &backlog, L_BACKLOG)?;
     }
     legend(&mut chart, SeriesLabelPosition::LowerRight)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dash_tags_are_unambiguous() {
+        let palette = [
+            BLUE, ORANGE, VERMILLION, GREEN, PURPLE, DARK, GRID, SHADE, WHITE, BLACK,
+        ];
+        for a in DASHED {
+            assert!(a.dash.is_some());
+            for b in DASHED {
+                if a.color == b.color {
+                    assert_eq!(a.dash, b.dash, "one dash pattern per colour");
+                }
+            }
+            assert!(
+                !palette.contains(&tag(a.color)),
+                "tag of {:?} is a real colour",
+                hex(a.color)
+            );
+        }
+    }
+
+    #[test]
+    fn long_runs_stay_small_and_dashed() {
+        let mut r = results::fixture::sample();
+        let base = r.intervals.clone();
+        r.intervals = (0..1800)
+            .map(|k| {
+                let mut i = base[k % base.len()].clone();
+                i.t_s = (k + 1) as f64;
+                i
+            })
+            .collect();
+        let charts = render_charts(&r).unwrap();
+        for c in &charts {
+            assert!(c.svg.len() < 200_000, "{} is {} bytes", c.file, c.svg.len());
+            for l in DASHED {
+                assert!(
+                    !c.svg.contains(&hex(tag(l.color))),
+                    "{} kept a tag colour",
+                    c.file
+                );
+            }
+        }
+        let latency = charts.iter().find(|c| c.file == "latency.svg").unwrap();
+        assert!(latency.svg.contains("stroke-dasharray=\"9 5\""));
+    }
 }
