@@ -54,9 +54,19 @@ pub enum ResultsError {
         found: u64,
         expected: u32,
     },
-    /// The result could not be serialized (e.g. a non-finite number where JSON needs one).
+    /// The result could not be serialized.
     #[error("serializing results for {path}: {source}")]
     Serialize {
+        path: PathBuf,
+        #[source]
+        source: serde_json::Error,
+    },
+    /// The JSON would not read back, almost always a NaN or infinite figure (JSON has no such
+    /// numbers; serde_json writes null). Refused so a results.json is always readable.
+    #[error(
+        "refusing to write {path}: it would not read back ({source}); a figure is probably NaN or infinite"
+    )]
+    NotReadable {
         path: PathBuf,
         #[source]
         source: serde_json::Error,
@@ -491,7 +501,8 @@ impl RunResult {
     }
 
     /// Write pretty JSON to `path` (through a temporary file and a rename, so a crash never
-    /// leaves a half-written results.json).
+    /// leaves a half-written results.json). Refuses a result that would not read back
+    /// (a NaN or infinite figure), naming the file.
     pub fn write(&self, path: impl AsRef<Path>) -> Result<()> {
         let path = path.as_ref();
         let mut json = self
@@ -500,6 +511,14 @@ impl RunResult {
                 path: path.to_owned(),
                 source,
             })?;
+        // JSON cannot hold NaN or infinity (serde_json writes null, which no f64 reads back):
+        // check the round trip now rather than leave an unreadable results.json.
+        if let Err(source) = serde_json::from_str::<RunResult>(&json) {
+            return Err(ResultsError::NotReadable {
+                path: path.to_owned(),
+                source,
+            });
+        }
         json.push('\n');
         let mut tmp = path.as_os_str().to_owned();
         tmp.push(".tmp");

@@ -74,3 +74,15 @@ fn write_leaves_no_temporary_file() {
         .collect();
     assert_eq!(names, vec![std::ffi::OsString::from("results.json")]);
 }
+
+#[test]
+fn write_refuses_a_nan_that_would_not_read_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("results.json");
+    let mut r = fixture::sample();
+    r.summary.committed_tps = f64::NAN;
+    let err = r.write(&path).unwrap_err();
+    assert!(matches!(err, ResultsError::NotReadable { .. }), "{err:?}");
+    assert!(err.to_string().contains("results.json"), "{err}");
+    assert!(!path.exists(), "nothing written");
+}
