@@ -4,6 +4,8 @@
 //! `cargo bench --bench engine` (all), `cargo bench --bench engine -- apply/single-writer/uniform/t2/b1024`
 //! (one), `--save-baseline NAME` / `--baseline NAME` as usual with criterion.
 
+#![allow(clippy::single_range_in_vec_init)] // one sender range is the common case of the API
+
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use engine::{decode_batch_into, encode_batch, AccountChoice, Design, GenConfig, Generator};
 use std::hint::black_box;

@@ -331,6 +331,7 @@ impl Generator {
 }
 
 #[cfg(test)]
+#[allow(clippy::single_range_in_vec_init)] // one sender range is the common case
 mod tests {
     use super::*;
 

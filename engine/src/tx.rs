@@ -117,7 +117,7 @@ pub fn encode_batch(txs: &[Transfer], out: &mut Vec<u8>) {
 
 /// Decodes a binary batch, appending to `out` (cleared first).
 pub fn decode_batch_into(bytes: &[u8], out: &mut Vec<Transfer>) -> Result<(), DecodeError> {
-    if bytes.len() % RECORD_SIZE != 0 {
+    if !bytes.len().is_multiple_of(RECORD_SIZE) {
         return Err(DecodeError { len: bytes.len() });
     }
     out.clear();

@@ -307,7 +307,7 @@ impl Collector<'_> {
         };
 
         if let Some(w) = hlog.as_mut() {
-            if acc.hist.len() > 0 {
+            if !acc.hist.is_empty() {
                 let _ = w.write_histogram(
                     &acc.hist,
                     Duration::from_secs_f64(t0),

@@ -13,6 +13,7 @@ pub mod criteria;
 pub mod environment;
 pub mod fmt;
 pub mod inprocess;
+pub mod mock;
 pub mod progress;
 pub mod run;
 pub mod sampler;

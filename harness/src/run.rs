@@ -9,6 +9,7 @@ use crate::collector::{Acc, CapacityCheck, Collected, Collector};
 use crate::criteria::{self, Measured};
 use crate::environment;
 use crate::inprocess::InProcess;
+use crate::mock::Mock;
 use crate::progress::Progress;
 use crate::sampler::Sampler;
 use crate::timeline::{SpanKind, Timeline};
@@ -93,25 +94,50 @@ pub fn run(opts: &RunOptions) -> Result<ExitCode> {
     Ok(ExitCode::from(outcome.exit))
 }
 
-/// Runs an already loaded plan: the library entry point tests use.
+/// What a run drives.
+pub enum Driven {
+    InProcess(InProcess),
+    /// A target of exactly known latency, for testing the harness itself.
+    Mock(Mock),
+}
+
+impl Driven {
+    fn workers(&self) -> u32 {
+        match self {
+            Driven::InProcess(t) => t.workers(),
+            Driven::Mock(m) => m.workers,
+        }
+    }
+}
+
+/// Worker threads a plan needs: the most any closed stage asks for, and at least one per core
+/// for open stages.
+pub fn workers_for(timeline: &Timeline) -> u32 {
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get()) as u32;
+    timeline
+        .max_closed_workers()
+        .max(if timeline.has_open() { cores.max(2) } else { 1 })
+}
+
+/// Runs an already loaded plan against the target the plan names.
 pub fn execute(plan: &Plan, opts: &RunOptions) -> Result<RunOutcome> {
-    install_interrupt_handler();
     match &plan.target {
         Target::InProcess => {}
         Target::Http { .. } | Target::Spawn { .. } => {
             bail!("HTTP and spawn targets are not implemented in this build of the harness yet")
         }
     }
+    let workers = workers_for(&Timeline::new(plan));
+    let target = InProcess::new(&plan.workload, workers)?;
+    execute_with(plan, opts, Driven::InProcess(target))
+}
+
+/// Runs a plan against a given target: the library entry point tests use.
+pub fn execute_with(plan: &Plan, opts: &RunOptions, target: Driven) -> Result<RunOutcome> {
+    install_interrupt_handler();
     let started_at = environment::now_rfc3339();
     let dir = output_dir(plan, opts, &started_at)?;
     let timeline = Timeline::new(plan);
-    let cores = std::thread::available_parallelism().map_or(2, |n| n.get()) as u32;
-    let workers =
-        timeline
-            .max_closed_workers()
-            .max(if timeline.has_open() { cores.max(2) } else { 1 });
-
-    let target = InProcess::new(&plan.workload, workers)?;
     let shared = Arc::new(Shared::new(timeline, plan.output.interval));
     let (tx, rx) = crossbeam_channel::unbounded();
     let hlog_path = dir.join("latency.hlog");
@@ -128,14 +154,17 @@ pub fn execute(plan: &Plan, opts: &RunOptions) -> Result<RunOutcome> {
             plan.stages.iter().map(|s| s.name.clone()).collect(),
         ),
         hlog: Some((hlog, V2DeflateSerializer::new())),
-        per_tx_errors: true,
+        per_tx_errors: matches!(target, Driven::InProcess(_)),
         stage_units,
         capacity: capacity_check(plan),
         warmup_stage: &warmup_stage,
         interrupted: &INTERRUPTED,
     };
     INTERRUPTED.store(false, Ordering::SeqCst);
-    let handles = target.spawn(&shared, &tx)?;
+    let handles = match &target {
+        Driven::InProcess(t) => t.spawn(&shared, &tx)?,
+        Driven::Mock(m) => m.spawn(&shared, &tx)?,
+    };
     drop(tx);
     let collected = collector.run(rx);
     for h in handles {
@@ -144,10 +173,7 @@ pub fn execute(plan: &Plan, opts: &RunOptions) -> Result<RunOutcome> {
         }
     }
     let aborted = INTERRUPTED.load(Ordering::SeqCst);
-    let audit = target.engine.audit();
-    let result = assemble(
-        plan, &shared, &collected, &target, audit, aborted, started_at,
-    );
+    let result = assemble(plan, &shared, &collected, &target, aborted, started_at);
     result
         .write(dir.join("results.json"))
         .with_context(|| format!("writing results.json in {}", dir.display()))?;
@@ -354,14 +380,32 @@ fn assemble(
     plan: &Plan,
     shared: &Shared,
     c: &Collected,
-    target: &InProcess,
-    audit: engine::AuditReport,
+    target: &Driven,
     aborted: bool,
     started_at: String,
 ) -> RunResult {
     let tl = &shared.timeline;
     let end_s = shared.elapsed(c.end).min(tl.total);
-    let per_tx = true;
+    let (audit, per_tx, startup, target_name) = match target {
+        Driven::InProcess(t) => (
+            Some(t.engine.audit()),
+            true,
+            Some(t.startup),
+            format!(
+                "engine ({}, {} accounts, {} shards)",
+                t.engine.design().as_str(),
+                plan.workload.accounts,
+                t.engine.shards()
+            ),
+        ),
+        Driven::Mock(m) => (
+            None,
+            false,
+            None,
+            format!("mock ({:?} per operation)", m.latency),
+        ),
+    };
+    let audit_ok = audit.as_ref().is_none_or(|a| a.ok);
 
     let stages = tl
         .spans
@@ -417,15 +461,17 @@ fn assemble(
         rss_peak: target_res.rss_peak,
         rss_growth,
         cpu_avg_pct: target_res.cpu_avg_pct,
-        startup: Some(target.startup),
+        startup,
     };
     let criteria = criteria::evaluate(&plan.criteria, &measured);
 
     let mut reasons = Vec::new();
-    let status = if !audit.ok {
+    let status = if !audit_ok {
         reasons
             .push("engine audit failed: no throughput verdict is given for this run".to_string());
-        reasons.extend(audit.problems.iter().map(|p| format!("audit: {p}")));
+        if let Some(a) = &audit {
+            reasons.extend(a.problems.iter().map(|p| format!("audit: {p}")));
+        }
         Status::Invalid
     } else if aborted {
         reasons.push(format!(
@@ -489,12 +535,7 @@ fn assemble(
             description: plan.description.clone(),
             duration_scale: plan.duration_scale,
             target_kind: "in-process".to_string(),
-            target: format!(
-                "engine ({}, {} accounts, {} shards)",
-                target.engine.design().as_str(),
-                plan.workload.accounts,
-                target.engine.shards()
-            ),
+            target: target_name,
             target_tps: plan.criteria.min_tps,
             stages_planned: stage_plans(plan),
         },
@@ -516,7 +557,10 @@ fn assemble(
                 ),
                 "errors are transfers the engine rejected, by reason; error rate = rejected / submitted transfers".to_string(),
                 "resources: the target is the harness process itself (engine and load generator together)".to_string(),
-                format!("startup = engine genesis build time ({:.1} ms)", target.startup.as_secs_f64() * 1e3),
+                match startup {
+                    Some(d) => format!("startup = engine genesis build time ({:.1} ms)", d.as_secs_f64() * 1e3),
+                    None => "startup not measured for this target".to_string(),
+                },
             ],
         },
         verdict: Verdict { status, reasons },
@@ -531,7 +575,7 @@ fn assemble(
             harness: harness_res,
             rss_growth_bytes: rss_growth,
         },
-        audit: Some(audit_result(&audit)),
+        audit: audit.as_ref().map(audit_result),
         criteria,
         histogram: results::encode_histogram(&c.steady.hist).ok(),
         percentiles,

@@ -1,0 +1,146 @@
+//! The CLI as a user runs it: through the real binary.
+
+use assert_cmd::Command;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+#[test]
+fn every_shipped_scenario_validates() {
+    let files: Vec<PathBuf> = std::fs::read_dir(root().join("scenarios"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    assert!(files.len() >= 5);
+    Command::cargo_bin("harness")
+        .unwrap()
+        .arg("validate")
+        .args(&files)
+        .assert()
+        .success();
+}
+
+#[test]
+fn a_bad_scenario_names_file_line_and_field_and_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("bad.toml");
+    std::fs::write(
+        &f,
+        "[scenario]\nname = \"bad\"\n[target]\nkind = \"in-process\"\n[[stages]]\nduration = \"5 minutes\"\nworkers = 1\n",
+    )
+    .unwrap();
+    for sub in ["validate", "run"] {
+        let out = Command::cargo_bin("harness")
+            .unwrap()
+            .arg(sub)
+            .arg(&f)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{sub}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("bad.toml:6:"), "{sub}: {err}");
+        assert!(err.contains("stages[0].duration"), "{sub}: {err}");
+    }
+    let out = Command::cargo_bin("harness")
+        .unwrap()
+        .args(["run", "no/such/file.toml"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no/such/file.toml"));
+}
+
+#[test]
+fn smoke_runs_end_to_end_and_writes_every_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::cargo_bin("harness")
+        .unwrap()
+        .current_dir(root())
+        .args([
+            "run",
+            "scenarios/smoke.toml",
+            "--duration-scale",
+            "0.3",
+            "--out",
+        ])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("smoke: PASS"), "{stdout}");
+    let run = dir.path().join("smoke/latest");
+    for f in [
+        "results.json",
+        "latency.hlog",
+        "report.md",
+        "report.html",
+        "junit.xml",
+    ] {
+        assert!(run.join(f).exists(), "{f} missing");
+    }
+    let r = results::RunResult::read(run.join("results.json")).unwrap();
+    assert_eq!(r.scenario.duration_scale, 0.3);
+    assert!(r.audit.unwrap().ok);
+    let hlog = std::fs::read_to_string(run.join("latency.hlog")).unwrap();
+    assert!(
+        hlog.lines().filter(|l| l.contains("HISTF")).count() >= 2,
+        "{hlog}"
+    );
+}
+
+#[test]
+fn sigint_writes_a_partial_report_marked_aborted_and_exits_3() {
+    let dir = tempfile::tempdir().unwrap();
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_harness"))
+        .current_dir(root())
+        .args([
+            "run",
+            "scenarios/smoke.toml",
+            "--quiet",
+            "--no-reports",
+            "--out",
+        ])
+        .arg(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(3500));
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r = results::RunResult::read(dir.path().join("smoke/latest/results.json")).unwrap();
+    assert_eq!(r.verdict.status, results::Status::Aborted);
+    assert!(
+        r.summary.committed > 0,
+        "what ran before the interrupt is kept"
+    );
+    assert!(
+        r.intervals.len() >= 2 && r.intervals.len() <= 6,
+        "{} intervals",
+        r.intervals.len()
+    );
+    assert!(r.audit.unwrap().ok);
+}
