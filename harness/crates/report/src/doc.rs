@@ -579,11 +579,10 @@ fn share(n: u64, total: u64) -> String {
 
 fn stage_table(r: &RunResult) -> Block {
     let (unit, _) = throughput_basis(r);
-    let tps_col = if unit == "tx/s" { "TPS" } else { "ops/s" };
     let mut t = Table::new(&[
         ("Stage", Align::Left),
         ("Time", Align::Right),
-        (tps_col, Align::Right),
+        ("TPS", Align::Right),
         ("ops/s", Align::Right),
         ("p50", Align::Right),
         ("p90", Align::Right),
@@ -662,6 +661,13 @@ fn stage_table(r: &RunResult) -> Block {
         s.error_rate,
         Tone::Total,
     ));
+    if !committed {
+        // Without commits the throughput column would repeat ops/s.
+        t.columns.remove(2);
+        for row in &mut t.rows {
+            row.remove(2);
+        }
+    }
     Block::Table(t)
 }
 

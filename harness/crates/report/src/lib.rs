@@ -8,6 +8,9 @@
 //!
 //! Files written in the report directory: `report.md`, `report.html`, `report.pdf`,
 //! `junit.xml`, `charts/*.svg`.
+//!
+//! Render a result by hand: `cargo run -p report --example render -- results.json outdir`
+//! (or `--sample`, `--aborted`, `--empty`, `--goose` for the built-in fixtures).
 
 use std::path::{Path, PathBuf};
 

@@ -375,3 +375,53 @@ fn load_chart_splits_units_and_shows_open_model_backlog() {
     // One legend entry per series per panel, even though each panel's line is broken.
     assert_eq!(texts.iter().filter(|t| **t == "planned").count(), 2);
 }
+
+#[test]
+fn plain_http_service_reports_ops_without_a_tps_column() {
+    let mut r = fixture::http_goose();
+    r.summary.committed = 0;
+    r.summary.committed_tps = 0.0;
+    for s in &mut r.stages {
+        s.committed = 0;
+        s.committed_tps = 0.0;
+    }
+    for i in &mut r.intervals {
+        i.committed = 0;
+        i.committed_tps = 0.0;
+    }
+    let md = text_of(&r, Format::Markdown, "report.md");
+    assert!(md.contains("| Stage | Time | ops/s | p50 |"), "{md}");
+    assert!(!md.contains("| TPS |"));
+    let ctx = report::context(&r).unwrap();
+    assert_eq!(ctx.charts[0].series[0], "operations/s");
+}
+
+#[test]
+fn long_tables_break_across_pages_with_their_header() {
+    let mut r = fixture::sample();
+    let profile = r.profile.as_mut().unwrap();
+    profile.top_frames = (0..150)
+        .map(|i| results::FrameShare {
+            name: format!("engine::module_{i}::some_rather_long_function_name_{i}<T>::call"),
+            self_pct: 0.5,
+        })
+        .collect();
+    let pdf = &render_to_bytes(&r, Format::Pdf).unwrap()[0].bytes;
+    let doc = lopdf::Document::load_mem(pdf).unwrap();
+    let pages: Vec<u32> = doc.get_pages().keys().copied().collect();
+    assert!(pages.len() >= 7, "{} pages", pages.len());
+    let with_header = pages
+        .iter()
+        .filter(|p| {
+            doc.extract_text(&[**p])
+                .unwrap_or_default()
+                .contains("Frame (self time)")
+        })
+        .count();
+    assert!(
+        with_header >= 2,
+        "table header repeated on {with_header} pages"
+    );
+    let text = doc.extract_text(&pages).unwrap();
+    assert!(text.contains("some_rather_long_function_name_149"));
+}
