@@ -75,6 +75,14 @@ pub struct ZipfPool {
     ranks: Box<[u32]>,
 }
 
+impl std::fmt::Debug for ZipfPool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ZipfPool")
+            .field("len", &self.ranks.len())
+            .finish()
+    }
+}
+
 impl ZipfPool {
     /// Samples in the pool.
     pub const LEN: usize = 1 << 20;
@@ -116,6 +124,9 @@ pub enum Intent {
 pub struct Generator {
     cfg: GenConfig,
     senders: Vec<Range<u64>>,
+    /// When every sender range but the last has the same power-of-two length (a lane's
+    /// shards), `log2` of it: sender index -> range is then a shift, not a scan.
+    range_shift: Option<u32>,
     sender_total: u64,
     sender_stride: u64,
     receiver_stride: u64,
@@ -173,7 +184,14 @@ impl Generator {
         }
         let mut rng = fastrand::Rng::with_seed(cfg.seed);
         let cursor = rng.usize(0..ZipfPool::LEN);
+        let first = senders[0].end - senders[0].start;
+        let range_shift = (first.is_power_of_two()
+            && senders[..senders.len() - 1]
+                .iter()
+                .all(|r| r.end - r.start == first))
+        .then(|| first.trailing_zeros());
         Generator {
+            range_shift,
             sender_stride: scatter_multiplier(sender_total),
             receiver_stride: scatter_multiplier(cfg.accounts),
             any_invalid: invalid.total() > 0.0,
@@ -208,6 +226,10 @@ impl Generator {
 
     #[inline]
     fn sender_account(&self, k: u64) -> u64 {
+        if let Some(shift) = self.range_shift {
+            let r = &self.senders[(k >> shift) as usize];
+            return r.start + (k & ((1u64 << shift) - 1));
+        }
         let mut k = k;
         for r in &self.senders {
             let len = r.end - r.start;

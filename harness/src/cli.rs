@@ -42,6 +42,9 @@ pub enum Command {
         /// Write results.json and the interval log only.
         #[arg(long)]
         no_reports: bool,
+        /// Profile the steady state with pprof and write a flamegraph (in-process targets).
+        #[arg(long)]
+        profile: bool,
     },
     /// Check scenario files without running them.
     Validate {
@@ -71,6 +74,7 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
             quiet,
             allow_remote,
             no_reports,
+            profile,
         } => run::run(&RunOptions {
             scenario,
             out,
@@ -78,6 +82,7 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
             quiet,
             allow_remote,
             no_reports,
+            profile,
         }),
         Command::Validate { files } => Ok(run::validate(&files)),
         Command::Report {

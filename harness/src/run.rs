@@ -62,6 +62,9 @@ pub struct RunOptions {
     pub allow_remote: bool,
     /// Write only results.json and the interval log (no rendered reports).
     pub no_reports: bool,
+    /// Sample the process with pprof during the steady state (in-process targets), besides
+    /// the scenario's `output.profile`.
+    pub profile: bool,
 }
 
 /// What a finished run produced.
@@ -161,6 +164,24 @@ pub fn execute_with(plan: &Plan, opts: &RunOptions, target: Driven) -> Result<Ru
         interrupted: &INTERRUPTED,
     };
     INTERRUPTED.store(false, Ordering::SeqCst);
+    let profiler = (opts.profile || plan.output.profile).then(|| {
+        let stamp = dir
+            .file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+        let root = opts.out.clone().unwrap_or_else(|| plan.output.dir.clone());
+        let shared_copy = root.parent().map(|p| {
+            p.join("flamegraphs")
+                .join(format!("{}-{stamp}.svg", plan.name))
+        });
+        crate::profile::Profiler::start(
+            Arc::clone(&shared),
+            plan.output.profile_hz,
+            crate::profile::ProfileTarget {
+                in_run_dir: dir.join("flamegraph.svg"),
+                shared_copy,
+            },
+        )
+    });
     let handles = match &target {
         Driven::InProcess(t) => t.spawn(&shared, &tx)?,
         Driven::Mock(m) => m.spawn(&shared, &tx)?,
@@ -172,8 +193,22 @@ pub fn execute_with(plan: &Plan, opts: &RunOptions, target: Driven) -> Result<Ru
             bail!("a worker thread panicked; the run's figures are incomplete");
         }
     }
+    // The profiler stops at the plan's end or on stop; make sure it sees a stop either way.
+    shared.stop.store(true, Ordering::Relaxed);
+    let profile = match profiler.map(crate::profile::Profiler::finish) {
+        Some(Ok(p)) => Some(p),
+        Some(Err(e)) => {
+            eprintln!("warning: profiling failed: {e:#}");
+            None
+        }
+        None => None,
+    };
     let aborted = INTERRUPTED.load(Ordering::SeqCst);
-    let result = assemble(plan, &shared, &collected, &target, aborted, started_at);
+    let mut result = assemble(plan, &shared, &collected, &target, aborted, started_at);
+    if let Some(p) = profile {
+        result.files.flamegraph = Some(p.flamegraph.clone());
+        result.profile = Some(p);
+    }
     result
         .write(dir.join("results.json"))
         .with_context(|| format!("writing results.json in {}", dir.display()))?;

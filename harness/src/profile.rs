@@ -1,0 +1,163 @@
+//! In-process profiling: pprof samples the whole process (SIGPROF, no privileges needed) during
+//! the steady state only, then writes a flamegraph SVG and names the top frames by self time.
+//!
+//! 99 Hz by default: the kernel ticks at 250 Hz here and higher rates under-sample (FACTS.md).
+//! libc, libgcc, pthread and vdso frames are block-listed, as pprof recommends, so the signal
+//! handler never unwinds through code that may hold a lock.
+
+use crate::worker::Shared;
+use anyhow::{Context, Result};
+use results::{FrameShare, ProfileInfo};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// A profiler thread waiting for, or sampling, the steady state.
+pub struct Profiler {
+    handle: JoinHandle<Result<ProfileInfo>>,
+    /// Tells the thread to build its report: symbolizing costs memory and CPU, so it waits
+    /// until the run's last resource sample has been taken.
+    build: std::sync::mpsc::Sender<()>,
+}
+
+/// Where the flamegraph goes.
+pub struct ProfileTarget {
+    /// Written inside the run's directory; the report links it relatively.
+    pub in_run_dir: PathBuf,
+    /// The copy under `flamegraphs/`.
+    pub shared_copy: Option<PathBuf>,
+}
+
+impl Profiler {
+    /// Starts a thread that begins sampling when the warm-up ends and stops when the plan ends or
+    /// the run is stopped.
+    pub fn start(shared: Arc<Shared>, hz: u32, target: ProfileTarget) -> Profiler {
+        let (build, go) = std::sync::mpsc::channel();
+        let handle = std::thread::Builder::new()
+            .name("harness-profiler".to_string())
+            .spawn(move || profile(&shared, hz, &target, &go))
+            .expect("spawning the profiler thread");
+        Profiler { handle, build }
+    }
+
+    /// Waits for the profile (call after the workers have stopped).
+    pub fn finish(self) -> Result<ProfileInfo> {
+        let _ = self.build.send(());
+        self.handle
+            .join()
+            .map_err(|_| anyhow::anyhow!("the profiler thread panicked"))?
+    }
+}
+
+fn sleep_until(shared: &Shared, t: f64) {
+    let until = shared.start + Duration::from_secs_f64(t.max(0.0));
+    while Instant::now() < until && !shared.stop.load(Ordering::Relaxed) {
+        std::thread::sleep(Duration::from_millis(20).min(until - Instant::now()));
+    }
+}
+
+fn profile(
+    shared: &Shared,
+    hz: u32,
+    target: &ProfileTarget,
+    go: &std::sync::mpsc::Receiver<()>,
+) -> Result<ProfileInfo> {
+    sleep_until(shared, shared.timeline.warmup);
+    let guard = pprof::ProfilerGuardBuilder::default()
+        .frequency(hz as i32)
+        .blocklist(&["libc", "libgcc", "pthread", "vdso"])
+        .build()
+        .context("starting pprof")?;
+    sleep_until(shared, shared.timeline.total);
+    let _ = go.recv();
+    let report = guard
+        .report()
+        .build()
+        .context("building the pprof report")?;
+    let file = std::fs::File::create(&target.in_run_dir)
+        .with_context(|| format!("creating {}", target.in_run_dir.display()))?;
+    report
+        .flamegraph(std::io::BufWriter::new(file))
+        .context("writing the flamegraph")?;
+    if let Some(copy) = &target.shared_copy {
+        if let Some(dir) = copy.parent() {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        }
+        std::fs::copy(&target.in_run_dir, copy)
+            .with_context(|| format!("copying the flamegraph to {}", copy.display()))?;
+    }
+    let (samples, top_frames) = top_self(&report, 12);
+    Ok(ProfileInfo {
+        flamegraph: target
+            .in_run_dir
+            .file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
+        frequency_hz: hz,
+        samples,
+        top_frames,
+    })
+}
+
+/// Strips the `::h0123456789abcdef` hash rustc appends to symbol names.
+fn clean(name: &str) -> String {
+    match name.rfind("::h") {
+        Some(i) if name.len() - i == 19 && name[i + 3..].bytes().all(|b| b.is_ascii_hexdigit()) => {
+            name[..i].to_string()
+        }
+        _ => name.to_string(),
+    }
+}
+
+/// Total samples and the `n` functions with the most samples at the top of the stack.
+fn top_self(report: &pprof::Report, n: usize) -> (u64, Vec<FrameShare>) {
+    let mut by_leaf: HashMap<String, i64> = HashMap::new();
+    let mut total: i64 = 0;
+    for (frames, count) in &report.data {
+        let count = *count as i64;
+        total += count;
+        // The leaf address may resolve to a chain of inlined functions: name the innermost
+        // and, when different, the real function it was inlined into.
+        let leaf = match frames.frames.first().map(|f| (f.first(), f.last())) {
+            Some((Some(inner), Some(outer))) => {
+                let (i, o) = (clean(&inner.name()), clean(&outer.name()));
+                if i == o {
+                    i
+                } else {
+                    format!("{i} (in {o})")
+                }
+            }
+            _ => "unknown".to_string(),
+        };
+        *by_leaf.entry(leaf).or_default() += count;
+    }
+    let mut v: Vec<_> = by_leaf.into_iter().collect();
+    v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    let shares = v
+        .into_iter()
+        .take(n)
+        .map(|(name, c)| FrameShare {
+            name,
+            self_pct: if total > 0 {
+                c as f64 * 100.0 / total as f64
+            } else {
+                0.0
+            },
+        })
+        .collect();
+    (total.max(0) as u64, shares)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn hashes_are_stripped() {
+        assert_eq!(
+            super::clean("engine::engine::Engine::apply::h0123456789abcdef"),
+            "engine::engine::Engine::apply"
+        );
+        assert_eq!(super::clean("main"), "main");
+    }
+}
