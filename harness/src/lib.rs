@@ -14,6 +14,7 @@ pub mod environment;
 pub mod fmt;
 pub mod inprocess;
 pub mod mock;
+pub mod profile;
 pub mod progress;
 pub mod run;
 pub mod sampler;
