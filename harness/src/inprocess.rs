@@ -37,7 +37,7 @@ impl InProcess {
                 EngineDesign::Cas => Design::Cas,
             },
             shards,
-            synthetic_cost: 0,
+            synthetic_cost: w.synthetic_cost,
         })
         .context("building the in-process engine from the scenario's genesis")?;
         if engine.shards() < workers {

@@ -92,6 +92,10 @@ pub struct Workload {
     pub design: EngineDesign,
     pub shards: Option<u32>,
     pub seed: u64,
+    /// In-process only: spin-loop iterations added to every committed transfer, to make a
+    /// deliberately slower engine (proves that regression gating catches a slowdown). 0 in real use.
+    #[serde(default)]
+    pub synthetic_cost: u32,
 }
 
 impl Workload {

@@ -90,6 +90,7 @@ pub struct RawWorkload {
     pub design: Option<S<RawDesign>>,
     pub shards: Option<S<u64>>,
     pub seed: Option<S<u64>>,
+    pub synthetic_cost: Option<S<u64>>,
     pub invalid: Option<S<RawInvalid>>,
 }
 

@@ -475,6 +475,7 @@ fn workload(cx: &Ctx, raw: Option<&S<RawWorkload>>) -> Result<Workload> {
         design: EngineDesign::SingleWriter,
         shards: None,
         seed: 1,
+        synthetic_cost: 0,
     };
     let Some(raw) = raw else { return Ok(w) };
     let r = raw.get_ref();
@@ -598,6 +599,9 @@ fn workload(cx: &Ctx, raw: Option<&S<RawWorkload>>) -> Result<Workload> {
     }
     if let Some(s) = &r.seed {
         w.seed = *s.get_ref();
+    }
+    if let Some(c) = &r.synthetic_cost {
+        w.synthetic_cost = cx.u32_in(c, "workload.synthetic_cost", 0, 1_000_000)?;
     }
     if let Some(inv) = &r.invalid {
         let i = inv.get_ref();
