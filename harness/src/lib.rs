@@ -12,6 +12,7 @@ pub mod collector;
 pub mod criteria;
 pub mod environment;
 pub mod fmt;
+pub mod http;
 pub mod inprocess;
 pub mod mock;
 pub mod profile;
