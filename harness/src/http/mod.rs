@@ -144,6 +144,8 @@ pub struct HttpTarget {
     stats_before: Option<Stats>,
     /// Spawn to first healthy answer (spawn targets).
     pub startup: Option<Duration>,
+    /// What [`HttpTarget::finish`] learned.
+    pub end: Option<Finish>,
     rt: tokio::runtime::Runtime,
 }
 
@@ -231,6 +233,7 @@ impl HttpTarget {
             info: None,
             stats_before: None,
             startup,
+            end: None,
             rt,
         };
         t.info = t.get_json::<Info>("/api/v11/info").filter(Info::is_engine);
@@ -314,6 +317,9 @@ impl HttpTarget {
                     .to_string(),
             );
         }
+        if let Some(end) = &self.end {
+            n.extend(end.notes.iter().cloned());
+        }
         n
     }
 
@@ -384,7 +390,7 @@ impl HttpTarget {
     /// After the workers stopped: for our engine, compares the harness's committed total (whole
     /// run, warm-up included) with the engine's own count and fetches its audit; then stops a
     /// spawned server (SIGTERM, kill after [`spawn::STOP_GRACE`]).
-    pub fn finish(&mut self, harness_committed: u64, uncertain_requests: u64) -> Finish {
+    pub fn finish(&mut self, harness_committed: u64, uncertain_requests: u64) -> &Finish {
         let mut f = Finish::default();
         if self.info.is_some() {
             let stats = self.get_json::<Stats>("/api/v11/stats");
@@ -424,7 +430,7 @@ impl HttpTarget {
                     .push("the spawned server's exit status is unknown".to_string()),
             }
         }
-        f
+        self.end.insert(f)
     }
 }
 
