@@ -32,11 +32,23 @@ impl Account {
 
 const HUGE_PAGE: usize = 2 << 20;
 
-/// A fixed-size, zero-initialised-then-filled table of accounts.
+/// Where the table's memory came from, so it is released the same way.
+enum Backing {
+    /// `mmap`ed on Linux: `base`/`len` are the whole mapping (the table starts at the first
+    /// 2 MiB boundary inside it).
+    #[cfg(target_os = "linux")]
+    Mapped {
+        base: *mut libc::c_void,
+        len: usize,
+    },
+    Heap(Layout),
+}
+
+/// A fixed-size table of accounts.
 pub struct Accounts {
     ptr: NonNull<Account>,
     len: usize,
-    layout: Layout,
+    backing: Backing,
 }
 
 // SAFETY: the table only hands out shared references to `Account`, whose fields are atomics.
@@ -47,36 +59,74 @@ unsafe impl Sync for Accounts {}
 impl Accounts {
     /// Allocates `len` accounts, each with `initial_balance` and nonce 0.
     ///
+    /// On Linux the table is mapped anonymously (zero pages arrive lazily), advised to use
+    /// transparent huge pages *before* any page is touched, and only then filled; a zeroing
+    /// allocator would fault every page in as 4 KiB first and huge pages would never apply.
+    ///
     /// # Panics
-    /// If `len` is 0 or the allocation fails (the process cannot continue without its table).
+    /// If `len` is 0 or the memory cannot be had (the process cannot continue without its table).
     pub fn new(len: usize, initial_balance: u64) -> Accounts {
         assert!(len > 0, "an engine needs at least one account");
         let bytes = len
             .checked_mul(std::mem::size_of::<Account>())
             .expect("account table size overflows usize");
-        let align = if bytes >= HUGE_PAGE { HUGE_PAGE } else { 64 };
-        let size = bytes.div_ceil(align) * align;
-        let layout = Layout::from_size_align(size, align).expect("valid table layout");
-        // SAFETY: the layout has a non-zero size.
-        let raw = unsafe { alloc::alloc_zeroed(layout) } as *mut Account;
-        let Some(ptr) = NonNull::new(raw) else {
-            alloc::handle_alloc_error(layout)
-        };
-        #[cfg(target_os = "linux")]
-        if align == HUGE_PAGE {
-            // SAFETY: the range is exactly our allocation; madvise only changes paging policy and
-            // failing is harmless (we just keep 4 KiB pages).
-            unsafe {
-                libc::madvise(raw as *mut libc::c_void, size, libc::MADV_HUGEPAGE);
-            }
-        }
-        let table = Accounts { ptr, len, layout };
+        let (ptr, backing) = Self::allocate(bytes);
+        let table = Accounts { ptr, len, backing };
         if initial_balance != 0 {
             for a in table.as_slice() {
                 a.balance.store(initial_balance, Ordering::Relaxed);
             }
         }
         table
+    }
+
+    #[cfg(target_os = "linux")]
+    fn allocate(bytes: usize) -> (NonNull<Account>, Backing) {
+        if bytes >= HUGE_PAGE {
+            let map_len = bytes.div_ceil(HUGE_PAGE) * HUGE_PAGE + HUGE_PAGE;
+            // SAFETY: an anonymous private mapping with no address hint; checked for failure.
+            let base = unsafe {
+                libc::mmap(
+                    std::ptr::null_mut(),
+                    map_len,
+                    libc::PROT_READ | libc::PROT_WRITE,
+                    libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                    -1,
+                    0,
+                )
+            };
+            if base != libc::MAP_FAILED {
+                let aligned = (base as usize).div_ceil(HUGE_PAGE) * HUGE_PAGE;
+                // SAFETY: `aligned .. aligned + bytes` lies inside the mapping (we mapped an extra
+                // huge page for alignment). Failing madvise only means 4 KiB pages.
+                unsafe {
+                    libc::madvise(
+                        aligned as *mut libc::c_void,
+                        bytes.div_ceil(HUGE_PAGE) * HUGE_PAGE,
+                        libc::MADV_HUGEPAGE,
+                    );
+                }
+                let ptr = NonNull::new(aligned as *mut Account).expect("mmap never returns null");
+                return (ptr, Backing::Mapped { base, len: map_len });
+            }
+        }
+        Self::heap(bytes)
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    fn allocate(bytes: usize) -> (NonNull<Account>, Backing) {
+        Self::heap(bytes)
+    }
+
+    fn heap(bytes: usize) -> (NonNull<Account>, Backing) {
+        let layout =
+            Layout::from_size_align(bytes.div_ceil(64) * 64, 64).expect("valid table layout");
+        // SAFETY: the layout has a non-zero size. Zeroed atomics are valid accounts.
+        let raw = unsafe { alloc::alloc_zeroed(layout) } as *mut Account;
+        match NonNull::new(raw) {
+            Some(ptr) => (ptr, Backing::Heap(layout)),
+            None => alloc::handle_alloc_error(layout),
+        }
     }
 
     /// All accounts.
@@ -103,7 +153,16 @@ impl Accounts {
 
 impl Drop for Accounts {
     fn drop(&mut self) {
-        // SAFETY: allocated in `new` with exactly this layout.
-        unsafe { alloc::dealloc(self.ptr.as_ptr() as *mut u8, self.layout) }
+        match self.backing {
+            #[cfg(target_os = "linux")]
+            // SAFETY: exactly the mapping made in `allocate`.
+            Backing::Mapped { base, len } => unsafe {
+                libc::munmap(base, len);
+            },
+            // SAFETY: allocated in `heap` with exactly this layout.
+            Backing::Heap(layout) => unsafe {
+                alloc::dealloc(self.ptr.as_ptr() as *mut u8, layout)
+            },
+        }
     }
 }
