@@ -1,7 +1,9 @@
 //! Command-line interface: raw flags (clap) turned into calls of the library.
 
+use crate::compare::{self, CompareFormat, CompareOptions, Side, Tolerances};
+use crate::gate::{self, GateOptions};
 use crate::run::{self, RunOptions};
-use anyhow::Result;
+use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -45,6 +47,56 @@ pub enum Command {
         /// Profile the steady state with pprof and write a flamegraph (in-process targets).
         #[arg(long)]
         profile: bool,
+        /// Run the scenario N times (each a full run with its own results directory); with
+        /// --baseline the medians are compared, with --save-baseline they are stored.
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100))]
+        repeat: Option<u32>,
+        /// Store the runs' figures as baseline DIR/NAME.json (see --baseline-dir).
+        #[arg(long, value_name = "NAME")]
+        save_baseline: Option<String>,
+        /// Compare the runs with a baseline (a name in --baseline-dir or a file); writes
+        /// comparison.md and comparison.junit.xml into the last run's directory; exit 1 on a
+        /// regression.
+        #[arg(long, value_name = "NAME|FILE")]
+        baseline: Option<String>,
+        /// Where named baselines live.
+        #[arg(long, value_name = "DIR", default_value = "baselines")]
+        baseline_dir: PathBuf,
+        /// Compare with a baseline of a different scenario file (e.g. a changed workload).
+        #[arg(long)]
+        allow_scenario_change: bool,
+    },
+    /// Compare two sets of results: is NEW slower than BASE beyond tolerance and noise?
+    ///
+    /// BASE and NEW are each a results.json, a directory of them (repeats), or a saved
+    /// baseline (file, or name in --baseline-dir). A metric regressed only if its new median is
+    /// worse than the baseline median by more than the tolerance AND outside the baseline's
+    /// [min, max] widened by the tolerance. Exit codes: 0 no regression, 1 a regression,
+    /// 2 usage error (unreadable input, different scenarios).
+    Compare {
+        base: String,
+        new: String,
+        /// Output formats (text, markdown, junit); default text.
+        #[arg(long, value_delimiter = ',', default_value = "text")]
+        format: Vec<String>,
+        /// Write comparison.{txt,md,junit.xml} here instead of printing them (text is also
+        /// printed).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Where named baselines live.
+        #[arg(long, value_name = "DIR", default_value = "baselines")]
+        baseline_dir: PathBuf,
+        /// Compare results of different scenario files (e.g. the same scenario with a changed
+        /// workload.synthetic_cost) instead of refusing.
+        #[arg(long)]
+        allow_scenario_change: bool,
+        /// Take tolerances from this scenario's [criteria.tolerance] (default: the scenario
+        /// file NEW recorded, if it is still there unchanged).
+        #[arg(long, value_name = "FILE")]
+        scenario: Option<PathBuf>,
+        /// Override one tolerance, e.g. --tolerance tps=0.2 (repeatable; error_rate is absolute).
+        #[arg(long, value_name = "KEY=VALUE")]
+        tolerance: Vec<String>,
     },
     /// Check scenario files without running them.
     Validate {
@@ -75,15 +127,53 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
             allow_remote,
             no_reports,
             profile,
-        } => run::run(&RunOptions {
-            scenario,
+            repeat,
+            save_baseline,
+            baseline,
+            baseline_dir,
+            allow_scenario_change,
+        } => {
+            let run = RunOptions {
+                scenario,
+                out,
+                duration_scale,
+                quiet,
+                allow_remote,
+                no_reports,
+                profile,
+            };
+            if repeat.is_none() && save_baseline.is_none() && baseline.is_none() {
+                // Exactly the plain `harness run`.
+                return run::run(&run);
+            }
+            gate::run_gated(&GateOptions {
+                run,
+                repeat: repeat.unwrap_or(1),
+                save_baseline,
+                baseline,
+                baseline_dir,
+                allow_scenario_change,
+            })
+        }
+        Command::Compare {
+            base,
+            new,
+            format,
             out,
-            duration_scale,
-            quiet,
-            allow_remote,
-            no_reports,
-            profile,
-        }),
+            baseline_dir,
+            allow_scenario_change,
+            scenario,
+            tolerance,
+        } => compare_cmd(
+            &base,
+            &new,
+            &format,
+            out.as_deref(),
+            &baseline_dir,
+            allow_scenario_change,
+            scenario.as_deref(),
+            &tolerance,
+        ),
         Command::Validate { files } => Ok(run::validate(&files)),
         Command::Report {
             results,
@@ -103,4 +193,68 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
             run::rerender(&results, out.as_deref(), &formats)
         }
     }
+}
+
+/// `harness compare`: loads both sides, compares, prints and writes the formats asked for.
+#[allow(clippy::too_many_arguments)] // one parameter per flag, called from one place
+fn compare_cmd(
+    base: &str,
+    new: &str,
+    format: &[String],
+    out: Option<&std::path::Path>,
+    baseline_dir: &std::path::Path,
+    allow_scenario_change: bool,
+    scenario_file: Option<&std::path::Path>,
+    tolerance: &[String],
+) -> Result<ExitCode> {
+    let mut formats = Vec::new();
+    for f in format {
+        match CompareFormat::from_name(f) {
+            Some(x) => formats.push(x),
+            None => anyhow::bail!("unknown --format {f:?} (expected text, markdown or junit)"),
+        }
+    }
+    let base = Side::load(base, baseline_dir)?;
+    let new = Side::load(new, baseline_dir)?;
+    let mut tol = match scenario_file {
+        Some(p) => {
+            let plan = scenario::load(p).with_context(|| format!("--scenario {}", p.display()))?;
+            Tolerances::from_scenario(&plan.criteria.tolerances)
+        }
+        None => recorded_scenario_tolerances(&new).unwrap_or_default(),
+    };
+    for spec in tolerance {
+        tol.apply_spec(spec)?;
+    }
+    let c = compare::compare(
+        &base,
+        &new,
+        &tol,
+        CompareOptions {
+            allow_scenario_change,
+        },
+    )?;
+    match out {
+        Some(dir) => {
+            for p in compare::write_outputs(&c, dir, &formats)? {
+                eprintln!("wrote {}", p.display());
+            }
+            print!("{}", compare::render_text(&c));
+        }
+        None => {
+            for f in &formats {
+                print!("{}", f.render(&c));
+            }
+        }
+    }
+    Ok(ExitCode::from(c.exit_code()))
+}
+
+/// The `[criteria.tolerance]` of the scenario file the new side was run from, when that file
+/// is still there and unchanged (same SHA-256); otherwise the defaults apply.
+fn recorded_scenario_tolerances(new: &Side) -> Option<Tolerances> {
+    let file = new.scenario_file.as_deref()?;
+    let plan = scenario::load(std::path::Path::new(file)).ok()?;
+    (plan.sha256 == new.scenario.sha256)
+        .then(|| Tolerances::from_scenario(&plan.criteria.tolerances))
 }

@@ -9,9 +9,11 @@
 
 pub mod cli;
 pub mod collector;
+pub mod compare;
 pub mod criteria;
 pub mod environment;
 pub mod fmt;
+pub mod gate;
 pub mod http;
 pub mod inprocess;
 pub mod mock;

@@ -1,0 +1,240 @@
+//! `harness run --repeat N [--save-baseline NAME | --baseline NAME|FILE]`: the CI gate.
+//!
+//! One run on a shared machine is one sample of a noisy process, so the gate runs the scenario
+//! N times (each a full run with its own results directory, through [`run::execute`]), then
+//! either stores the runs' figures as a named [`Baseline`] (`DIR/NAME.json`) or compares them
+//! with one by the noise-aware rule of [`crate::compare`], writing `comparison.md` and
+//! `comparison.junit.xml` into the last run's directory and printing the table.
+//!
+//! Exit code: 3 if a run was aborted (nothing is compared or saved then), else 1 if a run failed
+//! its criteria or the comparison found a regression, else 0; 2 for usage errors (unknown
+//! baseline, different scenario, unreadable files).
+
+use crate::compare::{
+    self, Baseline, CompareError, CompareFormat, CompareOptions, Side, Tolerances,
+};
+use crate::fmt::{human_latency_us, human_rate};
+use crate::run::{self, exit, RunOptions};
+use anyhow::{Context, Result};
+use results::RunResult;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// Options of a gated run.
+#[derive(Clone, Debug)]
+pub struct GateOptions {
+    pub run: RunOptions,
+    /// Number of full runs (at least 1).
+    pub repeat: u32,
+    /// Store the runs as baseline `baseline_dir/NAME.json`.
+    pub save_baseline: Option<String>,
+    /// Compare the runs with this baseline: a name in `baseline_dir` or a file.
+    pub baseline: Option<String>,
+    pub baseline_dir: PathBuf,
+    pub allow_scenario_change: bool,
+}
+
+/// What a gated run produced.
+pub struct GateOutcome {
+    pub runs: Vec<run::RunOutcome>,
+    pub comparison: Option<compare::Comparison>,
+    pub saved: Option<PathBuf>,
+    pub exit: u8,
+}
+
+/// Entry point of `harness run` with `--repeat`, `--save-baseline` or `--baseline`.
+pub fn run_gated(opts: &GateOptions) -> Result<ExitCode> {
+    let plan = match scenario::load(&opts.run.scenario) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(exit::USAGE));
+        }
+    };
+    let plan = match opts.run.duration_scale {
+        Some(f) if !scenario::valid_scale(f) => {
+            eprintln!("error: --duration-scale must be a finite number above 0, got {f}");
+            return Ok(ExitCode::from(exit::USAGE));
+        }
+        Some(f) => plan.scaled(f),
+        None => plan,
+    };
+    // Resolve the baseline before spending minutes on runs.
+    let base = match &opts.baseline {
+        Some(spec) => Some(load_baseline(spec, &opts.baseline_dir)?),
+        None => None,
+    };
+    if let Some(b) = &base {
+        let id = compare::ScenarioId {
+            name: plan.name.clone(),
+            sha256: plan.sha256.clone(),
+        };
+        if b.scenario != id && !opts.allow_scenario_change {
+            return Err(CompareError::ScenarioMismatch {
+                base: b.origin.clone(),
+                base_id: b.scenario.to_string(),
+                new: opts.run.scenario.display().to_string(),
+                new_id: id.to_string(),
+            }
+            .into());
+        }
+    }
+    let outcome = execute(&plan, opts, base.as_ref())?;
+    if let Some(c) = &outcome.comparison {
+        print!("{}", compare::render_text(c));
+    }
+    if let Some(p) = &outcome.saved {
+        println!("baseline saved: {}", p.display());
+    }
+    Ok(ExitCode::from(outcome.exit))
+}
+
+/// A baseline named on the command line: a file path, or a name in `dir`.
+pub fn load_baseline(spec: &str, dir: &Path) -> Result<Side, CompareError> {
+    Side::load(spec, dir)
+}
+
+/// The path `--save-baseline NAME` writes.
+pub fn baseline_path(name: &str, dir: &Path) -> Result<PathBuf> {
+    let ok = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        && !name.starts_with('.');
+    if !ok {
+        anyhow::bail!(
+            "--save-baseline {name:?}: a baseline name may hold only letters, digits, '-', '_' and '.'"
+        );
+    }
+    let file = if name.ends_with(".json") {
+        name.to_string()
+    } else {
+        format!("{name}.json")
+    };
+    Ok(dir.join(file))
+}
+
+/// Runs the plan `opts.repeat` times, then saves and/or compares. `base` is the already loaded
+/// baseline to compare with, if any.
+pub fn execute(
+    plan: &scenario::Plan,
+    opts: &GateOptions,
+    base: Option<&Side>,
+) -> Result<GateOutcome> {
+    let save_path = opts
+        .save_baseline
+        .as_deref()
+        .map(|n| baseline_path(n, &opts.baseline_dir))
+        .transpose()?;
+    let repeat = opts.repeat.max(1);
+    let mut runs = Vec::with_capacity(repeat as usize);
+    let mut criteria_failed = false;
+    for i in 1..=repeat {
+        let outcome = run::execute(plan, &opts.run)
+            .with_context(|| format!("repeat {i}/{repeat} of {}", plan.name))?;
+        println!("{}", run_line(i, repeat, &outcome.result, &outcome.dir));
+        let code = outcome.exit;
+        runs.push(outcome);
+        if code == exit::ABORTED {
+            eprintln!("run aborted: nothing compared or saved");
+            return Ok(GateOutcome {
+                runs,
+                comparison: None,
+                saved: None,
+                exit: exit::ABORTED,
+            });
+        }
+        if code != exit::PASS {
+            criteria_failed = true;
+            eprintln!(
+                "repeat {i}/{repeat} failed its criteria: {}",
+                runs.last()
+                    .map(|r| r.result.verdict.reasons.join("; "))
+                    .unwrap_or_default()
+            );
+        }
+    }
+    let results: Vec<RunResult> = runs.iter().map(|r| r.result.clone()).collect();
+    let mut comparison = None;
+    if let Some(base) = base {
+        let origin = runs
+            .last()
+            .and_then(|r| r.dir.parent())
+            .map_or_else(|| plan.name.clone(), |p| p.display().to_string());
+        let new = Side::from_results(&format!("{origin} (this run)"), &results)?;
+        let tol = Tolerances::from_scenario(&plan.criteria.tolerances);
+        let c = compare::compare(
+            base,
+            &new,
+            &tol,
+            CompareOptions {
+                allow_scenario_change: opts.allow_scenario_change,
+            },
+        )?;
+        if let Some(last) = runs.last() {
+            compare::write_outputs(
+                &c,
+                &last.dir,
+                &[CompareFormat::Markdown, CompareFormat::Junit],
+            )?;
+        }
+        comparison = Some(c);
+    }
+    let mut saved = None;
+    if let Some(path) = save_path {
+        let name = path
+            .file_stem()
+            .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
+        let b = Baseline::from_runs(&name, &results, crate::environment::now_rfc3339())?;
+        b.write(&path)?;
+        saved = Some(path);
+    }
+    let regressed = comparison
+        .as_ref()
+        .is_some_and(compare::Comparison::has_regression);
+    let exit = if regressed || criteria_failed {
+        exit::FAIL
+    } else {
+        exit::PASS
+    };
+    Ok(GateOutcome {
+        runs,
+        comparison,
+        saved,
+        exit,
+    })
+}
+
+fn run_line(i: u32, n: u32, r: &RunResult, dir: &Path) -> String {
+    let s = &r.summary;
+    format!(
+        "repeat {i}/{n}: {} tx/s, p50 {}, p99 {}, {} -> {}",
+        human_rate(s.committed_tps),
+        human_latency_us(s.latency_us.p50),
+        human_latency_us(s.latency_us.p99),
+        r.verdict.status,
+        dir.display()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn baseline_names_are_plain_file_names() {
+        let d = Path::new("baselines");
+        assert_eq!(
+            baseline_path("gate", d).unwrap(),
+            Path::new("baselines/gate.json")
+        );
+        assert_eq!(
+            baseline_path("gate.json", d).unwrap(),
+            Path::new("baselines/gate.json")
+        );
+        for bad in ["", "../x", "a/b", ".hidden"] {
+            let e = baseline_path(bad, d).unwrap_err().to_string();
+            assert!(e.contains("--save-baseline"), "{bad}: {e}");
+        }
+    }
+}
