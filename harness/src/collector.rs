@@ -299,6 +299,7 @@ impl Collector<'_> {
         };
 
         let (target, harness) = self.sampler.sample();
+        let (machine_cpu_pct, cpu_per_core_pct) = self.sampler.cores();
         samples.push((t_end, target, harness));
         let target_proc = if self.sampler.separate_target() {
             target
@@ -353,6 +354,8 @@ impl Collector<'_> {
             target_rss_bytes: target_proc.map(|p| p.rss_bytes),
             harness_cpu_pct: harness.map(|p| p.cpu_pct),
             harness_rss_bytes: harness.map(|p| p.rss_bytes),
+            machine_cpu_pct,
+            cpu_per_core_pct,
         };
         self.progress
             .interval(&rec, sh.timeline.total, self.per_tx_errors);

@@ -223,6 +223,8 @@ pub fn sample() -> RunResult {
             target_rss_bytes: Some(rss),
             harness_cpu_pct: Some(round1(cpu)),
             harness_rss_bytes: Some(rss),
+            machine_cpu_pct: None,
+            cpu_per_core_pct: Vec::new(),
         };
         stage_acc[stage].add(&rec, &h);
         if !plans[stage].warmup {

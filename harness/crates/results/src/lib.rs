@@ -323,6 +323,12 @@ pub struct IntervalRecord {
     pub target_rss_bytes: Option<u64>,
     pub harness_cpu_pct: Option<f64>,
     pub harness_rss_bytes: Option<u64>,
+    /// Whole-machine CPU busy over the interval, percent of all cores.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub machine_cpu_pct: Option<f64>,
+    /// Per-core CPU busy over the interval, percent of that core.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cpu_per_core_pct: Vec<f64>,
 }
 
 /// CPU and memory of one process over the run.
