@@ -66,6 +66,26 @@ fn codec(c: &mut Criterion) {
             black_box(out.len())
         })
     });
+    // What a harness worker's generator does: senders in the interleaved shards of one of two
+    // lanes, receivers anywhere.
+    let lane_like = engine::Engine::new(engine::Config {
+        accounts: ACCOUNTS,
+        ..engine::Config::default()
+    })
+    .expect("valid genesis");
+    let ranges = lane_like
+        .shards_for_worker(0, 2)
+        .into_iter()
+        .map(|s| lane_like.shard_range(s))
+        .collect();
+    let mut lane_gen = Generator::new(GenConfig::uniform(ACCOUNTS, 2), ranges, None);
+    group.bench_function("generate/uniform/lane-of-2/b1024", |b| {
+        let mut out = Vec::with_capacity(1024);
+        b.iter(|| {
+            lane_gen.fill(&mut out, 1024);
+            black_box(out.len())
+        })
+    });
     group.bench_function("generate/uniform/b1024", |b| {
         let mut out = Vec::with_capacity(1024);
         b.iter(|| {

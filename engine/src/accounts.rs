@@ -143,9 +143,11 @@ impl Accounts {
         if (i as usize) < self.len {
             #[cfg(target_arch = "x86_64")]
             // SAFETY: the pointer is inside our allocation; prefetch never faults anyway.
+            // Write intent (PREFETCHW): both accounts of a transfer are written, so fetching the
+            // line exclusive saves the shared-to-modified upgrade when another core had it.
             unsafe {
-                use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-                _mm_prefetch(self.ptr.as_ptr().add(i as usize) as *const i8, _MM_HINT_T0);
+                use std::arch::x86_64::{_mm_prefetch, _MM_HINT_ET0};
+                _mm_prefetch(self.ptr.as_ptr().add(i as usize) as *const i8, _MM_HINT_ET0);
             }
         }
     }
