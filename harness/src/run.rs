@@ -8,11 +8,13 @@
 use crate::collector::{Acc, CapacityCheck, Collected, Collector};
 use crate::criteria::{self, Measured};
 use crate::environment;
+use crate::http::{HttpError, HttpTarget};
 use crate::inprocess::InProcess;
 use crate::mock::Mock;
 use crate::progress::Progress;
 use crate::sampler::Sampler;
 use crate::timeline::{SpanKind, Timeline};
+use crate::worker::ErrorKind;
 use crate::worker::Shared;
 use anyhow::{bail, Context, Result};
 use hdrhistogram::serialization::V2DeflateSerializer;
@@ -20,7 +22,7 @@ use results::{
     AuditResult, CapacityResult, CriterionStatus, DriverInfo, Files, LoadModel, ProcessResources,
     Resources, RunResult, ScenarioInfo, StagePlan, StageResult, Status, Summary, Verdict,
 };
-use scenario::{Load, Plan, RateUnit, Target};
+use scenario::{Load, Plan, RateUnit};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -91,7 +93,16 @@ pub fn run(opts: &RunOptions) -> Result<ExitCode> {
         Some(f) => plan.scaled(f),
         None => plan,
     };
-    let outcome = execute(&plan, opts)?;
+    let outcome = match execute(&plan, opts) {
+        Ok(o) => o,
+        Err(e) => match e.downcast_ref::<HttpError>() {
+            Some(h) if h.is_usage() => {
+                eprintln!("error: {h}");
+                return Ok(ExitCode::from(exit::USAGE));
+            }
+            _ => return Err(e),
+        },
+    };
     println!("{}", report::text_summary(&outcome.result));
     println!("results: {}", outcome.dir.join("results.json").display());
     Ok(ExitCode::from(outcome.exit))
@@ -102,6 +113,9 @@ pub enum Driven {
     InProcess(InProcess),
     /// A target of exactly known latency, for testing the harness itself.
     Mock(Mock),
+    /// An HTTP service, already running or spawned by the harness (boxed: it is much larger
+    /// than the other variants and built once per run).
+    Http(Box<HttpTarget>),
 }
 
 impl Driven {
@@ -109,6 +123,7 @@ impl Driven {
         match self {
             Driven::InProcess(t) => t.workers(),
             Driven::Mock(m) => m.workers,
+            Driven::Http(t) => t.workers(),
         }
     }
 }
@@ -124,11 +139,10 @@ pub fn workers_for(timeline: &Timeline) -> u32 {
 
 /// Runs an already loaded plan against the target the plan names.
 pub fn execute(plan: &Plan, opts: &RunOptions) -> Result<RunOutcome> {
-    match &plan.target {
-        Target::InProcess => {}
-        Target::Http { .. } | Target::Spawn { .. } => {
-            bail!("HTTP and spawn targets are not implemented in this build of the harness yet")
-        }
+    if plan.target.is_http() {
+        // Refuses non-loopback targets (HttpError::Remote, exit 2) before any connection.
+        let target = HttpTarget::prepare(plan, opts.allow_remote)?;
+        return execute_with(plan, opts, Driven::Http(Box::new(target)));
     }
     let workers = workers_for(&Timeline::new(plan));
     let target = InProcess::new(&plan.workload, workers)?;
@@ -136,7 +150,7 @@ pub fn execute(plan: &Plan, opts: &RunOptions) -> Result<RunOutcome> {
 }
 
 /// Runs a plan against a given target: the library entry point tests use.
-pub fn execute_with(plan: &Plan, opts: &RunOptions, target: Driven) -> Result<RunOutcome> {
+pub fn execute_with(plan: &Plan, opts: &RunOptions, mut target: Driven) -> Result<RunOutcome> {
     install_interrupt_handler();
     let started_at = environment::now_rfc3339();
     let dir = output_dir(plan, opts, &started_at)?;
@@ -150,14 +164,23 @@ pub fn execute_with(plan: &Plan, opts: &RunOptions, target: Driven) -> Result<Ru
     let stage_units = stage_units(plan);
     let collector = Collector {
         shared: Arc::clone(&shared),
-        sampler: Sampler::new(None),
+        // A spawned server is sampled as the target; otherwise only the harness is.
+        sampler: Sampler::new(match &target {
+            Driven::Http(t) => t.pid(),
+            _ => None,
+        }),
         progress: Progress::new(
             opts.quiet,
             shared.timeline.total,
             plan.stages.iter().map(|s| s.name.clone()).collect(),
         ),
         hlog: Some((hlog, V2DeflateSerializer::new())),
-        per_tx_errors: matches!(target, Driven::InProcess(_)),
+        per_tx_errors: match &target {
+            Driven::InProcess(_) => true,
+            Driven::Mock(_) => false,
+            // Rejected transfers are counted per transfer when requests carry them.
+            Driven::Http(_) => plan.tx_per_op() > 0.0,
+        },
         stage_units,
         capacity: capacity_check(plan),
         warmup_stage: &warmup_stage,
@@ -185,6 +208,7 @@ pub fn execute_with(plan: &Plan, opts: &RunOptions, target: Driven) -> Result<Ru
     let handles = match &target {
         Driven::InProcess(t) => t.spawn(&shared, &tx)?,
         Driven::Mock(m) => m.spawn(&shared, &tx)?,
+        Driven::Http(t) => t.spawn(&shared, &tx)?,
     };
     drop(tx);
     let collected = collector.run(rx);
@@ -203,6 +227,12 @@ pub fn execute_with(plan: &Plan, opts: &RunOptions, target: Driven) -> Result<Ru
         }
         None => None,
     };
+    if let Driven::Http(t) = &mut target {
+        // Compares the engine's committed count with ours, audits it, stops a spawned server.
+        let w = &collected.whole;
+        let uncertain = w.errors[ErrorKind::Timeout as usize] + w.errors[ErrorKind::Io as usize];
+        t.finish(w.committed_tx, uncertain);
+    }
     let aborted = INTERRUPTED.load(Ordering::SeqCst);
     let mut result = assemble(plan, &shared, &collected, &target, aborted, started_at);
     if let Some(p) = profile {
@@ -423,7 +453,7 @@ fn assemble(
     let end_s = shared.elapsed(c.end).min(tl.total);
     let (audit, per_tx, startup, target_name) = match target {
         Driven::InProcess(t) => (
-            Some(t.engine.audit()),
+            Some(audit_result(&t.engine.audit())),
             true,
             Some(t.startup),
             format!(
@@ -438,6 +468,12 @@ fn assemble(
             false,
             None,
             format!("mock ({:?} per operation)", m.latency),
+        ),
+        Driven::Http(t) => (
+            t.end.as_ref().and_then(|e| e.audit.clone()),
+            plan.tx_per_op() > 0.0,
+            t.startup,
+            t.describe(),
         ),
     };
     let audit_ok = audit.as_ref().is_none_or(|a| a.ok);
@@ -472,7 +508,14 @@ fn assemble(
     let summary = summarize(&c.steady, steady_seconds(tl, end_s), per_tx);
     let harness_samples: Vec<_> = c.samples.iter().map(|(t, _, h)| (*t, *h)).collect();
     let harness_res = process_resources(&harness_samples, tl.warmup, Some(std::process::id()));
-    let target_res = harness_res.clone();
+    let target_res = match target {
+        Driven::Http(t) => {
+            let target_samples: Vec<_> = c.samples.iter().map(|(t, s, _)| (*t, *s)).collect();
+            process_resources(&target_samples, tl.warmup, t.pid())
+        }
+        // In-process: the engine and the load generator are one process.
+        Driven::InProcess(_) | Driven::Mock(_) => harness_res.clone(),
+    };
     let rss_growth = match (target_res.rss_end, target_res.rss_after_warmup) {
         (Some(e), Some(w)) => Some(e as i64 - w as i64),
         _ => None,
@@ -569,7 +612,10 @@ fn assemble(
             sha256: plan.sha256.clone(),
             description: plan.description.clone(),
             duration_scale: plan.duration_scale,
-            target_kind: "in-process".to_string(),
+            target_kind: match target {
+                Driven::Http(t) => t.kind().to_string(),
+                Driven::InProcess(_) | Driven::Mock(_) => "in-process".to_string(),
+            },
             target: target_name,
             target_tps: plan.criteria.min_tps,
             stages_planned: stage_plans(plan),
@@ -584,7 +630,9 @@ fn assemble(
                 (true, true) => "open stages: intended start (coordinated-omission corrected); closed stages: service time".to_string(),
             },
             batch_size: Some(u64::from(plan.workload.batch_size)),
-            notes: vec![
+            notes: match target {
+                Driven::Http(t) => t.notes(),
+                Driven::InProcess(_) | Driven::Mock(_) => vec![
                 format!(
                     "in-process: {} worker threads apply batches of {} transfers; one operation = one batch; latency is per batch",
                     target.workers(),
@@ -597,6 +645,7 @@ fn assemble(
                     None => "startup not measured for this target".to_string(),
                 },
             ],
+            },
         },
         verdict: Verdict { status, reasons },
         summary,
@@ -604,13 +653,13 @@ fn assemble(
         intervals: c.intervals.clone(),
         resources: Resources {
             cores: env_cores(),
-            same_process: true,
+            same_process: !matches!(target, Driven::Http(_)),
             cpu_pct_basis: "percent of all cores (100 = every core busy)".to_string(),
             target: target_res,
             harness: harness_res,
             rss_growth_bytes: rss_growth,
         },
-        audit: audit.as_ref().map(audit_result),
+        audit,
         criteria,
         histogram: results::encode_histogram(&c.steady.hist).ok(),
         percentiles,

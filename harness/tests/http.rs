@@ -1,0 +1,235 @@
+//! HTTP and spawn targets end to end, against the real engine server on loopback port 0.
+//!
+//! The engine binary belongs to another package, so cargo does not build it for this test
+//! target. It is looked for beside the harness binary (`target/<profile>/engine`, which
+//! `cargo test --workspace` builds for the engine's own tests); when missing, the test builds it
+//! once with the same cargo, target dir and profile (`cargo build -p engine --bin engine`).
+//! Every request goes to 127.0.0.1; the remote-refusal test uses a 10.x address that the
+//! harness must refuse before opening any connection.
+
+use harness::http::HttpError;
+use harness::run::{execute, RunOptions};
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+fn engine_bin() -> PathBuf {
+    static BUILD: Mutex<()> = Mutex::new(());
+    let _guard = BUILD.lock().unwrap_or_else(|e| e.into_inner());
+    let harness = PathBuf::from(env!("CARGO_BIN_EXE_harness"));
+    let dir = harness
+        .parent()
+        .expect("the harness binary is in a directory");
+    let engine = dir.join("engine");
+    if !engine.is_file() {
+        let profile = dir.file_name().and_then(|n| n.to_str()).unwrap_or("debug");
+        let target_dir = dir.parent().expect("target/<profile> has a parent");
+        let mut cmd = Command::new(env!("CARGO"));
+        cmd.args(["build", "-p", "engine", "--bin", "engine"])
+            .env("CARGO_TARGET_DIR", target_dir)
+            .current_dir(env!("CARGO_MANIFEST_DIR"));
+        if profile != "debug" {
+            cmd.args(["--profile", profile]);
+        }
+        let status = cmd.status().expect("running cargo build -p engine");
+        assert!(status.success(), "cargo build -p engine failed");
+    }
+    assert!(engine.is_file(), "{} missing", engine.display());
+    engine
+}
+
+fn write_scenario(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let f = dir.join(format!("{name}.toml"));
+    std::fs::write(&f, text).unwrap();
+    f
+}
+
+fn spawn_target(accounts: u64) -> String {
+    format!(
+        "[target]\nkind = \"spawn\"\ncommand = [{:?}, \"serve\", \"--addr\", \"127.0.0.1:0\", \"--accounts\", \"{accounts}\", \"--workers\", \"1\"]\nhealth_path = \"/api/v11/health\"\nstartup_timeout = \"20s\"\n",
+        engine_bin().display().to_string()
+    )
+}
+
+fn run(file: &Path, out: &Path) -> anyhow::Result<harness::run::RunOutcome> {
+    let plan = scenario::load(file).unwrap();
+    execute(
+        &plan,
+        &RunOptions {
+            scenario: file.to_path_buf(),
+            out: Some(out.to_path_buf()),
+            quiet: true,
+            no_reports: true,
+            ..RunOptions::default()
+        },
+    )
+}
+
+fn committed_in_stages(r: &results::RunResult) -> u64 {
+    r.stages.iter().map(|s| s.committed).sum()
+}
+
+#[test]
+fn binary_batches_open_model_agree_with_the_engine() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!(
+        "[scenario]\nname = \"t-binary\"\n{}\n[workload]\naccounts = 10_000\nbatch_size = 128\n[http]\ntimeout = \"5s\"\nconnections = 8\n[[requests]]\nname = \"tx\"\nmethod = \"POST\"\npath = \"/api/v11/transactions\"\nheaders = {{ content-type = \"application/octet-stream\" }}\nbody = \"binary-batch\"\nexpect_status = [200]\n[[stages]]\nname = \"steady\"\nduration = \"3s\"\nrate = \"100/s\"\n",
+        spawn_target(10_000)
+    );
+    let f = write_scenario(dir.path(), "binary", &text);
+    let o = run(&f, dir.path()).unwrap();
+    let r = &o.result;
+    assert_eq!(r.scenario.target_kind, "spawn");
+    let audit = r.audit.as_ref().expect("our engine is audited");
+    assert!(audit.ok, "{:?}", audit.problems);
+    // Every transfer was valid and every one committed: the harness's count is the engine's.
+    let committed = committed_in_stages(r);
+    assert!(committed >= 250 * 128, "{committed}");
+    assert_eq!(committed, audit.committed_transfers);
+    assert_eq!(r.summary.errors, 0, "{:?}", r.summary.errors_by_kind);
+    assert!(r.resources.target.pid.is_some());
+    assert!(r.resources.target.rss_peak.is_some());
+    assert!(o.dir.join("results.json").is_file());
+}
+
+#[test]
+fn json_transfers_closed_model_and_health() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!(
+        "[scenario]\nname = \"t-json\"\n{}\n[workload]\naccounts = 1000\n[http]\ntimeout = \"5s\"\n[[requests]]\nname = \"transfer\"\nmethod = \"POST\"\npath = \"/api/v11/transactions\"\nheaders = {{ content-type = \"application/json\" }}\nbody = \"json-transfer\"\nexpect_status = [200]\n[[stages]]\nname = \"steady\"\nduration = \"2s\"\nworkers = 4\n",
+        spawn_target(1000)
+    );
+    let f = write_scenario(dir.path(), "json", &text);
+    let r = run(&f, dir.path()).unwrap().result;
+    let audit = r.audit.as_ref().expect("audited");
+    assert!(audit.ok, "{:?}", audit.problems);
+    let committed = committed_in_stages(&r);
+    let ops: u64 = r.stages.iter().map(|s| s.ops).sum();
+    assert!(ops > 100, "{ops}");
+    assert_eq!(committed, ops, "one valid transfer per request");
+    assert_eq!(committed, audit.committed_transfers);
+
+    let text = format!(
+        "[scenario]\nname = \"t-health\"\n{}\n[workload]\naccounts = 1000\n[[requests]]\nname = \"health\"\nmethod = \"GET\"\npath = \"/api/v11/health\"\nexpect_status = [200]\n[[stages]]\nname = \"steady\"\nduration = \"2s\"\nworkers = 4\n",
+        spawn_target(1000)
+    );
+    let f = write_scenario(dir.path(), "health", &text);
+    let r = run(&f, dir.path()).unwrap().result;
+    assert!(r.summary.ops > 100, "{}", r.summary.ops);
+    assert_eq!(r.summary.errors, 0, "{:?}", r.summary.errors_by_kind);
+    assert_eq!(r.summary.committed, 0);
+    let audit = r.audit.as_ref().expect("audited");
+    assert!(audit.ok && audit.committed_transfers == 0);
+}
+
+/// Starts `engine serve` on port 0 and returns the child and its URL.
+fn start_engine() -> (std::process::Child, String) {
+    let mut child = Command::new(engine_bin())
+        .args([
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--accounts",
+            "1000",
+            "--workers",
+            "1",
+        ])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line[line.find("http://").expect(&line)..]
+        .trim()
+        .to_string();
+    (child, url)
+}
+
+#[test]
+fn a_killed_server_is_counted_not_fatal() {
+    let (mut child, url) = start_engine();
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!(
+        "[scenario]\nname = \"t-kill\"\n[target]\nkind = \"http\"\nurl = \"{url}\"\n[workload]\naccounts = 1000\n[http]\ntimeout = \"1s\"\nconnections = 4\n[[requests]]\nname = \"health\"\nmethod = \"GET\"\npath = \"/api/v11/health\"\nexpect_status = [200]\n[[stages]]\nname = \"steady\"\nduration = \"3s\"\nrate = \"200/s\"\n"
+    );
+    let f = write_scenario(dir.path(), "kill", &text);
+    let killer = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(1200));
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+    });
+    let t0 = Instant::now();
+    let o = run(&f, dir.path()).unwrap();
+    killer.join().unwrap();
+    let took = t0.elapsed();
+    assert!(took < Duration::from_secs(8), "{took:?}");
+    let r = &o.result;
+    assert_eq!(r.scenario.target_kind, "http");
+    let kinds = &r.summary.errors_by_kind;
+    assert!(
+        kinds.get("connect").copied().unwrap_or(0) > 0,
+        "connect errors expected: {kinds:?}"
+    );
+    assert!(
+        kinds
+            .keys()
+            .all(|k| ["connect", "io", "timeout"].contains(&k.as_str())),
+        "{kinds:?}"
+    );
+    // About 1.2 s of the 3 s worked.
+    assert!(r.summary.ops > 150, "{}", r.summary.ops);
+    assert!(r.summary.errors > 0 && r.summary.errors < r.summary.ops);
+    assert!(o.dir.join("results.json").is_file());
+    assert_ne!(o.exit, 3, "finished on schedule, not aborted");
+}
+
+#[test]
+fn a_remote_target_is_refused_before_any_connection() {
+    let dir = tempfile::tempdir().unwrap();
+    for allow in ["false", "true"] {
+        let text = format!(
+            "[scenario]\nname = \"t-remote\"\n[target]\nkind = \"http\"\nurl = \"http://10.1.2.3:80\"\nallow_remote = {allow}\n[[requests]]\nname = \"health\"\nmethod = \"GET\"\npath = \"/\"\n[[stages]]\nname = \"s\"\nduration = \"1s\"\nworkers = 1\n"
+        );
+        let f = write_scenario(dir.path(), "remote", &text);
+        // Without --allow-remote, whatever the scenario says.
+        let err = run(&f, dir.path()).err().expect("refused");
+        let http = err.downcast_ref::<HttpError>().expect("an HttpError");
+        assert!(matches!(http, HttpError::Remote { .. }), "{http}");
+        assert!(http.is_usage());
+        let out = Command::new(env!("CARGO_BIN_EXE_harness"))
+            .args(["run", "--quiet", "--out"])
+            .arg(dir.path())
+            .arg(&f)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("loopback") && stderr.contains("10.1.2.3"),
+            "{stderr}"
+        );
+    }
+    // Nothing was written for a refused run.
+    let wrote = walk(dir.path()).any(|p| p.ends_with("results.json"));
+    assert!(!wrote);
+}
+
+fn walk(dir: &Path) -> impl Iterator<Item = PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out.into_iter()
+}
