@@ -6,7 +6,7 @@
 //! on a process's first reading, so the first sample primes it. Intervals are at least 100 ms
 //! and usually 1 s, above sysinfo's 200 ms minimum between CPU refreshes (FACTS.md).
 
-use sysinfo::{CpuRefreshKind, Pid, ProcessRefreshKind, ProcessesToUpdate, System};
+use sysinfo::{Pid, ProcessRefreshKind, ProcessesToUpdate, System};
 
 /// One reading of one process.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -46,7 +46,7 @@ impl Sampler {
     fn refresh(&mut self) {
         let pids: Vec<Pid> = std::iter::once(self.harness).chain(self.target).collect();
         if let Some(sys) = self.sys.as_mut() {
-            sys.refresh_cpu_specifics(CpuRefreshKind::nothing().with_cpu_usage());
+            sys.refresh_cpu_usage();
             sys.refresh_processes_specifics(
                 ProcessesToUpdate::Some(&pids),
                 true,
@@ -78,11 +78,7 @@ impl Sampler {
         let Some(sys) = self.sys.as_ref() else {
             return (None, Vec::new());
         };
-        let per_core: Vec<f64> = sys
-            .cpus()
-            .iter()
-            .map(|c| f64::from(c.cpu_usage()))
-            .collect();
+        let per_core: Vec<f64> = sys.cpus().iter().map(|c| f64::from(c.usage())).collect();
         let total =
             (!per_core.is_empty()).then(|| per_core.iter().sum::<f64>() / per_core.len() as f64);
         (total, per_core)
