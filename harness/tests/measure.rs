@@ -166,3 +166,67 @@ fn in_process_run_counts_only_committed_transfers_and_audits() {
     assert!((0.007..0.013).contains(&frac), "bad-nonce fraction {frac}");
     assert_eq!(r.verdict.status, results::Status::Pass);
 }
+
+#[test]
+fn capacity_search_finds_the_rate_where_latency_breaks() {
+    // Two workers at exactly 4 ms per operation can sustain 500 ops/s; beyond that a backlog
+    // builds and latency measured from the intended start grows without bound. (4 ms, not
+    // 1 ms, so scheduler jitter on a loaded 2-core machine cannot move the ceiling much.)
+    let toml = scenario(
+        "[[stages]]\nduration = \"6s\"\nrate = { from = \"100/s\", to = \"900/s\" }\n\
+         [capacity]\npercentile = 99.0\nmax_latency = \"20ms\"\nstop_on_break = true\n",
+    );
+    let out = run(
+        &toml,
+        Mock {
+            latency: Duration::from_millis(4),
+            stall: None,
+            workers: 2,
+        },
+    );
+    let cap = out.result.capacity.expect("capacity result");
+    let met = cap.max_rate_met.expect("some rate met the bound");
+    let broken = cap
+        .first_rate_broken
+        .expect("the ramp goes past the ceiling");
+    assert!(
+        (380.0..=560.0).contains(&met),
+        "highest rate met {met} ops/s (ceiling 500)"
+    );
+    assert!(broken > met && broken <= 700.0, "first broken {broken}");
+    let ran = out.result.intervals.last().unwrap().t_s;
+    assert!(ran < 5.5, "stop_on_break ends the run early (ran {ran} s)");
+}
+
+#[test]
+fn a_profiled_in_process_run_names_engine_functions() {
+    let toml = "[scenario]\nname = \"prof\"\n[target]\nkind = \"in-process\"\n\
+        [workload]\naccounts = 100_000\n[[stages]]\nduration = \"1s\"\nworkers = 1\nwarmup = true\n\
+        [[stages]]\nduration = \"2s\"\nworkers = 2\n";
+    let plan = scenario::parse(toml, Path::new("prof.toml")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let opts = RunOptions {
+        out: Some(dir.path().join("reports")),
+        quiet: true,
+        no_reports: true,
+        profile: true,
+        ..RunOptions::default()
+    };
+    let out = harness::run::execute(&plan, &opts).unwrap();
+    let p = out.result.profile.as_ref().expect("profile info");
+    assert!(
+        p.samples > 50,
+        "{} samples in 2 s at 99 Hz on 2 busy threads",
+        p.samples
+    );
+    let svg = std::fs::read_to_string(out.dir.join(&p.flamegraph)).unwrap();
+    assert!(
+        svg.contains("engine::engine::Engine::apply") || svg.contains("Lane::submit"),
+        "engine frames in the flamegraph"
+    );
+    assert!(p.top_frames.iter().any(|f| f.self_pct > 5.0));
+    let copies: Vec<_> = std::fs::read_dir(dir.path().join("flamegraphs"))
+        .unwrap()
+        .collect();
+    assert_eq!(copies.len(), 1, "a copy under flamegraphs/");
+}
