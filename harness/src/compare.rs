@@ -18,6 +18,11 @@
 //! nothing), peak RSS 20 %, CPU average 25 %. A scenario's `[criteria.tolerance]` overrides
 //! them (its `error_rate` is read as an absolute fraction, 0.001 = 0.1 pp).
 //!
+//! Runs made by `harness run --repeat` also carry committed transactions per CPU-second of the
+//! process (tolerance 25 %, `--tolerance tps_per_cpu=...`): on a shared 2-core machine another
+//! job taking a core halves the TPS of a healthy engine, but not its work per CPU-second, while
+//! an engine at half speed halves both. A plain results.json does not have it ("n/a").
+//!
 //! Each side ([`Side`]) is a `results.json`, a directory of them (repeats, found recursively)
 //! or a saved [`Baseline`] (`baselines/NAME.json`). Sides of different scenarios (name or
 //! SHA-256 of the scenario file) are refused unless the caller allows it, because comparing
@@ -114,6 +119,12 @@ pub struct Figures {
     pub p999_us: f64,
     pub rss_peak_bytes: Option<u64>,
     pub cpu_avg_pct: Option<f64>,
+    /// Committed transactions per CPU-second of the harness process over the whole run,
+    /// measured by `harness run --repeat` (getrusage around each run; `None` for a plain
+    /// results.json). Throughput that a busy shared machine cannot fake: another job taking a
+    /// core halves the TPS but not the work done per CPU-second.
+    #[serde(default)]
+    pub tx_per_cpu_s: Option<f64>,
 }
 
 impl Figures {
@@ -129,6 +140,7 @@ impl Figures {
             p999_us: s.latency_us.p999,
             rss_peak_bytes: r.resources.target.rss_peak,
             cpu_avg_pct: r.resources.target.cpu_avg_pct,
+            tx_per_cpu_s: None,
         }
     }
 
@@ -143,6 +155,7 @@ impl Figures {
             .filter_map(|r| r.rss_peak_bytes.map(|b| b as f64))
             .collect();
         let cpu: Vec<f64> = runs.iter().filter_map(|r| r.cpu_avg_pct).collect();
+        let eff: Vec<f64> = runs.iter().filter_map(|r| r.tx_per_cpu_s).collect();
         Some(Figures {
             committed_tps: m(|r| r.committed_tps)?,
             ops_per_s: m(|r| r.ops_per_s)?,
@@ -152,6 +165,7 @@ impl Figures {
             p999_us: m(|r| r.p999_us)?,
             rss_peak_bytes: median(&rss).map(|v| v.round() as u64),
             cpu_avg_pct: median(&cpu),
+            tx_per_cpu_s: median(&eff),
         })
     }
 }
@@ -192,17 +206,18 @@ pub struct Baseline {
 }
 
 impl Baseline {
-    /// A baseline from finished runs of one scenario (`runs` must not be empty).
+    /// A baseline from finished runs of one scenario and their figures (`figures[i]` of
+    /// `runs[i]`, usually [`Figures::of`] plus what the gate measured; `runs` must not be empty).
     pub fn from_runs(
         name: &str,
         runs: &[RunResult],
+        figures: Vec<Figures>,
         created_at: String,
     ) -> Result<Baseline, CompareError> {
         let first = runs.first().ok_or_else(|| CompareError::NotFound {
             what: name.to_string(),
             tried: "no runs to make a baseline from".to_string(),
         })?;
-        let figures: Vec<Figures> = runs.iter().map(Figures::of).collect();
         // Non-empty was checked above, so there is a median.
         let median = Figures::median_of(&figures).ok_or_else(|| CompareError::NotFound {
             what: name.to_string(),
@@ -292,6 +307,16 @@ pub struct Side {
 impl Side {
     /// A side from runs in memory (`origin` names them in messages).
     pub fn from_results(origin: &str, runs: &[RunResult]) -> Result<Side, CompareError> {
+        let figures = runs.iter().map(Figures::of).collect();
+        Self::from_runs(origin, runs, figures)
+    }
+
+    /// A side from runs in memory and their figures (`figures[i]` of `runs[i]`).
+    pub fn from_runs(
+        origin: &str,
+        runs: &[RunResult],
+        figures: Vec<Figures>,
+    ) -> Result<Side, CompareError> {
         let first = runs.first().ok_or_else(|| CompareError::EmptyDir {
             path: PathBuf::from(origin),
         })?;
@@ -321,7 +346,7 @@ impl Side {
             origin: origin.to_string(),
             scenario,
             driver: drivers.join("+"),
-            runs: runs.iter().map(Figures::of).collect(),
+            runs: figures,
             note: (aborted > 0).then(|| format!("{aborted} run(s) aborted: partial figures")),
             scenario_file: Some(first.scenario.file.clone()),
         })
@@ -430,6 +455,14 @@ pub struct Tolerances {
     pub error_rate: f64,
     pub rss: f64,
     pub cpu: f64,
+    /// Committed transactions per CPU-second. Not a scenario key (the scenario format has a
+    /// fixed list); set with `--tolerance tps_per_cpu=...`.
+    #[serde(default = "default_tps_per_cpu")]
+    pub tps_per_cpu: f64,
+}
+
+fn default_tps_per_cpu() -> f64 {
+    0.25
 }
 
 impl Default for Tolerances {
@@ -442,6 +475,7 @@ impl Default for Tolerances {
             error_rate: 0.001,
             rss: 0.20,
             cpu: 0.25,
+            tps_per_cpu: default_tps_per_cpu(),
         }
     }
 }
@@ -476,7 +510,12 @@ impl Tolerances {
             "error_rate" => self.error_rate = value,
             "rss" => self.rss = value,
             "cpu" => self.cpu = value,
-            _ => return Err(bad("unknown metric (tps p50 p99 p999 error_rate rss cpu)")),
+            "tps_per_cpu" => self.tps_per_cpu = value,
+            _ => {
+                return Err(bad(
+                    "unknown metric (tps tps_per_cpu p50 p99 p999 error_rate rss cpu)",
+                ))
+            }
         }
         Ok(())
     }
@@ -627,6 +666,7 @@ pub fn judge(
 #[serde(rename_all = "snake_case")]
 pub enum Unit {
     TxPerS,
+    TxPerCpuS,
     OpsPerS,
     Micros,
     Fraction,
@@ -638,6 +678,7 @@ impl Unit {
     fn format(self, v: f64) -> String {
         match self {
             Unit::TxPerS => format!("{} tx/s", human_rate(v)),
+            Unit::TxPerCpuS => format!("{} tx/CPU-s", human_rate(v)),
             Unit::OpsPerS => format!("{} ops/s", human_rate(v)),
             Unit::Micros => human_latency_us(v),
             Unit::Fraction => format!("{:.3} %", v * 100.0),
@@ -858,7 +899,7 @@ pub fn compare(
     } else {
         (|f| Some(f.ops_per_s), "Throughput (ops/s)", Unit::OpsPerS)
     };
-    let specs: [(&str, &str, Unit, Better, Slack, f64, Get); 7] = [
+    let specs: [(&str, &str, Unit, Better, Slack, f64, Get); 8] = [
         (
             "tps",
             tps.1,
@@ -867,6 +908,15 @@ pub fn compare(
             Slack::Relative(tol.tps),
             0.0,
             tps.0,
+        ),
+        (
+            "tps_per_cpu",
+            "TPS per CPU-second",
+            Unit::TxPerCpuS,
+            Better::Higher,
+            Slack::Relative(tol.tps_per_cpu),
+            0.0,
+            |f| f.tx_per_cpu_s,
         ),
         (
             "p50",
@@ -1319,6 +1369,7 @@ mod tests {
             p999_us: p99 * 2.0,
             rss_peak_bytes: Some(100 << 20),
             cpu_avg_pct: None,
+            tx_per_cpu_s: None,
         }
     }
 

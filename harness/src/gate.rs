@@ -11,7 +11,7 @@
 //! baseline, different scenario, unreadable files).
 
 use crate::compare::{
-    self, Baseline, CompareError, CompareFormat, CompareOptions, Side, Tolerances,
+    self, Baseline, CompareError, CompareFormat, CompareOptions, Figures, Side, Tolerances,
 };
 use crate::fmt::{human_latency_us, human_rate};
 use crate::run::{self, exit, RunOptions};
@@ -128,11 +128,16 @@ pub fn execute(
         .transpose()?;
     let repeat = opts.repeat.max(1);
     let mut runs = Vec::with_capacity(repeat as usize);
+    let mut figures = Vec::with_capacity(repeat as usize);
     let mut criteria_failed = false;
     for i in 1..=repeat {
+        let cpu_before = process_cpu_seconds();
         let outcome = run::execute(plan, &opts.run)
             .with_context(|| format!("repeat {i}/{repeat} of {}", plan.name))?;
-        println!("{}", run_line(i, repeat, &outcome.result, &outcome.dir));
+        let mut f = Figures::of(&outcome.result);
+        f.tx_per_cpu_s = tx_per_cpu_s(&outcome.result, cpu_before, process_cpu_seconds());
+        println!("{}", run_line(i, repeat, &f, &outcome.result, &outcome.dir));
+        figures.push(f);
         let code = outcome.exit;
         runs.push(outcome);
         if code == exit::ABORTED {
@@ -161,7 +166,7 @@ pub fn execute(
             .last()
             .and_then(|r| r.dir.parent())
             .map_or_else(|| plan.name.clone(), |p| p.display().to_string());
-        let new = Side::from_results(&format!("{origin} (this run)"), &results)?;
+        let new = Side::from_runs(&format!("{origin} (this run)"), &results, figures.clone())?;
         let tol = Tolerances::from_scenario(&plan.criteria.tolerances);
         let c = compare::compare(
             base,
@@ -185,7 +190,12 @@ pub fn execute(
         let name = path
             .file_stem()
             .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
-        let b = Baseline::from_runs(&name, &results, crate::environment::now_rfc3339())?;
+        let b = Baseline::from_runs(
+            &name,
+            &results,
+            figures.clone(),
+            crate::environment::now_rfc3339(),
+        )?;
         b.write(&path)?;
         saved = Some(path);
     }
@@ -205,11 +215,35 @@ pub fn execute(
     })
 }
 
-fn run_line(i: u32, n: u32, r: &RunResult, dir: &Path) -> String {
+/// User plus system CPU time of this process so far (every thread), in seconds.
+fn process_cpu_seconds() -> Option<f64> {
+    let mut u = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: getrusage writes a whole rusage into the pointer it is given, which points at
+    // zeroed memory of the right type; we read it only when the call reports success.
+    let ok = unsafe { libc::getrusage(libc::RUSAGE_SELF, u.as_mut_ptr()) } == 0;
+    if !ok {
+        return None;
+    }
+    // SAFETY: initialised by the successful call above (and zeroed before it).
+    let u = unsafe { u.assume_init() };
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    Some(secs(u.ru_utime) + secs(u.ru_stime))
+}
+
+/// Committed transactions of the whole run (warm-up included, since the CPU time is the whole
+/// run's) per CPU-second the process spent on it.
+fn tx_per_cpu_s(r: &RunResult, before: Option<f64>, after: Option<f64>) -> Option<f64> {
+    let cpu = after? - before?;
+    let committed: u64 = r.stages.iter().map(|s| s.committed).sum();
+    (cpu > 0.0 && committed > 0).then(|| committed as f64 / cpu)
+}
+
+fn run_line(i: u32, n: u32, f: &Figures, r: &RunResult, dir: &Path) -> String {
     let s = &r.summary;
     format!(
-        "repeat {i}/{n}: {} tx/s, p50 {}, p99 {}, {} -> {}",
+        "repeat {i}/{n}: {} tx/s, {} tx/CPU-s, p50 {}, p99 {}, {} -> {}",
         human_rate(s.committed_tps),
+        f.tx_per_cpu_s.map_or_else(|| "n/a".to_string(), human_rate),
         human_latency_us(s.latency_us.p50),
         human_latency_us(s.latency_us.p99),
         r.verdict.status,
