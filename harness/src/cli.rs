@@ -70,8 +70,8 @@ pub enum Command {
     ///
     /// BASE and NEW are each a results.json, a directory of them (repeats), or a saved
     /// baseline (file, or name in --baseline-dir). A metric regressed only if its new median is
-    /// worse than the baseline median by more than the tolerance AND outside the baseline's
-    /// [min, max] widened by the tolerance. Exit codes: 0 no regression, 1 a regression,
+    /// worse than the baseline median by more than the tolerance AND every new repeat lies
+    /// outside the baseline's [min, max] widened by the tolerance. Exit codes: 0 no regression, 1 a regression,
     /// 2 usage error (unreadable input, different scenarios).
     Compare {
         base: String,
