@@ -23,7 +23,9 @@
 //! Runs made by `harness run --repeat` also carry committed transactions per CPU-second of the
 //! process (tolerance 25 %, `--tolerance tps_per_cpu=...`): on a shared 2-core machine another
 //! job taking a core halves the TPS of a healthy engine, but not its work per CPU-second, while
-//! an engine at half speed halves both. A plain results.json does not have it ("n/a").
+//! an engine at half speed halves both. A plain results.json does not have it ("n/a"). When
+//! both sides have it, the CPU average is shown as "info" and not judged: in a closed-model run
+//! it is the CPU the machine had to spare, not a cost.
 //!
 //! Each side ([`Side`]) is a `results.json`, a directory of them (repeats, found recursively)
 //! or a saved [`Baseline`] (`baselines/NAME.json`). Sides of different scenarios (name or
@@ -565,6 +567,9 @@ pub enum MetricVerdict {
     Regressed,
     /// One side did not measure it.
     NotMeasured,
+    /// Shown, not judged: the CPU average when both sides carry TPS per CPU-second (see
+    /// [`compare`]).
+    Info,
 }
 
 impl MetricVerdict {
@@ -574,6 +579,7 @@ impl MetricVerdict {
             MetricVerdict::Unchanged => "unchanged",
             MetricVerdict::Regressed => "REGRESSED",
             MetricVerdict::NotMeasured => "n/a",
+            MetricVerdict::Info => "info",
         }
     }
 }
@@ -977,7 +983,13 @@ pub fn compare(
             |f| f.cpu_avg_pct,
         ),
     ];
-    let rows = specs
+    // With TPS per CPU-second on both sides, the CPU average is shown but not judged: in a
+    // closed-model run it measures how much CPU the machine had to spare (measured: 25 % of the
+    // cores on a busy machine, far more on an idle one, same binary), and the cost per
+    // transaction it stands for is judged by TPS per CPU-second.
+    let efficiency_known = base.runs.iter().all(|r| r.tx_per_cpu_s.is_some())
+        && new.runs.iter().all(|r| r.tx_per_cpu_s.is_some());
+    let mut rows: Vec<MetricRow> = specs
         .into_iter()
         .map(|(key, label, unit, better, slack, floor, get)| MetricRow {
             key: key.to_string(),
@@ -988,6 +1000,13 @@ pub fn compare(
             judgement: judge(&col(base, &get), &col(new, &get), better, slack, floor),
         })
         .collect();
+    if efficiency_known {
+        for r in rows.iter_mut().filter(|r| r.key == "cpu") {
+            if let Some(j) = r.judgement.as_mut() {
+                j.verdict = MetricVerdict::Info;
+            }
+        }
+    }
     Ok(Comparison {
         scenario: new.scenario.name.clone(),
         base: SideInfo::of(base),
@@ -1150,7 +1169,7 @@ pub fn render_junit(c: &Comparison) -> String {
                     xml_esc(&format!("{label}: not measured on one side"))
                 );
             }
-            MetricVerdict::Improved | MetricVerdict::Unchanged => {
+            MetricVerdict::Improved | MetricVerdict::Unchanged | MetricVerdict::Info => {
                 let _ = write!(
                     out,
                     "\n      <system-out>{}</system-out>\n    ",
@@ -1329,7 +1348,10 @@ mod tests {
         // other way round: beyond tolerance of the median but inside the noise band.
         let j = judge(&[50.0, 100.0], &[60.0], Better::Higher, REL10, 0.0).unwrap();
         assert_eq!(j.base_median, 75.0);
-        assert!(60.0 < 75.0 * 0.9, "beyond the tolerance of the median");
+        assert!(
+            j.new_median < j.base_median * 0.9,
+            "beyond the tolerance of the median"
+        );
         assert_eq!(
             j.verdict,
             MetricVerdict::Unchanged,
@@ -1478,6 +1500,39 @@ mod tests {
         )
         .unwrap();
         assert!(c.scenario_changed.is_some());
+    }
+
+    #[test]
+    fn cpu_average_is_info_when_tps_per_cpu_is_known() {
+        let with = |tps: f64, cpu: f64| {
+            let mut f = figures(tps, 1000.0);
+            f.cpu_avg_pct = Some(cpu);
+            f.tx_per_cpu_s = Some(3e7);
+            f
+        };
+        let c = compare(
+            &side("s", "aa", vec![with(1e6, 25.0)]),
+            &side("s", "aa", vec![with(1e6, 90.0)]),
+            &Tolerances::default(),
+            CompareOptions::default(),
+        )
+        .unwrap();
+        let cpu = c.rows.iter().find(|r| r.key == "cpu").unwrap();
+        assert_eq!(cpu.verdict(), MetricVerdict::Info);
+        assert_eq!(c.exit_code(), 0);
+        // Without it, the same CPU change is a regression.
+        let mut a = with(1e6, 25.0);
+        let mut b = with(1e6, 90.0);
+        a.tx_per_cpu_s = None;
+        b.tx_per_cpu_s = None;
+        let c = compare(
+            &side("s", "aa", vec![a]),
+            &side("s", "aa", vec![b]),
+            &Tolerances::default(),
+            CompareOptions::default(),
+        )
+        .unwrap();
+        assert_eq!(c.exit_code(), 1);
     }
 
     #[test]
