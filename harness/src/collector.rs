@@ -123,7 +123,7 @@ pub struct Collected {
     pub end: Instant,
 }
 
-pub struct Collector<'a> {
+pub struct Collector {
     pub shared: Arc<Shared>,
     pub sampler: Sampler,
     pub progress: Progress,
@@ -132,12 +132,11 @@ pub struct Collector<'a> {
     /// Multiplier from ops/s to the unit of each stage's planned load (tx per op for tx/s).
     pub stage_units: Vec<(String, f64)>,
     pub capacity: Option<CapacityCheck>,
-    pub warmup_stage: &'a [bool],
     /// Set by the Ctrl-C handler: stop the workers and close what was measured.
     pub interrupted: &'static std::sync::atomic::AtomicBool,
 }
 
-impl Collector<'_> {
+impl Collector {
     /// Runs until every worker has dropped its sender.
     pub fn run(mut self, rx: Receiver<Shipment>) -> Collected {
         let sh = Arc::clone(&self.shared);
@@ -245,9 +244,9 @@ impl Collector<'_> {
     }
 
     fn is_steady(&self, interval: u64, stage: usize) -> bool {
-        let t0 = interval as f64 * self.shared.interval.as_secs_f64();
-        !self.warmup_stage.get(stage).copied().unwrap_or(false)
-            && t0 + 1e-9 >= self.shared.timeline.warmup
+        self.shared
+            .timeline
+            .slice_is_steady(interval, stage, self.shared.interval.as_secs_f64())
     }
 
     fn finalize(
@@ -320,8 +319,7 @@ impl Collector<'_> {
 
         let latency = acc.percentiles();
         if let Some(cap) = self.capacity.as_mut() {
-            let steady = !self.warmup_stage.get(stage).copied().unwrap_or(false)
-                && t0 + 1e-9 >= sh.timeline.warmup;
+            let steady = sh.timeline.slice_is_steady(index, stage, step);
             if steady && !is_closed && acc.ops > 0 && cap.first_rate_broken.is_none() {
                 let q = acc.hist.value_at_quantile(cap.quantile);
                 if q <= cap.max_ns {

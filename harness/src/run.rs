@@ -160,7 +160,6 @@ pub fn execute_with(plan: &Plan, opts: &RunOptions, mut target: Driven) -> Resul
     let hlog_path = dir.join("latency.hlog");
     let hlog = std::fs::File::create(&hlog_path)
         .with_context(|| format!("creating {}", hlog_path.display()))?;
-    let warmup_stage: Vec<bool> = plan.stages.iter().map(|s| s.warmup).collect();
     let stage_units = stage_units(plan);
     let collector = Collector {
         shared: Arc::clone(&shared),
@@ -183,7 +182,6 @@ pub fn execute_with(plan: &Plan, opts: &RunOptions, mut target: Driven) -> Resul
         },
         stage_units,
         capacity: capacity_check(plan),
-        warmup_stage: &warmup_stage,
         interrupted: &INTERRUPTED,
     };
     INTERRUPTED.store(false, Ordering::SeqCst);
@@ -354,19 +352,6 @@ fn stage_plans(plan: &Plan) -> Vec<StagePlan> {
         .collect()
 }
 
-/// Steady-state seconds actually run: non-warm-up stages after the warm-up, up to `end_s`.
-fn steady_seconds(tl: &Timeline, end_s: f64) -> f64 {
-    tl.spans
-        .iter()
-        .filter(|s| !s.warmup)
-        .map(|s| {
-            let a = s.start.max(tl.warmup);
-            let b = (s.start + s.duration).min(end_s);
-            (b - a).max(0.0)
-        })
-        .sum()
-}
-
 fn summarize(acc: &Acc, seconds: f64, per_tx: bool) -> Summary {
     let per_s = |n: u64| {
         if seconds > 0.0 {
@@ -505,7 +490,11 @@ fn assemble(
         })
         .collect();
 
-    let summary = summarize(&c.steady, steady_seconds(tl, end_s), per_tx);
+    let summary = summarize(
+        &c.steady,
+        tl.steady_seconds(end_s, shared.interval.as_secs_f64()),
+        per_tx,
+    );
     let harness_samples: Vec<_> = c.samples.iter().map(|(t, _, h)| (*t, *h)).collect();
     let harness_res = process_resources(&harness_samples, tl.warmup, Some(std::process::id()));
     let target_res = match target {

@@ -186,6 +186,44 @@ impl Timeline {
         t >= self.warmup && self.stage_at(t).is_some_and(|(i, _)| !self.spans[i].warmup)
     }
 
+    /// When stage `i` starts counting towards the steady state, or `None` for a warm-up stage.
+    ///
+    /// Workers hand in slices per (interval, stage), so a stage boundary is exact; a warm-up
+    /// given as a duration that ends inside a stage can only be cut at an interval boundary, so
+    /// the steady state then starts at the first boundary after it. Operations and seconds are
+    /// both counted from here: one definition for the collector and the summary.
+    pub fn steady_from(&self, i: usize, interval: f64) -> Option<f64> {
+        let s = self.spans.get(i)?;
+        if s.warmup {
+            None
+        } else if s.start + 1e-9 >= self.warmup {
+            Some(s.start)
+        } else {
+            Some(((self.warmup / interval - 1e-9).ceil() * interval).max(s.start))
+        }
+    }
+
+    /// Whether a worker slice (interval `index`, stage `stage`) belongs to the steady state.
+    pub fn slice_is_steady(&self, index: u64, stage: usize, interval: f64) -> bool {
+        match self.steady_from(stage, interval) {
+            None => false,
+            Some(from) => {
+                from <= self.spans[stage].start + 1e-9 || index as f64 * interval + 1e-9 >= from
+            }
+        }
+    }
+
+    /// Steady-state seconds that ran up to `end_s` (the summary's time base).
+    pub fn steady_seconds(&self, end_s: f64, interval: f64) -> f64 {
+        (0..self.spans.len())
+            .filter_map(|i| {
+                let from = self.steady_from(i, interval)?;
+                let s = &self.spans[i];
+                Some(((s.start + s.duration).min(end_s) - from).max(0.0))
+            })
+            .sum()
+    }
+
     /// The largest number of workers any closed stage asks for.
     pub fn max_closed_workers(&self) -> u32 {
         self.spans
@@ -299,5 +337,38 @@ mod tests {
         assert!(tl.is_steady(10.0));
         assert!((tl.op_time(0).unwrap() - 10.0).abs() < 1e-9);
         assert_eq!(tl.max_closed_workers(), 11);
+    }
+
+    #[test]
+    fn a_warmup_ending_mid_interval_counts_operations_and_seconds_alike() {
+        // One 10 s stage, warm-up 2.5 s given as a duration, 1 s intervals: the steady state
+        // starts at 3 s for both the operations (slices) and the seconds.
+        let tl = Timeline {
+            spans: vec![open(0.0, 10.0, 100.0, 100.0, 0.0)],
+            total: 10.0,
+            warmup: 2.5,
+        };
+        assert_eq!(tl.steady_from(0, 1.0), Some(3.0));
+        assert!(!tl.slice_is_steady(2, 0, 1.0));
+        assert!(tl.slice_is_steady(3, 0, 1.0));
+        assert!((tl.steady_seconds(10.0, 1.0) - 7.0).abs() < 1e-9);
+        // A warm-up stage ending mid-interval: the next stage counts whole, from its start.
+        let tl = Timeline {
+            spans: vec![
+                Span {
+                    warmup: true,
+                    ..open(0.0, 2.5, 100.0, 100.0, 0.0)
+                },
+                open(2.5, 7.5, 100.0, 100.0, 250.0),
+            ],
+            total: 10.0,
+            warmup: 2.5,
+        };
+        assert!(
+            tl.slice_is_steady(2, 1, 1.0),
+            "stage 1's part of interval 2 counts"
+        );
+        assert!(!tl.slice_is_steady(2, 0, 1.0));
+        assert!((tl.steady_seconds(10.0, 1.0) - 7.5).abs() < 1e-9);
     }
 }
