@@ -1,5 +1,10 @@
-//! In-process profiling: pprof samples the whole process (SIGPROF, no privileges needed) during
-//! the steady state only, then writes a flamegraph SVG and names the top frames by self time.
+//! Profiling the steady state.
+//!
+//! In-process: pprof samples the whole process (SIGPROF, no privileges needed) during the steady
+//! state only, then writes a flamegraph SVG and names the top frames by self time. Over HTTP,
+//! against our engine server started with `--enable-profiling`: the harness asks the server's
+//! `GET /debug/pprof/profile?seconds=N` for the steady state and saves the SVG the same way (top
+//! frames are then read off the flamegraph by the viewer; the SVG carries no self-time table).
 //!
 //! 99 Hz by default: the kernel ticks at 250 Hz here and higher rates under-sample (FACTS.md).
 //! libc, libgcc, pthread and vdso frames are block-listed, as pprof recommends, so the signal
@@ -39,6 +44,28 @@ impl Profiler {
         let handle = std::thread::Builder::new()
             .name("harness-profiler".to_string())
             .spawn(move || profile(&shared, hz, &target, &go))
+            .expect("spawning the profiler thread");
+        Profiler { handle, build }
+    }
+
+    /// Starts a thread that, when the warm-up ends, asks an engine server at `addr` to profile
+    /// itself for the rest of the plan and saves the flamegraph it returns.
+    pub fn start_remote(
+        shared: Arc<Shared>,
+        hz: u32,
+        target: ProfileTarget,
+        addr: std::net::SocketAddr,
+        authority: String,
+        base_path: String,
+    ) -> Profiler {
+        let (build, go) = std::sync::mpsc::channel();
+        let handle = std::thread::Builder::new()
+            .name("harness-profiler".to_string())
+            .spawn(move || {
+                let info = remote(&shared, hz, &target, addr, &authority, &base_path);
+                let _ = go.recv();
+                info
+            })
             .expect("spawning the profiler thread");
         Profiler { handle, build }
     }
@@ -98,6 +125,84 @@ fn profile(
         frequency_hz: hz,
         samples,
         top_frames,
+    })
+}
+
+fn save(target: &ProfileTarget, svg: &[u8]) -> Result<()> {
+    std::fs::write(&target.in_run_dir, svg)
+        .with_context(|| format!("writing {}", target.in_run_dir.display()))?;
+    if let Some(copy) = &target.shared_copy {
+        if let Some(dir) = copy.parent() {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        }
+        std::fs::copy(&target.in_run_dir, copy)
+            .with_context(|| format!("copying the flamegraph to {}", copy.display()))?;
+    }
+    Ok(())
+}
+
+fn remote(
+    shared: &Shared,
+    hz: u32,
+    target: &ProfileTarget,
+    addr: std::net::SocketAddr,
+    authority: &str,
+    base_path: &str,
+) -> Result<ProfileInfo> {
+    sleep_until(shared, shared.timeline.warmup);
+    let seconds = (shared.timeline.total - shared.timeline.warmup)
+        .floor()
+        .clamp(1.0, 300.0) as u64;
+    if shared.stop.load(Ordering::Relaxed) {
+        anyhow::bail!("the run stopped before the steady state: no profile taken");
+    }
+    let uri = format!("{base_path}/debug/pprof/profile?seconds={seconds}&frequency={hz}");
+    let req = hyper::Request::get(uri.as_str())
+        .header(hyper::header::HOST, authority)
+        .body(http_body_util::Full::new(bytes::Bytes::new()))
+        .context("building the profile request")?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting a runtime for the profile request")?;
+    let answer = rt.block_on(async {
+        let fetch = crate::http::client::fetch_once(addr, req, Duration::from_secs(seconds + 30));
+        tokio::pin!(fetch);
+        loop {
+            tokio::select! {
+                a = &mut fetch => return Some(a),
+                _ = tokio::time::sleep(Duration::from_millis(100)) => {
+                    if shared.stop.load(Ordering::Relaxed) && shared.elapsed(Instant::now()) < shared.timeline.total - 0.5 {
+                        return None; // interrupted: don't hold the report for the server's profile
+                    }
+                }
+            }
+        }
+    });
+    let answer = match answer {
+        None => anyhow::bail!("the run was interrupted during the server's profile"),
+        Some(Err(kind)) => anyhow::bail!("profile request to {addr} failed: {}", kind.as_str()),
+        Some(Ok(a)) => a,
+    };
+    match answer.status.as_u16() {
+        200 => {}
+        404 => {
+            anyhow::bail!("the server has no profile endpoint: start it with --enable-profiling")
+        }
+        s => anyhow::bail!(
+            "profile request answered {s}: {}",
+            String::from_utf8_lossy(&answer.body)
+        ),
+    }
+    save(target, &answer.body)?;
+    Ok(ProfileInfo {
+        flamegraph: target
+            .in_run_dir
+            .file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
+        frequency_hz: hz,
+        samples: 0,
+        top_frames: Vec::new(),
     })
 }
 

@@ -194,14 +194,23 @@ pub fn execute_with(plan: &Plan, opts: &RunOptions, mut target: Driven) -> Resul
             p.join("flamegraphs")
                 .join(format!("{}-{stamp}.svg", plan.name))
         });
-        crate::profile::Profiler::start(
-            Arc::clone(&shared),
-            plan.output.profile_hz,
-            crate::profile::ProfileTarget {
-                in_run_dir: dir.join("flamegraph.svg"),
-                shared_copy,
-            },
-        )
+        let files = crate::profile::ProfileTarget {
+            in_run_dir: dir.join("flamegraph.svg"),
+            shared_copy,
+        };
+        match &target {
+            Driven::Http(t) => crate::profile::Profiler::start_remote(
+                Arc::clone(&shared),
+                plan.output.profile_hz,
+                files,
+                t.endpoint.addrs[0],
+                t.endpoint.authority.clone(),
+                t.endpoint.base_path.clone(),
+            ),
+            _ => {
+                crate::profile::Profiler::start(Arc::clone(&shared), plan.output.profile_hz, files)
+            }
+        }
     });
     let handles = match &target {
         Driven::InProcess(t) => t.spawn(&shared, &tx)?,

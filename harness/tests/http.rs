@@ -233,3 +233,41 @@ fn walk(dir: &Path) -> impl Iterator<Item = PathBuf> {
     }
     out.into_iter()
 }
+
+#[test]
+fn profile_of_a_spawned_engine_is_fetched_for_the_steady_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = spawn_target(10_000).replace(
+        "\"--workers\", \"1\"]",
+        "\"--workers\", \"1\", \"--enable-profiling\"]",
+    );
+    let text = format!(
+        "[scenario]\nname = \"t-prof\"\n{target}\n[workload]\naccounts = 10_000\nbatch_size = 256\n[http]\nconnections = 4\n[[requests]]\nname = \"tx\"\nmethod = \"POST\"\npath = \"/api/v11/transactions\"\nheaders = {{ content-type = \"application/octet-stream\" }}\nbody = \"binary-batch\"\n[[stages]]\nname = \"warm\"\nduration = \"1s\"\nworkers = 2\nwarmup = true\n[[stages]]\nname = \"steady\"\nduration = \"2s\"\nworkers = 4\n"
+    );
+    let file = write_scenario(dir.path(), "t-prof", &text);
+    let plan = scenario::load(&file).unwrap();
+    let out = execute(
+        &plan,
+        &RunOptions {
+            scenario: file.clone(),
+            out: Some(dir.path().join("reports")),
+            quiet: true,
+            no_reports: true,
+            profile: true,
+            ..RunOptions::default()
+        },
+    )
+    .unwrap();
+    let p = out
+        .result
+        .profile
+        .as_ref()
+        .expect("the server's profile was fetched");
+    let svg = std::fs::read_to_string(out.dir.join(&p.flamegraph)).unwrap();
+    assert!(svg.starts_with("<?xml") || svg.contains("<svg"), "an SVG");
+    assert!(
+        svg.contains("engine::"),
+        "engine frames in the server's flamegraph"
+    );
+    assert!(dir.path().join("flamegraphs").read_dir().unwrap().count() == 1);
+}
