@@ -59,17 +59,6 @@ impl Acc {
         }
     }
 
-    pub fn merge(&mut self, o: &Acc) {
-        let _ = self.hist.add(&o.hist);
-        self.ops += o.ops;
-        self.failed_ops += o.failed_ops;
-        self.submitted_tx += o.submitted_tx;
-        self.committed_tx += o.committed_tx;
-        for (a, b) in self.errors.iter_mut().zip(&o.errors) {
-            *a += b;
-        }
-    }
-
     pub fn errors_total(&self) -> u64 {
         self.errors.iter().sum()
     }

@@ -13,6 +13,37 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+/// The engine generator's settings for a scenario's workload, and the zipf pool every worker
+/// shares (`None` for uniform choice). Used by every target that generates transfers.
+pub fn generator_config(w: &Workload) -> (GenConfig, Option<Arc<ZipfPool>>) {
+    let choice = match w.distribution {
+        Distribution::Uniform => AccountChoice::Uniform,
+        Distribution::Zipf { exponent } => AccountChoice::Zipf { exponent },
+    };
+    let pool = match choice {
+        AccountChoice::Zipf { exponent } => {
+            Some(Arc::new(ZipfPool::new(w.accounts, exponent, w.seed)))
+        }
+        AccountChoice::Uniform => None,
+    };
+    let i = &w.invalid;
+    let gen = GenConfig {
+        accounts: w.accounts,
+        amount_min: w.amount_min,
+        amount_max: w.amount_max,
+        choice,
+        invalid: InvalidMix {
+            bad_nonce: i.bad_nonce,
+            unknown_account: i.unknown_account,
+            self_transfer: i.self_transfer,
+            zero_amount: i.zero_amount,
+            insufficient_funds: i.insufficient_funds,
+        },
+        seed: w.seed,
+    };
+    (gen, pool)
+}
+
 /// An engine plus what every worker's generator shares.
 pub struct InProcess {
     pub engine: Arc<Engine>,
@@ -46,31 +77,7 @@ impl InProcess {
                 engine.shards()
             );
         }
-        let choice = match w.distribution {
-            Distribution::Uniform => AccountChoice::Uniform,
-            Distribution::Zipf { exponent } => AccountChoice::Zipf { exponent },
-        };
-        let pool = match choice {
-            AccountChoice::Zipf { exponent } => {
-                Some(Arc::new(ZipfPool::new(w.accounts, exponent, w.seed)))
-            }
-            AccountChoice::Uniform => None,
-        };
-        let i = &w.invalid;
-        let gen = GenConfig {
-            accounts: w.accounts,
-            amount_min: w.amount_min,
-            amount_max: w.amount_max,
-            choice,
-            invalid: InvalidMix {
-                bad_nonce: i.bad_nonce,
-                unknown_account: i.unknown_account,
-                self_transfer: i.self_transfer,
-                zero_amount: i.zero_amount,
-                insufficient_funds: i.insufficient_funds,
-            },
-            seed: w.seed,
-        };
+        let (gen, pool) = generator_config(w);
         let engine = Arc::new(engine);
         Ok(InProcess {
             startup: t0.elapsed(),

@@ -104,18 +104,11 @@ fn profile(
         .report()
         .build()
         .context("building the pprof report")?;
-    let file = std::fs::File::create(&target.in_run_dir)
-        .with_context(|| format!("creating {}", target.in_run_dir.display()))?;
+    let mut svg = Vec::new();
     report
-        .flamegraph(std::io::BufWriter::new(file))
-        .context("writing the flamegraph")?;
-    if let Some(copy) = &target.shared_copy {
-        if let Some(dir) = copy.parent() {
-            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-        }
-        std::fs::copy(&target.in_run_dir, copy)
-            .with_context(|| format!("copying the flamegraph to {}", copy.display()))?;
-    }
+        .flamegraph(&mut svg)
+        .context("drawing the flamegraph")?;
+    save(target, &svg)?;
     let (samples, top_frames) = top_self(&report, 12);
     Ok(ProfileInfo {
         flamegraph: target

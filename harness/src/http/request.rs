@@ -11,11 +11,11 @@
 use super::HttpError;
 use crate::http::endpoint::Endpoint;
 use bytes::Bytes;
-use engine::{AccountChoice, GenConfig, Generator, InvalidMix, Transfer, ZipfPool};
+use engine::{GenConfig, Generator, Transfer, ZipfPool};
 use http_body_util::Full;
 use hyper::header::{HeaderName, HeaderValue, HOST};
 use hyper::{HeaderMap, Method, Request, Uri};
-use scenario::{Body, Distribution, Plan};
+use scenario::{Body, Plan};
 use std::fmt::Write as _;
 use std::ops::Range;
 use std::sync::Arc;
@@ -166,17 +166,7 @@ impl RequestTable {
             });
         }
         let w = &plan.workload;
-        let choice = match w.distribution {
-            Distribution::Uniform => AccountChoice::Uniform,
-            Distribution::Zipf { exponent } => AccountChoice::Zipf { exponent },
-        };
-        let pool = match choice {
-            AccountChoice::Zipf { exponent } => {
-                Some(Arc::new(ZipfPool::new(w.accounts, exponent, w.seed)))
-            }
-            AccountChoice::Uniform => None,
-        };
-        let i = &w.invalid;
+        let (gen, pool) = crate::inprocess::generator_config(w);
         let carries_tx = templates.iter().any(|t| match &t.body {
             BodyKind::JsonTransfer | BodyKind::BinaryBatch => true,
             BodyKind::Template { needs_transfer, .. } => *needs_transfer,
@@ -186,20 +176,7 @@ impl RequestTable {
             templates,
             cumulative,
             batch_size: w.batch_size as usize,
-            gen: GenConfig {
-                accounts: w.accounts,
-                amount_min: w.amount_min,
-                amount_max: w.amount_max,
-                choice,
-                invalid: InvalidMix {
-                    bad_nonce: i.bad_nonce,
-                    unknown_account: i.unknown_account,
-                    self_transfer: i.self_transfer,
-                    zero_amount: i.zero_amount,
-                    insufficient_funds: i.insufficient_funds,
-                },
-                seed: w.seed,
-            },
+            gen,
             pool,
             accounts: w.accounts,
             carries_tx,
