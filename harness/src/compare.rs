@@ -25,7 +25,9 @@
 //! job taking a core halves the TPS of a healthy engine, but not its work per CPU-second, while
 //! an engine at half speed halves both. A plain results.json does not have it ("n/a"). When
 //! both sides have it, the CPU average is shown as "info" and not judged: in a closed-model run
-//! it is the CPU the machine had to spare, not a cost.
+//! it is the CPU the machine had to spare, not a cost; the same holds whenever every run on
+//! both sides is closed-model (it is judged for open-model, fixed-rate runs, where the work is
+//! fixed and more CPU means more cost).
 //!
 //! Each side ([`Side`]) is a `results.json`, a directory of them (repeats, found recursively)
 //! or a saved [`Baseline`] (`baselines/NAME.json`). Sides of different scenarios (name or
@@ -129,6 +131,10 @@ pub struct Figures {
     /// core halves the TPS but not the work done per CPU-second.
     #[serde(default)]
     pub tx_per_cpu_s: Option<f64>,
+    /// Every measured (non-warm-up) stage is closed-model: workers as fast as the CPU allows,
+    /// so the CPU average says how much CPU the machine had to spare, not what the work cost.
+    #[serde(default)]
+    pub closed_model: bool,
 }
 
 impl Figures {
@@ -145,6 +151,12 @@ impl Figures {
             rss_peak_bytes: r.resources.target.rss_peak,
             cpu_avg_pct: r.resources.target.cpu_avg_pct,
             tx_per_cpu_s: None,
+            closed_model: r
+                .scenario
+                .stages_planned
+                .iter()
+                .filter(|s| !s.warmup)
+                .all(|s| s.model == results::LoadModel::Closed),
         }
     }
 
@@ -170,6 +182,7 @@ impl Figures {
             rss_peak_bytes: median(&rss).map(|v| v.round() as u64),
             cpu_avg_pct: median(&cpu),
             tx_per_cpu_s: median(&eff),
+            closed_model: runs.iter().all(|r| r.closed_model),
         })
     }
 }
@@ -987,8 +1000,10 @@ pub fn compare(
     // closed-model run it measures how much CPU the machine had to spare (measured: 25 % of the
     // cores on a busy machine, far more on an idle one, same binary), and the cost per
     // transaction it stands for is judged by TPS per CPU-second.
+    // Likewise when every run on both sides is closed-model.
     let efficiency_known = base.runs.iter().all(|r| r.tx_per_cpu_s.is_some())
         && new.runs.iter().all(|r| r.tx_per_cpu_s.is_some());
+    let all_closed = base.runs.iter().chain(&new.runs).all(|r| r.closed_model);
     let mut rows: Vec<MetricRow> = specs
         .into_iter()
         .map(|(key, label, unit, better, slack, floor, get)| MetricRow {
@@ -1000,7 +1015,7 @@ pub fn compare(
             judgement: judge(&col(base, &get), &col(new, &get), better, slack, floor),
         })
         .collect();
-    if efficiency_known {
+    if efficiency_known || all_closed {
         for r in rows.iter_mut().filter(|r| r.key == "cpu") {
             if let Some(j) = r.judgement.as_mut() {
                 j.verdict = MetricVerdict::Info;
@@ -1417,6 +1432,7 @@ mod tests {
             rss_peak_bytes: Some(100 << 20),
             cpu_avg_pct: None,
             tx_per_cpu_s: None,
+            closed_model: false,
         }
     }
 
