@@ -5,11 +5,11 @@
 #   bash benches/figures.sh engine     # only the criterion engine benches
 set -euo pipefail
 cd "$(dirname "$0")/.."
-out=target/figures
+out=${CARGO_TARGET_DIR:-target}/figures
 mkdir -p "$out"
 what=${1:-all}
 cargo build --release -p harness -p engine
-h=target/release/harness
+h=${CARGO_TARGET_DIR:-target}/release/harness
 
 if [[ $what == all || $what == engine ]]; then
   cargo bench --bench engine -- 'apply|codec' 2>&1 | grep -E '^(apply|codec)|thrpt' | tee "$out/criterion.txt"
