@@ -181,11 +181,19 @@ pub fn evaluate(c: &Criteria, m: &Measured) -> Vec<CriterionResult> {
                 Bound::AtLeast => "≥",
                 Bound::AtMost => "≤",
             };
+            let target = (s.show)(s.target);
+            let mut measured = s.measured.map_or_else(|| "n/a".to_string(), s.show);
+            if measured == target && status == CriterionStatus::Fail {
+                // Rounding hides the difference ("8.51M" against "8.51M"): show the exact figure.
+                if let Some(v) = s.measured {
+                    measured = format!("{measured} ({v:.6} {})", s.unit);
+                }
+            }
             CriterionResult {
                 name: s.name.to_string(),
                 label: s.label.to_string(),
-                target: format!("{op} {}", (s.show)(s.target)),
-                measured: s.measured.map_or_else(|| "n/a".to_string(), s.show),
+                target: format!("{op} {target}"),
+                measured,
                 target_value: s.target,
                 measured_value: s.measured,
                 unit: s.unit.to_string(),
@@ -226,5 +234,17 @@ mod tests {
         assert_eq!(by("max_error_rate"), CriterionStatus::Pass);
         assert_eq!(r[0].target, "≥ 8.51M tx/s");
         assert_eq!(r[0].measured, "8.50M tx/s");
+        let close = evaluate(
+            &c,
+            &Measured {
+                committed_tps: Some(8_509_712.0),
+                ..m
+            },
+        );
+        assert_eq!(close[0].status, CriterionStatus::Fail);
+        assert_eq!(
+            close[0].measured, "8.51M tx/s (8509712.000000 tx/s)",
+            "rounding must not hide a miss"
+        );
     }
 }

@@ -4,7 +4,9 @@
 //! measured region; the batch is applied on the worker's own thread, so the figure is the
 //! engine's throughput with the harness's cost on the same cores, as a deployment would see it.
 
-use crate::worker::{precise_sleep, ErrorKind, Next, OpOutcome, Shared, Shipment, WorkerCore};
+use crate::worker::{
+    precise_sleep, tighten_timer_slack, ErrorKind, Next, OpOutcome, Shared, Shipment, WorkerCore,
+};
 use anyhow::{bail, Context, Result};
 use crossbeam_channel::Sender;
 use engine::{AccountChoice, Config, Design, Engine, GenConfig, Generator, InvalidMix, ZipfPool};
@@ -119,6 +121,7 @@ impl InProcess {
                 std::thread::Builder::new()
                     .name(format!("harness-worker-{id}"))
                     .spawn(move || {
+                        tighten_timer_slack();
                         let mut batch = Vec::with_capacity(batch_size);
                         let mut applied = Vec::new();
                         gen.fill(&mut batch, batch_size);

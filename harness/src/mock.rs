@@ -3,7 +3,9 @@
 //! `[stall_at, stall_at + stall_for)` finish at the stall's end. Used to prove the harness
 //! measures what it claims (percentiles, coordinated omission, schedules).
 
-use crate::worker::{precise_sleep, Next, OpOutcome, Shared, Shipment, WorkerCore};
+use crate::worker::{
+    precise_sleep, tighten_timer_slack, Next, OpOutcome, Shared, Shipment, WorkerCore,
+};
 use anyhow::{Context, Result};
 use crossbeam_channel::Sender;
 use std::sync::Arc;
@@ -34,6 +36,7 @@ impl Mock {
                 std::thread::Builder::new()
                     .name(format!("harness-mock-{id}"))
                     .spawn(move || {
+                        tighten_timer_slack();
                         loop {
                             match core.next(Instant::now()) {
                                 Next::Stop => break,
