@@ -76,7 +76,7 @@ pub enum Command {
     Compare {
         base: String,
         new: String,
-        /// Output formats (text, markdown, junit); default text.
+        /// Output formats (text, markdown, html, junit); default text.
         #[arg(long, value_delimiter = ',', default_value = "text")]
         format: Vec<String>,
         /// Write comparison.{txt,md,junit.xml} here instead of printing them (text is also

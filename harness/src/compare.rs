@@ -1109,6 +1109,57 @@ pub fn render_markdown(c: &Comparison) -> String {
     out
 }
 
+/// HTML: one self-contained page (no network, no script) with the same table; a regression is
+/// bold and marked in words as well as colour, so it survives grey printing.
+pub fn render_html(c: &Comparison) -> String {
+    let mut out = String::from(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Comparison</title>\n<style>\
+         body{font-family:'DejaVu Sans',sans-serif;margin:2em;color:#222}\
+         table{border-collapse:collapse}td,th{border:1px solid #bbb;padding:4px 8px;text-align:right}\
+         td:first-child,th:first-child,td:last-child{text-align:left}\
+         .regressed{font-weight:bold;background:#fbe3e3}.improved{background:#e5f4e5}\
+         .rule{max-width:60em;font-size:90%;color:#444}</style></head><body>\n",
+    );
+    let _ = writeln!(
+        out,
+        "<h1>Comparison: {}: {}</h1>",
+        xml_esc(&c.scenario),
+        xml_esc(&c.headline())
+    );
+    let _ = writeln!(
+        out,
+        "<ul><li><b>Baseline:</b> {}</li><li><b>New:</b> {}</li>",
+        xml_esc(&c.base.describe()),
+        xml_esc(&c.new.describe())
+    );
+    if let Some(s) = &c.scenario_changed {
+        let _ = writeln!(out, "<li><b>Note:</b> {}</li>", xml_esc(s));
+    }
+    out.push_str("</ul>\n<table>\n<tr>");
+    for h in HEADERS {
+        let _ = write!(out, "<th>{}</th>", xml_esc(h));
+    }
+    out.push_str("</tr>\n");
+    for r in &c.rows {
+        let class = match r.verdict() {
+            MetricVerdict::Regressed => " class=\"regressed\"",
+            MetricVerdict::Improved => " class=\"improved\"",
+            _ => "",
+        };
+        let _ = write!(out, "<tr{class}>");
+        for cell in r.cells() {
+            let _ = write!(out, "<td>{}</td>", xml_esc(&cell));
+        }
+        out.push_str("</tr>\n");
+    }
+    let _ = writeln!(
+        out,
+        "</table>\n<p class=\"rule\">{}</p>\n</body></html>",
+        xml_esc(RULE)
+    );
+    out
+}
+
 fn xml_esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for ch in s.chars() {
@@ -1203,6 +1254,7 @@ pub fn render_junit(c: &Comparison) -> String {
 pub enum CompareFormat {
     Text,
     Markdown,
+    Html,
     Junit,
 }
 
@@ -1211,6 +1263,7 @@ impl CompareFormat {
         match s.trim().to_ascii_lowercase().as_str() {
             "text" | "txt" => Some(CompareFormat::Text),
             "markdown" | "md" => Some(CompareFormat::Markdown),
+            "html" => Some(CompareFormat::Html),
             "junit" | "xml" => Some(CompareFormat::Junit),
             _ => None,
         }
@@ -1221,6 +1274,7 @@ impl CompareFormat {
         match self {
             CompareFormat::Text => "comparison.txt",
             CompareFormat::Markdown => "comparison.md",
+            CompareFormat::Html => "comparison.html",
             CompareFormat::Junit => "comparison.junit.xml",
         }
     }
@@ -1229,6 +1283,7 @@ impl CompareFormat {
         match self {
             CompareFormat::Text => render_text(c),
             CompareFormat::Markdown => render_markdown(c),
+            CompareFormat::Html => render_html(c),
             CompareFormat::Junit => render_junit(c),
         }
     }
@@ -1479,6 +1534,16 @@ mod tests {
         assert!(
             md.contains("| Committed TPS |") && md.contains("**REGRESSED**"),
             "{md}"
+        );
+        let html = render_html(&c);
+        assert!(html.contains("<td>Committed TPS</td>"), "{html}");
+        assert!(
+            html.contains("class=\"regressed\"") && html.contains("REGRESSED"),
+            "{html}"
+        );
+        assert!(
+            !html.contains("http://") && !html.contains("https://"),
+            "self-contained"
         );
         let back = compare(
             &new,

@@ -180,7 +180,11 @@ pub fn execute(
             compare::write_outputs(
                 &c,
                 &last.dir,
-                &[CompareFormat::Markdown, CompareFormat::Junit],
+                &[
+                    CompareFormat::Markdown,
+                    CompareFormat::Html,
+                    CompareFormat::Junit,
+                ],
             )?;
         }
         comparison = Some(c);
