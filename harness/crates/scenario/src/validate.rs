@@ -280,24 +280,28 @@ fn target(cx: &Ctx, raw: &S<RawTarget>) -> Result<Target> {
         }
     };
     let allow_remote = t.allow_remote.as_ref().is_some_and(|a| *a.get_ref());
+    // Fields that only a spawn target may set, checked for the other kinds.
+    let spawn_only = || -> Result<()> {
+        only(
+            t.command.as_ref().map(|v| v.span()),
+            "command",
+            "kind = \"spawn\"",
+        )?;
+        only(
+            t.health_path.as_ref().map(|v| v.span()),
+            "health_path",
+            "kind = \"spawn\"",
+        )?;
+        only(
+            t.startup_timeout.as_ref().map(|v| v.span()),
+            "startup_timeout",
+            "kind = \"spawn\"",
+        )
+    };
     match kind {
         RawTargetKind::InProcess => {
             only(t.url.as_ref().map(|v| v.span()), "url", "kind = \"http\"")?;
-            only(
-                t.command.as_ref().map(|v| v.span()),
-                "command",
-                "kind = \"spawn\"",
-            )?;
-            only(
-                t.health_path.as_ref().map(|v| v.span()),
-                "health_path",
-                "kind = \"spawn\"",
-            )?;
-            only(
-                t.startup_timeout.as_ref().map(|v| v.span()),
-                "startup_timeout",
-                "kind = \"spawn\"",
-            )?;
+            spawn_only()?;
             only(
                 t.allow_remote.as_ref().map(|v| v.span()),
                 "allow_remote",
@@ -306,21 +310,7 @@ fn target(cx: &Ctx, raw: &S<RawTarget>) -> Result<Target> {
             Ok(Target::InProcess)
         }
         RawTargetKind::Http => {
-            only(
-                t.command.as_ref().map(|v| v.span()),
-                "command",
-                "kind = \"spawn\"",
-            )?;
-            only(
-                t.health_path.as_ref().map(|v| v.span()),
-                "health_path",
-                "kind = \"spawn\"",
-            )?;
-            only(
-                t.startup_timeout.as_ref().map(|v| v.span()),
-                "startup_timeout",
-                "kind = \"spawn\"",
-            )?;
+            spawn_only()?;
             let url = t.url.as_ref().ok_or_else(|| {
                 cx.err(
                     raw.span(),
