@@ -111,12 +111,15 @@ pub struct Shipment {
 }
 
 impl Shipment {
-    fn new(worker: u32, interval: u64, stage: usize) -> Shipment {
+    /// An empty shipment whose histogram starts with `like`'s range (the previous interval's),
+    /// so recording does not grow it again value by value: auto-resizing from scratch every
+    /// interval cost an HTTP worker ~4 % of its CPU in reallocations (perf).
+    fn new(worker: u32, interval: u64, stage: usize, like: Option<&Histogram<u64>>) -> Shipment {
         Shipment {
             worker,
             interval,
             stage,
-            hist: new_histogram(),
+            hist: like.map_or_else(new_histogram, Histogram::new_from),
             ops: 0,
             failed_ops: 0,
             submitted_tx: 0,
@@ -196,7 +199,7 @@ impl WorkerCore {
     pub fn new(id: u32, shared: Arc<Shared>, tx: Sender<Shipment>) -> WorkerCore {
         WorkerCore {
             id,
-            current: Shipment::new(id, 0, 0),
+            current: Shipment::new(id, 0, 0, None),
             shared,
             tx,
         }
@@ -291,7 +294,7 @@ impl WorkerCore {
     }
 
     fn ship(&mut self, interval: u64, stage: usize) {
-        let next = Shipment::new(self.id, interval, stage);
+        let next = Shipment::new(self.id, interval, stage, Some(&self.current.hist));
         let full = std::mem::replace(&mut self.current, next);
         if full.ops > 0 {
             // The collector outlives the workers; a send error means it is gone, and then
