@@ -148,6 +148,31 @@ impl Wy {
     }
 }
 
+/// What the deck's loops draw per transfer besides the sender.
+struct Draw {
+    accounts: u64,
+    amount_min: u64,
+    /// `amount_max - amount_min + 1`, 0 for the whole `u64` range.
+    span: u64,
+}
+
+impl Draw {
+    /// A receiver other than `from` (uniform over all accounts) and an amount.
+    #[inline(always)]
+    fn receiver_and_amount(&self, wy: &mut Wy, from: u64) -> (u64, u64) {
+        let mut to = wy.below(self.accounts);
+        if to == from {
+            to = (to + 1) % self.accounts;
+        }
+        let amount = if self.span == 0 {
+            wy.next()
+        } else {
+            self.amount_min + wy.below(self.span)
+        };
+        (to, amount)
+    }
+}
+
 /// Uniform choice's senders: account ids in a random order, dealt round after round.
 struct Deck {
     order: Box<[u32]>,
@@ -406,27 +431,20 @@ impl Generator {
         let Some(mut deck) = self.deck.take() else {
             return;
         };
-        let accounts = self.cfg.accounts;
-        let (amount_min, span) = (
-            self.cfg.amount_min,
-            self.cfg
+        let draw = Draw {
+            accounts: self.cfg.accounts,
+            amount_min: self.cfg.amount_min,
+            span: self
+                .cfg
                 .amount_max
                 .wrapping_sub(self.cfg.amount_min)
                 .wrapping_add(1),
-        );
+        };
         let mut wy = Wy(self.rng.u64(..));
         if self.any_invalid {
             for _ in 0..n {
                 let (from, nonce) = deck.current();
-                let mut to = wy.below(accounts);
-                if to == from {
-                    to = (to + 1) % accounts;
-                }
-                let amount = if span == 0 {
-                    wy.next()
-                } else {
-                    amount_min + wy.below(span)
-                };
+                let (to, amount) = draw.receiver_and_amount(&mut wy, from);
                 let mut t = Transfer {
                     from,
                     to,
@@ -450,15 +468,7 @@ impl Generator {
             let (mut pos, mut round) = (deck.pos, deck.round);
             for slot in &mut out.spare_capacity_mut()[..n] {
                 let from = u64::from(order[pos]);
-                let mut to = wy.below(accounts);
-                if to == from {
-                    to = (to + 1) % accounts;
-                }
-                let amount = if span == 0 {
-                    wy.next()
-                } else {
-                    amount_min + wy.below(span)
-                };
+                let (to, amount) = draw.receiver_and_amount(&mut wy, from);
                 slot.write(Transfer {
                     from,
                     to,
@@ -478,15 +488,7 @@ impl Generator {
         } else {
             for _ in 0..n {
                 let (from, nonce) = deck.current();
-                let mut to = wy.below(accounts);
-                if to == from {
-                    to = (to + 1) % accounts;
-                }
-                let amount = if span == 0 {
-                    wy.next()
-                } else {
-                    amount_min + wy.below(span)
-                };
+                let (to, amount) = draw.receiver_and_amount(&mut wy, from);
                 out.push(Transfer {
                     from,
                     to,
