@@ -21,9 +21,10 @@ h=$target/release/harness
 bench=()
 harness=()
 for i in $(seq "$rounds"); do
-  # criterion prints "thrpt:  [low median high]" with a unit (Kelem/s, Melem/s, Gelem/s).
+  # criterion prints "thrpt:  [low median high]" with a unit (Kelem/s, Melem/s, Gelem/s), then,
+  # when it has an earlier run, a second "thrpt:" line of percentage changes (skipped).
   b=$(cargo bench --bench engine -- 'apply/single-writer/uniform/t2/b1024$' 2>/dev/null |
-    awk '/thrpt:/ { v = $(NF-3); u = $(NF-2); m = (u ~ /^G/) ? 1e9 : (u ~ /^M/) ? 1e6 : (u ~ /^K/) ? 1e3 : 1; printf "%.0f", v * m }')
+    awk '/thrpt:/ && /elem/ { v = $(NF-3); u = $(NF-2); m = (u ~ /^G/) ? 1e9 : (u ~ /^M/) ? 1e6 : (u ~ /^K/) ? 1e3 : 1; printf "%.0f", v * m; exit }')
   "$h" run scenarios/engine-parity.toml --quiet --no-reports --out "$out/reports" >"$out/harness-$i.txt"
   r=$(ls -t "$out"/reports/engine-parity/*/results.json | head -1)
   t=$(jq '.summary.committed_tps' "$r")
