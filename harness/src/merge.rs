@@ -504,7 +504,13 @@ pub fn merge(
             why: e.to_string(),
         })?;
         match hist.as_mut() {
-            None => hist = Some(h),
+            None => {
+                // Segments' histograms may cover different ranges (each grew to its own max):
+                // let the sum grow too.
+                let mut h = h;
+                h.auto(true);
+                hist = Some(h);
+            }
             Some(m) => m.add(&h).map_err(|e| MergeError::Histogram {
                 file: f.to_path_buf(),
                 why: format!("{e:?}"),
@@ -625,7 +631,9 @@ pub fn merge(
         "merged from segments {:?} of {count} by harness merge: counts and rates summed, histograms added; per-interval and per-stage percentiles are the worst segment's (upper bounds), whole-run percentiles are exact",
         segs.iter().map(|(_, _, s)| s.index).collect::<Vec<_>>()
     ));
-    let audit = merge_audit(&segs, summary.committed, missing.is_empty(), &mut notes);
+    // The engine counts warm-up too: compare with every stage's commits, not the steady state's.
+    let committed_all: u64 = stages.iter().map(|s| s.committed).sum();
+    let audit = merge_audit(&segs, committed_all, missing.is_empty(), &mut notes);
 
     let mut reasons = Vec::new();
     let audit_ok = audit.as_ref().is_none_or(|a| a.ok);
