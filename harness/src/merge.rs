@@ -166,11 +166,14 @@ fn scenario_id(r: &RunResult) -> String {
     )
 }
 
+/// One input: the file it came from, the result and its segment tag.
+type Seg<'a> = (&'a Path, &'a RunResult, &'a SegmentInfo);
+
 /// Checks the inputs and returns them sorted by segment index, with the missing indexes.
-fn check<'a>(
-    inputs: &'a [(PathBuf, RunResult)],
+fn check(
+    inputs: &[(PathBuf, RunResult)],
     allow_missing: bool,
-) -> Result<(Vec<(&'a Path, &'a RunResult, &'a SegmentInfo)>, Vec<u32>), MergeError> {
+) -> Result<(Vec<Seg<'_>>, Vec<u32>), MergeError> {
     let mut segs = Vec::with_capacity(inputs.len());
     for (f, r) in inputs {
         match &r.segment {
@@ -256,7 +259,7 @@ fn worst_percentiles<'a>(ps: impl Iterator<Item = &'a Percentiles>) -> Percentil
 }
 
 /// Interval records of every segment, aligned on wall-clock boundaries of the earliest origin.
-fn merge_intervals(segs: &[(&Path, &RunResult, &SegmentInfo)]) -> (Vec<IntervalRecord>, f64) {
+fn merge_intervals(segs: &[Seg<'_>]) -> (Vec<IntervalRecord>, f64) {
     let interval = segs
         .iter()
         .flat_map(|(_, r, _)| r.intervals.iter().map(|i| i.dur_s))
@@ -321,7 +324,7 @@ fn merge_intervals(segs: &[(&Path, &RunResult, &SegmentInfo)]) -> (Vec<IntervalR
     (merged, interval)
 }
 
-fn merge_stages(segs: &[(&Path, &RunResult, &SegmentInfo)]) -> Vec<StageResult> {
+fn merge_stages(segs: &[Seg<'_>]) -> Vec<StageResult> {
     let (_, r0, _) = segs[0];
     r0.stages
         .iter()
@@ -414,7 +417,7 @@ fn criteria_of(r: &RunResult, seg_share: f64, share: f64) -> Criteria {
 /// read it last stands, and the engine's committed count over the whole run must equal the
 /// segments' sum.
 fn merge_audit(
-    segs: &[(&Path, &RunResult, &SegmentInfo)],
+    segs: &[Seg<'_>],
     committed: u64,
     complete: bool,
     notes: &mut Vec<String>,
