@@ -253,9 +253,19 @@ pub fn execute_with(plan: &Plan, opts: &RunOptions, mut target: Driven) -> Resul
         None => None,
     };
     if let Driven::Http(t) = &mut target {
-        if let Some(note) = opts.segment.as_ref().and_then(|s| {
-            s.wait_for_end(clock_origin + std::time::Duration::from_secs_f64(shared.timeline.total))
-        }) {
+        // A segment reads the shared engine only when every segment is done sending (not
+        // after Ctrl-C: then it just reports what it has).
+        let interrupted = INTERRUPTED.load(Ordering::SeqCst);
+        if let Some(note) = opts
+            .segment
+            .as_ref()
+            .filter(|_| !interrupted)
+            .and_then(|s| {
+                s.wait_for_end(
+                    clock_origin + std::time::Duration::from_secs_f64(shared.timeline.total),
+                )
+            })
+        {
             eprintln!("warning: {note}");
         }
         // Compares the engine's committed count with ours, audits it, stops a spawned server.
