@@ -308,12 +308,19 @@ fn merge_intervals(segs: &[Seg<'_>]) -> (Vec<IntervalRecord>, f64) {
                 cpu_per_core_pct: Vec::new(),
             };
             for r in &recs {
-                m.planned += r.planned;
-                m.achieved_load += r.achieved_load;
+                // Rates add, each over the part of the merged interval it covers: a segment's
+                // few-millisecond tail interval must not add its whole-second rate.
+                let w = if m.dur_s > 0.0 {
+                    (r.dur_s / m.dur_s).min(1.0)
+                } else {
+                    1.0
+                };
+                m.planned += r.planned * w;
+                m.achieved_load += r.achieved_load * w;
                 m.committed += r.committed;
-                m.committed_tps += r.committed_tps;
+                m.committed_tps += r.committed_tps * w;
                 m.ops += r.ops;
-                m.ops_per_s += r.ops_per_s;
+                m.ops_per_s += r.ops_per_s * w;
                 m.errors += r.errors;
                 add_counts(&mut m.errors_by_kind, &r.errors_by_kind);
                 m.backlog += r.backlog;

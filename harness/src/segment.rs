@@ -33,6 +33,11 @@ pub const START_AT_LATE_TOLERANCE: Duration = Duration::from_secs(5);
 /// stats and audit, so the other segments' last requests have been answered.
 pub const END_SETTLE: Duration = Duration::from_secs(1);
 
+/// Segment i reads the engine's stats and audit `i` times this long after the common end: the
+/// engine's ledger check drains and refills its block window, so two audits at the same moment
+/// see each other's gaps and report a broken chain (seen with 3 segments).
+pub const AUDIT_STAGGER: Duration = Duration::from_millis(300);
+
 /// Errors of segment selection and synchronization, naming the flag, variable or file.
 #[derive(Debug, thiserror::Error)]
 pub enum SegmentError {
@@ -339,19 +344,20 @@ impl SegmentRun {
     /// stats and audit (the audit is only meaningful with no load running). Returns a note
     /// when the wait gave up.
     pub fn wait_for_end(&self, planned_end: SystemTime) -> Option<String> {
+        let stagger = AUDIT_STAGGER * self.segment.index;
         match &self.sync {
             StartSync::None => None,
             StartSync::At { .. } => {
-                sleep_until(planned_end + END_SETTLE);
+                sleep_until(planned_end + END_SETTLE + stagger);
                 None
             }
-            StartSync::Barrier { base, timeout } => barrier(base, "done.", self.segment, *timeout)
-                .err()
-                .map(|e| {
-                    format!(
-                        "end of run: {e}; the engine's audit may have seen other segments' load"
-                    )
-                }),
+            StartSync::Barrier { base, timeout } => {
+                let note = barrier(base, "done.", self.segment, *timeout).err().map(|e| {
+                    format!("end of run: {e}; the engine's audit may have seen other segments' load")
+                });
+                std::thread::sleep(stagger);
+                note
+            }
         }
     }
 }
