@@ -358,3 +358,38 @@ proptest! {
         prop_assert_eq!(m.summary.latency_us.p99, results::Percentiles::from_histogram(&whole).p99);
     }
 }
+
+#[test]
+fn merge_aligns_intervals_on_wall_clock_boundaries() {
+    let template = results::fixture::sample().intervals[0].clone();
+    let rec = |t_s: f64, dur_s: f64, committed_tps: f64| results::IntervalRecord {
+        t_s,
+        dur_s,
+        committed_tps,
+        planned: 100.0,
+        ..template.clone()
+    };
+    let mut a = seg(0, 2);
+    let mut b = seg(1, 2);
+    a.1.intervals = vec![rec(1.0, 1.0, 100.0), rec(2.0, 1.0, 100.0)];
+    // Started 40 ms later, with a 5 ms tail interval after its last full one.
+    b.1.intervals = vec![
+        rec(1.0, 1.0, 50.0),
+        rec(2.0, 1.0, 50.0),
+        rec(2.005, 0.005, 200.0),
+    ];
+    let origin = a.1.segment.as_ref().unwrap().clock_origin_unix_s.unwrap();
+    b.1.segment.as_mut().unwrap().clock_origin_unix_s = Some(origin + 0.04);
+    let m = harness::merge::merge(&[a, b], false).unwrap();
+    let got: Vec<(f64, f64, f64)> = m
+        .intervals
+        .iter()
+        .map(|r| (r.t_s, r.committed_tps, r.planned))
+        .collect();
+    // The tail adds 200 tx/s over 5 ms of the second: 1 tx/s, not 200; planned likewise.
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert_eq!((got[0].0, got[0].1, got[0].2), (1.0, 150.0, 200.0));
+    assert_eq!(got[1].0, 2.0);
+    assert!((got[1].1 - 151.0).abs() < 1e-9, "{got:?}");
+    assert!((got[1].2 - 200.5).abs() < 1e-9, "{got:?}");
+}
