@@ -3,6 +3,7 @@
 use crate::compare::{self, CompareFormat, CompareOptions, Side, Tolerances};
 use crate::gate::{self, GateOptions};
 use crate::run::{self, RunOptions};
+use crate::segment::{Segment, SegmentError, SegmentRun, StartSync};
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -65,6 +66,41 @@ pub enum Command {
         /// Compare with a baseline of a different scenario file (e.g. a changed workload).
         #[arg(long)]
         allow_scenario_change: bool,
+        /// Run execution segment INDEX of COUNT (0-based, e.g. 0/3): its share of every stage's
+        /// workers or rate and its own part of the sender accounts. Default: $HARNESS_SEGMENT,
+        /// or $JOB_COMPLETION_INDEX with $HARNESS_SEGMENT_COUNT (Kubernetes Indexed Job).
+        #[arg(long, value_name = "INDEX/COUNT")]
+        segment: Option<String>,
+        /// Segments: start stage 0 at this time (RFC 3339 UTC, e.g. 2026-11-23T19:00:00Z).
+        #[arg(long, value_name = "TIME", conflicts_with = "barrier")]
+        start_at: Option<String>,
+        /// Segments: create FILE.<index> and start when every segment's file exists (a volume
+        /// all instances share); FILE.done.<index> likewise at the end.
+        #[arg(long, value_name = "FILE")]
+        barrier: Option<PathBuf>,
+        /// How long to wait at the barrier.
+        #[arg(long, value_name = "DURATION", default_value = "10m")]
+        barrier_timeout: humantime::Duration,
+    },
+    /// Combine execution segments' results into one result and report.
+    ///
+    /// Counts, rates per wall-clock interval and errors are summed, histograms merged without
+    /// loss, resources kept per instance, criteria re-evaluated. Exit codes: 0 pass, 1 fail or
+    /// invalid (e.g. segments missing), 2 inputs that cannot be merged, 3 a segment aborted.
+    Merge {
+        /// Segment results.json files, or directories searched for them.
+        #[arg(required = true)]
+        results: Vec<PathBuf>,
+        /// Where to write the merged results and reports (default
+        /// reports/<scenario>/<timestamp>-merged).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Merge even if some segments are missing (the verdict is then invalid and names them).
+        #[arg(long)]
+        allow_missing: bool,
+        /// Write results.json only.
+        #[arg(long)]
+        no_reports: bool,
     },
     /// Compare two sets of results: is NEW slower than BASE beyond tolerance and noise?
     ///
@@ -132,7 +168,24 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
             baseline,
             baseline_dir,
             allow_scenario_change,
+            segment,
+            start_at,
+            barrier,
+            barrier_timeout,
         } => {
+            let segment = match segment_run(segment, start_at, barrier, barrier_timeout.into()) {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return Ok(ExitCode::from(run::exit::USAGE));
+                }
+            };
+            if segment.is_some()
+                && (repeat.is_some() || save_baseline.is_some() || baseline.is_some())
+            {
+                eprintln!("error: --segment cannot be combined with --repeat or baselines: merge the segments, then compare the merged result");
+                return Ok(ExitCode::from(run::exit::USAGE));
+            }
             let run = RunOptions {
                 scenario,
                 out,
@@ -141,6 +194,7 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
                 allow_remote,
                 no_reports,
                 profile,
+                segment,
             };
             if repeat.is_none() && save_baseline.is_none() && baseline.is_none() {
                 // Exactly the plain `harness run`.
@@ -174,6 +228,17 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
             scenario.as_deref(),
             &tolerance,
         ),
+        Command::Merge {
+            results,
+            out,
+            allow_missing,
+            no_reports,
+        } => crate::merge::run(&crate::merge::MergeOptions {
+            inputs: results,
+            out,
+            allow_missing,
+            no_reports,
+        }),
         Command::Validate { files } => Ok(run::validate(&files)),
         Command::Report {
             results,
@@ -257,4 +322,34 @@ fn recorded_scenario_tolerances(new: &Side) -> Option<Tolerances> {
     let plan = scenario::load(std::path::Path::new(file)).ok()?;
     (plan.sha256 == new.scenario.sha256)
         .then(|| Tolerances::from_scenario(&plan.criteria.tolerances))
+}
+
+/// The segment to run, from `--segment` or the environment, and how it starts.
+fn segment_run(
+    flag: Option<String>,
+    start_at: Option<String>,
+    barrier: Option<PathBuf>,
+    barrier_timeout: std::time::Duration,
+) -> Result<Option<SegmentRun>, SegmentError> {
+    let segment = match flag {
+        Some(f) => Some(f.parse::<Segment>()?),
+        None => Segment::from_env(|k| std::env::var(k).ok())?,
+    };
+    let Some(segment) = segment else {
+        if start_at.is_some() || barrier.is_some() {
+            eprintln!(
+                "warning: --start-at and --barrier only apply to segments (--segment); ignored"
+            );
+        }
+        return Ok(None);
+    };
+    let sync = match (start_at, barrier) {
+        (Some(t), _) => StartSync::start_at(&t)?,
+        (None, Some(base)) => StartSync::Barrier {
+            base,
+            timeout: barrier_timeout,
+        },
+        (None, None) => StartSync::None,
+    };
+    Ok(Some(SegmentRun::new(segment, sync)))
 }

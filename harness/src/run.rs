@@ -67,6 +67,8 @@ pub struct RunOptions {
     /// Sample the process with pprof during the steady state (in-process targets), besides
     /// the scenario's `output.profile`.
     pub profile: bool,
+    /// Run one execution segment (`--segment i/n`) and synchronize its start with the others.
+    pub segment: Option<crate::segment::SegmentRun>,
 }
 
 /// What a finished run produced.
@@ -139,9 +141,20 @@ pub fn workers_for(timeline: &Timeline) -> u32 {
 
 /// Runs an already loaded plan against the target the plan names.
 pub fn execute(plan: &Plan, opts: &RunOptions) -> Result<RunOutcome> {
+    // An execution segment runs its share of the plan (see segment.rs).
+    let mut opts = opts.clone();
+    let seg_plan = opts.segment.as_mut().map(|s| {
+        let (p, share) = crate::segment::plan_for(plan, s.segment);
+        s.share = share;
+        p
+    });
+    let (plan, opts) = (seg_plan.as_ref().unwrap_or(plan), &opts);
     if plan.target.is_http() {
         // Refuses non-loopback targets (HttpError::Remote, exit 2) before any connection.
-        let target = HttpTarget::prepare(plan, opts.allow_remote)?;
+        let mut target = HttpTarget::prepare(plan, opts.allow_remote)?;
+        if let Some(s) = &opts.segment {
+            target.restrict_to_segment(s.segment)?;
+        }
         return execute_with(plan, opts, Driven::Http(Box::new(target)));
     }
     let workers = workers_for(&Timeline::new(plan));
@@ -152,9 +165,14 @@ pub fn execute(plan: &Plan, opts: &RunOptions) -> Result<RunOutcome> {
 /// Runs a plan against a given target: the library entry point tests use.
 pub fn execute_with(plan: &Plan, opts: &RunOptions, mut target: Driven) -> Result<RunOutcome> {
     install_interrupt_handler();
+    if let Some(s) = &opts.segment {
+        // The target is ready; start stage 0 together with the other segments.
+        s.wait_for_start()?;
+    }
     let started_at = environment::now_rfc3339();
     let dir = output_dir(plan, opts, &started_at)?;
     let timeline = Timeline::new(plan);
+    let clock_origin = std::time::SystemTime::now();
     let shared = Arc::new(Shared::new(timeline, plan.output.interval));
     let (tx, rx) = crossbeam_channel::unbounded();
     let hlog_path = dir.join("latency.hlog");
@@ -235,6 +253,21 @@ pub fn execute_with(plan: &Plan, opts: &RunOptions, mut target: Driven) -> Resul
         None => None,
     };
     if let Driven::Http(t) = &mut target {
+        // A segment reads the shared engine only when every segment is done sending (not
+        // after Ctrl-C: then it just reports what it has).
+        let interrupted = INTERRUPTED.load(Ordering::SeqCst);
+        if let Some(note) = opts
+            .segment
+            .as_ref()
+            .filter(|_| !interrupted)
+            .and_then(|s| {
+                s.wait_for_end(
+                    clock_origin + std::time::Duration::from_secs_f64(shared.timeline.total),
+                )
+            })
+        {
+            eprintln!("warning: {note}");
+        }
         // Compares the engine's committed count with ours, audits it, stops a spawned server.
         let w = &collected.whole;
         let uncertain = w.errors[ErrorKind::Timeout as usize] + w.errors[ErrorKind::Io as usize];
@@ -242,6 +275,9 @@ pub fn execute_with(plan: &Plan, opts: &RunOptions, mut target: Driven) -> Resul
     }
     let aborted = INTERRUPTED.load(Ordering::SeqCst);
     let mut result = assemble(plan, &shared, &collected, &target, aborted, started_at);
+    if let Some(s) = &opts.segment {
+        result.segment = Some(crate::segment::tag(s, &target, clock_origin));
+    }
     if let Some(p) = profile {
         result.files.flamegraph = Some(p.flamegraph.clone());
         result.profile = Some(p);
@@ -266,7 +302,11 @@ pub fn execute_with(plan: &Plan, opts: &RunOptions, mut target: Driven) -> Resul
 fn output_dir(plan: &Plan, opts: &RunOptions, started_at: &str) -> Result<PathBuf> {
     let root = opts.out.clone().unwrap_or_else(|| plan.output.dir.clone());
     let scenario_dir = root.join(&plan.name);
-    let stamp = started_at.replace(':', "-");
+    let mut stamp = started_at.replace(':', "-");
+    if let Some(s) = &opts.segment {
+        // Segments start in the same second: each needs its own directory.
+        stamp = format!("{stamp}-segment-{}-of-{}", s.segment.index, s.segment.count);
+    }
     let mut dir = scenario_dir.join(&stamp);
     let mut n = 1;
     while dir.exists() {

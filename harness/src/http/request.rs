@@ -64,6 +64,8 @@ pub struct RequestTable {
     gen: GenConfig,
     pool: Option<Arc<ZipfPool>>,
     accounts: u64,
+    /// The senders this instance owns: all accounts, or an execution segment's range.
+    senders: Range<u64>,
     /// Whether any template carries transfers (then workers need generators).
     pub carries_tx: bool,
 }
@@ -179,8 +181,21 @@ impl RequestTable {
             gen,
             pool,
             accounts: w.accounts,
+            senders: 0..w.accounts,
             carries_tx,
         })
+    }
+
+    /// Restricts this instance to an execution segment's senders (split among its workers as
+    /// usual) and salts the generator seed, so segments draw different receivers and amounts.
+    pub fn restrict_senders(&mut self, senders: Range<u64>, seed_salt: u64) {
+        self.senders = senders;
+        self.gen.seed ^= seed_salt.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+
+    /// The workload's account count (every instance's senders are a part of it).
+    pub fn accounts_total(&self) -> u64 {
+        self.accounts
     }
 
     /// Whether `status` counts as success for template `t`.
@@ -226,10 +241,12 @@ impl RequestMaker {
         workers: u32,
     ) -> Result<RequestMaker, HttpError> {
         let gen = if table.carries_tx {
-            let senders = RequestTable::sender_range(table.accounts, workers, worker);
+            let own = table.senders.clone();
+            let part = RequestTable::sender_range(own.end - own.start, workers, worker);
+            let senders = own.start + part.start..own.start + part.end;
             if senders.is_empty() {
                 return Err(HttpError::TooFewAccounts {
-                    accounts: table.accounts,
+                    accounts: own.end - own.start,
                     workers,
                 });
             }

@@ -248,7 +248,10 @@ pub fn build(r: &RunResult, charts: &[Chart]) -> Doc {
     if let Some(seg) = &r.segment {
         pairs.push((
             "Segment".into(),
-            format!("{} of {}", seg.index + 1, seg.count),
+            match &seg.merged {
+                Some(m) => format!("merged: {} of {} segments", m.present.len(), seg.count),
+                None => format!("{}/{} (0-based)", seg.index, seg.count),
+            },
         ));
     }
     b.push(Block::Pairs(pairs));
@@ -519,14 +522,7 @@ pub fn build(r: &RunResult, charts: &[Chart]) -> Doc {
 
     // 12. Segment.
     if let Some(s) = &r.segment {
-        b.push(Block::Heading("Segment".into()));
-        b.push(Block::Paragraph(format!(
-            "This is execution segment {} of {}: it drove 1/{} of every stage's load. Merge the \
-             segments' results (harness merge) for the whole run's figures.",
-            s.index + 1,
-            s.count,
-            s.count
-        )));
+        b.extend(segment_blocks(s));
     }
 
     // Provenance.
@@ -714,4 +710,70 @@ fn growth(p: &results::ProcessResources) -> String {
         (Some(e), Some(w)) => fmt::bytes_signed(e as i64 - w as i64),
         _ => "n/a".into(),
     }
+}
+
+/// The segment section: a segment's share, or what a merged result combined (and lacks).
+fn segment_blocks(s: &results::SegmentInfo) -> Vec<Block> {
+    let mut b = vec![Block::Heading("Segment".into())];
+    let Some(m) = &s.merged else {
+        b.push(Block::Paragraph(format!(
+            "This is execution segment {}/{} (0-based): it drove {} of the plan's load{}. Merge \
+             the segments' results (harness merge) for the whole run's figures.",
+            s.index,
+            s.count,
+            fmt::fraction_pct(s.share),
+            s.senders
+                .map(|[a, z]| format!(" from sender accounts {a}..{z}"))
+                .unwrap_or_default(),
+        )));
+        return b;
+    };
+    let list = |v: &[u32]| v.iter().map(u32::to_string).collect::<Vec<_>>().join(", ");
+    b.push(Block::Paragraph(format!(
+        "Merged from execution segments {} of {} (0-based){}. Counts, rates and errors are \
+         summed per wall-clock interval; the whole-run latency comes from the segments' \
+         histograms added together; per-interval and per-stage percentiles are the worst \
+         segment's. Resources are each instance's own.",
+        list(&m.present),
+        s.count,
+        if m.missing.is_empty() {
+            String::new()
+        } else {
+            format!("; MISSING: {}", list(&m.missing))
+        },
+    )));
+    let mut t = Table::new(&[
+        ("Segment", Align::Right),
+        ("Host", Align::Left),
+        ("Status", Align::Left),
+        ("Committed tx/s", Align::Right),
+        ("p99", Align::Right),
+        ("Errors", Align::Right),
+        ("Harness CPU avg", Align::Right),
+        ("Harness RSS peak", Align::Right),
+    ]);
+    for i in &m.instances {
+        t.row(vec![
+            Cell::plain(i.segment.to_string()),
+            Cell::plain(i.hostname.clone().unwrap_or_default()),
+            Cell::plain(i.status.as_str()),
+            Cell::plain(fmt::rate(i.committed_tps, "tx/s")),
+            Cell::plain(fmt::latency_us(i.p99_us)),
+            Cell::plain(fmt::count(i.errors)),
+            Cell::plain(
+                i.resources
+                    .harness
+                    .cpu_avg_pct
+                    .map_or_else(|| "n/a".to_string(), fmt::pct),
+            ),
+            Cell::plain(
+                i.resources
+                    .harness
+                    .rss_peak
+                    .map_or_else(|| "n/a".to_string(), fmt::bytes),
+            ),
+        ]);
+    }
+    b.push(Block::Table(t));
+    b
 }

@@ -335,7 +335,7 @@ fn no_audit_and_optional_sections() {
     let md = text_of(&r, Format::Markdown, "report.md");
     assert!(md.contains("No audit"));
     assert!(md.contains("Highest rate that met it**: 8M tx/s"), "{md}");
-    assert!(md.contains("segment 1 of 2"));
+    assert!(md.contains("segment 0/2 (0-based)"), "{md}");
     let xml = text_of(&r, Format::Junit, "junit.xml");
     assert!(!xml.contains("name=\"audit\""));
 }

@@ -602,7 +602,7 @@ pub fn http_goose() -> RunResult {
         max_rate_met: Some(8_000_000.0),
         first_rate_broken: Some(9_000_000.0),
     });
-    r.segment = Some(SegmentInfo { index: 0, count: 2 });
+    r.segment = Some(SegmentInfo::new(0, 2));
     r
 }
 

@@ -447,11 +447,90 @@ pub struct CapacityResult {
     pub first_rate_broken: Option<f64>,
 }
 
-/// Which execution segment of a distributed run this is (`--segment index/count`).
+/// Which execution segment of a distributed run this is (`--segment index/count`), or, on a
+/// result written by `harness merge`, which segments went into it.
+///
+/// Indexes are 0-based, like Kubernetes' `JOB_COMPLETION_INDEX`: a run of `count` segments has
+/// segments `0..count`. Every field added after the first layout has a serde default, so older
+/// files still read.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, JsonSchema)]
 pub struct SegmentInfo {
+    /// 0-based segment index; on a merged result, the lowest index merged.
     pub index: u32,
     pub count: u32,
+    /// This segment's fraction of the plan's load (its share of the steady-state operations or
+    /// worker-seconds); throughput criteria of a segment run are scaled by it. 1.0 on a merged
+    /// result that holds every segment.
+    #[serde(default = "one")]
+    pub share: f64,
+    /// Wall-clock time of the run's t = 0 (start of stage 0), Unix seconds, UTC. Interval
+    /// `t_s` values are relative to it, so `harness merge` aligns segments on wall-clock
+    /// interval boundaries.
+    #[serde(default)]
+    pub clock_origin_unix_s: Option<f64>,
+    /// How the start was synchronized: "start-at <RFC 3339>", "barrier <file>" or "none".
+    #[serde(default)]
+    pub start: Option<String>,
+    /// Sender accounts `[first, end)` this segment owned (HTTP targets that carry transfers).
+    #[serde(default)]
+    pub senders: Option<[u64; 2]>,
+    /// Engine-reported committed transfers before the segment started and after every segment
+    /// ended (HTTP targets that are our engine); merge checks its sum against their difference.
+    #[serde(default)]
+    pub engine_committed_before: Option<u64>,
+    #[serde(default)]
+    pub engine_committed_after: Option<u64>,
+    /// Only on a result written by `harness merge`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merged: Option<MergedSegments>,
+}
+
+fn one() -> f64 {
+    1.0
+}
+
+impl SegmentInfo {
+    /// Segment `index` of `count` with an even share and nothing else known yet.
+    pub fn new(index: u32, count: u32) -> SegmentInfo {
+        SegmentInfo {
+            index,
+            count,
+            share: 1.0 / f64::from(count.max(1)),
+            clock_origin_unix_s: None,
+            start: None,
+            senders: None,
+            engine_committed_before: None,
+            engine_committed_after: None,
+            merged: None,
+        }
+    }
+}
+
+/// What `harness merge` combined.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, JsonSchema)]
+pub struct MergedSegments {
+    /// Segment indexes merged, ascending.
+    pub present: Vec<u32>,
+    /// Segment indexes of `0..count` that were not given (only with `--allow-missing`).
+    pub missing: Vec<u32>,
+    /// Each segment's own figures and resources, in index order (resources are per machine,
+    /// so they are kept per instance, never summed).
+    pub instances: Vec<InstanceResult>,
+}
+
+/// One segment's own headline figures and resources inside a merged result.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, JsonSchema)]
+pub struct InstanceResult {
+    pub segment: u32,
+    /// The results.json it was read from, as given.
+    pub file: String,
+    pub hostname: Option<String>,
+    pub status: Status,
+    pub committed: u64,
+    pub committed_tps: f64,
+    pub p99_us: f64,
+    pub errors: u64,
+    pub resources: Resources,
 }
 
 /// Side files written with the result, relative to the result's directory or absolute.

@@ -1,0 +1,773 @@
+//! `harness merge`: the results of a run's execution segments combined into one [`RunResult`].
+//!
+//! Each segment (`harness run --segment i/n`, see [`crate::segment`]) wrote its own
+//! `results.json`. Merging sums what adds up (committed transactions, operations, errors, rates
+//! per interval, planned load), merges the steady-state HDR histograms by addition (lossless:
+//! the merged histogram is the one a single recorder of every sample would hold), keeps
+//! resources per instance (they belong to different machines), and re-evaluates the scenario's
+//! criteria on the merged figures with the same code `harness run` uses ([`crate::criteria`]).
+//!
+//! Intervals are aligned on wall-clock boundaries: each segment records the wall-clock time of
+//! its t = 0, and an interval of segment j ending at `t_s` lands in the merged interval whose
+//! end is nearest to `origin_j + t_s`. Per-interval and per-stage latency percentiles are not
+//! mergeable from the summaries a result holds; the merged value is the worst segment's (an
+//! upper bound), while the whole-run percentiles come from the exact merged histogram.
+//!
+//! Inputs are checked first: same scenario (name, file hash, duration scale), same segment
+//! count, no segment twice, none missing unless allowed (the verdict is then `invalid` and its
+//! reasons name the missing segments).
+
+use crate::criteria::{self, Measured};
+use anyhow::{Context, Result};
+use results::{
+    AuditResult, CriterionStatus, InstanceResult, IntervalRecord, MergedSegments, Percentiles,
+    ProcessResources, Resources, RunResult, SegmentInfo, StageResult, Status, Summary, Verdict,
+};
+use scenario::Criteria;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+/// Why segment results cannot be merged; every message names the files involved.
+#[derive(Debug, thiserror::Error)]
+pub enum MergeError {
+    #[error("no results to merge (give results.json files or directories holding them)")]
+    NoInputs,
+    #[error("{file}: not an execution segment (run with --segment i/n); nothing to merge it with")]
+    NotASegment { file: PathBuf },
+    #[error("{file}: already a merged result; merge the segments' own results.json files")]
+    AlreadyMerged { file: PathBuf },
+    #[error("different scenarios: {a} ran {a_what} but {b} ran {b_what}")]
+    DifferentScenarios {
+        a: PathBuf,
+        a_what: String,
+        b: PathBuf,
+        b_what: String,
+    },
+    #[error("different segment counts: {a} is a segment of {a_count} but {b} of {b_count}")]
+    DifferentCounts {
+        a: PathBuf,
+        a_count: u32,
+        b: PathBuf,
+        b_count: u32,
+    },
+    #[error("segment {index} of {count} given twice (overlapping segments): {a} and {b}")]
+    Duplicate {
+        index: u32,
+        count: u32,
+        a: PathBuf,
+        b: PathBuf,
+    },
+    #[error("segments {missing:?} of {count} are missing (0-based); pass --allow-missing to merge the others anyway")]
+    Missing { missing: Vec<u32>, count: u32 },
+    #[error("{file}: its steady-state histogram cannot be read: {why}")]
+    Histogram { file: PathBuf, why: String },
+}
+
+/// Options of `harness merge`.
+#[derive(Clone, Debug, Default)]
+pub struct MergeOptions {
+    /// results.json files, or directories searched (recursively) for them.
+    pub inputs: Vec<PathBuf>,
+    /// Where the merged results.json and reports go (default
+    /// `reports/<scenario>/<timestamp>-merged`).
+    pub out: Option<PathBuf>,
+    pub allow_missing: bool,
+    pub no_reports: bool,
+}
+
+/// Finds the results to merge: files as given, directories searched for `results.json`
+/// (symbolic links such as `latest` are skipped so no run is read twice; merged results found
+/// in directories are skipped so a merge can be repeated in place).
+pub fn collect_inputs(inputs: &[PathBuf]) -> Result<Vec<(PathBuf, RunResult)>> {
+    fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> Result<()> {
+        let mut entries: Vec<_> = std::fs::read_dir(dir)
+            .with_context(|| format!("reading directory {}", dir.display()))?
+            .collect::<std::io::Result<_>>()
+            .with_context(|| format!("reading directory {}", dir.display()))?;
+        entries.sort_by_key(|e| e.file_name());
+        for e in entries {
+            let p = e.path();
+            let meta = std::fs::symlink_metadata(&p)
+                .with_context(|| format!("reading {}", p.display()))?;
+            if meta.is_dir() {
+                walk(&p, found)?;
+            } else if meta.is_file() && e.file_name() == "results.json" {
+                found.push(p);
+            }
+        }
+        Ok(())
+    }
+    let mut out = Vec::new();
+    for input in inputs {
+        if input.is_dir() {
+            let mut found = Vec::new();
+            walk(input, &mut found)?;
+            for f in found {
+                let r = RunResult::read(&f)?;
+                if r.segment.as_ref().is_some_and(|s| s.merged.is_some()) {
+                    continue;
+                }
+                out.push((f, r));
+            }
+        } else {
+            let r = RunResult::read(input)?;
+            out.push((input.clone(), r));
+        }
+    }
+    Ok(out)
+}
+
+/// `harness merge`: reads, merges, writes results.json and the reports, prints the summary and
+/// returns the exit code of the merged verdict (0 pass, 1 fail or invalid, 3 aborted).
+pub fn run(opts: &MergeOptions) -> Result<ExitCode> {
+    let inputs = collect_inputs(&opts.inputs)?;
+    let merged = match merge(&inputs, opts.allow_missing) {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(crate::run::exit::USAGE));
+        }
+    };
+    let dir = match &opts.out {
+        Some(d) => d.clone(),
+        None => PathBuf::from("reports")
+            .join(&merged.scenario.name)
+            .join(format!(
+                "{}-merged",
+                crate::environment::now_rfc3339().replace(':', "-")
+            )),
+    };
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    merged
+        .write(dir.join("results.json"))
+        .with_context(|| format!("writing results.json in {}", dir.display()))?;
+    if !opts.no_reports {
+        if let Err(e) = report::render_all(&merged, &dir) {
+            eprintln!("warning: rendering reports failed: {e}");
+        }
+    }
+    println!("{}", report::text_summary(&merged));
+    println!("results: {}", dir.join("results.json").display());
+    Ok(ExitCode::from(match merged.verdict.status {
+        Status::Pass => crate::run::exit::PASS,
+        Status::Fail | Status::Invalid => crate::run::exit::FAIL,
+        Status::Aborted => crate::run::exit::ABORTED,
+    }))
+}
+
+fn scenario_id(r: &RunResult) -> String {
+    format!(
+        "scenario {:?} (sha256 {}, duration scale {})",
+        r.scenario.name,
+        &r.scenario.sha256[..r.scenario.sha256.len().min(12)],
+        r.scenario.duration_scale
+    )
+}
+
+/// One input: the file it came from, the result and its segment tag.
+type Seg<'a> = (&'a Path, &'a RunResult, &'a SegmentInfo);
+
+/// Checks the inputs and returns them sorted by segment index, with the missing indexes.
+fn check(
+    inputs: &[(PathBuf, RunResult)],
+    allow_missing: bool,
+) -> Result<(Vec<Seg<'_>>, Vec<u32>), MergeError> {
+    let mut segs = Vec::with_capacity(inputs.len());
+    for (f, r) in inputs {
+        match &r.segment {
+            None => return Err(MergeError::NotASegment { file: f.clone() }),
+            Some(s) if s.merged.is_some() => {
+                return Err(MergeError::AlreadyMerged { file: f.clone() })
+            }
+            Some(s) => segs.push((f.as_path(), r, s)),
+        }
+    }
+    let Some(&(f0, r0, s0)) = segs.first() else {
+        return Err(MergeError::NoInputs);
+    };
+    for &(f, r, s) in &segs[1..] {
+        if r.scenario.name != r0.scenario.name
+            || r.scenario.sha256 != r0.scenario.sha256
+            || r.scenario.duration_scale != r0.scenario.duration_scale
+        {
+            return Err(MergeError::DifferentScenarios {
+                a: f0.to_path_buf(),
+                a_what: scenario_id(r0),
+                b: f.to_path_buf(),
+                b_what: scenario_id(r),
+            });
+        }
+        if s.count != s0.count {
+            return Err(MergeError::DifferentCounts {
+                a: f0.to_path_buf(),
+                a_count: s0.count,
+                b: f.to_path_buf(),
+                b_count: s.count,
+            });
+        }
+    }
+    segs.sort_by_key(|(_, _, s)| s.index);
+    for w in segs.windows(2) {
+        if w[0].2.index == w[1].2.index {
+            return Err(MergeError::Duplicate {
+                index: w[0].2.index,
+                count: s0.count,
+                a: w[0].0.to_path_buf(),
+                b: w[1].0.to_path_buf(),
+            });
+        }
+    }
+    let missing: Vec<u32> = (0..s0.count)
+        .filter(|i| !segs.iter().any(|(_, _, s)| s.index == *i))
+        .collect();
+    if !missing.is_empty() && !allow_missing {
+        return Err(MergeError::Missing {
+            missing,
+            count: s0.count,
+        });
+    }
+    Ok((segs, missing))
+}
+
+/// Sums two maps of counts by key.
+fn add_counts(into: &mut BTreeMap<String, u64>, from: &BTreeMap<String, u64>) {
+    for (k, v) in from {
+        *into.entry(k.clone()).or_default() += v;
+    }
+}
+
+/// Worst-case percentiles of several summaries: counts add, the mean is count-weighted, each
+/// percentile is the largest (an upper bound of the merged value; exact for `max`).
+fn worst_percentiles<'a>(ps: impl Iterator<Item = &'a Percentiles>) -> Percentiles {
+    let mut out = Percentiles::default();
+    let mut weighted_mean = 0.0;
+    for p in ps {
+        out.count += p.count;
+        weighted_mean += p.mean * p.count as f64;
+        out.p50 = out.p50.max(p.p50);
+        out.p90 = out.p90.max(p.p90);
+        out.p99 = out.p99.max(p.p99);
+        out.p999 = out.p999.max(p.p999);
+        out.max = out.max.max(p.max);
+    }
+    if out.count > 0 {
+        out.mean = weighted_mean / out.count as f64;
+    }
+    out
+}
+
+/// Interval records of every segment, aligned on wall-clock boundaries of the earliest origin.
+fn merge_intervals(segs: &[Seg<'_>]) -> (Vec<IntervalRecord>, f64) {
+    let interval = segs
+        .iter()
+        .flat_map(|(_, r, _)| r.intervals.iter().map(|i| i.dur_s))
+        .fold(0.0_f64, f64::max);
+    let base = segs
+        .iter()
+        .filter_map(|(_, _, s)| s.clock_origin_unix_s)
+        .fold(f64::INFINITY, f64::min);
+    let mut buckets: BTreeMap<i64, Vec<&IntervalRecord>> = BTreeMap::new();
+    for (_, r, s) in segs {
+        let offset = match s.clock_origin_unix_s {
+            Some(o) if base.is_finite() => o - base,
+            _ => 0.0,
+        };
+        for rec in &r.intervals {
+            let k = if interval > 0.0 {
+                ((offset + rec.t_s) / interval).round() as i64
+            } else {
+                0
+            };
+            buckets.entry(k).or_default().push(rec);
+        }
+    }
+    let merged = buckets
+        .into_iter()
+        .map(|(k, recs)| {
+            let mut m = IntervalRecord {
+                t_s: k as f64 * interval,
+                dur_s: recs.iter().map(|r| r.dur_s).fold(0.0, f64::max),
+                stage: recs[0].stage,
+                planned: 0.0,
+                achieved_load: 0.0,
+                committed: 0,
+                committed_tps: 0.0,
+                ops: 0,
+                ops_per_s: 0.0,
+                errors: 0,
+                errors_by_kind: BTreeMap::new(),
+                latency_us: worst_percentiles(recs.iter().map(|r| &r.latency_us)),
+                backlog: 0,
+                target_cpu_pct: None,
+                target_rss_bytes: None,
+                harness_cpu_pct: None,
+                harness_rss_bytes: None,
+                machine_cpu_pct: None,
+                cpu_per_core_pct: Vec::new(),
+            };
+            for r in &recs {
+                // Rates add, each over the part of the merged interval it covers: a segment's
+                // few-millisecond tail interval must not add its whole-second rate.
+                let w = if m.dur_s > 0.0 {
+                    (r.dur_s / m.dur_s).min(1.0)
+                } else {
+                    1.0
+                };
+                m.planned += r.planned * w;
+                m.achieved_load += r.achieved_load * w;
+                m.committed += r.committed;
+                m.committed_tps += r.committed_tps * w;
+                m.ops += r.ops;
+                m.ops_per_s += r.ops_per_s * w;
+                m.errors += r.errors;
+                add_counts(&mut m.errors_by_kind, &r.errors_by_kind);
+                m.backlog += r.backlog;
+            }
+            m
+        })
+        .collect();
+    (merged, interval)
+}
+
+fn merge_stages(segs: &[Seg<'_>]) -> Vec<StageResult> {
+    let (_, r0, _) = segs[0];
+    r0.stages
+        .iter()
+        .map(|s0| {
+            let all: Vec<&StageResult> = segs
+                .iter()
+                .filter_map(|(_, r, _)| r.stages.iter().find(|s| s.index == s0.index))
+                .collect();
+            let mut m = StageResult {
+                latency_us: worst_percentiles(all.iter().map(|s| &s.latency_us)),
+                start_s: all.iter().map(|s| s.start_s).fold(f64::INFINITY, f64::min),
+                end_s: all.iter().map(|s| s.end_s).fold(0.0, f64::max),
+                committed: 0,
+                committed_tps: 0.0,
+                ops: 0,
+                ops_per_s: 0.0,
+                errors: 0,
+                error_rate: 0.0,
+                errors_by_kind: BTreeMap::new(),
+                ..s0.clone()
+            };
+            let mut weighted_rate = 0.0;
+            for s in &all {
+                m.committed += s.committed;
+                m.committed_tps += s.committed_tps;
+                m.ops += s.ops;
+                m.ops_per_s += s.ops_per_s;
+                m.errors += s.errors;
+                weighted_rate += s.error_rate * s.ops as f64;
+                add_counts(&mut m.errors_by_kind, &s.errors_by_kind);
+            }
+            if m.ops > 0 {
+                m.error_rate = weighted_rate / m.ops as f64;
+            }
+            m
+        })
+        .collect()
+}
+
+/// The worst instance's figure of each kind (peaks and averages: the largest; CPU seconds:
+/// the sum), for criteria that bound every machine.
+fn worst_resources<'a>(ps: impl Iterator<Item = &'a ProcessResources>) -> ProcessResources {
+    let max_f = |a: Option<f64>, b: Option<f64>| match (a, b) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        (a, b) => a.or(b),
+    };
+    let max_u = |a: Option<u64>, b: Option<u64>| a.max(b);
+    ps.fold(ProcessResources::default(), |acc, p| ProcessResources {
+        pid: None,
+        cpu_avg_pct: max_f(acc.cpu_avg_pct, p.cpu_avg_pct),
+        cpu_peak_pct: max_f(acc.cpu_peak_pct, p.cpu_peak_pct),
+        cpu_seconds: match (acc.cpu_seconds, p.cpu_seconds) {
+            (Some(a), Some(b)) => Some(a + b),
+            (a, b) => a.or(b),
+        },
+        rss_start: max_u(acc.rss_start, p.rss_start),
+        rss_after_warmup: max_u(acc.rss_after_warmup, p.rss_after_warmup),
+        rss_peak: max_u(acc.rss_peak, p.rss_peak),
+        rss_end: max_u(acc.rss_end, p.rss_end),
+    })
+}
+
+/// The scenario's criteria as the segments recorded them, throughput targets scaled back from
+/// a segment's share to `share` of the whole plan.
+fn criteria_of(r: &RunResult, seg_share: f64, share: f64) -> Criteria {
+    let mut c = Criteria::default();
+    let d = |us: f64| Some(Duration::from_secs_f64((us / 1e6).max(0.0)));
+    for cr in &r.criteria {
+        let v = cr.target_value;
+        match cr.name.as_str() {
+            "min_tps" => c.min_tps = Some(v / seg_share * share),
+            "min_interval_tps" => c.min_interval_tps = Some(v / seg_share * share),
+            "max_p50" => c.max_p50 = d(v),
+            "max_p90" => c.max_p90 = d(v),
+            "max_p99" => c.max_p99 = d(v),
+            "max_p999" => c.max_p999 = d(v),
+            "max_error_rate" => c.max_error_rate = Some(v / 100.0),
+            "max_rss" => c.max_rss = Some(v as u64),
+            "max_rss_growth" => c.max_rss_growth = Some(v as u64),
+            "max_cpu" => c.max_cpu_pct = Some(v),
+            "max_startup" => c.max_startup = d(v),
+            _ => {}
+        }
+    }
+    c
+}
+
+/// The engine audit of a merged run. In-process segments each audited their own engine: all
+/// must pass and the counts add. HTTP segments share one engine: the audit of the segment that
+/// read it last stands, and the engine's committed count over the whole run must equal the
+/// segments' sum.
+fn merge_audit(
+    segs: &[Seg<'_>],
+    committed: u64,
+    complete: bool,
+    notes: &mut Vec<String>,
+) -> Option<AuditResult> {
+    let audits: Vec<(&RunResult, &SegmentInfo, &AuditResult)> = segs
+        .iter()
+        .filter_map(|(_, r, s)| r.audit.as_ref().map(|a| (*r, *s, a)))
+        .collect();
+    let first = audits.first()?;
+    if first.0.scenario.target_kind == "in-process" {
+        let mut m = first.2.clone();
+        for (_, s, a) in &audits[1..] {
+            m.ok &= a.ok;
+            m.total_supply_expected += a.total_supply_expected;
+            m.total_supply_actual += a.total_supply_actual;
+            m.committed_transfers += a.committed_transfers;
+            m.nonce_advances += a.nonce_advances;
+            m.ledger_height += a.ledger_height;
+            m.ledger_total_tx += a.ledger_total_tx;
+            m.ledger_consistent &= a.ledger_consistent;
+            add_counts(&mut m.rejected_by_reason, &a.rejected_by_reason);
+            m.problems.extend(
+                a.problems
+                    .iter()
+                    .map(|p| format!("segment {}: {p}", s.index)),
+            );
+        }
+        return Some(m);
+    }
+    let (_, _, last) = audits
+        .iter()
+        .max_by_key(|(_, s, _)| s.engine_committed_after.unwrap_or(0))?;
+    let mut m = (*last).clone();
+    let before = segs
+        .iter()
+        .map(|(_, _, s)| s.engine_committed_before)
+        .collect::<Option<Vec<u64>>>();
+    let after = segs
+        .iter()
+        .map(|(_, _, s)| s.engine_committed_after)
+        .collect::<Option<Vec<u64>>>();
+    match (before, after) {
+        (Some(b), Some(a)) if complete => {
+            let max_after = a.iter().max().copied().unwrap_or(0);
+            let engine = max_after.saturating_sub(b.iter().min().copied().unwrap_or(0));
+            if engine == committed {
+                notes.push(format!(
+                    "engine stats agree: the engine committed {engine} transfers during the run, the segments' sum"
+                ));
+            } else {
+                m.ok = false;
+                m.problems.push(format!(
+                    "the engine committed {engine} transfers during the run but the segments counted {committed} in their answers"
+                ));
+            }
+        }
+        (Some(_), Some(_)) => notes.push(
+            "segments are missing: the engine's committed count is not compared with the merged sum"
+                .to_string(),
+        ),
+        _ => notes.push(
+            "not every segment recorded the engine's committed counts: not compared".to_string(),
+        ),
+    }
+    Some(m)
+}
+
+/// Merges checked segment results into one. `inputs` pairs each result with the file it came
+/// from (for error messages and the per-instance list).
+pub fn merge(
+    inputs: &[(PathBuf, RunResult)],
+    allow_missing: bool,
+) -> Result<RunResult, MergeError> {
+    let (segs, missing) = check(inputs, allow_missing)?;
+    let (_, r0, s0) = segs[0];
+    let count = s0.count;
+    let share: f64 = segs.iter().map(|(_, _, s)| s.share).sum();
+
+    // Whole-run latency: the exact sum of the segments' histograms.
+    let mut hist: Option<hdrhistogram::Histogram<u64>> = None;
+    for (f, r, _) in &segs {
+        let Some(decoded) = r.decode_histogram() else {
+            continue;
+        };
+        let h = decoded.map_err(|e| MergeError::Histogram {
+            file: f.to_path_buf(),
+            why: e.to_string(),
+        })?;
+        match hist.as_mut() {
+            None => {
+                // Segments' histograms may cover different ranges (each grew to its own max):
+                // let the sum grow too.
+                let mut h = h;
+                h.auto(true);
+                hist = Some(h);
+            }
+            Some(m) => m.add(&h).map_err(|e| MergeError::Histogram {
+                file: f.to_path_buf(),
+                why: format!("{e:?}"),
+            })?,
+        }
+    }
+
+    let mut summary = Summary {
+        duration_s: segs
+            .iter()
+            .map(|(_, r, _)| r.summary.duration_s)
+            .fold(0.0, f64::max),
+        committed: 0,
+        committed_tps: 0.0,
+        ops: 0,
+        ops_per_s: 0.0,
+        errors: 0,
+        error_rate: 0.0,
+        errors_by_kind: BTreeMap::new(),
+        latency_us: hist
+            .as_ref()
+            .map(Percentiles::from_histogram)
+            .unwrap_or_default(),
+    };
+    let mut weighted_rate = 0.0;
+    for (_, r, _) in &segs {
+        let s = &r.summary;
+        summary.committed += s.committed;
+        summary.committed_tps += s.committed_tps;
+        summary.ops += s.ops;
+        summary.ops_per_s += s.ops_per_s;
+        summary.errors += s.errors;
+        // Every segment runs the same request mix, so an error rate counted against
+        // transactions is proportional to one counted against operations: weight by ops.
+        weighted_rate += s.error_rate * s.ops as f64;
+        add_counts(&mut summary.errors_by_kind, &s.errors_by_kind);
+    }
+    if summary.ops > 0 {
+        summary.error_rate = weighted_rate / summary.ops as f64;
+    }
+
+    let (intervals, interval) = merge_intervals(&segs);
+    let stages = merge_stages(&segs);
+
+    // Steady state of the merged intervals: not in a warm-up stage, after the warm-up time the
+    // segments excluded (planned length minus steady seconds), and a whole interval long.
+    let planned_total: f64 = r0
+        .scenario
+        .stages_planned
+        .iter()
+        .map(|s| s.duration_s)
+        .sum();
+    let warmup_s = if r0.verdict.status == Status::Aborted {
+        0.0
+    } else {
+        (planned_total - r0.summary.duration_s).max(0.0)
+    };
+    let min_interval_tps = intervals
+        .iter()
+        .filter(|r| {
+            r.dur_s >= interval * 0.9
+                && r.t_s - r.dur_s / 2.0 >= warmup_s
+                && !r0
+                    .scenario
+                    .stages_planned
+                    .get(r.stage)
+                    .is_some_and(|s| s.warmup)
+        })
+        .map(|r| r.committed_tps)
+        .reduce(f64::min);
+
+    let instances: Vec<InstanceResult> = segs
+        .iter()
+        .map(|(f, r, s)| InstanceResult {
+            segment: s.index,
+            file: f.display().to_string(),
+            hostname: r.environment.hostname.clone(),
+            status: r.verdict.status,
+            committed: r.summary.committed,
+            committed_tps: r.summary.committed_tps,
+            p99_us: r.summary.latency_us.p99,
+            errors: r.summary.errors,
+            resources: r.resources.clone(),
+        })
+        .collect();
+    let target_res = worst_resources(segs.iter().map(|(_, r, _)| &r.resources.target));
+    let harness_res = worst_resources(segs.iter().map(|(_, r, _)| &r.resources.harness));
+    let rss_growth = segs
+        .iter()
+        .filter_map(|(_, r, _)| r.resources.rss_growth_bytes)
+        .max();
+    let startup = segs
+        .iter()
+        .flat_map(|(_, r, _)| r.criteria.iter())
+        .filter(|c| c.name == "max_startup")
+        .filter_map(|c| c.measured_value)
+        .reduce(f64::max)
+        .map(|us| Duration::from_secs_f64(us / 1e6));
+
+    let has_ops = summary.ops > 0;
+    let measured = Measured {
+        committed_tps: has_ops.then_some(summary.committed_tps),
+        min_interval_tps,
+        p50_us: has_ops.then_some(summary.latency_us.p50),
+        p90_us: has_ops.then_some(summary.latency_us.p90),
+        p99_us: has_ops.then_some(summary.latency_us.p99),
+        p999_us: has_ops.then_some(summary.latency_us.p999),
+        error_rate: has_ops.then_some(summary.error_rate),
+        rss_peak: target_res.rss_peak,
+        rss_growth,
+        cpu_avg_pct: target_res.cpu_avg_pct,
+        startup,
+    };
+    let criteria = criteria::evaluate(&criteria_of(r0, s0.share, share), &measured);
+
+    let mut notes = r0.driver.notes.clone();
+    notes.push(format!(
+        "merged from segments {:?} of {count} by harness merge: counts and rates summed, histograms added; per-interval and per-stage percentiles are the worst segment's (upper bounds), whole-run percentiles are exact",
+        segs.iter().map(|(_, _, s)| s.index).collect::<Vec<_>>()
+    ));
+    // The engine counts warm-up too: compare with every stage's commits, not the steady state's.
+    let committed_all: u64 = stages.iter().map(|s| s.committed).sum();
+    let audit = merge_audit(&segs, committed_all, missing.is_empty(), &mut notes);
+
+    let mut reasons = Vec::new();
+    let audit_ok = audit.as_ref().is_none_or(|a| a.ok);
+    let status = if !audit_ok || !missing.is_empty() {
+        if !missing.is_empty() {
+            reasons.push(format!(
+                "segments {missing:?} of {count} are missing: these figures cover only segments {:?} (share {:.3} of the plan; throughput targets scaled to it)",
+                segs.iter().map(|(_, _, s)| s.index).collect::<Vec<_>>(),
+                share
+            ));
+        }
+        if !audit_ok {
+            reasons.push(
+                "engine audit failed: no throughput verdict is given for this run".to_string(),
+            );
+            if let Some(a) = &audit {
+                reasons.extend(a.problems.iter().map(|p| format!("audit: {p}")));
+            }
+        }
+        Status::Invalid
+    } else if let Some((_, _, s)) = segs
+        .iter()
+        .find(|(_, r, _)| r.verdict.status == Status::Aborted)
+    {
+        reasons.push(format!(
+            "segment {} was interrupted; figures cover what ran",
+            s.index
+        ));
+        Status::Aborted
+    } else {
+        for cr in criteria
+            .iter()
+            .filter(|c| c.status == CriterionStatus::Fail)
+        {
+            reasons.push(format!(
+                "{}: measured {}, target {}",
+                cr.label, cr.measured, cr.target
+            ));
+        }
+        if !has_ops {
+            reasons.push("no operation completed in the steady state".to_string());
+        }
+        if reasons.is_empty() {
+            Status::Pass
+        } else {
+            Status::Fail
+        }
+    };
+
+    let mut scenario = r0.scenario.clone();
+    scenario.target_tps = scenario.target_tps.map(|t| t / s0.share * share);
+    for (k, p) in scenario.stages_planned.iter_mut().enumerate() {
+        let parts = segs
+            .iter()
+            .filter_map(|(_, r, _)| r.scenario.stages_planned.get(k));
+        let (from, to) = parts.fold((0.0, 0.0), |(f, t), s| (f + s.from, t + s.to));
+        p.from = from;
+        p.to = to;
+    }
+    let mut environment = r0.environment.clone();
+    environment.started_at = segs
+        .iter()
+        .map(|(_, r, _)| r.environment.started_at.clone())
+        .min()
+        .unwrap_or_default();
+    environment.finished_at = segs
+        .iter()
+        .map(|(_, r, _)| r.environment.finished_at.clone())
+        .max()
+        .unwrap_or_default();
+    let mut driver = r0.driver.clone();
+    driver.notes = notes;
+
+    let mut seg_info = SegmentInfo::new(s0.index, count);
+    seg_info.share = share;
+    seg_info.clock_origin_unix_s = segs
+        .iter()
+        .filter_map(|(_, _, s)| s.clock_origin_unix_s)
+        .reduce(f64::min);
+    seg_info.start = s0.start.clone();
+    seg_info.engine_committed_before = segs
+        .iter()
+        .filter_map(|(_, _, s)| s.engine_committed_before)
+        .min();
+    seg_info.engine_committed_after = segs
+        .iter()
+        .filter_map(|(_, _, s)| s.engine_committed_after)
+        .max();
+    seg_info.merged = Some(MergedSegments {
+        present: segs.iter().map(|(_, _, s)| s.index).collect(),
+        missing,
+        instances,
+    });
+
+    Ok(RunResult {
+        schema_version: results::SCHEMA_VERSION,
+        scenario,
+        environment,
+        driver,
+        verdict: Verdict { status, reasons },
+        summary,
+        stages,
+        intervals,
+        resources: Resources {
+            cores: segs.iter().map(|(_, r, _)| r.resources.cores).sum(),
+            same_process: r0.resources.same_process,
+            cpu_pct_basis: format!(
+                "{}; merged: the worst instance's figure (each instance's own under segment.merged.instances)",
+                r0.resources.cpu_pct_basis
+            ),
+            target: target_res,
+            harness: harness_res,
+            rss_growth_bytes: rss_growth,
+        },
+        audit,
+        criteria,
+        histogram: hist.as_ref().and_then(|h| results::encode_histogram(h).ok()),
+        percentiles: hist
+            .as_ref()
+            .map(results::percentile_points)
+            .unwrap_or_default(),
+        profile: None,
+        capacity: None,
+        segment: Some(seg_info),
+        files: results::Files::default(),
+    })
+}
