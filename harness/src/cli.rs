@@ -65,6 +65,10 @@ pub enum Command {
         /// Compare with a baseline of a different scenario file (e.g. a changed workload).
         #[arg(long)]
         allow_scenario_change: bool,
+        /// Load generator for HTTP targets, overriding the scenario's `driver`: native (ours)
+        /// or goose (closed-model stages only).
+        #[arg(long, value_name = "native|goose", value_parser = parse_driver)]
+        driver: Option<scenario::Driver>,
     },
     /// Compare two sets of results: is NEW slower than BASE beyond tolerance and noise?
     ///
@@ -116,6 +120,14 @@ pub enum Command {
     },
 }
 
+fn parse_driver(s: &str) -> Result<scenario::Driver, String> {
+    match s {
+        "native" => Ok(scenario::Driver::Native),
+        "goose" => Ok(scenario::Driver::Goose),
+        _ => Err(format!("unknown driver {s:?} (expected native or goose)")),
+    }
+}
+
 /// Runs a parsed command line.
 pub fn dispatch(cli: Cli) -> Result<ExitCode> {
     match cli.command {
@@ -132,6 +144,7 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
             baseline,
             baseline_dir,
             allow_scenario_change,
+            driver,
         } => {
             let run = RunOptions {
                 scenario,
@@ -141,6 +154,7 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
                 allow_remote,
                 no_reports,
                 profile,
+                driver,
             };
             if repeat.is_none() && save_baseline.is_none() && baseline.is_none() {
                 // Exactly the plain `harness run`.

@@ -22,7 +22,7 @@ use results::{
     AuditResult, CapacityResult, CriterionStatus, DriverInfo, Files, LoadModel, ProcessResources,
     Resources, RunResult, ScenarioInfo, StagePlan, StageResult, Status, Summary, Verdict,
 };
-use scenario::{Load, Plan, RateUnit};
+use scenario::{Driver, Load, Plan, RateUnit};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -67,6 +67,8 @@ pub struct RunOptions {
     /// Sample the process with pprof during the steady state (in-process targets), besides
     /// the scenario's `output.profile`.
     pub profile: bool,
+    /// `--driver`: run through this load generator instead of the scenario's `driver`.
+    pub driver: Option<Driver>,
 }
 
 /// What a finished run produced.
@@ -139,6 +141,22 @@ pub fn workers_for(timeline: &Timeline) -> u32 {
 
 /// Runs an already loaded plan against the target the plan names.
 pub fn execute(plan: &Plan, opts: &RunOptions) -> Result<RunOutcome> {
+    let overridden;
+    let plan = match opts.driver {
+        Some(d) if d != plan.driver => {
+            overridden = Plan {
+                driver: d,
+                ..plan.clone()
+            };
+            &overridden
+        }
+        _ => plan,
+    };
+    if plan.driver == Driver::Goose {
+        // The file's `driver = "goose"` was validated with the scenario; `--driver goose` was
+        // not. Refused as a usage error (exit 2), before any server is spawned.
+        crate::goose::check(plan).map_err(HttpError::from)?;
+    }
     if plan.target.is_http() {
         // Refuses non-loopback targets (HttpError::Remote, exit 2) before any connection.
         let target = HttpTarget::prepare(plan, opts.allow_remote)?;
@@ -619,7 +637,15 @@ fn assemble(
             stages_planned: stage_plans(plan),
         },
         environment: env,
-        driver: DriverInfo {
+        driver: match target {
+            Driven::Http(t) if t.driver() == Driver::Goose => DriverInfo {
+                name: "goose".to_string(),
+                latency_resolution_ns: crate::goose::LATENCY_RESOLUTION_NS,
+                latency_basis: "service time to first byte (goose's own timing)".to_string(),
+                batch_size: Some(u64::from(plan.workload.batch_size)),
+                notes: t.notes(),
+            },
+            _ => DriverInfo {
             name: "native".to_string(),
             latency_resolution_ns: 1,
             latency_basis: match (open, closed) {
@@ -644,6 +670,7 @@ fn assemble(
                 },
             ],
             },
+        },
         },
         verdict: Verdict { status, reasons },
         summary,
