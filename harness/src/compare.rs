@@ -881,6 +881,10 @@ pub struct Comparison {
     pub tolerances: Tolerances,
     /// Set when the sides' scenarios differ and that was allowed.
     pub scenario_changed: Option<String>,
+    /// Set when the sides ran through different drivers (e.g. native vs goose): allowed, and
+    /// said, because the differences then measure the load generators as much as the target.
+    #[serde(default)]
+    pub drivers_differ: Option<String>,
     pub rows: Vec<MetricRow>,
 }
 
@@ -1090,6 +1094,12 @@ pub fn compare(
         new: SideInfo::of(new),
         tolerances: *tol,
         scenario_changed,
+        drivers_differ: (base.driver != new.driver).then(|| {
+            format!(
+                "drivers differ (base {}, new {}): the changes measure the load generators as much as the target",
+                base.driver, new.driver
+            )
+        }),
         rows,
     })
 }
@@ -1129,7 +1139,7 @@ pub fn render_text(c: &Comparison) -> String {
     let _ = writeln!(out, "Comparison: {} — {}", c.scenario, c.headline());
     let _ = writeln!(out, "  base: {}", c.base.describe());
     let _ = writeln!(out, "  new:  {}", c.new.describe());
-    if let Some(s) = &c.scenario_changed {
+    for s in c.scenario_changed.iter().chain(&c.drivers_differ) {
         let _ = writeln!(out, "  note: {s}");
     }
     out.push('\n');
@@ -1154,7 +1164,7 @@ pub fn render_markdown(c: &Comparison) -> String {
     );
     let _ = writeln!(out, "- **Baseline:** {}", esc(&c.base.describe()));
     let _ = writeln!(out, "- **New:** {}", esc(&c.new.describe()));
-    if let Some(s) = &c.scenario_changed {
+    for s in c.scenario_changed.iter().chain(&c.drivers_differ) {
         let _ = writeln!(out, "- **Note:** {}", esc(s));
     }
     out.push('\n');
@@ -1194,7 +1204,7 @@ pub fn render_html(c: &Comparison) -> String {
         xml_esc(&c.base.describe()),
         xml_esc(&c.new.describe())
     );
-    if let Some(s) = &c.scenario_changed {
+    for s in c.scenario_changed.iter().chain(&c.drivers_differ) {
         let _ = writeln!(out, "<li><b>Note:</b> {}</li>", xml_esc(s));
     }
     out.push_str("</ul>\n<table>\n<tr>");

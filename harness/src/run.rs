@@ -642,7 +642,12 @@ fn assemble(
                 name: "goose".to_string(),
                 latency_resolution_ns: crate::goose::LATENCY_RESOLUTION_NS,
                 latency_basis: "service time to first byte (goose's own timing)".to_string(),
-                batch_size: Some(u64::from(plan.workload.batch_size)),
+                // A request is a batch only when it carries a binary batch.
+                batch_size: plan
+                    .requests
+                    .iter()
+                    .any(|r| matches!(r.body, scenario::Body::BinaryBatch))
+                    .then_some(u64::from(plan.workload.batch_size)),
                 notes: t.notes(),
             },
             _ => DriverInfo {

@@ -290,6 +290,10 @@ fn driver_flag_overrides_the_scenario_and_compare_shows_both_drivers() {
     assert!(stdout.contains("driver native"), "{stdout}");
     assert!(stdout.contains("driver goose"), "{stdout}");
     assert!(
+        stdout.contains("drivers differ (base native, new goose)"),
+        "{stdout}"
+    );
+    assert!(
         stdout.contains("Load generator CPU-s per 1M ops"),
         "{stdout}"
     );
