@@ -81,6 +81,10 @@ pub enum Command {
         /// How long to wait at the barrier.
         #[arg(long, value_name = "DURATION", default_value = "10m")]
         barrier_timeout: humantime::Duration,
+        /// Load generator for HTTP targets, overriding the scenario's `driver`: native (ours)
+        /// or goose (closed-model stages only).
+        #[arg(long, value_name = "native|goose", value_parser = parse_driver)]
+        driver: Option<scenario::Driver>,
     },
     /// Combine execution segments' results into one result and report.
     ///
@@ -152,6 +156,14 @@ pub enum Command {
     },
 }
 
+fn parse_driver(s: &str) -> Result<scenario::Driver, String> {
+    match s {
+        "native" => Ok(scenario::Driver::Native),
+        "goose" => Ok(scenario::Driver::Goose),
+        _ => Err(format!("unknown driver {s:?} (expected native or goose)")),
+    }
+}
+
 /// Runs a parsed command line.
 pub fn dispatch(cli: Cli) -> Result<ExitCode> {
     match cli.command {
@@ -172,6 +184,7 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
             start_at,
             barrier,
             barrier_timeout,
+            driver,
         } => {
             let segment = match segment_run(segment, start_at, barrier, barrier_timeout.into()) {
                 Ok(s) => s,
@@ -195,6 +208,7 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
                 no_reports,
                 profile,
                 segment,
+                driver,
             };
             if repeat.is_none() && save_baseline.is_none() && baseline.is_none() {
                 // Exactly the plain `harness run`.

@@ -135,6 +135,14 @@ pub struct Figures {
     /// so the CPU average says how much CPU the machine had to spare, not what the work cost.
     #[serde(default)]
     pub closed_model: bool,
+    /// CPU-seconds the load generator (the harness process) spent per million operations over
+    /// the whole run, when it ran apart from the target (HTTP): what driving the load cost,
+    /// which is what tells two drivers apart. Shown, not judged.
+    #[serde(default)]
+    pub generator_cpu_s_per_m_ops: Option<f64>,
+    /// Peak RSS of the load generator when it ran apart from the target. Shown, not judged.
+    #[serde(default)]
+    pub generator_rss_peak_bytes: Option<u64>,
 }
 
 impl Figures {
@@ -157,6 +165,10 @@ impl Figures {
                 .iter()
                 .filter(|s| !s.warmup)
                 .all(|s| s.model == results::LoadModel::Closed),
+            generator_cpu_s_per_m_ops: generator_cost(r),
+            generator_rss_peak_bytes: (!r.resources.same_process)
+                .then_some(r.resources.harness.rss_peak)
+                .flatten(),
         }
     }
 
@@ -172,6 +184,14 @@ impl Figures {
             .collect();
         let cpu: Vec<f64> = runs.iter().filter_map(|r| r.cpu_avg_pct).collect();
         let eff: Vec<f64> = runs.iter().filter_map(|r| r.tx_per_cpu_s).collect();
+        let gen_cpu: Vec<f64> = runs
+            .iter()
+            .filter_map(|r| r.generator_cpu_s_per_m_ops)
+            .collect();
+        let gen_rss: Vec<f64> = runs
+            .iter()
+            .filter_map(|r| r.generator_rss_peak_bytes.map(|b| b as f64))
+            .collect();
         Some(Figures {
             committed_tps: m(|r| r.committed_tps)?,
             ops_per_s: m(|r| r.ops_per_s)?,
@@ -183,8 +203,21 @@ impl Figures {
             cpu_avg_pct: median(&cpu),
             tx_per_cpu_s: median(&eff),
             closed_model: runs.iter().all(|r| r.closed_model),
+            generator_cpu_s_per_m_ops: median(&gen_cpu),
+            generator_rss_peak_bytes: median(&gen_rss).map(|v| v.round() as u64),
         })
     }
+}
+
+/// The harness's CPU-seconds per million operations of the whole run (warm-up included, as the
+/// CPU time is), for a generator that ran apart from its target.
+fn generator_cost(r: &RunResult) -> Option<f64> {
+    if r.resources.same_process {
+        return None;
+    }
+    let ops: u64 = r.stages.iter().map(|s| s.ops).sum();
+    let cpu = r.resources.harness.cpu_seconds?;
+    (ops > 0).then(|| cpu / ops as f64 * 1e6)
 }
 
 /// Which scenario a run belongs to: the name and the SHA-256 of the scenario file.
@@ -695,6 +728,7 @@ pub enum Unit {
     Fraction,
     Bytes,
     Percent,
+    CpuSecondsPerMillion,
 }
 
 impl Unit {
@@ -707,6 +741,7 @@ impl Unit {
             Unit::Fraction => format!("{:.3} %", v * 100.0),
             Unit::Bytes => human_bytes(v),
             Unit::Percent => format!("{v:.1} %"),
+            Unit::CpuSecondsPerMillion => format!("{v:.1} CPU-s/1M ops"),
         }
     }
 }
@@ -846,6 +881,10 @@ pub struct Comparison {
     pub tolerances: Tolerances,
     /// Set when the sides' scenarios differ and that was allowed.
     pub scenario_changed: Option<String>,
+    /// Set when the sides ran through different drivers (e.g. native vs goose): allowed, and
+    /// said, because the differences then measure the load generators as much as the target.
+    #[serde(default)]
+    pub drivers_differ: Option<String>,
     pub rows: Vec<MetricRow>,
 }
 
@@ -922,7 +961,7 @@ pub fn compare(
     } else {
         (|f| Some(f.ops_per_s), "Throughput (ops/s)", Unit::OpsPerS)
     };
-    let specs: [(&str, &str, Unit, Better, Slack, f64, Get); 8] = [
+    let specs: [(&str, &str, Unit, Better, Slack, f64, Get); 10] = [
         (
             "tps",
             tps.1,
@@ -995,6 +1034,24 @@ pub fn compare(
             0.0,
             |f| f.cpu_avg_pct,
         ),
+        (
+            "generator_cpu",
+            "Load generator CPU-s per 1M ops",
+            Unit::CpuSecondsPerMillion,
+            Better::Lower,
+            Slack::Relative(tol.cpu),
+            0.0,
+            |f| f.generator_cpu_s_per_m_ops,
+        ),
+        (
+            "generator_rss",
+            "Load generator peak RSS",
+            Unit::Bytes,
+            Better::Lower,
+            Slack::Relative(tol.rss),
+            0.0,
+            |f| f.generator_rss_peak_bytes.map(|b| b as f64),
+        ),
     ];
     // With TPS per CPU-second on both sides, the CPU average is shown but not judged: in a
     // closed-model run it measures how much CPU the machine had to spare (measured: 25 % of the
@@ -1015,6 +1072,15 @@ pub fn compare(
             judgement: judge(&col(base, &get), &col(new, &get), better, slack, floor),
         })
         .collect();
+    // What the load generator cost is shown so that two drivers can be weighed, but it is not
+    // the system under test: never a regression. Rows nobody measured (in-process runs, where
+    // generator and target are one process) are left out.
+    rows.retain(|r| !r.key.starts_with("generator_") || r.judgement.is_some());
+    for r in rows.iter_mut().filter(|r| r.key.starts_with("generator_")) {
+        if let Some(j) = r.judgement.as_mut() {
+            j.verdict = MetricVerdict::Info;
+        }
+    }
     if efficiency_known || all_closed {
         for r in rows.iter_mut().filter(|r| r.key == "cpu") {
             if let Some(j) = r.judgement.as_mut() {
@@ -1028,6 +1094,12 @@ pub fn compare(
         new: SideInfo::of(new),
         tolerances: *tol,
         scenario_changed,
+        drivers_differ: (base.driver != new.driver).then(|| {
+            format!(
+                "drivers differ (base {}, new {}): the changes measure the load generators as much as the target",
+                base.driver, new.driver
+            )
+        }),
         rows,
     })
 }
@@ -1067,7 +1139,7 @@ pub fn render_text(c: &Comparison) -> String {
     let _ = writeln!(out, "Comparison: {} — {}", c.scenario, c.headline());
     let _ = writeln!(out, "  base: {}", c.base.describe());
     let _ = writeln!(out, "  new:  {}", c.new.describe());
-    if let Some(s) = &c.scenario_changed {
+    for s in c.scenario_changed.iter().chain(&c.drivers_differ) {
         let _ = writeln!(out, "  note: {s}");
     }
     out.push('\n');
@@ -1092,7 +1164,7 @@ pub fn render_markdown(c: &Comparison) -> String {
     );
     let _ = writeln!(out, "- **Baseline:** {}", esc(&c.base.describe()));
     let _ = writeln!(out, "- **New:** {}", esc(&c.new.describe()));
-    if let Some(s) = &c.scenario_changed {
+    for s in c.scenario_changed.iter().chain(&c.drivers_differ) {
         let _ = writeln!(out, "- **Note:** {}", esc(s));
     }
     out.push('\n');
@@ -1132,7 +1204,7 @@ pub fn render_html(c: &Comparison) -> String {
         xml_esc(&c.base.describe()),
         xml_esc(&c.new.describe())
     );
-    if let Some(s) = &c.scenario_changed {
+    for s in c.scenario_changed.iter().chain(&c.drivers_differ) {
         let _ = writeln!(out, "<li><b>Note:</b> {}</li>", xml_esc(s));
     }
     out.push_str("</ul>\n<table>\n<tr>");
@@ -1488,6 +1560,8 @@ mod tests {
             cpu_avg_pct: None,
             tx_per_cpu_s: None,
             closed_model: false,
+            generator_cpu_s_per_m_ops: None,
+            generator_rss_peak_bytes: None,
         }
     }
 

@@ -14,6 +14,7 @@ pub mod criteria;
 pub mod environment;
 pub mod fmt;
 pub mod gate;
+pub mod goose;
 pub mod http;
 pub mod inprocess;
 pub mod merge;

@@ -22,7 +22,7 @@ use results::{
     AuditResult, CapacityResult, CriterionStatus, DriverInfo, Files, LoadModel, ProcessResources,
     Resources, RunResult, ScenarioInfo, StagePlan, StageResult, Status, Summary, Verdict,
 };
-use scenario::{Load, Plan, RateUnit};
+use scenario::{Driver, Load, Plan, RateUnit};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -69,6 +69,8 @@ pub struct RunOptions {
     pub profile: bool,
     /// Run one execution segment (`--segment i/n`) and synchronize its start with the others.
     pub segment: Option<crate::segment::SegmentRun>,
+    /// `--driver`: run through this load generator instead of the scenario's `driver`.
+    pub driver: Option<Driver>,
 }
 
 /// What a finished run produced.
@@ -141,6 +143,22 @@ pub fn workers_for(timeline: &Timeline) -> u32 {
 
 /// Runs an already loaded plan against the target the plan names.
 pub fn execute(plan: &Plan, opts: &RunOptions) -> Result<RunOutcome> {
+    let overridden;
+    let plan = match opts.driver {
+        Some(d) if d != plan.driver => {
+            overridden = Plan {
+                driver: d,
+                ..plan.clone()
+            };
+            &overridden
+        }
+        _ => plan,
+    };
+    if plan.driver == Driver::Goose {
+        // The file's `driver = "goose"` was validated with the scenario; `--driver goose` was
+        // not. Refused as a usage error (exit 2), before any server is spawned.
+        crate::goose::check(plan).map_err(HttpError::from)?;
+    }
     // An execution segment runs its share of the plan (see segment.rs).
     let mut opts = opts.clone();
     let seg_plan = opts.segment.as_mut().map(|s| {
@@ -659,7 +677,20 @@ fn assemble(
             stages_planned: stage_plans(plan),
         },
         environment: env,
-        driver: DriverInfo {
+        driver: match target {
+            Driven::Http(t) if t.driver() == Driver::Goose => DriverInfo {
+                name: "goose".to_string(),
+                latency_resolution_ns: crate::goose::LATENCY_RESOLUTION_NS,
+                latency_basis: "service time to first byte (goose's own timing)".to_string(),
+                // A request is a batch only when it carries a binary batch.
+                batch_size: plan
+                    .requests
+                    .iter()
+                    .any(|r| matches!(r.body, scenario::Body::BinaryBatch))
+                    .then_some(u64::from(plan.workload.batch_size)),
+                notes: t.notes(),
+            },
+            _ => DriverInfo {
             name: "native".to_string(),
             latency_resolution_ns: 1,
             latency_basis: match (open, closed) {
@@ -684,6 +715,7 @@ fn assemble(
                 },
             ],
             },
+        },
         },
         verdict: Verdict { status, reasons },
         summary,

@@ -267,12 +267,19 @@ impl WorkerCore {
         stage: usize,
         outcome: &OpOutcome,
     ) {
+        let ns = done.saturating_duration_since(intended).as_nanos() as u64;
+        self.record(done, stage, ns, outcome);
+    }
+
+    /// Records a completed operation whose latency was measured elsewhere (the goose driver
+    /// takes goose's own per-request timing); `done` places it in its interval.
+    #[inline]
+    pub fn record(&mut self, done: Instant, stage: usize, ns: u64, outcome: &OpOutcome) {
         let interval = self.shared.interval_of(done);
         if interval != self.current.interval || stage != self.current.stage {
             self.ship(interval, stage);
         }
         let s = &mut self.current;
-        let ns = done.saturating_duration_since(intended).as_nanos() as u64;
         // Auto-resizing: recording only fails on a value beyond u64 range, which cannot happen.
         let _ = s.hist.record(ns.max(1));
         s.ops += 1;

@@ -38,7 +38,7 @@ use http_body_util::Full;
 use hyper::header::HOST;
 use hyper::Request;
 use request::{RequestMaker, RequestTable};
-use scenario::{Plan, Target};
+use scenario::{Driver, Plan, Target};
 use spawn::Spawned;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -105,6 +105,8 @@ pub enum HttpError {
     Unhealthy { path: String, last: String },
     #[error("building the tokio runtime")]
     Runtime(#[source] std::io::Error),
+    #[error(transparent)]
+    Goose(#[from] crate::goose::GooseDriverError),
 }
 
 impl HttpError {
@@ -118,6 +120,7 @@ impl HttpError {
                 | HttpError::BadTemplate { .. }
                 | HttpError::TooFewAccounts { .. }
                 | HttpError::EmptyCommand
+                | HttpError::Goose(_)
         )
     }
 }
@@ -152,6 +155,10 @@ pub struct HttpTarget {
     /// Other instances (execution segments) drive the same engine: its committed count is
     /// recorded, not compared with ours (harness merge compares the sum).
     shared_engine: bool,
+    /// Which load generator [`HttpTarget::spawn`] starts: ours, or goose ([`crate::goose`]).
+    driver: Driver,
+    /// What the goose driver reports back (unused by the native driver).
+    pub(crate) goose: crate::goose::GooseState,
 }
 
 /// OS threads for the workers: `HARNESS_HTTP_THREADS` if set (1..=64), else one per core.
@@ -178,6 +185,11 @@ impl HttpTarget {
     /// and `cli_allow_remote` allow them), starts it for spawn targets, waits until healthy,
     /// and asks whether it is our engine. Nothing is sent before the loopback check passed.
     pub fn prepare(plan: &Plan, cli_allow_remote: bool) -> Result<HttpTarget, HttpError> {
+        // A plan goose cannot run is refused before a server is spawned.
+        let goose = match plan.driver {
+            Driver::Goose => crate::goose::GooseState::for_plan(plan)?,
+            Driver::Native => crate::goose::GooseState::default(),
+        };
         let rt = control_rt()?;
         let (endpoint, spawned, startup) = match &plan.target {
             Target::Http {
@@ -243,6 +255,8 @@ impl HttpTarget {
             end: None,
             rt,
             shared_engine: false,
+            driver: plan.driver,
+            goose,
         };
         t.info = t.get_json::<Info>("/api/v11/info").filter(Info::is_engine);
         if t.info.is_some() {
@@ -289,9 +303,26 @@ impl HttpTarget {
         self.table.accounts_total()
     }
 
-    /// Worker tasks this target runs.
+    /// Worker tasks this target runs (goose: the most users its test plan starts).
     pub fn workers(&self) -> u32 {
         self.workers
+    }
+
+    /// The load generator that drives this target.
+    pub fn driver(&self) -> Driver {
+        self.driver
+    }
+
+    pub(crate) fn table(&self) -> &Arc<RequestTable> {
+        &self.table
+    }
+
+    pub(crate) fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    pub(crate) fn threads(&self) -> u32 {
+        self.threads
     }
 
     /// The spawned server's PID (sampled for CPU and memory).
@@ -329,7 +360,16 @@ impl HttpTarget {
 
     /// Notes for the result describing how this target was driven.
     pub fn notes(&self) -> Vec<String> {
-        let mut n = vec![
+        let mut n = match self.driver {
+            Driver::Goose => crate::goose::notes(self),
+            Driver::Native => self.native_notes(),
+        };
+        n.extend(self.common_notes());
+        n
+    }
+
+    fn native_notes(&self) -> Vec<String> {
+        vec![
             format!(
                 "http: {} workers, one keep-alive {} connection each, on {} OS thread(s) with a current-thread tokio runtime each; request timeout {:?}",
                 self.workers,
@@ -339,7 +379,12 @@ impl HttpTarget {
             ),
             "one operation = one request; latency = request sent to whole response body read (open stages: from the intended start)".to_string(),
             "open stages: waits use tokio's 1 ms timer, so a request may start up to ~1 ms after its slot; that lateness is counted in its latency".to_string(),
-        ];
+        ]
+    }
+
+    /// Notes that hold whichever driver ran.
+    fn common_notes(&self) -> Vec<String> {
+        let mut n = Vec::new();
         if self.table.carries_tx {
             n.push("error rate = (failed requests + rejected transfers) / submitted transfers; committed counts come from each response's \"committed\" field".to_string());
         } else {
@@ -385,12 +430,15 @@ impl HttpTarget {
     }
 
     /// Starts the worker threads (each a current-thread runtime running its share of the
-    /// worker tasks).
+    /// worker tasks), or, with `driver = "goose"`, the thread running the goose attack.
     pub fn spawn(
         &self,
         shared: &Arc<Shared>,
         tx: &Sender<Shipment>,
     ) -> anyhow::Result<Vec<JoinHandle<()>>> {
+        if self.driver == Driver::Goose {
+            return crate::goose::spawn(self, shared, tx);
+        }
         let ctx = Arc::new(Ctx {
             addr: self.endpoint.addrs[0],
             timeout: self.timeout,
@@ -514,7 +562,8 @@ async fn worker(mut core: WorkerCore, mut maker: RequestMaker, ctx: Arc<Ctx>) {
     core.finish();
 }
 
-fn failure(kind: ErrorKind, submitted_tx: u64) -> OpOutcome {
+/// A failed operation of one error kind.
+pub(crate) fn failure(kind: ErrorKind, submitted_tx: u64) -> OpOutcome {
     let mut o = OpOutcome {
         submitted_tx,
         failed: true,
@@ -546,29 +595,50 @@ async fn one_request(ctx: &Ctx, conn: &mut Option<Conn>, maker: &mut RequestMake
             return failure(ErrorKind::Timeout, made.submitted_tx);
         }
     };
-    let status = answer.status.as_u16();
-    if !ctx.table.expected(made.template, status) {
+    judge(
+        &ctx.table,
+        ctx.engine,
+        made.template,
+        answer.status.as_u16(),
+        &answer.body,
+        made.submitted_tx,
+    )
+}
+
+/// Judges an answer to a request from template `template` that carried `submitted_tx`
+/// transfers: an unexpected status is an error by status class; a transactions answer from our
+/// engine gives the committed and rejected counts; another service's expected status means it
+/// took what we sent. Both drivers judge through here, so they count alike.
+pub(crate) fn judge(
+    table: &RequestTable,
+    engine: bool,
+    template: usize,
+    status: u16,
+    body: &[u8],
+    submitted_tx: u64,
+) -> OpOutcome {
+    if !table.expected(template, status) {
         let kind = match status {
             400..=499 => ErrorKind::Status4xx,
             500..=599 => ErrorKind::Status5xx,
             _ => ErrorKind::StatusOther,
         };
-        return failure(kind, made.submitted_tx);
+        return failure(kind, submitted_tx);
     }
     let mut o = OpOutcome {
-        submitted_tx: made.submitted_tx,
+        submitted_tx,
         ..OpOutcome::default()
     };
-    match parse_outcome(&answer.body) {
+    match parse_outcome(body) {
         Some(a) => {
             o.committed_tx = a.committed;
             o.errors[..a.rejected.len()].copy_from_slice(&a.rejected);
         }
-        None if ctx.engine && made.submitted_tx > 0 => {
-            return failure(ErrorKind::Body, made.submitted_tx);
+        None if engine && submitted_tx > 0 => {
+            return failure(ErrorKind::Body, submitted_tx);
         }
         // Another service: an expected status means it took what we sent.
-        None => o.committed_tx = made.submitted_tx,
+        None => o.committed_tx = submitted_tx,
     }
     o
 }

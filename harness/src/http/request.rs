@@ -204,6 +204,22 @@ impl RequestTable {
         self.templates[t].expect.contains(&status)
     }
 
+    /// Number of templates.
+    pub fn len(&self) -> usize {
+        self.templates.len()
+    }
+
+    /// Whether there is no template (never, once built: [`RequestTable::new`] refuses that).
+    pub fn is_empty(&self) -> bool {
+        self.templates.is_empty()
+    }
+
+    /// Template `t`'s method, URI (origin-form for HTTP/1.1, with the base path) and headers.
+    pub fn parts(&self, t: usize) -> (&Method, &Uri, &HeaderMap) {
+        let p = &self.templates[t];
+        (&p.method, &p.uri, &p.headers)
+    }
+
     /// Accounts `0..N` split into `workers` contiguous sender ranges: worker `id`'s share.
     pub fn sender_range(accounts: u64, workers: u32, id: u32) -> Range<u64> {
         let w = u64::from(workers.max(1));
@@ -282,11 +298,28 @@ impl RequestMaker {
     /// Builds the next request.
     pub fn make(&mut self) -> Made {
         let t = self.pick();
+        let (body, submitted_tx) = self.body_for(t);
+        let p = &self.table.templates[t];
+        let mut request = Request::new(Full::new(body));
+        *request.method_mut() = p.method.clone();
+        *request.uri_mut() = p.uri.clone();
+        *request.headers_mut() = p.headers.clone();
+        Made {
+            template: t,
+            request,
+            submitted_tx,
+        }
+    }
+
+    /// The body of the next request from template `t` (`t` < [`RequestTable::len`]) and the
+    /// transfers it carries. The goose driver calls it directly: goose picks the template by
+    /// weight itself, and sends through its own client.
+    pub fn body_for(&mut self, t: usize) -> (Bytes, u64) {
         let seq = self.seq * u64::from(self.workers) + u64::from(self.worker);
         self.seq += 1;
         let table = Arc::clone(&self.table);
         let p = &table.templates[t];
-        let (body, submitted_tx) = match &p.body {
+        match &p.body {
             BodyKind::None => (Bytes::new(), 0),
             BodyKind::JsonTransfer => {
                 let tr = self.one_transfer();
@@ -335,15 +368,6 @@ impl RequestMaker {
                 }
                 (Bytes::copy_from_slice(self.text.as_bytes()), 0)
             }
-        };
-        let mut request = Request::new(Full::new(body));
-        *request.method_mut() = p.method.clone();
-        *request.uri_mut() = p.uri.clone();
-        *request.headers_mut() = p.headers.clone();
-        Made {
-            template: t,
-            request,
-            submitted_tx,
         }
     }
 

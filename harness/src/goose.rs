@@ -1,0 +1,543 @@
+//! The second HTTP driver: the same scenario, driven by goose instead of our own generator.
+//!
+//! Why: our users already script load in goose (the Rust load-testing framework). With
+//! `driver = "goose"` (or `harness run --driver goose`) one scenario file runs through either
+//! generator, and both land in the same [`results::RunResult`], reports, criteria and
+//! `harness compare`, so a user sees what each generator achieved and what each cost.
+//!
+//! How the scenario maps onto goose:
+//! - One goose scenario; each request template becomes a goose transaction with the
+//!   template's weight (goose then runs the transactions of a user in weighted order, instead
+//!   of our random pick). Method, path, headers and body come from the same prepared
+//!   [`RequestTable`] and body generators as the native driver, so transfers carry valid
+//!   nonces: each goose user owns the sender range of the native worker with its index.
+//! - Closed-model stages become a goose test plan ([`test_plan`]): for each stage, a jump to
+//!   its starting users when that differs from the level before (a 0 s step), then a step to
+//!   its final users over its duration (a hold when equal); a final `0,0` stops every user.
+//!   goose reads test-plan times in whole seconds, so stage durations are rounded
+//!   ([`test_plan_spec`]); the run's notes say when that changed a duration.
+//! - Open-model stages are refused ([`GooseDriverError::OpenStage`]): goose has no
+//!   arrival-rate model, only a throttle capping requests per second, which cannot start a
+//!   request while earlier ones are outstanding, so a planned rate would silently become
+//!   "at most this rate" and the latency would hide coordinated omission.
+//! - The configuration is built in code ([`GooseConfiguration::default`], never from the
+//!   process's argv): host = the checked loopback address of the target, telnet and
+//!   WebSocket controllers off, no report files, no printed metrics, quiet console, gzip off
+//!   (the native driver does not ask for it either).
+//!
+//! Measuring: goose gives no per-interval series, so the transaction functions count for
+//! themselves. Each goose user owns a [`WorkerCore`] (its id = goose's user index, so the
+//! collector counts active users per interval) and records every request into it: goose's
+//! own per-request time (`GooseRequestMetric::response_time_micros`: time to first byte,
+//! i.e. until the response headers arrived, truncated to whole microseconds in goose 0.19),
+//! completions, errors by kind and, for transaction requests, the committed and rejected
+//! counts parsed from the engine's answer (the body is read after goose's timer stopped).
+//! From there the collector, resource sampler, profiler, criteria, reports and compare work
+//! exactly as for a native run. The per-user state sits behind an uncontended mutex (one user
+//! runs one transaction at a time); two lock round trips per request are far below the cost
+//! of goose's client and metrics channel.
+//!
+//! Ctrl-C: goose installs a process-wide ctrlc handler when an attack starts, and the ctrlc
+//! crate allows only one. The harness installs its own first (`run::install_interrupt_handler`,
+//! called before any run), so goose's registration fails, which goose tolerates (it logs it and
+//! clears its killswitch). Our handler sets the flag the collector polls; the collector sets
+//! the run's stop flag; a watcher task here then calls [`goose::trigger_killswitch`] (again
+//! every 50 ms while stopped, because goose clears the killswitch as an attack starts). goose
+//! stops its users gracefully and returns; the users' last slices are shipped, and the run
+//! ends as any interrupted run does: results.json with status `aborted`, exit code 3. A
+//! second Ctrl-C exits at once through our handler, as for native runs.
+
+use crate::http::request::RequestTable;
+use crate::http::{failure, judge, HttpTarget};
+use crate::worker::{ErrorKind, Shared, Shipment, WorkerCore};
+use anyhow::Context as _;
+use crossbeam_channel::Sender;
+use goose::config::{GooseConfiguration, GooseDefault, GooseDefaultType};
+use goose::goose::{
+    GooseMethod, GooseRequest, GooseUser, Scenario, Transaction, TransactionResult,
+};
+use goose::GooseAttack;
+use hyper::Method;
+use scenario::{Load, Plan};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// The goose line this driver is written and documented against.
+pub const GOOSE_VERSION: &str = "0.19";
+
+/// Finest latency step goose records per request: whole microseconds (goose 0.19 keeps the
+/// microseconds past the whole milliseconds in `response_time_fraction_us`).
+pub const LATENCY_RESOLUTION_NS: u64 = 1_000;
+
+/// How often the watcher looks at the run's stop flag.
+const WATCH_EVERY: Duration = Duration::from_millis(50);
+
+/// Why a plan cannot be driven by goose. Every variant is the user's to fix (exit code 2).
+#[derive(Debug, thiserror::Error)]
+pub enum GooseDriverError {
+    #[error(
+        "driver goose needs an http or spawn target, but scenario {scenario:?} targets the \
+         in-process engine: goose drives HTTP services only"
+    )]
+    NotHttp { scenario: String },
+    #[error(
+        "driver goose supports only closed-model stages (`workers`): stages[{index}] ({name:?}) \
+         sets an arrival rate, and goose has no arrival-rate model (its throttle only caps \
+         requests per second), so the rate could not be honoured; use driver native"
+    )]
+    OpenStage { index: usize, name: String },
+    #[error(
+        "driver goose: http.http2 = true, but goose's client is built here for HTTP/1.1 only; \
+         set http2 = false or use driver native"
+    )]
+    Http2,
+    #[error(
+        "driver goose: request template {name:?} uses method {method}, which goose cannot send \
+         (GET, POST, PUT, PATCH, DELETE, HEAD)"
+    )]
+    Method { name: String, method: String },
+    #[error("driver goose: the test plan has no stage")]
+    NoStages,
+}
+
+/// Checks that `plan` can run through goose (HTTP target, closed-model stages, HTTP/1.1,
+/// methods goose can send). Scenario validation does the first two for `driver = "goose"` in
+/// the file; this also covers `--driver goose` on the command line.
+pub fn check(plan: &Plan) -> Result<(), GooseDriverError> {
+    if !plan.target.is_http() {
+        return Err(GooseDriverError::NotHttp {
+            scenario: plan.name.clone(),
+        });
+    }
+    test_plan(plan)?;
+    if plan.http.http2 {
+        return Err(GooseDriverError::Http2);
+    }
+    for r in &plan.requests {
+        if let Ok(m) = Method::from_bytes(r.method.as_bytes()) {
+            goose_method(&m).ok_or_else(|| GooseDriverError::Method {
+                name: r.name.clone(),
+                method: r.method.clone(),
+            })?;
+        }
+    }
+    Ok(())
+}
+
+/// The goose test plan for a plan's closed-model stages: `(users, time to reach them)` steps.
+/// A stage whose starting users differ from the level before begins with a 0 s jump; then it
+/// ramps (or holds) to its final users over its duration; a final `(0, 0 s)` stops everyone.
+/// Worker counts are rounded as the native timeline rounds them.
+pub fn test_plan(plan: &Plan) -> Result<Vec<(usize, Duration)>, GooseDriverError> {
+    if plan.stages.is_empty() {
+        return Err(GooseDriverError::NoStages);
+    }
+    let mut steps = Vec::with_capacity(plan.stages.len() * 2 + 1);
+    let mut level = 0usize;
+    for (index, stage) in plan.stages.iter().enumerate() {
+        let Load::Closed { workers } = &stage.load else {
+            return Err(GooseDriverError::OpenStage {
+                index,
+                name: stage.name.clone(),
+            });
+        };
+        let from = workers.from.round().max(0.0) as usize;
+        let to = workers.to.round().max(0.0) as usize;
+        if from != level {
+            steps.push((from, Duration::ZERO));
+        }
+        steps.push((to, stage.duration));
+        level = to;
+    }
+    steps.push((0, Duration::ZERO));
+    Ok(steps)
+}
+
+/// The test plan in goose's `--test-plan` syntax (`users,seconds;...`), and whether rounding to
+/// goose's whole seconds changed any step (a step of under a second but above zero becomes 1 s
+/// so that it still happens).
+pub fn test_plan_spec(steps: &[(usize, Duration)]) -> (String, bool) {
+    let mut rounded = false;
+    let parts: Vec<String> = steps
+        .iter()
+        .map(|(users, d)| {
+            let mut secs = d.as_secs_f64().round() as u64;
+            if secs == 0 && !d.is_zero() {
+                secs = 1;
+            }
+            rounded |= Duration::from_secs(secs) != *d;
+            format!("{users},{secs}")
+        })
+        .collect();
+    (parts.join(";"), rounded)
+}
+
+fn goose_method(m: &Method) -> Option<GooseMethod> {
+    Some(match *m {
+        Method::GET => GooseMethod::Get,
+        Method::POST => GooseMethod::Post,
+        Method::PUT => GooseMethod::Put,
+        Method::PATCH => GooseMethod::Patch,
+        Method::DELETE => GooseMethod::Delete,
+        Method::HEAD => GooseMethod::Head,
+        _ => return None,
+    })
+}
+
+/// What the goose driver keeps between [`spawn`] and the run's notes.
+#[derive(Clone, Debug, Default)]
+pub struct GooseState {
+    inner: Arc<Mutex<Report>>,
+}
+
+#[derive(Clone, Debug, Default)]
+struct Report {
+    scenario: String,
+    spec: String,
+    rounded: bool,
+    users: usize,
+    names: Vec<(String, usize)>,
+    /// goose's own totals at the end (requests, failures), for a cross-check.
+    goose_totals: Option<(u64, u64)>,
+    /// Set when the attack failed to run or ended with an error.
+    error: Option<String>,
+}
+
+impl GooseState {
+    /// The state for a plan that [`check`] accepted.
+    pub fn for_plan(plan: &Plan) -> Result<GooseState, GooseDriverError> {
+        check(plan)?;
+        let steps = test_plan(plan)?;
+        let (spec, rounded) = test_plan_spec(&steps);
+        let report = Report {
+            scenario: plan.name.clone(),
+            users: steps.iter().map(|s| s.0).max().unwrap_or(0),
+            spec,
+            rounded,
+            names: plan
+                .requests
+                .iter()
+                .map(|r| (r.name.clone(), r.weight.max(1) as usize))
+                .collect(),
+            ..Report::default()
+        };
+        Ok(GooseState {
+            inner: Arc::new(Mutex::new(report)),
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Report> {
+        // A poisoned report only means a panic elsewhere; its data is still what we have.
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The goose test plan this run uses (`users,seconds;...`).
+    pub fn spec(&self) -> String {
+        self.lock().spec.clone()
+    }
+
+    /// The error the attack ended with, if any.
+    pub fn error(&self) -> Option<String> {
+        self.lock().error.clone()
+    }
+}
+
+/// One goose user's recorder and request builder.
+struct UserState {
+    core: WorkerCore,
+    maker: crate::http::request::RequestMaker,
+}
+
+/// What every transaction function shares.
+struct Ctx {
+    table: Arc<RequestTable>,
+    methods: Vec<GooseMethod>,
+    names: Vec<String>,
+    /// By goose user index.
+    users: Vec<Mutex<Option<UserState>>>,
+    shared: Arc<Shared>,
+    /// The target is our engine: transaction answers must carry `"committed"`.
+    engine: bool,
+}
+
+fn lock_user(m: &Mutex<Option<UserState>>) -> MutexGuard<'_, Option<UserState>> {
+    // A panic in another transaction of the same user cannot leave the recorder half-updated
+    // in a way that matters more than losing the run's figures; keep going.
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn transport_error(timeout: bool, connect: bool) -> ErrorKind {
+    if timeout {
+        ErrorKind::Timeout
+    } else if connect {
+        ErrorKind::Connect
+    } else {
+        ErrorKind::Io
+    }
+}
+
+impl Ctx {
+    /// The stage a completion at `done` belongs to (the last one past the plan's end: goose's
+    /// test plan, in whole seconds, may run a little longer than ours).
+    fn stage_at(&self, done: Instant) -> usize {
+        let tl = &self.shared.timeline;
+        tl.stage_at(self.shared.elapsed(done))
+            .map_or(tl.spans.len().saturating_sub(1), |(i, _)| i)
+    }
+
+    /// One request of template `t` by `user`: build, send through goose, judge, record.
+    async fn one(&self, user: &mut GooseUser, t: usize) -> TransactionResult {
+        let Some(slot) = self.users.get(user.weighted_users_index) else {
+            return Ok(());
+        };
+        let (body, submitted_tx) = match lock_user(slot).as_mut() {
+            Some(u) => u.maker.body_for(t),
+            // The run is over and this user's figures were shipped.
+            None => return Ok(()),
+        };
+        let (_, uri, headers) = self.table.parts(t);
+        let path = uri.path_and_query().map_or("/", |p| p.as_str());
+        let builder = user
+            .get_request_builder(&self.methods[t], path)?
+            .headers(headers.clone())
+            .body(body);
+        let request = GooseRequest::builder()
+            .set_request_builder(builder)
+            .name(self.names[t].as_str())
+            .build();
+        let mut goose = user.request(request).await?;
+        let ns = goose
+            .request
+            .response_time_micros()
+            .saturating_mul(1_000)
+            .max(1);
+        let outcome = match goose.response {
+            Ok(response) => {
+                let status = response.status().as_u16();
+                // Read the whole body: the engine's committed count is in it, and an unread
+                // body would keep the connection from going back to the pool.
+                match response.bytes().await {
+                    Ok(b) => judge(&self.table, self.engine, t, status, &b, submitted_tx),
+                    Err(e) => failure(transport_error(e.is_timeout(), false), submitted_tx),
+                }
+            }
+            Err(e) => failure(
+                transport_error(e.is_timeout(), e.is_connect()),
+                submitted_tx,
+            ),
+        };
+        let done = Instant::now();
+        // Keep goose's own success count in line with ours (expected statuses other than 2xx,
+        // bodies without a committed count).
+        if goose.request.success && outcome.failed {
+            user.set_failure("harness: unexpected answer", &mut goose.request, None, None)?;
+        } else if !goose.request.success && !outcome.failed {
+            user.set_success(&mut goose.request)?;
+        }
+        let stage = self.stage_at(done);
+        if let Some(u) = lock_user(slot).as_mut() {
+            u.core.record(done, stage, ns, &outcome);
+        }
+        Ok(())
+    }
+
+    /// Ships every user's last slice and drops its channel sender, so the collector sees the
+    /// end of the run.
+    fn finish_users(&self) {
+        for slot in &self.users {
+            if let Some(u) = lock_user(slot).take() {
+                u.core.finish();
+            }
+        }
+    }
+}
+
+/// Builds the goose attack for `target` and starts it on its own thread (a multi-thread tokio
+/// runtime with one worker per generator thread); returns that thread for the run to join.
+pub fn spawn(
+    target: &HttpTarget,
+    shared: &Arc<Shared>,
+    tx: &Sender<Shipment>,
+) -> anyhow::Result<Vec<JoinHandle<()>>> {
+    let state = target.goose.clone();
+    let (spec, names, users) = {
+        let r = state.lock();
+        (r.spec.clone(), r.names.clone(), r.users)
+    };
+    if names.is_empty() {
+        anyhow::bail!("driver goose: the scenario has no [[requests]]");
+    }
+    let table = Arc::clone(target.table());
+    let workers = target.workers();
+    let mut slots = Vec::with_capacity(users);
+    for id in 0..workers {
+        let core = WorkerCore::new(id, Arc::clone(shared), tx.clone());
+        let maker = crate::http::request::RequestMaker::new(Arc::clone(&table), id, workers)?;
+        slots.push(Mutex::new(Some(UserState { core, maker })));
+    }
+    let mut methods = Vec::with_capacity(table.len());
+    for (t, (name, _)) in names.iter().enumerate() {
+        let m = table.parts(t).0;
+        methods.push(goose_method(m).ok_or_else(|| GooseDriverError::Method {
+            name: name.clone(),
+            method: m.to_string(),
+        })?);
+    }
+    let ctx = Arc::new(Ctx {
+        table,
+        methods,
+        names: names.iter().map(|(n, _)| n.clone()).collect(),
+        users: slots,
+        shared: Arc::clone(shared),
+        engine: target.info.is_some(),
+    });
+
+    let mut config = GooseConfiguration::default();
+    config.host = Some(format!("http://{}", target.endpoint.addrs[0]));
+    config.quiet = 1;
+    config.no_print_metrics = true;
+    config.no_error_summary = true;
+    config.no_telnet = true;
+    config.websocket = false;
+    config.no_gzip = true;
+    config.timeout = Some(format!("{:.3}", target.timeout().as_secs_f64().max(0.001)));
+    let attack = build_attack(config, &state, &ctx, &spec)
+        .with_context(|| format!("configuring goose with test plan {spec:?}"))?;
+
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(target.threads().max(1) as usize)
+        .thread_name("harness-goose")
+        .enable_all()
+        .build()
+        .context("building goose's tokio runtime")?;
+    let shared = Arc::clone(shared);
+    let handle = std::thread::Builder::new()
+        .name("harness-goose-attack".to_string())
+        .spawn(move || {
+            let result = rt.block_on(async {
+                let watcher = tokio::spawn(watch_stop(Arc::clone(&shared)));
+                let r = attack.execute().await;
+                watcher.abort();
+                r
+            });
+            ctx.finish_users();
+            let mut report = state.lock();
+            match result {
+                Ok(metrics) => {
+                    let (mut ok, mut failed) = (0u64, 0u64);
+                    for agg in metrics.requests.values() {
+                        ok += agg.success_count as u64;
+                        failed += agg.fail_count as u64;
+                    }
+                    report.goose_totals = Some((ok + failed, failed));
+                }
+                Err(e) => {
+                    eprintln!("error: the goose attack failed: {e}");
+                    report.error = Some(e.to_string());
+                    // The run has no load to report: stop the collector's clock too.
+                    shared.stop.store(true, Ordering::Relaxed);
+                }
+            }
+        })
+        .context("spawning the goose attack thread")?;
+    Ok(vec![handle])
+}
+
+fn build_attack(
+    config: GooseConfiguration,
+    state: &GooseState,
+    ctx: &Arc<Ctx>,
+    spec: &str,
+) -> Result<Box<GooseAttack>, goose::GooseError> {
+    let scenario_name = state.lock().scenario.clone();
+    let names = state.lock().names.clone();
+    let mut scenario = Scenario::new(&scenario_name);
+    for (t, (name, weight)) in names.iter().enumerate() {
+        let ctx = Arc::clone(ctx);
+        let f: goose::goose::TransactionFunction = Arc::new(move |user: &mut GooseUser| {
+            let ctx = Arc::clone(&ctx);
+            Box::pin(async move { ctx.one(user, t).await })
+        });
+        scenario =
+            scenario.register_transaction(Transaction::new(f).set_name(name).set_weight(*weight)?);
+    }
+    GooseAttack::initialize_with_config(config)?
+        .register_scenario(scenario)
+        .set_default(GooseDefault::TestPlan, spec)
+}
+
+/// Turns the run's stop flag (set by the collector on Ctrl-C) into goose's killswitch.
+async fn watch_stop(shared: Arc<Shared>) {
+    loop {
+        if shared.stop.load(Ordering::Relaxed) {
+            // Repeated on purpose: goose clears the killswitch when an attack starts.
+            goose::trigger_killswitch("harness: run stopped (Ctrl-C)");
+        }
+        tokio::time::sleep(WATCH_EVERY).await;
+    }
+}
+
+/// Notes for the result describing how goose drove the target.
+pub fn notes(target: &HttpTarget) -> Vec<String> {
+    let r = target.goose.lock();
+    let mut n = vec![
+        format!(
+            "goose {GOOSE_VERSION}: one goose scenario {:?}, {} weighted transaction(s) ({}), at most {} users, test plan \"{}\" (users,seconds; goose's own client: reqwest, HTTP/1.1 keep-alive, gzip off; request timeout {:?}; {} runtime thread(s))",
+            r.scenario,
+            r.names.len(),
+            r.names
+                .iter()
+                .map(|(n, w)| format!("{n} x{w}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            r.users,
+            r.spec,
+            target.timeout(),
+            target.threads()
+        ),
+        "one operation = one request; latency = goose's own per-request time to first byte (request sent to response headers), which goose 0.19 records in whole microseconds; the body is read afterwards and not counted (the native driver counts it)".to_string(),
+        "goose gives no per-interval series: the harness counts completions, errors and committed transfers inside the goose transaction functions, so intervals, stages, criteria and resources come from the same collector as native runs".to_string(),
+    ];
+    if r.rounded {
+        n.push("goose reads test-plan times in whole seconds: stage durations were rounded, so goose's users follow the stages only to the nearest second".to_string());
+    }
+    if let Some((requests, failed)) = r.goose_totals {
+        n.push(format!(
+            "goose's own totals for the run: {requests} requests, {failed} failed"
+        ));
+    }
+    if let Some(e) = &r.error {
+        n.push(format!("the goose attack failed: {e}"));
+    }
+    n
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spec_rounds_to_whole_seconds() {
+        let steps = vec![
+            (1, Duration::ZERO),
+            (1, Duration::from_millis(500)),
+            (64, Duration::from_secs(40)),
+            (0, Duration::ZERO),
+        ];
+        assert_eq!(
+            test_plan_spec(&steps),
+            ("1,0;1,1;64,40;0,0".to_string(), true)
+        );
+        let exact = vec![(8, Duration::from_secs(3)), (0, Duration::ZERO)];
+        assert_eq!(test_plan_spec(&exact), ("8,3;0,0".to_string(), false));
+    }
+
+    #[test]
+    fn transport_errors_by_kind() {
+        assert_eq!(transport_error(true, true), ErrorKind::Timeout);
+        assert_eq!(transport_error(false, true), ErrorKind::Connect);
+        assert_eq!(transport_error(false, false), ErrorKind::Io);
+    }
+}
