@@ -83,7 +83,7 @@ row "wrk -t1" "$reqs" "$work/time"
 
 if command -v oha >/dev/null; then
   /usr/bin/time -f '%e %U %S %M' -o "$work/time" \
-    oha --no-tui -j -c "$CONNS" -z "${SECS}s" "$url/api/v11/health" >"$work/oha.json"
+    oha --no-tui --output-format json -c "$CONNS" -z "${SECS}s" "$url/api/v11/health" >"$work/oha.json"
   reqs=$(jq '[.statusCodeDistribution[]] | add' "$work/oha.json")
   row "oha" "$reqs" "$work/time"
 else

@@ -154,21 +154,45 @@ struct Draw {
     amount_min: u64,
     /// `amount_max - amount_min + 1`, 0 for the whole `u64` range.
     span: u64,
+    /// Both fit in 32 bits: one 64-bit draw gives the receiver (high half) and the amount (low
+    /// half), each by multiply-shift, with a bias below `accounts / 2^32` (0.02 % at 1M
+    /// accounts). Halves the generator's cost per transfer, which sits on the in-process
+    /// worker's critical path beside an apply of ~17 ns.
+    narrow: bool,
 }
 
 impl Draw {
+    fn new(accounts: u64, amount_min: u64, amount_max: u64) -> Draw {
+        let span = amount_max.wrapping_sub(amount_min).wrapping_add(1);
+        Draw {
+            accounts,
+            amount_min,
+            span,
+            narrow: accounts <= u64::from(u32::MAX) && span != 0 && span <= u64::from(u32::MAX),
+        }
+    }
+
     /// A receiver other than `from` (uniform over all accounts) and an amount.
     #[inline(always)]
     fn receiver_and_amount(&self, wy: &mut Wy, from: u64) -> (u64, u64) {
-        let mut to = wy.below(self.accounts);
+        let (mut to, amount) = if self.narrow {
+            let r = wy.next();
+            (
+                ((r >> 32) * self.accounts) >> 32,
+                self.amount_min + (((r & 0xffff_ffff) * self.span) >> 32),
+            )
+        } else {
+            let to = wy.below(self.accounts);
+            let amount = if self.span == 0 {
+                wy.next()
+            } else {
+                self.amount_min + wy.below(self.span)
+            };
+            (to, amount)
+        };
         if to == from {
             to = (to + 1) % self.accounts;
         }
-        let amount = if self.span == 0 {
-            wy.next()
-        } else {
-            self.amount_min + wy.below(self.span)
-        };
         (to, amount)
     }
 }
@@ -424,22 +448,14 @@ impl Generator {
     }
 
     /// Uniform choice: senders dealt from the deck, nonces from the round (no table lookup).
-    /// Receivers and amounts come from an inlined wyrand with a multiply-shift range reduction
-    /// (bias below `accounts / 2^64`), the cheapest honest uniform draw: this loop is on the
-    /// harness worker's critical path, beside the engine's apply.
+    /// Receivers and amounts come from an inlined wyrand with multiply-shift range reduction
+    /// ([`Draw`]), the cheapest honest uniform draw: this loop is on the harness worker's
+    /// critical path, beside the engine's apply.
     fn fill_from_deck(&mut self, out: &mut Vec<Transfer>, n: usize) {
         let Some(mut deck) = self.deck.take() else {
             return;
         };
-        let draw = Draw {
-            accounts: self.cfg.accounts,
-            amount_min: self.cfg.amount_min,
-            span: self
-                .cfg
-                .amount_max
-                .wrapping_sub(self.cfg.amount_min)
-                .wrapping_add(1),
-        };
+        let draw = Draw::new(self.cfg.accounts, self.cfg.amount_min, self.cfg.amount_max);
         let mut wy = Wy(self.rng.u64(..));
         if self.any_invalid {
             for _ in 0..n {
@@ -726,6 +742,47 @@ mod tests {
                 rejected_valid += failed;
             }
             assert!(rejected_valid > 0, "the test must exercise reconcile");
+        }
+    }
+
+    #[test]
+    fn receivers_and_amounts_are_uniform_and_in_range() {
+        for (accounts, lo, hi) in [(10u64, 1u64, 3u64), (7, 0, u64::MAX), (1 << 33, 5, 5)] {
+            let d = Draw::new(accounts, lo, hi);
+            assert_eq!(
+                d.narrow,
+                accounts < (1 << 32) && hi < u64::MAX,
+                "{accounts} {hi}"
+            );
+            let mut wy = Wy(42);
+            let mut to = std::collections::HashMap::new();
+            let mut amounts = std::collections::HashMap::new();
+            let n = 300_000;
+            for _ in 0..n {
+                let (t, a) = d.receiver_and_amount(&mut wy, 0);
+                assert!(t < accounts && t != 0);
+                assert!((lo..=hi).contains(&a));
+                *to.entry(t).or_insert(0u32) += 1;
+                *amounts.entry(a).or_insert(0u32) += 1;
+            }
+            if accounts <= 10 {
+                // Receiver 1 also takes the draws of 0 (the sender): skip it.
+                let each = f64::from(n) / accounts as f64;
+                for r in 2..accounts {
+                    let c = f64::from(to[&r]);
+                    assert!(
+                        (c - each).abs() < each * 0.05,
+                        "receiver {r}: {c} vs {each}"
+                    );
+                }
+            }
+            if hi - lo < 10 {
+                let each = f64::from(n) / (hi - lo + 1) as f64;
+                for a in lo..=hi {
+                    let c = f64::from(amounts[&a]);
+                    assert!((c - each).abs() < each * 0.05, "amount {a}: {c} vs {each}");
+                }
+            }
         }
     }
 }
