@@ -4,7 +4,9 @@
 //!
 //! The engine binary is found (or built once) as in tests/http.rs. Each run is a few seconds.
 
+mod common;
 use assert_cmd::Command;
+use common::*;
 use harness::goose::{test_plan, test_plan_spec, GooseDriverError};
 use harness::http::HttpError;
 use harness::run::{execute, RunOptions};
@@ -16,37 +18,6 @@ use std::time::Duration;
 /// goose keeps process-wide state (its killswitch, its logger); runs in one test process take
 /// turns.
 static ONE_ATTACK: Mutex<()> = Mutex::new(());
-
-fn engine_bin() -> PathBuf {
-    static BUILD: Mutex<()> = Mutex::new(());
-    let _guard = BUILD.lock().unwrap_or_else(|e| e.into_inner());
-    let harness = PathBuf::from(env!("CARGO_BIN_EXE_harness"));
-    let dir = harness
-        .parent()
-        .expect("the harness binary is in a directory");
-    let engine = dir.join("engine");
-    if !engine.is_file() {
-        let profile = dir.file_name().and_then(|n| n.to_str()).unwrap_or("debug");
-        let target_dir = dir.parent().expect("target/<profile> has a parent");
-        let mut cmd = std::process::Command::new(env!("CARGO"));
-        cmd.args(["build", "-p", "engine", "--bin", "engine"])
-            .env("CARGO_TARGET_DIR", target_dir)
-            .current_dir(env!("CARGO_MANIFEST_DIR"));
-        if profile != "debug" {
-            cmd.args(["--profile", profile]);
-        }
-        let status = cmd.status().expect("running cargo build -p engine");
-        assert!(status.success(), "cargo build -p engine failed");
-    }
-    assert!(engine.is_file(), "{} missing", engine.display());
-    engine
-}
-
-fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
-    let f = dir.join(format!("{name}.toml"));
-    std::fs::write(&f, text).unwrap();
-    f
-}
 
 fn spawn_target() -> String {
     format!(
@@ -90,7 +61,7 @@ fn schema_validator() -> jsonschema::Validator {
 fn goose_run_against_the_engine_is_a_valid_result_that_agrees_with_the_engine() {
     let _one = ONE_ATTACK.lock().unwrap_or_else(|e| e.into_inner());
     let dir = tempfile::tempdir().unwrap();
-    let file = write(dir.path(), "g", &json_scenario("t-goose", "goose"));
+    let file = write_scenario(dir.path(), "g", &json_scenario("t-goose", "goose"));
     let plan = scenario::load(&file).unwrap();
     assert_eq!(plan.driver, Driver::Goose);
     let o = execute(&plan, &opts(&file, dir.path())).unwrap();
@@ -162,7 +133,7 @@ fn open_model_stages_are_refused_for_goose_with_the_reason() {
                 [[requests]]\nname = \"h\"\nmethod = \"GET\"\npath = \"/\"\nexpect_status = [200]\n\
                 [[stages]]\nname = \"closed\"\nduration = \"1s\"\nworkers = 2\n\
                 [[stages]]\nname = \"open\"\nduration = \"1s\"\nrate = \"100/s\"\n";
-    let file = write(dir.path(), "open", text);
+    let file = write_scenario(dir.path(), "open", text);
     let plan = scenario::load(&file).unwrap();
     let mut o = opts(&file, dir.path());
     o.driver = Some(Driver::Goose);
@@ -191,7 +162,7 @@ fn open_model_stages_are_refused_for_goose_with_the_reason() {
     assert!(stderr.contains("stages[1]"), "{stderr}");
 
     // goose cannot drive the in-process engine either.
-    let inproc = write(
+    let inproc = write_scenario(
         dir.path(),
         "inproc",
         "[scenario]\nname = \"t-inproc\"\n[target]\nkind = \"in-process\"\n[[stages]]\nname = \"s\"\nduration = \"1s\"\nworkers = 1\n",
@@ -245,7 +216,7 @@ fn driver_flag_overrides_the_scenario_and_compare_shows_both_drivers() {
     let _one = ONE_ATTACK.lock().unwrap_or_else(|e| e.into_inner());
     let dir = tempfile::tempdir().unwrap();
     // The file says native; the command line says goose, then native again.
-    let file = write(dir.path(), "n", &json_scenario("t-override", "native"));
+    let file = write_scenario(dir.path(), "n", &json_scenario("t-override", "native"));
     let run = |driver: &str, out: &str| {
         let out_dir = dir.path().join(out);
         let o = Command::cargo_bin("harness")

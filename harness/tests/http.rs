@@ -7,44 +7,14 @@
 //! Every request goes to 127.0.0.1; the remote-refusal test uses a 10.x address that the
 //! harness must refuse before opening any connection.
 
+mod common;
+use common::*;
 use harness::http::HttpError;
 use harness::run::{execute, RunOptions};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
-
-fn engine_bin() -> PathBuf {
-    static BUILD: Mutex<()> = Mutex::new(());
-    let _guard = BUILD.lock().unwrap_or_else(|e| e.into_inner());
-    let harness = PathBuf::from(env!("CARGO_BIN_EXE_harness"));
-    let dir = harness
-        .parent()
-        .expect("the harness binary is in a directory");
-    let engine = dir.join("engine");
-    if !engine.is_file() {
-        let profile = dir.file_name().and_then(|n| n.to_str()).unwrap_or("debug");
-        let target_dir = dir.parent().expect("target/<profile> has a parent");
-        let mut cmd = Command::new(env!("CARGO"));
-        cmd.args(["build", "-p", "engine", "--bin", "engine"])
-            .env("CARGO_TARGET_DIR", target_dir)
-            .current_dir(env!("CARGO_MANIFEST_DIR"));
-        if profile != "debug" {
-            cmd.args(["--profile", profile]);
-        }
-        let status = cmd.status().expect("running cargo build -p engine");
-        assert!(status.success(), "cargo build -p engine failed");
-    }
-    assert!(engine.is_file(), "{} missing", engine.display());
-    engine
-}
-
-fn write_scenario(dir: &Path, name: &str, text: &str) -> PathBuf {
-    let f = dir.join(format!("{name}.toml"));
-    std::fs::write(&f, text).unwrap();
-    f
-}
 
 fn spawn_target(accounts: u64) -> String {
     format!(

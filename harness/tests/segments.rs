@@ -5,41 +5,14 @@
 //! must match the plan; plus a property test that merging histograms is lossless and the merge
 //! errors (different scenarios, overlapping, missing, different counts).
 
+mod common;
+use common::*;
 use proptest::prelude::*;
 use results::{RunResult, SegmentInfo, Status};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
-
-/// The engine binary beside the harness binary, built once with the same cargo and target dir
-/// when missing (it belongs to another package; see tests/http.rs).
-fn engine_bin() -> PathBuf {
-    static BUILD: Mutex<()> = Mutex::new(());
-    let _guard = BUILD.lock().unwrap_or_else(|e| e.into_inner());
-    let harness = PathBuf::from(env!("CARGO_BIN_EXE_harness"));
-    let dir = harness
-        .parent()
-        .expect("the harness binary is in a directory");
-    let engine = dir.join("engine");
-    if !engine.is_file() {
-        let profile = dir.file_name().and_then(|n| n.to_str()).unwrap_or("debug");
-        let target_dir = dir.parent().expect("target/<profile> has a parent");
-        let mut cmd = Command::new(env!("CARGO"));
-        cmd.args(["build", "-p", "engine", "--bin", "engine"])
-            .env("CARGO_TARGET_DIR", target_dir)
-            .current_dir(env!("CARGO_MANIFEST_DIR"));
-        if profile != "debug" {
-            cmd.args(["--profile", profile]);
-        }
-        assert!(cmd
-            .status()
-            .expect("running cargo build -p engine")
-            .success());
-    }
-    engine
-}
 
 /// `engine serve` on 127.0.0.1 port 0; killed on drop.
 struct Engine {

@@ -1,0 +1,41 @@
+//! Helpers shared by the integration tests that need the engine server binary.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Mutex;
+
+/// The engine binary beside the harness binary, built once with the same cargo, profile and
+/// target dir when missing: it belongs to another package of the workspace, so cargo does not
+/// build it for the harness's tests on its own.
+pub fn engine_bin() -> PathBuf {
+    static BUILD: Mutex<()> = Mutex::new(());
+    let _guard = BUILD.lock().unwrap_or_else(|e| e.into_inner());
+    let harness = PathBuf::from(env!("CARGO_BIN_EXE_harness"));
+    let dir = harness
+        .parent()
+        .expect("the harness binary is in a directory");
+    let engine = dir.join("engine");
+    if !engine.is_file() {
+        let profile = dir.file_name().and_then(|n| n.to_str()).unwrap_or("debug");
+        let target_dir = dir.parent().expect("target/<profile> has a parent");
+        let mut cmd = Command::new(env!("CARGO"));
+        cmd.args(["build", "-p", "engine", "--bin", "engine"])
+            .env("CARGO_TARGET_DIR", target_dir)
+            .current_dir(env!("CARGO_MANIFEST_DIR"));
+        if profile != "debug" {
+            cmd.args(["--profile", profile]);
+        }
+        let status = cmd.status().expect("running cargo build -p engine");
+        assert!(status.success(), "cargo build -p engine failed");
+    }
+    assert!(engine.is_file(), "{} missing", engine.display());
+    engine
+}
+
+/// Writes `text` as `dir/name.toml` and returns its path.
+#[allow(dead_code)] // not every test binary writes scenarios
+pub fn write_scenario(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let f = dir.join(format!("{name}.toml"));
+    std::fs::write(&f, text).unwrap();
+    f
+}
