@@ -203,6 +203,32 @@ pub fn evaluate(c: &Criteria, m: &Measured) -> Vec<CriterionResult> {
         .collect()
 }
 
+/// The verdict of a run that was neither invalid nor aborted: pass unless a criterion failed or
+/// no operation completed in the steady state; each failure is added to `reasons`.
+pub fn pass_or_fail(
+    criteria: &[CriterionResult],
+    has_steady_ops: bool,
+    reasons: &mut Vec<String>,
+) -> results::Status {
+    for cr in criteria
+        .iter()
+        .filter(|c| c.status == CriterionStatus::Fail)
+    {
+        reasons.push(format!(
+            "{}: measured {}, target {}",
+            cr.label, cr.measured, cr.target
+        ));
+    }
+    if !has_steady_ops {
+        reasons.push("no operation completed in the steady state".to_string());
+    }
+    if reasons.is_empty() {
+        results::Status::Pass
+    } else {
+        results::Status::Fail
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

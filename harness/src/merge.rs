@@ -20,8 +20,8 @@
 use crate::criteria::{self, Measured};
 use anyhow::{Context, Result};
 use results::{
-    AuditResult, CriterionStatus, InstanceResult, IntervalRecord, MergedSegments, Percentiles,
-    ProcessResources, Resources, RunResult, SegmentInfo, StageResult, Status, Summary, Verdict,
+    AuditResult, InstanceResult, IntervalRecord, MergedSegments, Percentiles, ProcessResources,
+    Resources, RunResult, SegmentInfo, StageResult, Status, Summary, Verdict,
 };
 use scenario::Criteria;
 use std::collections::BTreeMap;
@@ -674,23 +674,7 @@ pub fn merge(
         ));
         Status::Aborted
     } else {
-        for cr in criteria
-            .iter()
-            .filter(|c| c.status == CriterionStatus::Fail)
-        {
-            reasons.push(format!(
-                "{}: measured {}, target {}",
-                cr.label, cr.measured, cr.target
-            ));
-        }
-        if !has_ops {
-            reasons.push("no operation completed in the steady state".to_string());
-        }
-        if reasons.is_empty() {
-            Status::Pass
-        } else {
-            Status::Fail
-        }
+        crate::criteria::pass_or_fail(&criteria, has_ops, &mut reasons)
     };
 
     let mut scenario = r0.scenario.clone();

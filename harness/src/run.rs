@@ -19,8 +19,8 @@ use crate::worker::Shared;
 use anyhow::{bail, Context, Result};
 use hdrhistogram::serialization::V2DeflateSerializer;
 use results::{
-    AuditResult, CapacityResult, CriterionStatus, DriverInfo, Files, LoadModel, ProcessResources,
-    Resources, RunResult, ScenarioInfo, StagePlan, StageResult, Status, Summary, Verdict,
+    AuditResult, CapacityResult, DriverInfo, Files, LoadModel, ProcessResources, Resources,
+    RunResult, ScenarioInfo, StagePlan, StageResult, Status, Summary, Verdict,
 };
 use scenario::{Driver, Load, Plan, RateUnit};
 use std::path::{Path, PathBuf};
@@ -614,23 +614,7 @@ fn assemble(
         ));
         Status::Aborted
     } else {
-        for cr in criteria
-            .iter()
-            .filter(|c| c.status == CriterionStatus::Fail)
-        {
-            reasons.push(format!(
-                "{}: measured {}, target {}",
-                cr.label, cr.measured, cr.target
-            ));
-        }
-        if !has_steady_ops {
-            reasons.push("no operation completed in the steady state".to_string());
-        }
-        if reasons.is_empty() {
-            Status::Pass
-        } else {
-            Status::Fail
-        }
+        crate::criteria::pass_or_fail(&criteria, has_steady_ops, &mut reasons)
     };
     if c.late > 0 {
         reasons.push(format!(
