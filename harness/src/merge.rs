@@ -157,6 +157,28 @@ pub fn run(opts: &MergeOptions) -> Result<ExitCode> {
     }))
 }
 
+/// Adds the counters a [`StageResult`] and a [`Summary`] share (same field names) from `parts`
+/// into `into`. Every segment runs the same request mix, so an error rate counted against
+/// transactions is proportional to one counted against operations: rates are weighted by ops.
+macro_rules! sum_counts {
+    ($into:expr, $parts:expr) => {{
+        let into = &mut $into;
+        let mut weighted_rate = 0.0;
+        for s in $parts {
+            into.committed += s.committed;
+            into.committed_tps += s.committed_tps;
+            into.ops += s.ops;
+            into.ops_per_s += s.ops_per_s;
+            into.errors += s.errors;
+            weighted_rate += s.error_rate * s.ops as f64;
+            add_counts(&mut into.errors_by_kind, &s.errors_by_kind);
+        }
+        if into.ops > 0 {
+            into.error_rate = weighted_rate / into.ops as f64;
+        }
+    }};
+}
+
 fn scenario_id(r: &RunResult) -> String {
     format!(
         "scenario {:?} (sha256 {}, duration scale {})",
@@ -353,19 +375,7 @@ fn merge_stages(segs: &[Seg<'_>]) -> Vec<StageResult> {
                 errors_by_kind: BTreeMap::new(),
                 ..s0.clone()
             };
-            let mut weighted_rate = 0.0;
-            for s in &all {
-                m.committed += s.committed;
-                m.committed_tps += s.committed_tps;
-                m.ops += s.ops;
-                m.ops_per_s += s.ops_per_s;
-                m.errors += s.errors;
-                weighted_rate += s.error_rate * s.ops as f64;
-                add_counts(&mut m.errors_by_kind, &s.errors_by_kind);
-            }
-            if m.ops > 0 {
-                m.error_rate = weighted_rate / m.ops as f64;
-            }
+            sum_counts!(m, all.iter());
             m
         })
         .collect()
@@ -545,22 +555,7 @@ pub fn merge(
             .map(Percentiles::from_histogram)
             .unwrap_or_default(),
     };
-    let mut weighted_rate = 0.0;
-    for (_, r, _) in &segs {
-        let s = &r.summary;
-        summary.committed += s.committed;
-        summary.committed_tps += s.committed_tps;
-        summary.ops += s.ops;
-        summary.ops_per_s += s.ops_per_s;
-        summary.errors += s.errors;
-        // Every segment runs the same request mix, so an error rate counted against
-        // transactions is proportional to one counted against operations: weight by ops.
-        weighted_rate += s.error_rate * s.ops as f64;
-        add_counts(&mut summary.errors_by_kind, &s.errors_by_kind);
-    }
-    if summary.ops > 0 {
-        summary.error_rate = weighted_rate / summary.ops as f64;
-    }
+    sum_counts!(summary, segs.iter().map(|(_, r, _)| &r.summary));
 
     let (intervals, interval) = merge_intervals(&segs);
     let stages = merge_stages(&segs);
