@@ -4,7 +4,17 @@
 use harness::mock::Mock;
 use harness::run::{execute_with, Driven, RunOptions, RunOutcome};
 use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
+
+/// These tests measure real time (mock latencies, stalls, schedules) or load both cores
+/// (in-process runs, profiling): run in parallel, as cargo runs a binary's tests, the busy ones
+/// delay the timed ones on a 2-core machine (a capacity search once found 267 ops/s instead of
+/// ~500 that way). One at a time.
+fn one_at_a_time() -> MutexGuard<'static, ()> {
+    static SERIAL: Mutex<()> = Mutex::new(());
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
 
 fn run(toml: &str, mock: Mock) -> RunOutcome {
     let plan = scenario::parse(toml, Path::new("test.toml")).expect("test scenario is valid");
@@ -28,6 +38,7 @@ fn scenario(stages: &str) -> String {
 
 #[test]
 fn known_latency_is_measured_within_five_percent() {
+    let _serial = one_at_a_time();
     let out = run(
         &scenario("[[stages]]\nduration = \"3s\"\nworkers = 2\n"),
         Mock {
@@ -50,6 +61,7 @@ fn known_latency_is_measured_within_five_percent() {
 
 #[test]
 fn open_model_shows_a_stall_that_closed_model_service_time_hides() {
+    let _serial = one_at_a_time();
     let stall = Some((Duration::from_secs(2), Duration::from_millis(500)));
     let open = run(
         &scenario("[[stages]]\nduration = \"5s\"\nrate = \"1000/s\"\n"),
@@ -102,6 +114,7 @@ fn open_model_shows_a_stall_that_closed_model_service_time_hides() {
 
 #[test]
 fn a_ramp_is_followed_interval_by_interval() {
+    let _serial = one_at_a_time();
     let out = run(
         &scenario("[[stages]]\nduration = \"4s\"\nrate = { from = \"500/s\", to = \"2500/s\" }\n"),
         Mock {
@@ -137,6 +150,7 @@ fn a_ramp_is_followed_interval_by_interval() {
 
 #[test]
 fn in_process_run_counts_only_committed_transfers_and_audits() {
+    let _serial = one_at_a_time();
     let toml = "[scenario]\nname = \"ip\"\n[target]\nkind = \"in-process\"\n\
         [workload]\naccounts = 10_000\nbatch_size = 256\n[workload.invalid]\nbad_nonce = 0.01\n\
         [[stages]]\nduration = \"1s\"\nworkers = 2\n";
@@ -169,6 +183,7 @@ fn in_process_run_counts_only_committed_transfers_and_audits() {
 
 #[test]
 fn capacity_search_finds_the_rate_where_latency_breaks() {
+    let _serial = one_at_a_time();
     // Two workers at exactly 4 ms per operation can sustain 500 ops/s; beyond that a backlog
     // builds and latency measured from the intended start grows without bound. (4 ms, not
     // 1 ms, so scheduler jitter on a loaded 2-core machine cannot move the ceiling much.)
@@ -200,6 +215,7 @@ fn capacity_search_finds_the_rate_where_latency_breaks() {
 
 #[test]
 fn a_profiled_in_process_run_names_engine_functions() {
+    let _serial = one_at_a_time();
     let toml = "[scenario]\nname = \"prof\"\n[target]\nkind = \"in-process\"\n\
         [workload]\naccounts = 100_000\n[[stages]]\nduration = \"1s\"\nworkers = 1\nwarmup = true\n\
         [[stages]]\nduration = \"2s\"\nworkers = 2\n";
