@@ -9,7 +9,7 @@
 # connection; once per HARNESS_HTTP_THREADS setting in THREADS, default "1 2"), `wrk -t1`
 # (Debian package `wrk`) and `oha` (`cargo install oha --locked`; skipped when absent).
 # Each generator runs under /usr/bin/time: req/s, CPU-seconds (user+sys) per million requests
-# and peak RSS are printed as one table. Then it measures committed tx/s through
+# (and its user and kernel shares) and peak RSS are printed as one table. Then it measures committed tx/s through
 # POST /api/v11/transactions with binary batches of 1024 (scenarios/http-transactions.toml,
 # spawned release engine, DURATION_SCALE default 0.25, i.e. about 17 s).
 #
@@ -41,7 +41,7 @@ rows=()
 row() {
   read -r wall user sys maxkb <"$3"
   rows+=("$(awk -v n="$1" -v r="$2" -v w="$wall" -v u="$user" -v s="$sys" -v m="$maxkb" 'BEGIN {
-    printf "| %-22s | %9.0f | %10.0f | %6.2f | %8.1f | %7.1f |", n, r, r / w, u + s, (u + s) / r * 1e6, m / 1024 }')")
+    printf "| %-22s | %9.0f | %10.0f | %6.2f | %8.2f | %8.2f | %8.2f | %7.1f |", n, r, r / w, u + s, (u + s) / r * 1e6, u / r * 1e6, s / r * 1e6, m / 1024 }')")
 }
 
 for t in $THREADS; do
@@ -91,8 +91,8 @@ else
 fi
 
 echo
-echo "| generator              |  requests |      req/s |  CPU-s | CPU-s/1M | RSS MiB |"
-echo "|------------------------|-----------|------------|--------|----------|---------|"
+echo "| generator              |  requests |      req/s |  CPU-s | CPU-s/1M |  user/1M |   sys/1M | RSS MiB |"
+echo "|------------------------|-----------|------------|--------|----------|----------|----------|---------|"
 printf '%s\n' "${rows[@]}"
 echo "(req/s = requests / wall time of the generator process, start-up included)"
 

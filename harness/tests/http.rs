@@ -158,6 +158,39 @@ fn a_killed_server_is_counted_not_fatal() {
 }
 
 #[test]
+fn a_silent_server_gives_timeouts_one_per_request_deadline() {
+    // Accepts connections, reads what comes, never answers.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for s in listener.incoming().flatten() {
+            held.push(s); // keep it open
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!(
+        "[scenario]\nname = \"t-silent\"\n[target]\nkind = \"http\"\nurl = \"{url}\"\n[http]\ntimeout = \"200ms\"\n[[requests]]\nname = \"health\"\nmethod = \"GET\"\npath = \"/\"\n[[stages]]\nname = \"steady\"\nduration = \"2s\"\nworkers = 2\n"
+    );
+    let f = write_scenario(dir.path(), "silent", &text);
+    let t0 = Instant::now();
+    let o = run(&f, dir.path()).unwrap();
+    let took = t0.elapsed();
+    let r = &o.result;
+    let kinds = &r.summary.errors_by_kind;
+    let timeouts = kinds.get("timeout").copied().unwrap_or(0);
+    // 2 workers x 2 s / 200 ms = 20 deadlines; each one ends its request on time, again and
+    // again on the same worker (the worker's timer is re-armed after it fired).
+    assert!(
+        (14..=22).contains(&timeouts),
+        "{timeouts} timeouts: {kinds:?}"
+    );
+    assert_eq!(kinds.len(), 1, "only timeouts: {kinds:?}");
+    assert_eq!(r.summary.errors, r.summary.ops);
+    assert!(took < Duration::from_secs(8), "{took:?}");
+}
+
+#[test]
 fn a_remote_target_is_refused_before_any_connection() {
     let dir = tempfile::tempdir().unwrap();
     for allow in ["false", "true"] {

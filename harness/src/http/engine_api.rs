@@ -36,8 +36,10 @@ fn number_after(body: &[u8], key: &[u8]) -> Option<(u64, usize)> {
     Some((n, at + skip + digits))
 }
 
+/// memchr's SIMD substring search: the byte-window scan it replaces called memcmp once per
+/// byte of every answer, 5 % of the HTTP generator's user time against GET health.
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
+    memchr::memmem::find(hay, needle)
 }
 
 /// `"<reason>":` for each [`RejectReason`], in `ALL` order (checked by a test).

@@ -258,9 +258,14 @@ impl HttpTarget {
             driver: plan.driver,
             goose,
         };
-        t.info = t.get_json::<Info>("/api/v11/info").filter(Info::is_engine);
+        // The probe that tells our engine from any other service waits no longer than a request
+        // of the scenario may: a service that never answers costs that, not 10 s.
+        let probe = t.timeout().min(CONTROL_TIMEOUT);
+        t.info = t
+            .get_json::<Info>("/api/v11/info", probe)
+            .filter(Info::is_engine);
         if t.info.is_some() {
-            t.stats_before = t.get_json::<Stats>("/api/v11/stats");
+            t.stats_before = t.get_json::<Stats>("/api/v11/stats", CONTROL_TIMEOUT);
         }
         Ok(t)
     }
@@ -414,14 +419,14 @@ impl HttpTarget {
         n
     }
 
-    fn get_json<T: serde::de::DeserializeOwned>(&self, path: &str) -> Option<T> {
+    fn get_json<T: serde::de::DeserializeOwned>(&self, path: &str, timeout: Duration) -> Option<T> {
         let req = Request::get(format!("{}{path}", self.endpoint.base_path))
             .header(HOST, self.endpoint.authority.as_str())
             .body(Full::new(Bytes::new()))
             .ok()?;
         let answer = self
             .rt
-            .block_on(fetch_once(self.endpoint.addrs[0], req, CONTROL_TIMEOUT))
+            .block_on(fetch_once(self.endpoint.addrs[0], req, timeout))
             .ok()?;
         if !answer.status.is_success() {
             return None;
@@ -487,8 +492,8 @@ impl HttpTarget {
     pub fn finish(&mut self, harness_committed: u64, uncertain_requests: u64) -> &Finish {
         let mut f = Finish::default();
         if self.info.is_some() {
-            let stats = self.get_json::<Stats>("/api/v11/stats");
-            let audit = self.get_json::<Audit>("/api/v11/audit");
+            let stats = self.get_json::<Stats>("/api/v11/stats", CONTROL_TIMEOUT);
+            let audit = self.get_json::<Audit>("/api/v11/audit", CONTROL_TIMEOUT);
             match (&stats, audit) {
                 (Some(after), Some(a)) => {
                     let before = self.stats_before.as_ref().map_or(0, |s| s.committed);
@@ -546,12 +551,20 @@ struct Ctx {
 /// The worker loop of one HTTP worker: `WorkerCore` decides, this sends.
 async fn worker(mut core: WorkerCore, mut maker: RequestMaker, ctx: Arc<Ctx>) {
     let mut conn: Option<Conn> = None;
+    // One request timer for the worker's life, moved forward for each request: moving a tokio
+    // timer later is one compare-and-swap, where a `timeout()` per request took the timer
+    // driver's lock twice (register, cancel) and touched the wheel each time.
+    let timer = tokio::time::sleep(ctx.timeout);
+    tokio::pin!(timer);
     loop {
-        match core.next(Instant::now()) {
+        let now = Instant::now();
+        match core.next(now) {
             Next::Stop => break,
             Next::Wait(d) => tokio::time::sleep(d).await,
             Next::Run { intended, stage } => {
-                let outcome = one_request(&ctx, &mut conn, &mut maker).await;
+                let deadline = tokio::time::Instant::from_std(now) + ctx.timeout;
+                timer.as_mut().reset(deadline);
+                let outcome = one_request(&ctx, &mut conn, &mut maker, timer.as_mut()).await;
                 core.complete(intended, Instant::now(), stage, &outcome);
                 if outcome.errors[ErrorKind::Connect as usize] > 0 {
                     tokio::time::sleep(CONNECT_BACKOFF).await;
@@ -574,7 +587,13 @@ pub(crate) fn failure(kind: ErrorKind, submitted_tx: u64) -> OpOutcome {
 }
 
 /// Sends one request on the worker's connection (opening it if needed) and judges the answer.
-async fn one_request(ctx: &Ctx, conn: &mut Option<Conn>, maker: &mut RequestMaker) -> OpOutcome {
+/// `timer` fires at the request's deadline (set by the caller).
+async fn one_request(
+    ctx: &Ctx,
+    conn: &mut Option<Conn>,
+    maker: &mut RequestMaker,
+    timer: std::pin::Pin<&mut tokio::time::Sleep>,
+) -> OpOutcome {
     let made = maker.make();
     let c = match conn {
         Some(c) => c,
@@ -583,13 +602,18 @@ async fn one_request(ctx: &Ctx, conn: &mut Option<Conn>, maker: &mut RequestMake
             Err(kind) => return failure(kind, made.submitted_tx),
         },
     };
-    let answer = match tokio::time::timeout(ctx.timeout, c.send(made.request)).await {
+    let answer = tokio::select! {
+        biased;
+        r = c.send(made.request) => Ok(r),
+        () = timer => Err(()),
+    };
+    let answer = match answer {
         Ok(Ok(a)) => a,
         Ok(Err(kind)) => {
             *conn = None;
             return failure(kind, made.submitted_tx);
         }
-        Err(_) => {
+        Err(()) => {
             // The answer may still arrive on this connection: start afresh.
             *conn = None;
             return failure(ErrorKind::Timeout, made.submitted_tx);
