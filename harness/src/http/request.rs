@@ -204,6 +204,12 @@ impl RequestTable {
         self.templates[t].expect.contains(&status)
     }
 
+    /// Whether requests from template `t` carry a body (only those can commit anything: a
+    /// bodiless answer is not scanned for a transactions outcome).
+    pub fn has_body(&self, t: usize) -> bool {
+        !matches!(self.templates[t].body, BodyKind::None)
+    }
+
     /// Number of templates.
     pub fn len(&self) -> usize {
         self.templates.len()
