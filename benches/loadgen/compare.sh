@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Our HTTP load generator against wrk (and oha when installed), on the same endpoint.
 #
-#   benches/loadgen/compare.sh [SECONDS] [CONNECTIONS]
+#   [ROUNDS=3] [THREADS="1 2"] benches/loadgen/compare.sh [SECONDS] [CONNECTIONS]
 #
 # Builds the release engine and harness, starts `engine serve` on 127.0.0.1:0, and drives
 # GET /api/v11/health for SECONDS (default 10) with CONNECTIONS (default 64) keep-alive
@@ -36,16 +36,23 @@ for _ in $(seq 200); do [ -s "$work/engine.out" ] && break; sleep 0.05; done
 url=$(head -1 "$work/engine.out" | sed 's/^listening on //')
 echo "engine (pid $pid) at $url; ${SECS}s per generator, $CONNS connections" >&2
 
-rows=()
-# row NAME REQUESTS TIMEFILE: "%e %U %S %M" from /usr/bin/time.
-row() {
+# Each generator runs ROUNDS times (default 3), alternating with the others, and the table gives
+# per-generator medians: absolute figures drift by 10-20 % between runs on a shared machine.
+ROUNDS=${ROUNDS:-3}
+: >"$work/runs"
+# record NAME REQUESTS TIMEFILE: one line "name req/s CPU-s/1M user/1M sys/1M RSS-MiB" per run.
+record() {
   read -r wall user sys maxkb <"$3"
-  rows+=("$(awk -v n="$1" -v r="$2" -v w="$wall" -v u="$user" -v s="$sys" -v m="$maxkb" 'BEGIN {
-    printf "| %-22s | %9.0f | %10.0f | %6.2f | %8.2f | %8.2f | %8.2f | %7.1f |", n, r, r / w, u + s, (u + s) / r * 1e6, u / r * 1e6, s / r * 1e6, m / 1024 }')")
+  awk -v n="$1" -v r="$2" -v w="$wall" -v u="$user" -v s="$sys" -v m="$maxkb" 'BEGIN {
+    printf "%s\t%.0f\t%.2f\t%.2f\t%.2f\t%.1f\n", n, r / w, (u + s) / r * 1e6, u / r * 1e6, s / r * 1e6, m / 1024 }' \
+    >>"$work/runs"
+  tail -1 "$work/runs" | awk -F'\t' '{ printf "  %-20s %9s req/s  %6s CPU-s/1M\n", $1, $2, $3 }' >&2
 }
 
-for t in $THREADS; do
-  cat >"$work/h.toml" <<EOF
+for round in $(seq "$ROUNDS"); do
+  echo "round $round/$ROUNDS" >&2
+  for t in $THREADS; do
+    cat >"$work/h.toml" <<EOF
 [scenario]
 name = "loadgen-compare"
 [target]
@@ -65,35 +72,36 @@ name = "steady"
 duration = "${SECS}s"
 workers = $CONNS
 EOF
-  HARNESS_HTTP_THREADS=$t /usr/bin/time -f '%e %U %S %M' -o "$work/time" \
-    "$HARNESS" run "$work/h.toml" --quiet --no-reports --out "$work/out-$t" >/dev/null || true
-  res=$(ls "$work/out-$t"/loadgen-compare/*/results.json | head -1)
-  ops=$(jq '.summary.ops' "$res")
-  errs=$(jq '.summary.errors' "$res")
-  echo "harness threads=$t: $(jq -c '.summary | {ops_per_s, errors, latency_us: {p50: .latency_us.p50, p99: .latency_us.p99}}' "$res")" >&2
-  [ "$errs" = "0" ] || echo "warning: harness saw $errs errors" >&2
-  row "harness (threads=$t)" "$ops" "$work/time"
+    rm -rf "$work/out"
+    HARNESS_HTTP_THREADS=$t /usr/bin/time -f '%e %U %S %M' -o "$work/time" \
+      "$HARNESS" run "$work/h.toml" --quiet --no-reports --out "$work/out" >/dev/null || true
+    res="$work/out/loadgen-compare/latest/results.json"
+    errs=$(jq '.summary.errors' "$res")
+    [ "$errs" = "0" ] || echo "warning: harness saw $errs errors" >&2
+    record "harness (threads=$t)" "$(jq '.summary.ops' "$res")" "$work/time"
+  done
+
+  /usr/bin/time -f '%e %U %S %M' -o "$work/time" \
+    wrk -t1 -c"$CONNS" -d"${SECS}s" "$url/api/v11/health" >"$work/wrk.out"
+  record "wrk -t1" "$(awk '/requests in/ {print $1}' "$work/wrk.out")" "$work/time"
+
+  if command -v oha >/dev/null; then
+    /usr/bin/time -f '%e %U %S %M' -o "$work/time" \
+      oha --no-tui --output-format json -c "$CONNS" -z "${SECS}s" "$url/api/v11/health" >"$work/oha.json"
+    record "oha" "$(jq '[.statusCodeDistribution[]] | add' "$work/oha.json")" "$work/time"
+  elif [ "$round" = 1 ]; then
+    echo "oha not installed (cargo install oha --locked): skipped" >&2
+  fi
 done
 
-/usr/bin/time -f '%e %U %S %M' -o "$work/time" \
-  wrk -t1 -c"$CONNS" -d"${SECS}s" "$url/api/v11/health" >"$work/wrk.out"
-reqs=$(awk '/requests in/ {print $1}' "$work/wrk.out")
-grep -E "Latency|Requests/sec|errors" "$work/wrk.out" >&2 || true
-row "wrk -t1" "$reqs" "$work/time"
-
-if command -v oha >/dev/null; then
-  /usr/bin/time -f '%e %U %S %M' -o "$work/time" \
-    oha --no-tui --output-format json -c "$CONNS" -z "${SECS}s" "$url/api/v11/health" >"$work/oha.json"
-  reqs=$(jq '[.statusCodeDistribution[]] | add' "$work/oha.json")
-  row "oha" "$reqs" "$work/time"
-else
-  echo "oha not installed (cargo install oha --locked): skipped" >&2
-fi
-
 echo
-echo "| generator              |  requests |      req/s |  CPU-s | CPU-s/1M |  user/1M |   sys/1M | RSS MiB |"
-echo "|------------------------|-----------|------------|--------|----------|----------|----------|---------|"
-printf '%s\n' "${rows[@]}"
+echo "Medians of $ROUNDS rounds, ${SECS}s each, $CONNS connections, GET /api/v11/health:"
+echo "| generator              |      req/s | CPU-s/1M |  user/1M |   sys/1M | RSS MiB |"
+echo "|------------------------|------------|----------|----------|----------|---------|"
+cut -f1 "$work/runs" | awk '!seen[$0]++' | while read -r name; do
+  med() { grep -F "$name"$'\t' "$work/runs" | cut -f"$1" | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+  printf "| %-22s | %10.0f | %8.2f | %8.2f | %8.2f | %7.1f |\n" "$name" "$(med 2)" "$(med 3)" "$(med 4)" "$(med 5)" "$(med 6)"
+done
 echo "(req/s = requests / wall time of the generator process, start-up included)"
 
 kill -TERM "$pid"; wait "$pid" 2>/dev/null || true
