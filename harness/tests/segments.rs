@@ -217,6 +217,61 @@ fn three_segments_with_a_barrier_merge_to_the_engines_count() {
 }
 
 /// A fixture result tagged as segment `index` of `count`.
+#[test]
+fn in_process_segments_each_audit_their_own_engine_and_merge_to_the_sum() {
+    // One engine per process: each segment's audit covers its own engine; merged, the audit
+    // sums them, and its committed count is the harness's merged count.
+    let dir = tempfile::tempdir().unwrap();
+    let text = "[scenario]\nname = \"seg-inproc\"\n[target]\nkind = \"in-process\"\n\
+        [workload]\naccounts = 10_000\nbatch_size = 64\n\
+        [[stages]]\nname = \"open\"\nduration = \"2s\"\ntps = \"200k/s\"\n";
+    let f = write_scenario(dir.path(), "seg-inproc", text);
+    let out = dir.path().join("out");
+    let segs = run_segments(2, &f, &out, &[]);
+    let infos: Vec<&SegmentInfo> = segs.iter().map(|r| r.segment.as_ref().unwrap()).collect();
+    // Each process has an engine of its own: no sender split to record.
+    assert!(infos.iter().all(|i| i.senders.is_none()));
+    let share: f64 = infos.iter().map(|s| s.share).sum();
+    assert!((share - 1.0).abs() < 1e-9, "{share}");
+    for r in &segs {
+        let a = r.audit.as_ref().expect("in-process runs audit");
+        assert!(a.ok, "{:?}", a.problems);
+        assert_eq!(a.committed_transfers, r.summary.committed);
+        // Half the plan's rate each, within the schedule's tolerance.
+        assert!(
+            (r.summary.committed_tps - 100_000.0).abs() < 10_000.0,
+            "{}",
+            r.summary.committed_tps
+        );
+    }
+    let merged_dir = out.join("merged");
+    let st = harness()
+        .arg("merge")
+        .arg(&out)
+        .arg("--out")
+        .arg(&merged_dir)
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert_eq!(st.code(), Some(0));
+    let m = RunResult::read(merged_dir.join("results.json")).unwrap();
+    let sum: u64 = segs.iter().map(|r| r.summary.committed).sum();
+    assert_eq!(m.summary.committed, sum);
+    let audit = m.audit.as_ref().expect("merged audit");
+    assert!(audit.ok, "{:?}", audit.problems);
+    assert_eq!(audit.committed_transfers, sum);
+    let supply: u128 = segs
+        .iter()
+        .map(|r| r.audit.as_ref().unwrap().total_supply_expected)
+        .sum();
+    assert_eq!(audit.total_supply_expected, supply);
+    assert!(
+        (m.summary.committed_tps - 200_000.0).abs() < 20_000.0,
+        "{}",
+        m.summary.committed_tps
+    );
+}
+
 fn seg(index: u32, count: u32) -> (PathBuf, RunResult) {
     let mut r = results::fixture::sample();
     let mut s = SegmentInfo::new(index, count);
