@@ -604,19 +604,15 @@ async fn one_request(
     };
     let answer = tokio::select! {
         biased;
-        r = c.send(made.request) => Ok(r),
-        () = timer => Err(()),
+        r = c.send(made.request) => r,
+        () = timer => Err(ErrorKind::Timeout),
     };
     let answer = match answer {
-        Ok(Ok(a)) => a,
-        Ok(Err(kind)) => {
+        Ok(a) => a,
+        Err(kind) => {
+            // Failed, or timed out (the answer may still arrive on this connection): start afresh.
             *conn = None;
             return failure(kind, made.submitted_tx);
-        }
-        Err(()) => {
-            // The answer may still arrive on this connection: start afresh.
-            *conn = None;
-            return failure(ErrorKind::Timeout, made.submitted_tx);
         }
     };
     judge(
