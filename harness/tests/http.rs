@@ -67,19 +67,27 @@ fn binary_batches_open_model_agree_with_the_engine() {
 #[test]
 fn json_transfers_closed_model_and_health() {
     let dir = tempfile::tempdir().unwrap();
-    let text = format!(
-        "[scenario]\nname = \"t-json\"\n{}\n[workload]\naccounts = 1000\n[http]\ntimeout = \"5s\"\n[[requests]]\nname = \"transfer\"\nmethod = \"POST\"\npath = \"/api/v11/transactions\"\nheaders = {{ content-type = \"application/json\" }}\nbody = \"json-transfer\"\nexpect_status = [200]\n[[stages]]\nname = \"steady\"\nduration = \"2s\"\nworkers = 4\n",
-        spawn_target(1000)
-    );
-    let f = write_scenario(dir.path(), "json", &text);
-    let r = run(&f, dir.path()).unwrap().result;
-    let audit = r.audit.as_ref().expect("audited");
-    assert!(audit.ok, "{:?}", audit.problems);
-    let committed = committed_in_stages(&r);
-    let ops: u64 = r.stages.iter().map(|s| s.ops).sum();
-    assert!(ops > 100, "{ops}");
-    assert_eq!(committed, ops, "one valid transfer per request");
-    assert_eq!(committed, audit.committed_transfers);
+    // Both HTTP/1.1 clients: our own (the default) and hyper's.
+    for (client, says) in [
+        ("", "the harness's own HTTP/1.1 client"),
+        ("client = \"hyper\"\n", "hyper's client connection"),
+    ] {
+        let text = format!(
+            "[scenario]\nname = \"t-json\"\n{}\n[workload]\naccounts = 1000\n[http]\ntimeout = \"5s\"\n{client}[[requests]]\nname = \"transfer\"\nmethod = \"POST\"\npath = \"/api/v11/transactions\"\nheaders = {{ content-type = \"application/json\" }}\nbody = \"json-transfer\"\nexpect_status = [200]\n[[stages]]\nname = \"steady\"\nduration = \"2s\"\nworkers = 4\n",
+            spawn_target(1000)
+        );
+        let f = write_scenario(dir.path(), "json", &text);
+        let r = run(&f, dir.path()).unwrap().result;
+        let notes = &r.driver.notes;
+        assert!(notes.iter().any(|n| n.contains(says)), "{notes:?}");
+        let audit = r.audit.as_ref().expect("audited");
+        assert!(audit.ok, "{:?}", audit.problems);
+        let committed = committed_in_stages(&r);
+        let ops: u64 = r.stages.iter().map(|s| s.ops).sum();
+        assert!(ops > 100, "{ops}");
+        assert_eq!(committed, ops, "one valid transfer per request");
+        assert_eq!(committed, audit.committed_transfers);
+    }
 
     let text = format!(
         "[scenario]\nname = \"t-health\"\n{}\n[workload]\naccounts = 1000\n[[requests]]\nname = \"health\"\nmethod = \"GET\"\npath = \"/api/v11/health\"\nexpect_status = [200]\n[[stages]]\nname = \"steady\"\nduration = \"2s\"\nworkers = 4\n",

@@ -1,9 +1,12 @@
-//! One keep-alive client connection per worker, on hyper 1.x's low-level `client::conn` API.
+//! One keep-alive client connection per worker: our own HTTP/1.1 connection ([`WireConn`], the
+//! default) or hyper 1.x's low-level `client::conn` (HTTP/1.1 on request, and HTTP/2).
 //!
 //! No pool, no `Client`: a worker owns its connection, so there is nothing to lock or look up
-//! per request. A failed connection is dropped and the next request reconnects; the failure
+//! per request. The control path (health polls, stats, audit) uses hyper ([`fetch_once`]). A failed connection is dropped and the next request reconnects; the failure
 //! itself is returned as an [`ErrorKind`] for the worker to count (failures are data).
 
+use super::request::RequestTable;
+use super::wire::WireConn;
 use crate::worker::ErrorKind;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -21,15 +24,29 @@ type H1Io = TokioIo<TcpStream>;
 // every poll would.
 #[allow(clippy::large_enum_variant)]
 pub enum Conn {
-    /// HTTP/1.1: the connection future is polled by the worker's own task while a request is
-    /// in flight (no connection task, so no cross-task wake-up per request: measured cheaper
-    /// per request in compare.sh).
+    /// Our own HTTP/1.1 connection ([`WireConn`]): the default.
+    Wire(WireConn),
+    /// hyper's HTTP/1.1: the connection future is polled by the worker's own task while a
+    /// request is in flight (no connection task, so no cross-task wake-up per request).
     H1 {
         send: http1::SendRequest<Full<Bytes>>,
         conn: http1::Connection<H1Io, Full<Bytes>>,
+        /// The last answer's body (handed out borrowed, like the builtin client's).
+        body: Bytes,
     },
     /// HTTP/2 multiplexes, so its connection runs as its own task.
-    H2(http2::SendRequest<Full<Bytes>>),
+    H2 {
+        send: http2::SendRequest<Full<Bytes>>,
+        body: Bytes,
+    },
+}
+
+/// Which client a worker's connection uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Client {
+    Builtin,
+    Hyper1,
+    Hyper2,
 }
 
 /// An answer: status and the whole body.
@@ -38,9 +55,23 @@ pub struct Answer {
     pub body: Bytes,
 }
 
+/// An answer whose body is borrowed from the connection (until its next request).
+pub struct Reply<'a> {
+    pub status: u16,
+    pub body: &'a [u8],
+}
+
 impl Conn {
-    /// Connects (TCP_NODELAY) and handshakes; the connection task runs on the current runtime.
-    pub async fn open(addr: SocketAddr, http2: bool, timeout: Duration) -> Result<Conn, ErrorKind> {
+    /// Connects (TCP_NODELAY) and, for hyper, handshakes; an HTTP/2 connection task runs on the
+    /// current runtime.
+    pub async fn open(
+        addr: SocketAddr,
+        client: Client,
+        timeout: Duration,
+    ) -> Result<Conn, ErrorKind> {
+        if client == Client::Builtin {
+            return Ok(Conn::Wire(WireConn::open(addr, timeout).await?));
+        }
         let stream = match tokio::time::timeout(timeout, TcpStream::connect(addr)).await {
             Ok(Ok(s)) => s,
             Ok(Err(_)) => return Err(ErrorKind::Connect),
@@ -49,44 +80,99 @@ impl Conn {
         // Without it, small requests wait on Nagle's algorithm behind delayed ACKs.
         let _ = stream.set_nodelay(true);
         let io = TokioIo::new(stream);
-        if http2 {
+        if client == Client::Hyper2 {
             let (send, conn) = http2::handshake(TokioExecutor::new(), io)
                 .await
                 .map_err(|_| ErrorKind::Connect)?;
             tokio::spawn(async move {
                 let _ = conn.await;
             });
-            Ok(Conn::H2(send))
+            Ok(Conn::H2 {
+                send,
+                body: Bytes::new(),
+            })
         } else {
             let (send, conn) = http1::handshake(io).await.map_err(|_| ErrorKind::Connect)?;
-            Ok(Conn::H1 { send, conn })
+            Ok(Conn::H1 {
+                send,
+                conn,
+                body: Bytes::new(),
+            })
         }
     }
 
-    /// Sends one request and reads the whole answer. Any error leaves the connection unusable
-    /// from the caller's point of view: drop it.
-    pub async fn send(&mut self, req: Request<Full<Bytes>>) -> Result<Answer, ErrorKind> {
+    /// Sends one request from template `t` with `body` and reads the whole answer. Any error
+    /// leaves the connection unusable from the caller's point of view: drop it.
+    pub async fn send(
+        &mut self,
+        table: &RequestTable,
+        t: usize,
+        body: Bytes,
+    ) -> Result<Reply<'_>, ErrorKind> {
         match self {
-            Conn::H1 { send, conn } => {
-                let exchange = async {
-                    send.ready().await.map_err(|_| ErrorKind::Io)?;
-                    let resp = send.send_request(req).await.map_err(|_| ErrorKind::Io)?;
-                    read_answer(resp).await
-                };
-                tokio::select! {
-                    // The exchange first: the connection only matters while it is pending.
-                    biased;
-                    r = exchange => r,
-                    // The connection ended (closed by the peer or failed) mid-request.
-                    _ = conn => Err(ErrorKind::Io),
-                }
+            Conn::Wire(w) => {
+                let r = table.wire(t);
+                let a = w.send(r.head, &body, r.length, r.head_request).await?;
+                Ok(Reply {
+                    status: a.status,
+                    body: a.body,
+                })
             }
-            Conn::H2(s) => {
-                s.ready().await.map_err(|_| ErrorKind::Io)?;
-                let resp = s.send_request(req).await.map_err(|_| ErrorKind::Io)?;
-                read_answer(resp).await
+            Conn::H1 {
+                send,
+                conn,
+                body: kept,
+            } => {
+                let a = h1_exchange(send, conn, table.hyper_request(t, body)).await?;
+                *kept = a.body;
+                Ok(Reply {
+                    status: a.status.as_u16(),
+                    body: kept,
+                })
+            }
+            Conn::H2 { send, body: kept } => {
+                send.ready().await.map_err(|_| ErrorKind::Io)?;
+                let resp = send
+                    .send_request(table.hyper_request(t, body))
+                    .await
+                    .map_err(|_| ErrorKind::Io)?;
+                let a = read_answer(resp).await?;
+                *kept = a.body;
+                Ok(Reply {
+                    status: a.status.as_u16(),
+                    body: kept,
+                })
             }
         }
+    }
+
+    /// Whether another request may follow (the builtin client knows when the server closes;
+    /// hyper's connections report that on their next request).
+    pub fn reusable(&self) -> bool {
+        match self {
+            Conn::Wire(w) => w.reusable(),
+            Conn::H1 { .. } | Conn::H2 { .. } => true,
+        }
+    }
+}
+
+/// One request on a hyper HTTP/1.1 connection, polling the connection future alongside.
+async fn h1_exchange(
+    send: &mut http1::SendRequest<Full<Bytes>>,
+    conn: &mut http1::Connection<H1Io, Full<Bytes>>,
+    req: Request<Full<Bytes>>,
+) -> Result<Answer, ErrorKind> {
+    let exchange = async {
+        send.ready().await.map_err(|_| ErrorKind::Io)?;
+        let resp = send.send_request(req).await.map_err(|_| ErrorKind::Io)?;
+        read_answer(resp).await
+    };
+    tokio::select! {
+        // The exchange first: the connection only matters while it is pending.
+        biased;
+        r = exchange => r,
+        // The connection ended (closed by the peer or failed) mid-request.
+        _ = conn => Err(ErrorKind::Io),
     }
 }
 
@@ -108,8 +194,14 @@ pub async fn fetch_once(
     timeout: Duration,
 ) -> Result<Answer, ErrorKind> {
     match tokio::time::timeout(timeout, async {
-        let mut c = Conn::open(addr, false, timeout).await?;
-        c.send(req).await
+        let stream = TcpStream::connect(addr)
+            .await
+            .map_err(|_| ErrorKind::Connect)?;
+        let _ = stream.set_nodelay(true);
+        let (mut send, mut conn) = http1::handshake(TokioIo::new(stream))
+            .await
+            .map_err(|_| ErrorKind::Connect)?;
+        h1_exchange(&mut send, &mut conn, req).await
     })
     .await
     {

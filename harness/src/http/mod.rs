@@ -6,8 +6,9 @@
 //! operation's intended start in open stages, and it must cost less CPU per request than the
 //! tools it replaces, because the target shares the machine's two cores.
 //!
-//! Shape: each worker is a tokio task running the `WorkerCore` loop over one keep-alive hyper
-//! connection of its own ([`client::Conn`]); workers are spread over one OS thread per core,
+//! Shape: each worker is a tokio task running the `WorkerCore` loop over one keep-alive
+//! connection of its own ([`client::Conn`]: our own HTTP/1.1 client by default, [`wire`], or
+//! hyper's); workers are spread over one OS thread per core,
 //! each with a current-thread runtime (no work stealing, no cross-thread wake-ups; see
 //! `benches/loadgen/compare.sh` for the measurement that chose it). Failures are data: a dead
 //! target costs a `connect` error per operation (with a 10 ms back-off per worker), never the
@@ -26,11 +27,12 @@ pub mod endpoint;
 pub mod engine_api;
 pub mod request;
 pub mod spawn;
+pub mod wire;
 
 use crate::worker::{ErrorKind, Next, OpOutcome, Shared, Shipment, WorkerCore};
 use anyhow::Context as _;
 use bytes::Bytes;
-use client::{fetch_once, Conn};
+use client::{fetch_once, Client, Conn};
 use crossbeam_channel::Sender;
 use endpoint::Endpoint;
 use engine_api::{parse_outcome, Audit, Info, Stats};
@@ -141,6 +143,7 @@ pub struct HttpTarget {
     table: Arc<RequestTable>,
     timeout: Duration,
     http2: bool,
+    client: Client,
     workers: u32,
     threads: u32,
     spawned: Option<Spawned>,
@@ -246,6 +249,11 @@ impl HttpTarget {
             table,
             timeout: plan.http.timeout,
             http2: plan.http.http2,
+            client: match (plan.http.http2, plan.http.client) {
+                (true, _) => Client::Hyper2,
+                (false, scenario::HttpClient::Hyper) => Client::Hyper1,
+                (false, scenario::HttpClient::Builtin) => Client::Builtin,
+            },
             workers,
             threads: generator_threads().min(workers),
             spawned,
@@ -376,9 +384,13 @@ impl HttpTarget {
     fn native_notes(&self) -> Vec<String> {
         vec![
             format!(
-                "http: {} workers, one keep-alive {} connection each, on {} OS thread(s) with a current-thread tokio runtime each; request timeout {:?}",
+                "http: {} workers, one keep-alive {} connection each ({}), on {} OS thread(s) with a current-thread tokio runtime each; request timeout {:?}",
                 self.workers,
                 if self.http2 { "HTTP/2" } else { "HTTP/1.1" },
+                match self.client {
+                    Client::Builtin => "the harness's own HTTP/1.1 client",
+                    Client::Hyper1 | Client::Hyper2 => "hyper's client connection",
+                },
                 self.threads,
                 self.timeout
             ),
@@ -447,7 +459,7 @@ impl HttpTarget {
         let ctx = Arc::new(Ctx {
             addr: self.endpoint.addrs[0],
             timeout: self.timeout,
-            http2: self.http2,
+            client: self.client,
             table: Arc::clone(&self.table),
             engine: self.info.is_some(),
         });
@@ -542,7 +554,7 @@ impl HttpTarget {
 struct Ctx {
     addr: std::net::SocketAddr,
     timeout: Duration,
-    http2: bool,
+    client: Client,
     table: Arc<RequestTable>,
     /// The target is our engine: transaction answers must carry `"committed"`.
     engine: bool,
@@ -597,32 +609,36 @@ async fn one_request(
     let made = maker.make();
     let c = match conn {
         Some(c) => c,
-        None => match Conn::open(ctx.addr, ctx.http2, ctx.timeout).await {
+        None => match Conn::open(ctx.addr, ctx.client, ctx.timeout).await {
             Ok(c) => conn.insert(c),
             Err(kind) => return failure(kind, made.submitted_tx),
         },
     };
     let answer = tokio::select! {
         biased;
-        r = c.send(made.request) => r,
+        r = c.send(&ctx.table, made.template, made.body) => r,
         () = timer => Err(ErrorKind::Timeout),
     };
-    let answer = match answer {
-        Ok(a) => a,
+    let outcome = match answer {
+        Ok(a) => judge(
+            &ctx.table,
+            ctx.engine,
+            made.template,
+            a.status,
+            a.body,
+            made.submitted_tx,
+        ),
+        // Failed, or timed out (the answer may still arrive on this connection): start afresh.
         Err(kind) => {
-            // Failed, or timed out (the answer may still arrive on this connection): start afresh.
             *conn = None;
             return failure(kind, made.submitted_tx);
         }
     };
-    judge(
-        &ctx.table,
-        ctx.engine,
-        made.template,
-        answer.status.as_u16(),
-        &answer.body,
-        made.submitted_tx,
-    )
+    if !c.reusable() {
+        // The server closes it (`connection: close`, or a body framed by the close).
+        *conn = None;
+    }
+    outcome
 }
 
 /// Judges an answer to a request from template `template` that carried `submitted_tx`

@@ -52,6 +52,38 @@ struct Prepared {
     headers: HeaderMap,
     body: BodyKind,
     expect: Vec<u16>,
+    /// For the builtin HTTP/1.1 client: request line and headers, encoded once.
+    wire_head: Vec<u8>,
+}
+
+/// Template `t`'s request as the builtin HTTP/1.1 client writes it.
+pub struct WireRequest<'a> {
+    /// Request line and header lines, each ending in CRLF, without the blank line.
+    pub head: &'a [u8],
+    /// Send `content-length` even without a body (POST, PUT, PATCH).
+    pub length: bool,
+    /// A HEAD request: the answer has no body whatever its headers say.
+    pub head_request: bool,
+}
+
+/// Encodes the request line and the headers (without any `content-length` or
+/// `transfer-encoding` of the template: the client frames the body itself).
+fn wire_head(method: &Method, uri: &Uri, headers: &HeaderMap) -> Vec<u8> {
+    let mut out = Vec::with_capacity(128);
+    out.extend_from_slice(method.as_str().as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(uri.to_string().as_bytes());
+    out.extend_from_slice(b" HTTP/1.1\r\n");
+    for (name, value) in headers {
+        if name == hyper::header::CONTENT_LENGTH || name == hyper::header::TRANSFER_ENCODING {
+            continue;
+        }
+        out.extend_from_slice(name.as_str().as_bytes());
+        out.extend_from_slice(b": ");
+        out.extend_from_slice(value.as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+    out
 }
 
 /// Every template of a plan, prepared once and shared by the workers.
@@ -160,6 +192,7 @@ impl RequestTable {
             total += u64::from(r.weight.max(1));
             cumulative.push(total);
             templates.push(Prepared {
+                wire_head: wire_head(&method, &uri, &headers),
                 method,
                 uri,
                 headers,
@@ -226,6 +259,26 @@ impl RequestTable {
         (&p.method, &p.uri, &p.headers)
     }
 
+    /// Template `t` for the builtin HTTP/1.1 client.
+    pub fn wire(&self, t: usize) -> WireRequest<'_> {
+        let p = &self.templates[t];
+        WireRequest {
+            head: &p.wire_head,
+            length: matches!(p.method, Method::POST | Method::PUT | Method::PATCH),
+            head_request: p.method == Method::HEAD,
+        }
+    }
+
+    /// Template `t` with `body` as a request for hyper's client.
+    pub fn hyper_request(&self, t: usize, body: Bytes) -> Request<Full<Bytes>> {
+        let p = &self.templates[t];
+        let mut request = Request::new(Full::new(body));
+        *request.method_mut() = p.method.clone();
+        *request.uri_mut() = p.uri.clone();
+        *request.headers_mut() = p.headers.clone();
+        request
+    }
+
     /// Accounts `0..N` split into `workers` contiguous sender ranges: worker `id`'s share.
     pub fn sender_range(accounts: u64, workers: u32, id: u32) -> Range<u64> {
         let w = u64::from(workers.max(1));
@@ -246,10 +299,10 @@ pub struct RequestMaker {
     text: String,
 }
 
-/// A request ready to send, and what it carries.
+/// The next request: its template and body, and what it carries.
 pub struct Made {
     pub template: usize,
-    pub request: Request<Full<Bytes>>,
+    pub body: Bytes,
     /// Transfers in the body.
     pub submitted_tx: u64,
 }
@@ -301,18 +354,13 @@ impl RequestMaker {
         c.partition_point(|&x| x <= r)
     }
 
-    /// Builds the next request.
+    /// Picks the next request's template and writes its body.
     pub fn make(&mut self) -> Made {
         let t = self.pick();
         let (body, submitted_tx) = self.body_for(t);
-        let p = &self.table.templates[t];
-        let mut request = Request::new(Full::new(body));
-        *request.method_mut() = p.method.clone();
-        *request.uri_mut() = p.uri.clone();
-        *request.headers_mut() = p.headers.clone();
         Made {
             template: t,
-            request,
+            body,
             submitted_tx,
         }
     }

@@ -38,7 +38,8 @@
 //! [workload.invalid]            # fractions ("0.05%" or 0.0005), each 0..=1, sum <= 1
 //! bad_nonce = 0.001             # also unknown_account, self_transfer, zero_amount, insufficient_funds
 //!
-//! [http]                        # http/spawn only; timeout = "5s", http2 = false, connections = N
+//! [http]                        # http/spawn only; timeout = "5s", http2 = false, connections = N,
+//!                               # client = "builtin" (default, HTTP/1.1) | "hyper" (default with http2)
 //!
 //! [[requests]]                  # http/spawn: at least one; in-process: none
 //! name = "health"               # default "request-N" (1-based); unique

@@ -110,6 +110,14 @@ pub struct RawHttp {
     pub timeout: Option<S<Value>>,
     pub http2: Option<S<bool>>,
     pub connections: Option<S<u64>>,
+    pub client: Option<S<RawHttpClient>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RawHttpClient {
+    Builtin,
+    Hyper,
 }
 
 #[derive(Debug, Deserialize)]

@@ -640,6 +640,21 @@ fn http_options(cx: &Ctx, raw: Option<&S<RawHttp>>, target: &Target) -> Result<H
     if let Some(c) = &r.connections {
         h.connections = Some(cx.u32_in(c, "http.connections", 1, 1_000_000)?);
     }
+    match r.client.as_ref() {
+        None if h.http2 => h.client = HttpClient::Hyper,
+        None => {}
+        Some(c) => match *c.get_ref() {
+            RawHttpClient::Hyper => h.client = HttpClient::Hyper,
+            RawHttpClient::Builtin if h.http2 => {
+                return Err(cx.err(
+                    c.span(),
+                    "http.client",
+                    "the builtin client speaks HTTP/1.1 only: http2 = true needs client = \"hyper\" (or no client key)",
+                ))
+            }
+            RawHttpClient::Builtin => h.client = HttpClient::Builtin,
+        },
+    }
     Ok(h)
 }
 

@@ -165,6 +165,14 @@ fn cases() -> Vec<Case> {
             Invalid,
         ),
         case(
+            "builtin HTTP/1.1 client with http2",
+            format!("{SPAWN_HEAD}\n[http]\nhttp2 = true\nclient = \"builtin\"\n{HEALTH}{STAGE}"),
+            Some((10, 10)),
+            "http.client",
+            "the builtin client speaks HTTP/1.1 only: http2 = true needs client = \"hyper\" (or no client key)",
+            Invalid,
+        ),
+        case(
             "bad url",
             "[scenario]\nname = \"t\"\n\n[target]\nkind = \"http\"\nurl = \"localhost:8080\"\n"
                 .to_string()

@@ -142,3 +142,22 @@ fn plan_serializes_for_the_run_result() {
     let back: Plan = serde_json::from_value(json).expect("a Plan deserializes");
     assert_eq!(back, p);
 }
+
+#[test]
+fn the_http_client_defaults_to_builtin_for_http1_and_hyper_for_http2() {
+    let client = |http: &str| {
+        let src = format!(
+            "[scenario]\nname = \"c\"\n[target]\nkind = \"http\"\nurl = \"http://127.0.0.1:8080\"\n{http}\n[[requests]]\npath = \"/\"\n[[stages]]\nduration = \"1s\"\nworkers = 1\n"
+        );
+        scenario::parse(&src, Path::new("c.toml"))
+            .unwrap_or_else(|e| panic!("{e}"))
+            .http
+            .client
+    };
+    use scenario::HttpClient::{Builtin, Hyper};
+    assert_eq!(client(""), Builtin);
+    assert_eq!(client("[http]\ntimeout = \"1s\""), Builtin);
+    assert_eq!(client("[http]\nhttp2 = true"), Hyper);
+    assert_eq!(client("[http]\nclient = \"hyper\""), Hyper);
+    assert_eq!(client("[http]\nclient = \"builtin\""), Builtin);
+}
