@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Our HTTP load generator against wrk (and oha when installed), on the same endpoint.
 #
-#   [ROUNDS=3] [THREADS="1 2"] benches/loadgen/compare.sh [SECONDS] [CONNECTIONS]
+#   [ROUNDS=3] [CONFIGS="builtin:1 builtin:2 hyper:1"] benches/loadgen/compare.sh [SECONDS] [CONNECTIONS]
 #
 # Builds the release engine and harness, starts `engine serve` on 127.0.0.1:0, and drives
 # GET /api/v11/health for SECONDS (default 10) with CONNECTIONS (default 64) keep-alive
 # connections from each generator in turn: the harness (closed model, one worker per
-# connection; once per HARNESS_HTTP_THREADS setting in THREADS, default "1 2"), `wrk -t1`
+# connection; once per CLIENT:THREADS pair in CONFIGS: `[http] client` = builtin (ours) or hyper,
+# and HARNESS_HTTP_THREADS), `wrk -t1`
 # (Debian package `wrk`) and `oha` (`cargo install oha --locked`; skipped when absent).
 # Each generator runs under /usr/bin/time: req/s, CPU-seconds (user+sys) per million requests
 # (and its user and kernel shares) and peak RSS are printed as one table. Then it measures committed tx/s through
@@ -18,7 +19,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 SECS=${1:-10}
 CONNS=${2:-64}
-THREADS=${THREADS:-"1 2"}
+CONFIGS=${CONFIGS:-"builtin:1 builtin:2 hyper:1"}
 DURATION_SCALE=${DURATION_SCALE:-0.25}
 TARGET=${CARGO_TARGET_DIR:-target}
 cargo build --release -p engine --bin engine >&2
@@ -51,7 +52,9 @@ record() {
 
 for round in $(seq "$ROUNDS"); do
   echo "round $round/$ROUNDS" >&2
-  for t in $THREADS; do
+  for config in $CONFIGS; do
+    client=${config%%:*}
+    t=${config#*:}
     cat >"$work/h.toml" <<EOF
 [scenario]
 name = "loadgen-compare"
@@ -62,6 +65,7 @@ url = "$url"
 accounts = 100000
 [http]
 timeout = "5s"
+client = "$client"
 [[requests]]
 name = "health"
 method = "GET"
@@ -78,7 +82,7 @@ EOF
     res="$work/out/loadgen-compare/latest/results.json"
     errs=$(jq '.summary.errors' "$res")
     [ "$errs" = "0" ] || echo "warning: harness saw $errs errors" >&2
-    record "harness (threads=$t)" "$(jq '.summary.ops' "$res")" "$work/time"
+    record "harness $client, ${t}t" "$(jq '.summary.ops' "$res")" "$work/time"
   done
 
   /usr/bin/time -f '%e %U %S %M' -o "$work/time" \

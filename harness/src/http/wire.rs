@@ -121,7 +121,8 @@ impl WireConn {
             }
             break h;
         };
-        if !head.keep_alive {
+        if !head.keep_alive || head.status == 101 {
+            // 101: the connection now speaks another protocol.
             self.reusable = false;
         }
         let framing = if head_request || matches!(head.status, 101 | 204 | 304) {
