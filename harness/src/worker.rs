@@ -194,6 +194,8 @@ pub struct WorkerCore {
 
 /// Longest a worker sleeps before looking at the timeline again.
 const MAX_WAIT: Duration = Duration::from_millis(2);
+/// How late (seconds) an open-model operation may still start once its stage is over.
+const LATE_START_LIMIT: f64 = 0.1;
 
 impl WorkerCore {
     pub fn new(id: u32, shared: Arc<Shared>, tx: Sender<Shipment>) -> WorkerCore {
@@ -220,7 +222,37 @@ impl WorkerCore {
             return Next::Stop;
         }
         let t = sh.elapsed(now);
-        match sh.timeline.phase(t) {
+        // Open-model operations already due run first, in the stage they were due in, even when
+        // the clock has moved on into the next stage or past the end: a late start is lateness
+        // (counted in their latency), never a skipped operation. Without this, operations due
+        // in a stage's last ~millisecond (a waiting worker's timer granularity) were dropped
+        // whenever the claim came after the stage's end, and an open stage at exactly its
+        // criterion's rate fell short by one operation about half the time. Past an open
+        // stage (a closed stage or the end) only a backlog of at most LATE_START_LIMIT is worked
+        // off, so an overloaded stage cannot stretch the run; what stays unsent shows as the
+        // intervals' backlog.
+        let phase = sh.timeline.phase(t);
+        let open_now = matches!(phase, Phase::Open { .. });
+        loop {
+            let n = sh.next_op.load(Ordering::Relaxed);
+            match sh.timeline.op_time(n) {
+                Some(due) if due <= t && (open_now || t - due <= LATE_START_LIMIT) => {
+                    if sh
+                        .next_op
+                        .compare_exchange_weak(n, n + 1, Ordering::Relaxed, Ordering::Relaxed)
+                        .is_ok()
+                    {
+                        let stage = sh.timeline.stage_at(due).map_or(0, |(i, _)| i);
+                        return Next::Run {
+                            intended: sh.start + Duration::from_secs_f64(due),
+                            stage,
+                        };
+                    }
+                }
+                _ => break,
+            }
+        }
+        match phase {
             Phase::Done => Next::Stop,
             Phase::Closed { stage, workers } => {
                 if self.id < workers {
@@ -233,28 +265,20 @@ impl WorkerCore {
                     Next::Wait(MAX_WAIT)
                 }
             }
-            Phase::Open { stage } => loop {
-                let n = sh.next_op.load(Ordering::Relaxed);
-                let Some(due) = sh.timeline.op_time(n) else {
-                    // This open stage has no more operations due (rounding at its end).
-                    return Next::Wait(MAX_WAIT);
-                };
-                if due > t {
-                    self.flush_if_stale(now);
-                    let wait = Duration::from_secs_f64(due - t);
-                    return Next::Wait(wait.min(MAX_WAIT));
+            Phase::Open { .. } => {
+                // Nothing is due yet (due operations ran above).
+                let next = sh.timeline.op_time(sh.next_op.load(Ordering::Relaxed));
+                self.flush_if_stale(now);
+                match next {
+                    Some(due) if due > t => {
+                        Next::Wait(Duration::from_secs_f64(due - t).min(MAX_WAIT))
+                    }
+                    // No more operations in this stage (rounding at its end), or one just
+                    // became due: look again shortly / at once.
+                    Some(_) => Next::Wait(Duration::ZERO),
+                    None => Next::Wait(MAX_WAIT),
                 }
-                if sh
-                    .next_op
-                    .compare_exchange_weak(n, n + 1, Ordering::Relaxed, Ordering::Relaxed)
-                    .is_ok()
-                {
-                    return Next::Run {
-                        intended: sh.start + Duration::from_secs_f64(due),
-                        stage,
-                    };
-                }
-            },
+            }
         }
     }
 
@@ -338,5 +362,71 @@ pub fn tighten_timer_slack() {
     // SAFETY: PR_SET_TIMERSLACK only changes this thread's timer slack; the call cannot fault.
     unsafe {
         libc::prctl(libc::PR_SET_TIMERSLACK, 1 as libc::c_ulong);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn core(stages: &str) -> WorkerCore {
+        let src = format!("[scenario]\nname = \"w\"\n[target]\nkind = \"in-process\"\n{stages}");
+        let plan = scenario::parse(&src, std::path::Path::new("w.toml")).unwrap();
+        let shared = Shared::new(Timeline::new(&plan), Duration::from_secs(1));
+        let (tx, _rx) = crossbeam_channel::unbounded();
+        WorkerCore::new(0, Arc::new(shared), tx)
+    }
+
+    fn at(c: &WorkerCore, secs: f64) -> Instant {
+        c.shared.start + Duration::from_secs_f64(secs)
+    }
+
+    #[test]
+    fn open_operations_due_in_a_stage_start_late_rather_than_never() {
+        // 1000 operations at 1000/s (the last due at 0.999 s), then a closed stage.
+        let mut c = core("[[stages]]\nduration = \"1s\"\nrate = \"1000/s\"\n[[stages]]\nduration = \"1s\"\nworkers = 1\n");
+        c.shared.next_op.store(999, Ordering::Relaxed);
+        // Claimed 51 ms late, in the next stage's time: still operation 999 of stage 0.
+        let late = c.next(at(&c, 1.05));
+        assert_eq!(
+            late,
+            Next::Run {
+                intended: at(&c, 0.999),
+                stage: 0
+            }
+        );
+        // Then the closed stage's own work.
+        let now = at(&c, 1.05);
+        assert_eq!(
+            c.next(now),
+            Next::Run {
+                intended: now,
+                stage: 1
+            }
+        );
+        // A backlog older than the limit is left unsent once its stage is over.
+        c.shared.next_op.store(999, Ordering::Relaxed);
+        let now = at(&c, 1.2);
+        assert_eq!(
+            c.next(now),
+            Next::Run {
+                intended: now,
+                stage: 1
+            }
+        );
+        assert_eq!(c.shared.next_op.load(Ordering::Relaxed), 999);
+
+        // The same at the end of the plan.
+        let mut c = core("[[stages]]\nduration = \"1s\"\nrate = \"1000/s\"\n");
+        c.shared.next_op.store(999, Ordering::Relaxed);
+        assert!(matches!(c.next(at(&c, 1.001)), Next::Run { stage: 0, .. }));
+        assert_eq!(c.next(at(&c, 1.001)), Next::Stop);
+        c.shared.next_op.store(999, Ordering::Relaxed);
+        assert_eq!(c.next(at(&c, 1.2)), Next::Stop);
+        // Within an open stage nothing is early: op 5 is due at 5 ms.
+        let mut c = core("[[stages]]\nduration = \"1s\"\nrate = \"1000/s\"\n");
+        c.shared.next_op.store(5, Ordering::Relaxed);
+        assert!(matches!(c.next(at(&c, 0.004)), Next::Wait(_)));
+        assert!(matches!(c.next(at(&c, 0.005)), Next::Run { stage: 0, .. }));
     }
 }
