@@ -71,7 +71,7 @@ jq -r --arg ecpu "$engine_cpu" '"committed \(.summary.committed_tps / 1e6 | . * 
 for who in engine harness; do
   echo
   echo "== $who: CPU by binary"
-  perf report -i "$out/$who.perf" --no-children --sort dso --stdio 2>/dev/null | grep -E '^ +[0-9]' | head -6
+  perf report -i "$out/$who.perf" --no-children --sort dso --stdio 2>/dev/null | grep -E '^ +[0-9]' | head -6 || true
   echo "== $who: top functions by self time"
-  perf report -i "$out/$who.perf" --no-children --sort dso,symbol --stdio 2>/dev/null | grep -E '^ +[0-9]' | head -25
+  perf report -i "$out/$who.perf" --no-children --sort dso,symbol --stdio 2>/dev/null | grep -E '^ +[0-9]' | head -25 || true
 done
