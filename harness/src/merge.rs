@@ -9,9 +9,12 @@
 //!
 //! Intervals are aligned on wall-clock boundaries: each segment records the wall-clock time of
 //! its t = 0, and an interval of segment j ending at `t_s` lands in the merged interval whose
-//! end is nearest to `origin_j + t_s`. Per-interval and per-stage latency percentiles are not
-//! mergeable from the summaries a result holds; the merged value is the worst segment's (an
-//! upper bound), while the whole-run percentiles come from the exact merged histogram.
+//! end is nearest to `origin_j + t_s`. Per-interval latency percentiles come from the sum of the
+//! segments' interval histograms, read from each segment's `latency.hlog` (exact; the merged
+//! intervals are written as the merged run's own `latency.hlog`); when a segment's log is
+//! missing, the intervals it recorded fall back to the worst segment's percentiles (an upper
+//! bound). Per-stage percentiles are the worst segment's (no per-stage histograms are kept);
+//! the whole-run percentiles come from the exact merged histogram.
 //!
 //! Inputs are checked first: same scenario (name, file hash, duration scale), same segment
 //! count, no segment twice, none missing unless allowed (the verdict is then `invalid` and its
@@ -19,12 +22,17 @@
 
 use crate::criteria::{self, Measured};
 use anyhow::{Context, Result};
+use hdrhistogram::serialization::interval_log::{
+    IntervalLogIterator, IntervalLogWriterBuilder, LogEntry,
+};
+use hdrhistogram::serialization::V2DeflateSerializer;
+use hdrhistogram::Histogram;
 use results::{
     AuditResult, InstanceResult, IntervalRecord, MergedSegments, Percentiles, ProcessResources,
     Resources, RunResult, SegmentInfo, StageResult, Status, Summary, Verdict,
 };
 use scenario::Criteria;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -123,7 +131,7 @@ pub fn collect_inputs(inputs: &[PathBuf]) -> Result<Vec<(PathBuf, RunResult)>> {
 /// returns the exit code of the merged verdict (0 pass, 1 fail or invalid, 3 aborted).
 pub fn run(opts: &MergeOptions) -> Result<ExitCode> {
     let inputs = collect_inputs(&opts.inputs)?;
-    let merged = match merge(&inputs, opts.allow_missing) {
+    let (mut merged, hlog) = match merge_with_intervals(&inputs, opts.allow_missing) {
         Ok(m) => m,
         Err(e) => {
             eprintln!("error: {e}");
@@ -140,6 +148,12 @@ pub fn run(opts: &MergeOptions) -> Result<ExitCode> {
             )),
     };
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    if let Some(hlog) = hlog {
+        match write_hlog(&dir.join("latency.hlog"), &hlog) {
+            Ok(()) => merged.files.hlog = Some("latency.hlog".to_string()),
+            Err(e) => eprintln!("warning: writing the merged latency.hlog failed: {e}"),
+        }
+    }
     merged
         .write(dir.join("results.json"))
         .with_context(|| format!("writing results.json in {}", dir.display()))?;
@@ -280,8 +294,62 @@ fn worst_percentiles<'a>(ps: impl Iterator<Item = &'a Percentiles>) -> Percentil
     out
 }
 
-/// Interval records of every segment, aligned on wall-clock boundaries of the earliest origin.
-fn merge_intervals(segs: &[Seg<'_>]) -> (Vec<IntervalRecord>, f64) {
+/// The merged run's interval histograms, for its `latency.hlog`.
+pub struct MergedHlog {
+    /// Wall-clock time (Unix seconds) of the merged run's t = 0.
+    pub base_unix_s: f64,
+    /// (start s, duration s, histogram) of each merged interval that recorded anything.
+    pub intervals: Vec<(f64, f64, Histogram<u64>)>,
+}
+
+/// One segment's interval histograms: (interval end in seconds since its t = 0, histogram).
+type IntervalHists = Vec<(f64, Histogram<u64>)>;
+
+/// A segment's per-interval latency histograms from its `latency.hlog`. `None` when the result
+/// names no log or it cannot be read in full.
+fn interval_histograms(file: &Path, r: &RunResult) -> Option<IntervalHists> {
+    let name = r.files.hlog.as_deref()?;
+    let bytes = std::fs::read(file.parent()?.join(name)).ok()?;
+    let mut out = Vec::new();
+    for entry in IntervalLogIterator::new(&bytes) {
+        if let LogEntry::Interval(i) = entry.ok()? {
+            let h = results::decode_histogram(i.encoded_histogram()).ok()?;
+            out.push(((i.start_timestamp() + i.duration()).as_secs_f64(), h));
+        }
+    }
+    Some(out)
+}
+
+fn write_hlog(path: &Path, m: &MergedHlog) -> Result<()> {
+    let mut file =
+        std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
+    let base = std::time::UNIX_EPOCH + Duration::from_secs_f64(m.base_unix_s.max(0.0));
+    let mut ser = V2DeflateSerializer::new();
+    let mut w = IntervalLogWriterBuilder::new()
+        .add_comment("harness merge: the segments' interval histograms, summed")
+        .with_start_time(base)
+        .with_base_time(base)
+        .with_max_value_divisor(1_000_000.0)
+        .begin_log_with(&mut file, &mut ser)
+        .with_context(|| format!("writing {}", path.display()))?;
+    for (start, dur, h) in &m.intervals {
+        w.write_histogram(
+            h,
+            Duration::from_secs_f64(start.max(0.0)),
+            Duration::from_secs_f64(*dur),
+            None,
+        )
+        .map_err(|e| anyhow::anyhow!("writing {}: {e:?}", path.display()))?;
+    }
+    Ok(())
+}
+
+/// Interval records of every segment, aligned on wall-clock boundaries of the earliest origin;
+/// `hists` are the segments' interval histograms ([`interval_histograms`]), in `segs` order.
+fn merge_intervals(
+    segs: &[Seg<'_>],
+    hists: &[Option<IntervalHists>],
+) -> (Vec<IntervalRecord>, f64, MergedHlog) {
     let interval = segs
         .iter()
         .flat_map(|(_, r, _)| r.intervals.iter().map(|i| i.dur_s))
@@ -290,19 +358,37 @@ fn merge_intervals(segs: &[Seg<'_>]) -> (Vec<IntervalRecord>, f64) {
         .iter()
         .filter_map(|(_, _, s)| s.clock_origin_unix_s)
         .fold(f64::INFINITY, f64::min);
+    let key = |t: f64| {
+        if interval > 0.0 {
+            (t / interval).round() as i64
+        } else {
+            0
+        }
+    };
     let mut buckets: BTreeMap<i64, Vec<&IntervalRecord>> = BTreeMap::new();
-    for (_, r, s) in segs {
+    // Summed interval histograms, and the intervals some segment recorded without a log.
+    let mut sums: BTreeMap<i64, Histogram<u64>> = BTreeMap::new();
+    let mut unlogged: BTreeSet<i64> = BTreeSet::new();
+    for ((_, r, s), hs) in segs.iter().zip(hists) {
         let offset = match s.clock_origin_unix_s {
             Some(o) if base.is_finite() => o - base,
             _ => 0.0,
         };
         for rec in &r.intervals {
-            let k = if interval > 0.0 {
-                ((offset + rec.t_s) / interval).round() as i64
-            } else {
-                0
-            };
+            let k = key(offset + rec.t_s);
             buckets.entry(k).or_default().push(rec);
+            if hs.is_none() && rec.ops > 0 {
+                unlogged.insert(k);
+            }
+        }
+        for (end, h) in hs.iter().flatten() {
+            let sum = sums.entry(key(offset + end)).or_insert_with(|| {
+                let mut z = Histogram::new_from(h);
+                z.auto(true);
+                z
+            });
+            // Auto-resizing: adding cannot fail on range.
+            let _ = sum.add(h);
         }
     }
     let merged = buckets
@@ -320,7 +406,10 @@ fn merge_intervals(segs: &[Seg<'_>]) -> (Vec<IntervalRecord>, f64) {
                 ops_per_s: 0.0,
                 errors: 0,
                 errors_by_kind: BTreeMap::new(),
-                latency_us: worst_percentiles(recs.iter().map(|r| &r.latency_us)),
+                latency_us: match sums.get(&k) {
+                    Some(h) if !unlogged.contains(&k) => Percentiles::from_histogram(h),
+                    _ => worst_percentiles(recs.iter().map(|r| &r.latency_us)),
+                },
                 backlog: 0,
                 target_cpu_pct: None,
                 target_rss_bytes: None,
@@ -349,8 +438,24 @@ fn merge_intervals(segs: &[Seg<'_>]) -> (Vec<IntervalRecord>, f64) {
             }
             m
         })
-        .collect();
-    (merged, interval)
+        .collect::<Vec<_>>();
+    // The merged log, when every segment had one.
+    let intervals = if hists.iter().all(Option::is_some) {
+        merged
+            .iter()
+            .filter_map(|m| {
+                let h = sums.get(&key(m.t_s))?;
+                Some((m.t_s - m.dur_s, m.dur_s, h.clone()))
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let hlog = MergedHlog {
+        base_unix_s: if base.is_finite() { base } else { 0.0 },
+        intervals,
+    };
+    (merged, interval, hlog)
 }
 
 fn merge_stages(segs: &[Seg<'_>]) -> Vec<StageResult> {
@@ -508,6 +613,15 @@ pub fn merge(
     inputs: &[(PathBuf, RunResult)],
     allow_missing: bool,
 ) -> Result<RunResult, MergeError> {
+    merge_with_intervals(inputs, allow_missing).map(|(r, _)| r)
+}
+
+/// [`merge`], plus the merged interval histograms for a `latency.hlog` (`None` unless every
+/// segment's log was read).
+pub fn merge_with_intervals(
+    inputs: &[(PathBuf, RunResult)],
+    allow_missing: bool,
+) -> Result<(RunResult, Option<MergedHlog>), MergeError> {
     let (segs, missing) = check(inputs, allow_missing)?;
     let (_, r0, s0) = segs[0];
     let count = s0.count;
@@ -557,7 +671,12 @@ pub fn merge(
     };
     sum_counts!(summary, segs.iter().map(|(_, r, _)| &r.summary));
 
-    let (intervals, interval) = merge_intervals(&segs);
+    let hists: Vec<_> = segs
+        .iter()
+        .map(|(f, r, _)| interval_histograms(f, r))
+        .collect();
+    let (intervals, interval, hlog) = merge_intervals(&segs, &hists);
+    let exact = hists.iter().all(Option::is_some);
     let stages = merge_stages(&segs);
 
     // Steady state of the merged intervals: not in a warm-up stage, after the warm-up time the
@@ -633,8 +752,13 @@ pub fn merge(
 
     let mut notes = r0.driver.notes.clone();
     notes.push(format!(
-        "merged from segments {:?} of {count} by harness merge: counts and rates summed, histograms added; per-interval and per-stage percentiles are the worst segment's (upper bounds), whole-run percentiles are exact",
-        segs.iter().map(|(_, _, s)| s.index).collect::<Vec<_>>()
+        "merged from segments {:?} of {count} by harness merge: counts and rates summed, histograms added; whole-run percentiles are exact; {}; per-stage percentiles are the worst segment's (upper bounds)",
+        segs.iter().map(|(_, _, s)| s.index).collect::<Vec<_>>(),
+        if exact {
+            "per-interval percentiles are exact (the segments' latency.hlog intervals, summed)"
+        } else {
+            "per-interval percentiles are the worst segment's (upper bounds) where a segment's latency.hlog was missing"
+        }
     ));
     // The engine counts warm-up too: compare with every stage's commits, not the steady state's.
     let committed_all: u64 = stages.iter().map(|s| s.committed).sum();
@@ -717,7 +841,7 @@ pub fn merge(
         instances,
     });
 
-    Ok(RunResult {
+    let result = RunResult {
         schema_version: results::SCHEMA_VERSION,
         scenario,
         environment,
@@ -748,5 +872,6 @@ pub fn merge(
         capacity: None,
         segment: Some(seg_info),
         files: results::Files::default(),
-    })
+    };
+    Ok((result, exact.then_some(hlog)))
 }

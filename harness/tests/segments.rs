@@ -257,6 +257,20 @@ fn in_process_segments_each_audit_their_own_engine_and_merge_to_the_sum() {
     let m = RunResult::read(merged_dir.join("results.json")).unwrap();
     let sum: u64 = segs.iter().map(|r| r.summary.committed).sum();
     assert_eq!(m.summary.committed, sum);
+    // The segments' interval logs, summed into the merged run's own.
+    assert_eq!(m.files.hlog.as_deref(), Some("latency.hlog"));
+    let log = std::fs::read_to_string(merged_dir.join("latency.hlog")).unwrap();
+    let logged = log.lines().filter(|l| !l.starts_with('#')).count();
+    let recorded = m.intervals.iter().filter(|i| i.ops > 0).count();
+    assert!(
+        recorded >= 2 && logged == recorded,
+        "{recorded} intervals:\n{log}"
+    );
+    assert!(m
+        .driver
+        .notes
+        .iter()
+        .any(|n| n.contains("per-interval percentiles are exact")));
     let audit = m.audit.as_ref().expect("merged audit");
     assert!(audit.ok, "{:?}", audit.problems);
     assert_eq!(audit.committed_transfers, sum);
@@ -420,4 +434,80 @@ fn merge_aligns_intervals_on_wall_clock_boundaries() {
     assert_eq!(got[1].0, 2.0);
     assert!((got[1].1 - 151.0).abs() < 1e-9, "{got:?}");
     assert!((got[1].2 - 200.5).abs() < 1e-9, "{got:?}");
+}
+
+/// Writes `intervals` (start s, duration s, latencies in ns) as a segment's latency.hlog in
+/// `dir` and returns the segment's results.json path there.
+fn with_hlog(dir: &Path, intervals: &[(f64, f64, Vec<u64>)]) -> PathBuf {
+    use hdrhistogram::serialization::interval_log::IntervalLogWriterBuilder;
+    use hdrhistogram::serialization::V2DeflateSerializer;
+    std::fs::create_dir_all(dir).unwrap();
+    let mut file = std::fs::File::create(dir.join("latency.hlog")).unwrap();
+    let mut ser = V2DeflateSerializer::new();
+    let base = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000);
+    let mut w = IntervalLogWriterBuilder::new()
+        .with_base_time(base)
+        .begin_log_with(&mut file, &mut ser)
+        .unwrap();
+    for (start, dur, values) in intervals {
+        let mut h = hist();
+        h.auto(true);
+        for v in values {
+            h.record(*v).unwrap();
+        }
+        w.write_histogram(
+            &h,
+            std::time::Duration::from_secs_f64(*start),
+            std::time::Duration::from_secs_f64(*dur),
+            None,
+        )
+        .unwrap();
+    }
+    dir.join("results.json")
+}
+
+#[test]
+fn merged_interval_percentiles_come_from_the_segments_logs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let template = results::fixture::sample().intervals[0].clone();
+    let rec = |ops: u64, p50_us: f64| results::IntervalRecord {
+        t_s: 1.0,
+        dur_s: 1.0,
+        ops,
+        latency_us: results::Percentiles {
+            p50: p50_us,
+            ..template.latency_us.clone()
+        },
+        ..template.clone()
+    };
+    // Segment 0: 99 answers at 100 us; segment 1: one at 10 ms, in the same second.
+    let mut a = seg(0, 2);
+    let mut b = seg(1, 2);
+    a.1.intervals = vec![rec(99, 100.0)];
+    b.1.intervals = vec![rec(1, 10_000.0)];
+    for r in [&mut a.1, &mut b.1] {
+        r.files.hlog = Some("latency.hlog".to_string());
+    }
+    a.0 = with_hlog(&tmp.path().join("a"), &[(0.0, 1.0, vec![100_000; 99])]);
+    b.0 = with_hlog(&tmp.path().join("b"), &[(0.0, 1.0, vec![10_000_000])]);
+    let (m, hlog) = harness::merge::merge_with_intervals(&[a.clone(), b.clone()], false).unwrap();
+    // Exact: the median of all 100 answers is 100 us (the worst segment's would say 10 ms).
+    assert_eq!(m.intervals.len(), 1);
+    let p = &m.intervals[0].latency_us;
+    assert!((p.p50 - 100.0).abs() < 0.2, "{p:?}");
+    assert!(p.max >= 10_000.0, "{p:?}");
+    let hlog = hlog.expect("both logs were read");
+    assert_eq!(hlog.intervals.len(), 1);
+    assert_eq!(hlog.intervals[0].2.len(), 100);
+    assert!(m
+        .driver
+        .notes
+        .iter()
+        .any(|n| n.contains("per-interval percentiles are exact")));
+
+    // Without segment 1's log its interval can only be bounded: the worst segment's median.
+    std::fs::remove_file(tmp.path().join("b/latency.hlog")).unwrap();
+    let (m, hlog) = harness::merge::merge_with_intervals(&[a, b], false).unwrap();
+    assert_eq!(m.intervals[0].latency_us.p50, 10_000.0);
+    assert!(hlog.is_none());
 }
