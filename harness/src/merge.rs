@@ -13,8 +13,9 @@
 //! segments' interval histograms, read from each segment's `latency.hlog` (exact; the merged
 //! intervals are written as the merged run's own `latency.hlog`); when a segment's log is
 //! missing, the intervals it recorded fall back to the worst segment's percentiles (an upper
-//! bound). Per-stage percentiles are the worst segment's (no per-stage histograms are kept);
-//! the whole-run percentiles come from the exact merged histogram.
+//! bound). Per-stage percentiles likewise come from the sum of the segments' stage histograms
+//! (results from before those were kept: the worst segment's); the whole-run percentiles come
+//! from the exact merged histogram.
 //!
 //! Inputs are checked first: same scenario (name, file hash, duration scale), same segment
 //! count, no segment twice, none missing unless allowed (the verdict is then `invalid` and its
@@ -467,8 +468,30 @@ fn merge_stages(segs: &[Seg<'_>]) -> Vec<StageResult> {
                 .iter()
                 .filter_map(|(_, r, _)| r.stages.iter().find(|s| s.index == s0.index))
                 .collect();
+            // Exact when every segment that ran the stage kept its histogram.
+            let mut sum: Option<Histogram<u64>> = None;
+            let mut exact = true;
+            for s in &all {
+                match s.histogram.as_deref().map(results::decode_histogram) {
+                    Some(Ok(h)) => match sum.as_mut() {
+                        Some(m) => exact &= m.add(&h).is_ok(),
+                        None => {
+                            let mut h = h;
+                            h.auto(true);
+                            sum = Some(h);
+                        }
+                    },
+                    Some(Err(_)) => exact = false,
+                    None => exact &= s.ops == 0,
+                }
+            }
+            let sum = sum.filter(|_| exact);
             let mut m = StageResult {
-                latency_us: worst_percentiles(all.iter().map(|s| &s.latency_us)),
+                latency_us: match &sum {
+                    Some(h) => Percentiles::from_histogram(h),
+                    None => worst_percentiles(all.iter().map(|s| &s.latency_us)),
+                },
+                histogram: sum.as_ref().and_then(|h| results::encode_histogram(h).ok()),
                 start_s: all.iter().map(|s| s.start_s).fold(f64::INFINITY, f64::min),
                 end_s: all.iter().map(|s| s.end_s).fold(0.0, f64::max),
                 committed: 0,
@@ -752,12 +775,17 @@ pub fn merge_with_intervals(
 
     let mut notes = r0.driver.notes.clone();
     notes.push(format!(
-        "merged from segments {:?} of {count} by harness merge: counts and rates summed, histograms added; whole-run percentiles are exact; {}; per-stage percentiles are the worst segment's (upper bounds)",
+        "merged from segments {:?} of {count} by harness merge: counts and rates summed, histograms added; whole-run percentiles are exact; {}; {}",
         segs.iter().map(|(_, _, s)| s.index).collect::<Vec<_>>(),
         if exact {
             "per-interval percentiles are exact (the segments' latency.hlog intervals, summed)"
         } else {
             "per-interval percentiles are the worst segment's (upper bounds) where a segment's latency.hlog was missing"
+        },
+        if stages.iter().all(|s| s.histogram.is_some() || s.ops == 0) {
+            "per-stage percentiles are exact (the segments' stage histograms, summed)"
+        } else {
+            "per-stage percentiles are the worst segment's (upper bounds) where a segment kept no stage histogram"
         }
     ));
     // The engine counts warm-up too: compare with every stage's commits, not the steady state's.

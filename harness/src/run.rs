@@ -553,6 +553,11 @@ fn assemble(
                 error_rate: s.error_rate,
                 errors_by_kind: s.errors_by_kind,
                 latency_us: s.latency_us,
+                histogram: if acc.hist.is_empty() {
+                    None
+                } else {
+                    results::encode_histogram(&acc.hist).ok()
+                },
             }
         })
         .collect();

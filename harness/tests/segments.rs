@@ -271,6 +271,11 @@ fn in_process_segments_each_audit_their_own_engine_and_merge_to_the_sum() {
         .notes
         .iter()
         .any(|n| n.contains("per-interval percentiles are exact")));
+    assert!(m
+        .driver
+        .notes
+        .iter()
+        .any(|n| n.contains("per-stage percentiles are exact")));
     let audit = m.audit.as_ref().expect("merged audit");
     assert!(audit.ok, "{:?}", audit.problems);
     assert_eq!(audit.committed_transfers, sum);
@@ -488,6 +493,19 @@ fn merged_interval_percentiles_come_from_the_segments_logs() {
     for r in [&mut a.1, &mut b.1] {
         r.files.hlog = Some("latency.hlog".to_string());
     }
+    // The same answers as stage 0's histograms.
+    for (r, values) in [
+        (&mut a.1, vec![100_000u64; 99]),
+        (&mut b.1, vec![10_000_000]),
+    ] {
+        let mut h = hist();
+        h.auto(true);
+        for v in values {
+            h.record(v).unwrap();
+        }
+        r.stages[0].histogram = Some(results::encode_histogram(&h).unwrap());
+        r.stages[0].latency_us = results::Percentiles::from_histogram(&h);
+    }
     a.0 = with_hlog(&tmp.path().join("a"), &[(0.0, 1.0, vec![100_000; 99])]);
     b.0 = with_hlog(&tmp.path().join("b"), &[(0.0, 1.0, vec![10_000_000])]);
     let (m, hlog) = harness::merge::merge_with_intervals(&[a.clone(), b.clone()], false).unwrap();
@@ -504,6 +522,20 @@ fn merged_interval_percentiles_come_from_the_segments_logs() {
         .notes
         .iter()
         .any(|n| n.contains("per-interval percentiles are exact")));
+    // Stage 0 likewise, from the stage histograms; stages without them keep the bound.
+    let s0 = &m.stages[0];
+    assert!(
+        (s0.latency_us.p50 - 100.0).abs() < 0.2,
+        "{:?}",
+        s0.latency_us
+    );
+    assert_eq!(
+        results::decode_histogram(s0.histogram.as_deref().unwrap())
+            .unwrap()
+            .len(),
+        100
+    );
+    assert!(m.stages[1..].iter().all(|s| s.histogram.is_none()));
 
     // Without segment 1's log its interval can only be bounded: the worst segment's median.
     std::fs::remove_file(tmp.path().join("b/latency.hlog")).unwrap();

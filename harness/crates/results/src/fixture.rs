@@ -256,6 +256,7 @@ pub fn sample() -> RunResult {
                 error_rate: a.error_rate(),
                 errors_by_kind: a.by_kind.clone(),
                 latency_us: lat,
+                histogram: None,
             };
             start = end;
             s

@@ -296,6 +296,10 @@ pub struct StageResult {
     pub error_rate: f64,
     pub errors_by_kind: BTreeMap<String, u64>,
     pub latency_us: Percentiles,
+    /// The stage's latency histogram (encoded like [`RunResult::histogram`]), so that merged
+    /// segments get exact per-stage percentiles. Absent in older results and empty stages.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub histogram: Option<String>,
 }
 
 /// Figures for one reporting interval (default 1 s).
