@@ -1,28 +1,36 @@
 //! The load harness: scenario in, honest numbers out.
 //!
-//! `harness run scenarios/X.toml` loads a scenario into a [`scenario::Plan`], drives a target
-//! through its stages with one worker loop ([`worker`]) parameterized by the load model (open:
-//! arrival rate, latency from each operation's intended start; closed: workers, service time),
-//! records latency in per-worker HDR histograms merged every interval ([`collector`]), samples CPU
-//! and memory ([`sampler`]), audits the engine, evaluates the criteria ([`criteria`]) and writes
-//! `results.json` ([`results::RunResult`]) and the reports ([`report`]).
+//! One pipeline, each step a module of its own:
+//!
+//! ```text
+//! cli ──> plan (load, then --driver / --duration-scale / --segment applied once)
+//!     ──> run::execute: drivers::Driver::for_plan ─┐
+//!                       targets::Target (prepare) ─┴─> driver.start(target) ──> load::collector
+//!                       ──> target.finish ──> run::assemble ──> analysis::verdict ──> run::output
+//! ```
+//!
+//! - [`plan`]: the scenario's validated [`scenario::Plan`], transformed once ([`plan::Prepared`]).
+//! - [`targets`]: where load goes (in-process engine, mock, HTTP service); knows nothing of
+//!   drivers.
+//! - [`drivers`]: what generates it (threads, our HTTP client, goose); imports targets, never the
+//!   other way round.
+//! - [`load`]: the one worker loop ([`load::worker::WorkerCore`]), error kinds, the collector and
+//!   its sinks (interval log, progress).
+//! - [`observe`]: resource sampling, profiling, the environment.
+//! - [`run`]: `execute` as a short list of steps; segment start/end sync; assembling the result;
+//!   writing it; `--repeat` and baselines.
+//! - [`analysis`]: the verdict (one function for run and merge), criteria, compare, merge. It
+//!   never imports `run`.
+//! - [`cancel`] (the Ctrl-C token passed into a run) and [`exit`] (every exit code).
 
+pub mod analysis;
+pub mod cancel;
 pub mod cli;
-pub mod collector;
-pub mod compare;
-pub mod criteria;
-pub mod environment;
+pub mod drivers;
+pub mod exit;
 pub mod fmt;
-pub mod gate;
-pub mod goose;
-pub mod http;
-pub mod inprocess;
-pub mod merge;
-pub mod mock;
-pub mod profile;
-pub mod progress;
+pub mod load;
+pub mod observe;
+pub mod plan;
 pub mod run;
-pub mod sampler;
-pub mod segment;
-pub mod timeline;
-pub mod worker;
+pub mod targets;

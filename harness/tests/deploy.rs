@@ -3,7 +3,7 @@
 //! asserted against the environment variables and paths the harness reads, the scenario in the
 //! ConfigMap validated by the real scenario loader, the Dockerfile's binary path matched.
 
-use harness::segment::{ENV_K8S_INDEX, ENV_SEGMENT_COUNT};
+use harness::plan::segment::{ENV_K8S_INDEX, ENV_SEGMENT_COUNT};
 use serde_norway::Value;
 use std::path::{Path, PathBuf};
 

@@ -3,6 +3,8 @@
 //! checks one promise of `harness compare` / `harness run --baseline`.
 
 use assert_cmd::Command;
+use harness::exit::Exit;
+use harness::plan::Prepared;
 use harness::run::{self, RunOptions};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -59,9 +61,8 @@ struct Fixture {
 }
 
 fn runs(scenario: &Path, out: &Path, n: usize) -> Vec<f64> {
-    let plan = scenario::load(scenario).unwrap();
+    let plan = Prepared::whole(scenario::load(scenario).unwrap());
     let opts = RunOptions {
-        scenario: scenario.to_path_buf(),
         out: Some(out.to_path_buf()),
         quiet: true,
         no_reports: true,
@@ -70,7 +71,7 @@ fn runs(scenario: &Path, out: &Path, n: usize) -> Vec<f64> {
     (0..n)
         .map(|_| {
             let o = run::execute(&plan, &opts).unwrap();
-            assert_eq!(o.exit, run::exit::PASS, "{:?}", o.result.verdict);
+            assert_eq!(o.exit, Exit::Pass, "{:?}", o.result.verdict);
             o.result.summary.committed_tps
         })
         .collect()

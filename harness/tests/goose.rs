@@ -7,8 +7,9 @@
 mod common;
 use assert_cmd::Command;
 use common::*;
-use harness::goose::{test_plan, test_plan_spec, GooseDriverError};
-use harness::http::HttpError;
+use harness::drivers::goose::{test_plan, test_plan_spec, GooseDriverError};
+use harness::exit::Exit;
+use harness::plan::{self, Adjust, PlanError, Prepared};
 use harness::run::{execute, RunOptions};
 use scenario::Driver;
 use std::path::{Path, PathBuf};
@@ -39,9 +40,8 @@ fn json_scenario(name: &str, driver: &str) -> String {
     )
 }
 
-fn opts(file: &Path, out: &Path) -> RunOptions {
+fn opts(_file: &Path, out: &Path) -> RunOptions {
     RunOptions {
-        scenario: file.to_path_buf(),
         out: Some(out.to_path_buf()),
         quiet: true,
         no_reports: true,
@@ -64,7 +64,7 @@ fn goose_run_against_the_engine_is_a_valid_result_that_agrees_with_the_engine() 
     let file = write_scenario(dir.path(), "g", &json_scenario("t-goose", "goose"));
     let plan = scenario::load(&file).unwrap();
     assert_eq!(plan.driver, Driver::Goose);
-    let o = execute(&plan, &opts(&file, dir.path())).unwrap();
+    let o = execute(&Prepared::whole(plan), &opts(&file, dir.path())).unwrap();
     let r = &o.result;
 
     assert_eq!(r.driver.name, "goose");
@@ -80,7 +80,7 @@ fn goose_run_against_the_engine_is_a_valid_result_that_agrees_with_the_engine() 
         r.driver.notes
     );
     assert_eq!(r.verdict.status, results::Status::Pass, "{:?}", r.verdict);
-    assert_eq!(o.exit, 0);
+    assert_eq!(o.exit, Exit::Pass);
 
     // Committed transfers: what the harness parsed from the answers is what the engine says.
     let audit = r.audit.as_ref().expect("the engine was audited");
@@ -134,18 +134,17 @@ fn open_model_stages_are_refused_for_goose_with_the_reason() {
                 [[stages]]\nname = \"closed\"\nduration = \"1s\"\nworkers = 2\n\
                 [[stages]]\nname = \"open\"\nduration = \"1s\"\nrate = \"100/s\"\n";
     let file = write_scenario(dir.path(), "open", text);
-    let plan = scenario::load(&file).unwrap();
-    let mut o = opts(&file, dir.path());
-    o.driver = Some(Driver::Goose);
-    let err = match execute(&plan, &o) {
-        Ok(_) => panic!("an open-model stage ran through goose"),
+    let adjust = Adjust {
+        driver: Some(Driver::Goose),
+        ..Adjust::default()
+    };
+    let err = match plan::load(&file, &adjust) {
+        Ok(_) => panic!("an open-model stage was accepted for goose"),
         Err(e) => e,
     };
-    let http = err.downcast_ref::<HttpError>().expect("an HttpError");
-    assert!(http.is_usage());
     assert!(
-        matches!(http, HttpError::Goose(GooseDriverError::OpenStage { index: 1, name }) if name == "open"),
-        "{http:?}"
+        matches!(&err, PlanError::Driver(GooseDriverError::OpenStage { index: 1, name }) if name == "open"),
+        "{err:?}"
     );
     assert!(err.to_string().contains("arrival-rate"), "{err}");
 

@@ -9,8 +9,10 @@
 
 mod common;
 use common::*;
-use harness::http::HttpError;
+use harness::exit::Exit;
+use harness::plan::Prepared;
 use harness::run::{execute, RunOptions};
+use harness::targets::http::HttpError;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -24,11 +26,10 @@ fn spawn_target(accounts: u64) -> String {
 }
 
 fn run(file: &Path, out: &Path) -> anyhow::Result<harness::run::RunOutcome> {
-    let plan = scenario::load(file).unwrap();
+    let plan = Prepared::whole(scenario::load(file).unwrap());
     execute(
         &plan,
         &RunOptions {
-            scenario: file.to_path_buf(),
             out: Some(out.to_path_buf()),
             quiet: true,
             no_reports: true,
@@ -162,7 +163,7 @@ fn a_killed_server_is_counted_not_fatal() {
     assert!(r.summary.ops > 150, "{}", r.summary.ops);
     assert!(r.summary.errors > 0 && r.summary.errors < r.summary.ops);
     assert!(o.dir.join("results.json").is_file());
-    assert_ne!(o.exit, 3, "finished on schedule, not aborted");
+    assert_ne!(o.exit, Exit::Aborted, "finished on schedule, not aborted");
 }
 
 #[test]
@@ -256,11 +257,10 @@ fn profile_of_a_spawned_engine_is_fetched_for_the_steady_state() {
         "[scenario]\nname = \"t-prof\"\n{target}\n[workload]\naccounts = 10_000\nbatch_size = 256\n[http]\nconnections = 4\n[[requests]]\nname = \"tx\"\nmethod = \"POST\"\npath = \"/api/v11/transactions\"\nheaders = {{ content-type = \"application/octet-stream\" }}\nbody = \"binary-batch\"\n[[stages]]\nname = \"warm\"\nduration = \"1s\"\nworkers = 2\nwarmup = true\n[[stages]]\nname = \"steady\"\nduration = \"2s\"\nworkers = 4\n"
     );
     let file = write_scenario(dir.path(), "t-prof", &text);
-    let plan = scenario::load(&file).unwrap();
+    let plan = Prepared::whole(scenario::load(&file).unwrap());
     let out = execute(
         &plan,
         &RunOptions {
-            scenario: file.clone(),
             out: Some(dir.path().join("reports")),
             quiet: true,
             no_reports: true,

@@ -1,8 +1,10 @@
 //! The harness measures what it claims: known latencies, stalls under the open and the closed
 //! model, and ramp schedules. Driven through the library against a mock target.
 
-use harness::mock::Mock;
-use harness::run::{execute_with, Driven, RunOptions, RunOutcome};
+use harness::plan::Prepared;
+use harness::run::{execute_on, RunOptions, RunOutcome};
+use harness::targets::mock::Mock;
+use harness::targets::Target;
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
@@ -25,7 +27,7 @@ fn run(toml: &str, mock: Mock) -> RunOutcome {
         no_reports: true,
         ..RunOptions::default()
     };
-    let out = execute_with(&plan, &opts, Driven::Mock(mock)).expect("run completes");
+    let out = execute_on(&Prepared::whole(plan), &opts, Target::Mock(mock)).expect("run completes");
     assert!(out.dir.join("results.json").exists());
     out
 }
@@ -162,7 +164,7 @@ fn in_process_run_counts_only_committed_transfers_and_audits() {
         no_reports: true,
         ..RunOptions::default()
     };
-    let out = harness::run::execute(&plan, &opts).unwrap();
+    let out = harness::run::execute(&Prepared::whole(plan), &opts).unwrap();
     let r = &out.result;
     let audit = r.audit.as_ref().expect("in-process runs are audited");
     assert!(audit.ok, "{:?}", audit.problems);
@@ -228,7 +230,7 @@ fn a_profiled_in_process_run_names_engine_functions() {
         profile: true,
         ..RunOptions::default()
     };
-    let out = harness::run::execute(&plan, &opts).unwrap();
+    let out = harness::run::execute(&Prepared::whole(plan), &opts).unwrap();
     let p = out.result.profile.as_ref().expect("profile info");
     assert!(
         p.samples > 50,

@@ -104,7 +104,7 @@ fn run_segments(n: u32, scenario: &Path, out: &Path, sync: &[String]) -> Vec<Run
         let o = c.wait_with_output().unwrap();
         assert_eq!(o.status.code(), Some(0), "segment {i} of {n} failed");
     }
-    let mut found = harness::merge::collect_inputs(&[out.to_path_buf()]).unwrap();
+    let mut found = harness::analysis::merge::collect_inputs(&[out.to_path_buf()]).unwrap();
     found.sort_by_key(|(_, r)| r.segment.as_ref().map(|s| s.index));
     assert_eq!(found.len(), n as usize, "one results.json per segment");
     found.into_iter().map(|(_, r)| r).collect()
@@ -301,7 +301,7 @@ fn seg(index: u32, count: u32) -> (PathBuf, RunResult) {
 
 #[test]
 fn merge_refuses_what_does_not_belong_together() {
-    use harness::merge::{merge, MergeError};
+    use harness::analysis::merge::{merge, MergeError};
     let ok = merge(&[seg(0, 2), seg(1, 2)], false).unwrap();
     assert_eq!(
         ok.summary.committed,
@@ -398,7 +398,7 @@ proptest! {
                 (p, r)
             })
             .collect();
-        let m = harness::merge::merge(&inputs, false).unwrap();
+        let m = harness::analysis::merge::merge(&inputs, false).unwrap();
         let merged = m.decode_histogram().unwrap().unwrap();
         prop_assert_eq!(recorded(&merged), recorded(&whole));
         prop_assert_eq!((merged.len(), merged.min(), merged.max()), (whole.len(), whole.min(), whole.max()));
@@ -427,7 +427,7 @@ fn merge_aligns_intervals_on_wall_clock_boundaries() {
     ];
     let origin = a.1.segment.as_ref().unwrap().clock_origin_unix_s.unwrap();
     b.1.segment.as_mut().unwrap().clock_origin_unix_s = Some(origin + 0.04);
-    let m = harness::merge::merge(&[a, b], false).unwrap();
+    let m = harness::analysis::merge::merge(&[a, b], false).unwrap();
     let got: Vec<(f64, f64, f64)> = m
         .intervals
         .iter()
@@ -508,7 +508,8 @@ fn merged_interval_percentiles_come_from_the_segments_logs() {
     }
     a.0 = with_hlog(&tmp.path().join("a"), &[(0.0, 1.0, vec![100_000; 99])]);
     b.0 = with_hlog(&tmp.path().join("b"), &[(0.0, 1.0, vec![10_000_000])]);
-    let (m, hlog) = harness::merge::merge_with_intervals(&[a.clone(), b.clone()], false).unwrap();
+    let (m, hlog) =
+        harness::analysis::merge::merge_with_intervals(&[a.clone(), b.clone()], false).unwrap();
     // Exact: the median of all 100 answers is 100 us (the worst segment's would say 10 ms).
     assert_eq!(m.intervals.len(), 1);
     let p = &m.intervals[0].latency_us;
@@ -539,7 +540,7 @@ fn merged_interval_percentiles_come_from_the_segments_logs() {
 
     // Without segment 1's log its interval can only be bounded: the worst segment's median.
     std::fs::remove_file(tmp.path().join("b/latency.hlog")).unwrap();
-    let (m, hlog) = harness::merge::merge_with_intervals(&[a, b], false).unwrap();
+    let (m, hlog) = harness::analysis::merge::merge_with_intervals(&[a, b], false).unwrap();
     assert_eq!(m.intervals[0].latency_us.p50, 10_000.0);
     assert!(hlog.is_none());
 }

@@ -443,6 +443,7 @@ pub fn sample() -> RunResult {
             target: "engine (in-process, 1,000,000 accounts)".into(),
             target_tps: Some(8_510_000.0),
             stages_planned: plans,
+            warmup_s: None,
         },
         environment: Environment {
             os: "Debian GNU/Linux 13 (trixie)".into(),
@@ -477,6 +478,8 @@ pub fn sample() -> RunResult {
             target: proc_res.clone(),
             harness: proc_res,
             rss_growth_bytes: growth,
+            startup_s: None,
+            tx_per_cpu_s: None,
         },
         audit: Some(AuditResult {
             ok: true,
@@ -558,6 +561,8 @@ pub fn no_intervals() -> RunResult {
         target: ProcessResources::default(),
         harness: ProcessResources::default(),
         rss_growth_bytes: None,
+        startup_s: None,
+        tx_per_cpu_s: None,
     };
     r.summary = Summary {
         duration_s: 0.0,

@@ -131,6 +131,10 @@ pub struct ScenarioInfo {
     /// Throughput target line for charts (from the min_tps criterion), tx/s.
     pub target_tps: Option<f64>,
     pub stages_planned: Vec<StagePlan>,
+    /// Seconds from the start excluded from the verdict (`[scenario] warmup`, or the leading
+    /// warm-up stages), as the run applied it. Absent in results written before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warmup_s: Option<f64>,
 }
 
 /// One stage as planned.
@@ -360,6 +364,15 @@ pub struct Resources {
     pub harness: ProcessResources,
     /// Target RSS at end minus RSS after warm-up.
     pub rss_growth_bytes: Option<i64>,
+    /// How long the target took to start (in-process: the engine's genesis build; spawn:
+    /// spawn to first healthy answer), seconds. Absent when not measured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub startup_s: Option<f64>,
+    /// Committed transactions of the whole run (warm-up included) per CPU-second the harness
+    /// process spent on it (getrusage around the run): throughput a busy shared machine cannot
+    /// fake, since another job taking a core halves the TPS but not the work per CPU-second.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tx_per_cpu_s: Option<f64>,
 }
 
 /// Result of the engine's invariant audit at the end of an in-process run.

@@ -9,7 +9,7 @@
 //! beside the running executable (`target/<profile>/harness` finds `target/<profile>/engine`,
 //! built by `cargo build -p engine`); else the `PATH`.
 
-use super::client::fetch_once;
+use super::control::fetch_once;
 use super::HttpError;
 use bytes::Bytes;
 use http_body_util::Full;

@@ -9,7 +9,7 @@
 //! after a failed request; transfers that then go stale show up as `rejected:bad_nonce`.
 
 use super::HttpError;
-use crate::http::endpoint::Endpoint;
+use crate::targets::http::endpoint::Endpoint;
 use bytes::Bytes;
 use engine::{GenConfig, Generator, Transfer, ZipfPool};
 use http_body_util::Full;
@@ -201,7 +201,7 @@ impl RequestTable {
             });
         }
         let w = &plan.workload;
-        let (gen, pool) = crate::inprocess::generator_config(w);
+        let (gen, pool) = crate::targets::inprocess::generator_config(w);
         let carries_tx = templates.iter().any(|t| match &t.body {
             BodyKind::JsonTransfer | BodyKind::BinaryBatch => true,
             BodyKind::Template { needs_transfer, .. } => *needs_transfer,

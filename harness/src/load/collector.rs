@@ -8,10 +8,11 @@
 //! must show as a gap, not vanish. A slice that arrives after its interval was finalized still
 //! counts in its stage and in the whole-run figures.
 
-use crate::progress::Progress;
-use crate::sampler::{ProcSample, Sampler};
-use crate::timeline::SpanKind;
-use crate::worker::{new_histogram, ErrorKind, Shared, Shipment};
+use crate::cancel::Cancel;
+use crate::load::progress::Progress;
+use crate::load::timeline::SpanKind;
+use crate::load::worker::{new_histogram, ErrorKind, Shared, Shipment};
+use crate::observe::sampler::{ProcSample, Sampler};
 use crossbeam_channel::{Receiver, RecvTimeoutError};
 use hdrhistogram::serialization::interval_log::{IntervalLogWriter, IntervalLogWriterBuilder};
 use hdrhistogram::serialization::V2DeflateSerializer;
@@ -110,6 +111,8 @@ pub struct Collected {
     pub samples: Vec<(f64, Option<ProcSample>, Option<ProcSample>)>,
     pub capacity: Option<CapacityCheck>,
     pub end: Instant,
+    /// Why `latency.hlog` is incomplete, when it is.
+    pub hlog_error: Option<String>,
 }
 
 pub struct Collector {
@@ -121,8 +124,12 @@ pub struct Collector {
     /// Multiplier from ops/s to the unit of each stage's planned load (tx per op for tx/s).
     pub stage_units: Vec<(String, f64)>,
     pub capacity: Option<CapacityCheck>,
-    /// Set by the Ctrl-C handler: stop the workers and close what was measured.
-    pub interrupted: &'static std::sync::atomic::AtomicBool,
+    /// Cancelled on Ctrl-C: stop the workers and close what was measured.
+    pub cancel: Cancel,
+    /// The first failure writing the interval log (`None` to start with): the run goes on (its
+    /// figures are in memory and go to results.json), and the user is told the log is
+    /// incomplete.
+    pub hlog_error: Option<String>,
 }
 
 impl Collector {
@@ -143,19 +150,25 @@ impl Collector {
         let mut hlog_file = self.hlog.take();
         let start_wall = SystemTime::now() - sh.start.elapsed();
         let mut hlog: Option<IntervalLogWriter<'_, '_, File, V2DeflateSerializer>> =
-            hlog_file.as_mut().and_then(|(file, ser)| {
+            match hlog_file.as_mut().map(|(file, ser)| {
                 IntervalLogWriterBuilder::new()
                     .add_comment("latency in nanoseconds; written by harness as the run goes")
                     .with_start_time(start_wall)
                     .with_base_time(start_wall)
                     .with_max_value_divisor(1_000_000.0)
                     .begin_log_with(file, ser)
-                    .ok()
-            });
+            }) {
+                Some(Ok(w)) => Some(w),
+                Some(Err(e)) => {
+                    self.hlog_error = Some(format!("starting the log: {e}"));
+                    None
+                }
+                None => None,
+            };
 
         loop {
             let deadline = sh.start + sh.interval * (next_final as u32 + 1) + grace;
-            if self.interrupted.load(Ordering::Relaxed) {
+            if self.cancel.is_cancelled() {
                 sh.stop.store(true, Ordering::Relaxed);
             }
             // Wake at least every 50 ms to notice an interrupt.
@@ -229,6 +242,7 @@ impl Collector {
             samples,
             capacity: self.capacity,
             end,
+            hlog_error: self.hlog_error,
         }
     }
 
@@ -297,12 +311,15 @@ impl Collector {
 
         if let Some(w) = hlog.as_mut() {
             if !acc.hist.is_empty() {
-                let _ = w.write_histogram(
+                if let Err(e) = w.write_histogram(
                     &acc.hist,
                     Duration::from_secs_f64(t0),
                     Duration::from_secs_f64(dur),
                     None,
-                );
+                ) {
+                    self.hlog_error
+                        .get_or_insert_with(|| format!("interval {index} and maybe later: {e:?}"));
+                }
             }
         }
 

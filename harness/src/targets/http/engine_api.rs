@@ -5,7 +5,7 @@
 //! format is written by hand on the server side too (`engine::server::routes::outcome_json`).
 //! The control path (info, stats, audit at the start and end of a run) uses serde_json.
 
-use crate::worker::ErrorKind;
+use crate::load::worker::ErrorKind;
 use engine::RejectReason;
 use memchr::memmem::Finder;
 use serde::Deserialize;

@@ -126,6 +126,21 @@ impl Sampler {
     }
 }
 
+/// User plus system CPU time of this process so far (every thread), in seconds.
+pub fn process_cpu_seconds() -> Option<f64> {
+    let mut u = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: getrusage writes a whole rusage into the pointer it is given, which points at
+    // zeroed memory of the right type; we read it only when the call reports success.
+    let ok = unsafe { libc::getrusage(libc::RUSAGE_SELF, u.as_mut_ptr()) } == 0;
+    if !ok {
+        return None;
+    }
+    // SAFETY: initialised by the successful call above (and zeroed before it).
+    let u = unsafe { u.assume_init() };
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    Some(secs(u.ru_utime) + secs(u.ru_stime))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -14,7 +14,7 @@
 //! close` and HTTP/1.0 answers without keep-alive end the connection after the answer. Anything
 //! malformed is an I/O error for the caller to count, and the connection is dropped.
 
-use crate::worker::ErrorKind;
+use crate::load::worker::ErrorKind;
 use std::io::IoSlice;
 use std::net::SocketAddr;
 use std::time::Duration;

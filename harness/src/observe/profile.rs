@@ -10,13 +10,11 @@
 //! libc, libgcc, pthread and vdso frames are block-listed, as pprof recommends, so the signal
 //! handler never unwinds through code that may hold a lock.
 
-use crate::worker::Shared;
+use crate::targets::http::control::fetch_once;
 use anyhow::{Context, Result};
 use results::{FrameShare, ProfileInfo};
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::atomic::Ordering;
-use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -26,6 +24,27 @@ pub struct Profiler {
     /// Tells the thread to build its report: symbolizing costs memory and CPU, so it waits
     /// until the run's last resource sample has been taken.
     build: std::sync::mpsc::Sender<()>,
+}
+
+/// When to profile: the run's steady state, from `start + from_s` to `start + to_s`, unless
+/// the run stops first.
+pub struct Window {
+    pub start: Instant,
+    pub from_s: f64,
+    pub to_s: f64,
+    /// Whether the run has stopped (Ctrl-C, a capacity break, the end of the workers): a
+    /// closure, so this module needs nothing of the load's internals.
+    pub stopped: Box<dyn Fn() -> bool + Send>,
+}
+
+impl Window {
+    fn stopped(&self) -> bool {
+        (self.stopped)()
+    }
+
+    fn elapsed(&self) -> f64 {
+        self.start.elapsed().as_secs_f64()
+    }
 }
 
 /// Where the flamegraph goes.
@@ -39,11 +58,11 @@ pub struct ProfileTarget {
 impl Profiler {
     /// Starts a thread that begins sampling when the warm-up ends and stops when the plan ends or
     /// the run is stopped.
-    pub fn start(shared: Arc<Shared>, hz: u32, target: ProfileTarget) -> Profiler {
+    pub fn start(window: Window, hz: u32, target: ProfileTarget) -> Profiler {
         let (build, go) = std::sync::mpsc::channel();
         let handle = std::thread::Builder::new()
             .name("harness-profiler".to_string())
-            .spawn(move || profile(&shared, hz, &target, &go))
+            .spawn(move || profile(&window, hz, &target, &go))
             .expect("spawning the profiler thread");
         Profiler { handle, build }
     }
@@ -51,7 +70,7 @@ impl Profiler {
     /// Starts a thread that, when the warm-up ends, asks an engine server at `addr` to profile
     /// itself for the rest of the plan and saves the flamegraph it returns.
     pub fn start_remote(
-        shared: Arc<Shared>,
+        window: Window,
         hz: u32,
         target: ProfileTarget,
         addr: std::net::SocketAddr,
@@ -62,7 +81,7 @@ impl Profiler {
         let handle = std::thread::Builder::new()
             .name("harness-profiler".to_string())
             .spawn(move || {
-                let info = remote(&shared, hz, &target, addr, &authority, &base_path);
+                let info = remote(&window, hz, &target, addr, &authority, &base_path);
                 let _ = go.recv();
                 info
             })
@@ -79,26 +98,26 @@ impl Profiler {
     }
 }
 
-fn sleep_until(shared: &Shared, t: f64) {
-    let until = shared.start + Duration::from_secs_f64(t.max(0.0));
-    while Instant::now() < until && !shared.stop.load(Ordering::Relaxed) {
+fn sleep_until(window: &Window, t: f64) {
+    let until = window.start + Duration::from_secs_f64(t.max(0.0));
+    while Instant::now() < until && !window.stopped() {
         std::thread::sleep(Duration::from_millis(20).min(until - Instant::now()));
     }
 }
 
 fn profile(
-    shared: &Shared,
+    window: &Window,
     hz: u32,
     target: &ProfileTarget,
     go: &std::sync::mpsc::Receiver<()>,
 ) -> Result<ProfileInfo> {
-    sleep_until(shared, shared.timeline.warmup);
+    sleep_until(window, window.from_s);
     let guard = pprof::ProfilerGuardBuilder::default()
         .frequency(hz as i32)
         .blocklist(&["libc", "libgcc", "pthread", "vdso"])
         .build()
         .context("starting pprof")?;
-    sleep_until(shared, shared.timeline.total);
+    sleep_until(window, window.to_s);
     let _ = go.recv();
     let report = guard
         .report()
@@ -135,18 +154,16 @@ fn save(target: &ProfileTarget, svg: &[u8]) -> Result<()> {
 }
 
 fn remote(
-    shared: &Shared,
+    window: &Window,
     hz: u32,
     target: &ProfileTarget,
     addr: std::net::SocketAddr,
     authority: &str,
     base_path: &str,
 ) -> Result<ProfileInfo> {
-    sleep_until(shared, shared.timeline.warmup);
-    let seconds = (shared.timeline.total - shared.timeline.warmup)
-        .floor()
-        .clamp(1.0, 300.0) as u64;
-    if shared.stop.load(Ordering::Relaxed) {
+    sleep_until(window, window.from_s);
+    let seconds = (window.to_s - window.from_s).floor().clamp(1.0, 300.0) as u64;
+    if window.stopped() {
         anyhow::bail!("the run stopped before the steady state: no profile taken");
     }
     let uri = format!("{base_path}/debug/pprof/profile?seconds={seconds}&frequency={hz}");
@@ -159,13 +176,13 @@ fn remote(
         .build()
         .context("starting a runtime for the profile request")?;
     let answer = rt.block_on(async {
-        let fetch = crate::http::client::fetch_once(addr, req, Duration::from_secs(seconds + 30));
+        let fetch = fetch_once(addr, req, Duration::from_secs(seconds + 30));
         tokio::pin!(fetch);
         loop {
             tokio::select! {
                 a = &mut fetch => return Some(a),
                 _ = tokio::time::sleep(Duration::from_millis(100)) => {
-                    if shared.stop.load(Ordering::Relaxed) && shared.elapsed(Instant::now()) < shared.timeline.total - 0.5 {
+                    if window.stopped() && window.elapsed() < window.to_s - 0.5 {
                         return None; // interrupted: don't hold the report for the server's profile
                     }
                 }

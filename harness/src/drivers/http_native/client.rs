@@ -2,22 +2,21 @@
 //! default) or hyper 1.x's low-level `client::conn` (HTTP/1.1 on request, and HTTP/2).
 //!
 //! No pool, no `Client`: a worker owns its connection, so there is nothing to lock or look up
-//! per request. The control path (health polls, stats, audit) uses hyper ([`fetch_once`]). A failed connection is dropped and the next request reconnects; the failure
+//! per request. The control path (health polls, stats, audit) is the target's
+//! ([`crate::targets::http::control`]). A failed connection is dropped and the next request reconnects; the failure
 //! itself is returned as an [`ErrorKind`] for the worker to count (failures are data).
 
-use super::request::RequestTable;
 use super::wire::WireConn;
-use crate::worker::ErrorKind;
+use crate::load::worker::ErrorKind;
+use crate::targets::http::control::{h1_exchange, read_answer, H1Io};
+use crate::targets::http::request::RequestTable;
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
+use http_body_util::Full;
 use hyper::client::conn::{http1, http2};
-use hyper::{Request, StatusCode};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use std::net::SocketAddr;
 use std::time::Duration;
 use tokio::net::TcpStream;
-
-type H1Io = TokioIo<TcpStream>;
 
 /// A ready-to-use connection.
 // One per worker, created once per (re)connect: its size does not matter, an indirection on
@@ -47,12 +46,6 @@ pub enum Client {
     Builtin,
     Hyper1,
     Hyper2,
-}
-
-/// An answer: status and the whole body.
-pub struct Answer {
-    pub status: StatusCode,
-    pub body: Bytes,
 }
 
 /// An answer whose body is borrowed from the connection (until its next request).
@@ -153,59 +146,5 @@ impl Conn {
             Conn::Wire(w) => w.reusable(),
             Conn::H1 { .. } | Conn::H2 { .. } => true,
         }
-    }
-}
-
-/// One request on a hyper HTTP/1.1 connection, polling the connection future alongside.
-async fn h1_exchange(
-    send: &mut http1::SendRequest<Full<Bytes>>,
-    conn: &mut http1::Connection<H1Io, Full<Bytes>>,
-    req: Request<Full<Bytes>>,
-) -> Result<Answer, ErrorKind> {
-    let exchange = async {
-        send.ready().await.map_err(|_| ErrorKind::Io)?;
-        let resp = send.send_request(req).await.map_err(|_| ErrorKind::Io)?;
-        read_answer(resp).await
-    };
-    tokio::select! {
-        // The exchange first: the connection only matters while it is pending.
-        biased;
-        r = exchange => r,
-        // The connection ended (closed by the peer or failed) mid-request.
-        _ = conn => Err(ErrorKind::Io),
-    }
-}
-
-async fn read_answer(resp: hyper::Response<hyper::body::Incoming>) -> Result<Answer, ErrorKind> {
-    let status = resp.status();
-    let body = resp
-        .into_body()
-        .collect()
-        .await
-        .map_err(|_| ErrorKind::Io)?
-        .to_bytes();
-    Ok(Answer { status, body })
-}
-
-/// One request on a fresh connection, for the control path (health polls, stats, audit).
-pub async fn fetch_once(
-    addr: SocketAddr,
-    req: Request<Full<Bytes>>,
-    timeout: Duration,
-) -> Result<Answer, ErrorKind> {
-    match tokio::time::timeout(timeout, async {
-        let stream = TcpStream::connect(addr)
-            .await
-            .map_err(|_| ErrorKind::Connect)?;
-        let _ = stream.set_nodelay(true);
-        let (mut send, mut conn) = http1::handshake(TokioIo::new(stream))
-            .await
-            .map_err(|_| ErrorKind::Connect)?;
-        h1_exchange(&mut send, &mut conn, req).await
-    })
-    .await
-    {
-        Ok(r) => r,
-        Err(_) => Err(ErrorKind::Timeout),
     }
 }

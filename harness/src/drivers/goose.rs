@@ -38,18 +38,22 @@
 //! of goose's client and metrics channel.
 //!
 //! Ctrl-C: goose installs a process-wide ctrlc handler when an attack starts, and the ctrlc
-//! crate allows only one. The harness installs its own first (`run::install_interrupt_handler`,
+//! crate allows only one. The harness CLI installs its own first (`cancel::on_interrupt`,
 //! called before any run), so goose's registration fails, which goose tolerates (it logs it and
-//! clears its killswitch). Our handler sets the flag the collector polls; the collector sets
+//! clears its killswitch). Our handler cancels the run's token, which the collector polls; it sets
 //! the run's stop flag; a watcher task here then calls [`goose::trigger_killswitch`] (again
 //! every 50 ms while stopped, because goose clears the killswitch as an attack starts). goose
 //! stops its users gracefully and returns; the users' last slices are shipped, and the run
 //! ends as any interrupted run does: results.json with status `aborted`, exit code 3. A
-//! second Ctrl-C exits at once through our handler, as for native runs.
+//! second Ctrl-C exits at once through our handler, as for native runs. (A library caller that
+//! installs no handler leaves the signal to goose: its run then stops through goose's own.)
 
-use crate::http::request::RequestTable;
-use crate::http::{failure, judge, HttpTarget};
-use crate::worker::{ErrorKind, Shared, Shipment, WorkerCore};
+use crate::drivers::http_native::{generator_threads, http_workers};
+use crate::load::errors::{ErrorKind, OpOutcome};
+use crate::load::worker::{Shared, Shipment, WorkerCore};
+use crate::targets::http::judge::judge;
+use crate::targets::http::request::{RequestMaker, RequestTable};
+use crate::targets::http::HttpTarget;
 use anyhow::Context as _;
 use crossbeam_channel::Sender;
 use goose::config::{GooseConfiguration, GooseDefault, GooseDefaultType};
@@ -186,6 +190,38 @@ fn goose_method(m: &Method) -> Option<GooseMethod> {
     })
 }
 
+/// The goose driver for one run: its test plan and what it reports back.
+#[derive(Clone, Debug)]
+pub struct Goose {
+    state: GooseState,
+    /// Goose users (the most the test plan starts), each with a native worker's senders.
+    workers: u32,
+    threads: u32,
+    timeout: Duration,
+}
+
+impl Goose {
+    /// The driver for a plan [`check`] accepts.
+    pub fn for_plan(plan: &Plan) -> Result<Goose, GooseDriverError> {
+        let workers = http_workers(plan);
+        Ok(Goose {
+            state: GooseState::for_plan(plan)?,
+            workers,
+            threads: generator_threads().min(workers),
+            timeout: plan.http.timeout,
+        })
+    }
+
+    pub fn workers(&self) -> u32 {
+        self.workers
+    }
+
+    /// The goose test plan this run uses (`users,seconds;...`).
+    pub fn spec(&self) -> String {
+        self.state.spec()
+    }
+}
+
 /// What the goose driver keeps between [`spawn`] and the run's notes.
 #[derive(Clone, Debug, Default)]
 pub struct GooseState {
@@ -247,7 +283,7 @@ impl GooseState {
 /// One goose user's recorder and request builder.
 struct UserState {
     core: WorkerCore,
-    maker: crate::http::request::RequestMaker,
+    maker: RequestMaker,
 }
 
 /// What every transaction function shares.
@@ -320,10 +356,12 @@ impl Ctx {
                 // body would keep the connection from going back to the pool.
                 match response.bytes().await {
                     Ok(b) => judge(&self.table, self.engine, t, status, &b, submitted_tx),
-                    Err(e) => failure(transport_error(e.is_timeout(), false), submitted_tx),
+                    Err(e) => {
+                        OpOutcome::failure(transport_error(e.is_timeout(), false), submitted_tx)
+                    }
                 }
             }
-            Err(e) => failure(
+            Err(e) => OpOutcome::failure(
                 transport_error(e.is_timeout(), e.is_connect()),
                 submitted_tx,
             ),
@@ -357,11 +395,12 @@ impl Ctx {
 /// Builds the goose attack for `target` and starts it on its own thread (a multi-thread tokio
 /// runtime with one worker per generator thread); returns that thread for the run to join.
 pub fn spawn(
+    driver: &Goose,
     target: &HttpTarget,
     shared: &Arc<Shared>,
     tx: &Sender<Shipment>,
 ) -> anyhow::Result<Vec<JoinHandle<()>>> {
-    let state = target.goose.clone();
+    let state = driver.state.clone();
     let (spec, names, users) = {
         let r = state.lock();
         (r.spec.clone(), r.names.clone(), r.users)
@@ -370,11 +409,11 @@ pub fn spawn(
         anyhow::bail!("driver goose: the scenario has no [[requests]]");
     }
     let table = Arc::clone(target.table());
-    let workers = target.workers();
+    let workers = driver.workers;
     let mut slots = Vec::with_capacity(users);
     for id in 0..workers {
         let core = WorkerCore::new(id, Arc::clone(shared), tx.clone());
-        let maker = crate::http::request::RequestMaker::new(Arc::clone(&table), id, workers)?;
+        let maker = RequestMaker::new(Arc::clone(&table), id, workers)?;
         slots.push(Mutex::new(Some(UserState { core, maker })));
     }
     let mut methods = Vec::with_capacity(table.len());
@@ -391,7 +430,7 @@ pub fn spawn(
         names: names.iter().map(|(n, _)| n.clone()).collect(),
         users: slots,
         shared: Arc::clone(shared),
-        engine: target.info.is_some(),
+        engine: target.is_engine(),
     });
 
     let mut config = GooseConfiguration::default();
@@ -402,12 +441,12 @@ pub fn spawn(
     config.no_telnet = true;
     config.websocket = false;
     config.no_gzip = true;
-    config.timeout = Some(format!("{:.3}", target.timeout().as_secs_f64().max(0.001)));
+    config.timeout = Some(format!("{:.3}", driver.timeout.as_secs_f64().max(0.001)));
     let attack = build_attack(config, &state, &ctx, &spec)
         .with_context(|| format!("configuring goose with test plan {spec:?}"))?;
 
     let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(target.threads().max(1) as usize)
+        .worker_threads(driver.threads.max(1) as usize)
         .thread_name("harness-goose")
         .enable_all()
         .build()
@@ -480,8 +519,8 @@ async fn watch_stop(shared: Arc<Shared>) {
 }
 
 /// Notes for the result describing how goose drove the target.
-pub fn notes(target: &HttpTarget) -> Vec<String> {
-    let r = target.goose.lock();
+pub fn notes(driver: &Goose) -> Vec<String> {
+    let r = driver.state.lock();
     let mut n = vec![
         format!(
             "goose {GOOSE_VERSION}: one goose scenario {:?}, {} weighted transaction(s) ({}), at most {} users, test plan \"{}\" (users,seconds; goose's own client: reqwest, HTTP/1.1 keep-alive, gzip off; request timeout {:?}; {} runtime thread(s))",
@@ -494,8 +533,8 @@ pub fn notes(target: &HttpTarget) -> Vec<String> {
                 .join(", "),
             r.users,
             r.spec,
-            target.timeout(),
-            target.threads()
+            driver.timeout,
+            driver.threads
         ),
         "one operation = one request; latency = goose's own per-request time to first byte (request sent to response headers), which goose 0.19 records in whole microseconds; the body is read afterwards and not counted (the native driver counts it)".to_string(),
         "goose gives no per-interval series: the harness counts completions, errors and committed transfers inside the goose transaction functions, so intervals, stages, criteria and resources come from the same collector as native runs".to_string(),

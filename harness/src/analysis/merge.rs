@@ -1,11 +1,11 @@
 //! `harness merge`: the results of a run's execution segments combined into one [`RunResult`].
 //!
-//! Each segment (`harness run --segment i/n`, see [`crate::segment`]) wrote its own
+//! Each segment (`harness run --segment i/n`, see [`crate::plan::segment`]) wrote its own
 //! `results.json`. Merging sums what adds up (committed transactions, operations, errors, rates
 //! per interval, planned load), merges the steady-state HDR histograms by addition (lossless:
 //! the merged histogram is the one a single recorder of every sample would hold), keeps
 //! resources per instance (they belong to different machines), and re-evaluates the scenario's
-//! criteria on the merged figures with the same code `harness run` uses ([`crate::criteria`]).
+//! criteria on the merged figures with the same code `harness run` uses ([`crate::analysis::criteria`]).
 //!
 //! Intervals are aligned on wall-clock boundaries: each segment records the wall-clock time of
 //! its t = 0, and an interval of segment j ending at `t_s` lands in the merged interval whose
@@ -21,7 +21,8 @@
 //! count, no segment twice, none missing unless allowed (the verdict is then `invalid` and its
 //! reasons name the missing segments).
 
-use crate::criteria::{self, Measured};
+use crate::analysis::verdict::{self, Facts};
+use crate::exit::Exit;
 use anyhow::{Context, Result};
 use hdrhistogram::serialization::interval_log::{
     IntervalLogIterator, IntervalLogWriterBuilder, LogEntry,
@@ -35,7 +36,6 @@ use results::{
 use scenario::Criteria;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 use std::time::Duration;
 
 /// Why segment results cannot be merged; every message names the files involved.
@@ -128,31 +128,29 @@ pub fn collect_inputs(inputs: &[PathBuf]) -> Result<Vec<(PathBuf, RunResult)>> {
     Ok(out)
 }
 
-/// `harness merge`: reads, merges, writes results.json and the reports, prints the summary and
-/// returns the exit code of the merged verdict (0 pass, 1 fail or invalid, 3 aborted).
-pub fn run(opts: &MergeOptions) -> Result<ExitCode> {
+/// `harness merge`: reads, merges, writes results.json, the merged interval log and the
+/// reports, prints the summary and returns the merged verdict's exit code. Inputs that cannot
+/// be merged are a [`MergeError`] (exit 2); a log or report that cannot be written is told to
+/// the user and exits 5 once everything else was written.
+pub fn run(opts: &MergeOptions) -> Result<Exit> {
     let inputs = collect_inputs(&opts.inputs)?;
-    let (mut merged, hlog) = match merge_with_intervals(&inputs, opts.allow_missing) {
-        Ok(m) => m,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return Ok(ExitCode::from(crate::run::exit::USAGE));
-        }
-    };
+    let (mut merged, hlog) = merge_with_intervals(&inputs, opts.allow_missing)?;
     let dir = match &opts.out {
         Some(d) => d.clone(),
         None => PathBuf::from("reports")
             .join(&merged.scenario.name)
             .join(format!(
                 "{}-merged",
-                crate::environment::now_rfc3339().replace(':', "-")
+                crate::observe::environment::now_rfc3339().replace(':', "-")
             )),
     };
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let mut problems = Vec::new();
     if let Some(hlog) = hlog {
-        match write_hlog(&dir.join("latency.hlog"), &hlog) {
+        let path = dir.join("latency.hlog");
+        match write_hlog(&path, &hlog) {
             Ok(()) => merged.files.hlog = Some("latency.hlog".to_string()),
-            Err(e) => eprintln!("warning: writing the merged latency.hlog failed: {e}"),
+            Err(e) => problems.push(format!("writing {} failed: {e:#}", path.display())),
         }
     }
     merged
@@ -160,16 +158,18 @@ pub fn run(opts: &MergeOptions) -> Result<ExitCode> {
         .with_context(|| format!("writing results.json in {}", dir.display()))?;
     if !opts.no_reports {
         if let Err(e) = report::render_all(&merged, &dir) {
-            eprintln!("warning: rendering reports failed: {e}");
+            problems.push(format!(
+                "rendering the reports in {} failed: {e}",
+                dir.display()
+            ));
         }
     }
     println!("{}", report::text_summary(&merged));
     println!("results: {}", dir.join("results.json").display());
-    Ok(ExitCode::from(match merged.verdict.status {
-        Status::Pass => crate::run::exit::PASS,
-        Status::Fail | Status::Invalid => crate::run::exit::FAIL,
-        Status::Aborted => crate::run::exit::ABORTED,
-    }))
+    for p in &problems {
+        eprintln!("error: {p}");
+    }
+    Ok(Exit::of(merged.verdict.status))
 }
 
 /// Adds the counters a [`StageResult`] and a [`Summary`] share (same field names) from `parts`
@@ -702,33 +702,6 @@ pub fn merge_with_intervals(
     let exact = hists.iter().all(Option::is_some);
     let stages = merge_stages(&segs);
 
-    // Steady state of the merged intervals: not in a warm-up stage, after the warm-up time the
-    // segments excluded (planned length minus steady seconds), and a whole interval long.
-    let planned_total: f64 = r0
-        .scenario
-        .stages_planned
-        .iter()
-        .map(|s| s.duration_s)
-        .sum();
-    let warmup_s = if r0.verdict.status == Status::Aborted {
-        0.0
-    } else {
-        (planned_total - r0.summary.duration_s).max(0.0)
-    };
-    let min_interval_tps = intervals
-        .iter()
-        .filter(|r| {
-            r.dur_s >= interval * 0.9
-                && r.t_s - r.dur_s / 2.0 >= warmup_s
-                && !r0
-                    .scenario
-                    .stages_planned
-                    .get(r.stage)
-                    .is_some_and(|s| s.warmup)
-        })
-        .map(|r| r.committed_tps)
-        .reduce(f64::min);
-
     let instances: Vec<InstanceResult> = segs
         .iter()
         .map(|(f, r, s)| InstanceResult {
@@ -749,29 +722,10 @@ pub fn merge_with_intervals(
         .iter()
         .filter_map(|(_, r, _)| r.resources.rss_growth_bytes)
         .max();
-    let startup = segs
+    let startup_s = segs
         .iter()
-        .flat_map(|(_, r, _)| r.criteria.iter())
-        .filter(|c| c.name == "max_startup")
-        .filter_map(|c| c.measured_value)
-        .reduce(f64::max)
-        .map(|us| Duration::from_secs_f64(us / 1e6));
-
-    let has_ops = summary.ops > 0;
-    let measured = Measured {
-        committed_tps: has_ops.then_some(summary.committed_tps),
-        min_interval_tps,
-        p50_us: has_ops.then_some(summary.latency_us.p50),
-        p90_us: has_ops.then_some(summary.latency_us.p90),
-        p99_us: has_ops.then_some(summary.latency_us.p99),
-        p999_us: has_ops.then_some(summary.latency_us.p999),
-        error_rate: has_ops.then_some(summary.error_rate),
-        rss_peak: target_res.rss_peak,
-        rss_growth,
-        cpu_avg_pct: target_res.cpu_avg_pct,
-        startup,
-    };
-    let criteria = criteria::evaluate(&criteria_of(r0, s0.share, share), &measured);
+        .filter_map(|(_, r, _)| r.resources.startup_s.or_else(|| recorded_startup_s(r)))
+        .reduce(f64::max);
 
     let mut notes = r0.driver.notes.clone();
     notes.push(format!(
@@ -791,38 +745,6 @@ pub fn merge_with_intervals(
     // The engine counts warm-up too: compare with every stage's commits, not the steady state's.
     let committed_all: u64 = stages.iter().map(|s| s.committed).sum();
     let audit = merge_audit(&segs, committed_all, missing.is_empty(), &mut notes);
-
-    let mut reasons = Vec::new();
-    let audit_ok = audit.as_ref().is_none_or(|a| a.ok);
-    let status = if !audit_ok || !missing.is_empty() {
-        if !missing.is_empty() {
-            reasons.push(format!(
-                "segments {missing:?} of {count} are missing: these figures cover only segments {:?} (share {:.3} of the plan; throughput targets scaled to it)",
-                segs.iter().map(|(_, _, s)| s.index).collect::<Vec<_>>(),
-                share
-            ));
-        }
-        if !audit_ok {
-            reasons.push(
-                "engine audit failed: no throughput verdict is given for this run".to_string(),
-            );
-            if let Some(a) = &audit {
-                reasons.extend(a.problems.iter().map(|p| format!("audit: {p}")));
-            }
-        }
-        Status::Invalid
-    } else if let Some((_, _, s)) = segs
-        .iter()
-        .find(|(_, r, _)| r.verdict.status == Status::Aborted)
-    {
-        reasons.push(format!(
-            "segment {} was interrupted; figures cover what ran",
-            s.index
-        ));
-        Status::Aborted
-    } else {
-        crate::criteria::pass_or_fail(&criteria, has_ops, &mut reasons)
-    };
 
     let mut scenario = r0.scenario.clone();
     scenario.target_tps = scenario.target_tps.map(|t| t / s0.share * share);
@@ -865,7 +787,7 @@ pub fn merge_with_intervals(
         .max();
     seg_info.merged = Some(MergedSegments {
         present: segs.iter().map(|(_, _, s)| s.index).collect(),
-        missing,
+        missing: missing.clone(),
         instances,
     });
 
@@ -874,7 +796,10 @@ pub fn merge_with_intervals(
         scenario,
         environment,
         driver,
-        verdict: Verdict { status, reasons },
+        verdict: Verdict {
+            status: Status::Pass,
+            reasons: Vec::new(),
+        },
         summary,
         stages,
         intervals,
@@ -888,9 +813,12 @@ pub fn merge_with_intervals(
             target: target_res,
             harness: harness_res,
             rss_growth_bytes: rss_growth,
+            startup_s,
+            // Each segment's work per CPU-second is its own process's; their sum means nothing.
+            tx_per_cpu_s: None,
         },
         audit,
-        criteria,
+        criteria: Vec::new(),
         histogram: hist.as_ref().and_then(|h| results::encode_histogram(h).ok()),
         percentiles: hist
             .as_ref()
@@ -901,5 +829,45 @@ pub fn merge_with_intervals(
         segment: Some(seg_info),
         files: results::Files::default(),
     };
+    let mut result = result;
+    verdict::judge(
+        &mut result,
+        &criteria_of(r0, s0.share, share),
+        &merge_facts(&segs, &missing, count, share, interval),
+    );
     Ok((result, exact.then_some(hlog)))
+}
+
+/// How the merge ended, for the verdict: segments missing make it invalid, a segment that was
+/// interrupted makes it aborted.
+fn merge_facts(segs: &[Seg<'_>], missing: &[u32], count: u32, share: f64, interval: f64) -> Facts {
+    let present: Vec<u32> = segs.iter().map(|(_, _, s)| s.index).collect();
+    Facts {
+        interval_s: interval,
+        invalid: if missing.is_empty() {
+            Vec::new()
+        } else {
+            vec![format!(
+                "segments {missing:?} of {count} are missing: these figures cover only segments {present:?} (share {share:.3} of the plan; throughput targets scaled to it)"
+            )]
+        },
+        aborted: segs
+            .iter()
+            .find(|(_, r, _)| r.verdict.status == Status::Aborted)
+            .map(|(_, _, s)| {
+                format!(
+                    "segment {} was interrupted; figures cover what ran",
+                    s.index
+                )
+            }),
+    }
+}
+
+/// A segment's startup from its criteria table, for results written before `startup_s` was.
+fn recorded_startup_s(r: &RunResult) -> Option<f64> {
+    r.criteria
+        .iter()
+        .find(|c| c.name == "max_startup")
+        .and_then(|c| c.measured_value)
+        .map(|us| us / 1e6)
 }

@@ -36,6 +36,7 @@
 //! apart from the renderers ([`render_text`], [`render_markdown`], [`render_junit`]), which only
 //! read a [`Comparison`].
 
+use crate::exit::Exit;
 use crate::fmt::{human_bytes, human_latency_us, human_rate};
 use results::{ResultsError, RunResult};
 use serde::{Deserialize, Serialize};
@@ -125,9 +126,9 @@ pub struct Figures {
     pub p999_us: f64,
     pub rss_peak_bytes: Option<u64>,
     pub cpu_avg_pct: Option<f64>,
-    /// Committed transactions per CPU-second of the harness process over the whole run,
-    /// measured by `harness run --repeat` (getrusage around each run; `None` for a plain
-    /// results.json). Throughput that a busy shared machine cannot fake: another job taking a
+    /// Committed transactions per CPU-second of the harness process over the whole run
+    /// (results.json's `resources.tx_per_cpu_s`; `None` for results written before it was
+    /// recorded). Throughput that a busy shared machine cannot fake: another job taking a
     /// core halves the TPS but not the work done per CPU-second.
     #[serde(default)]
     pub tx_per_cpu_s: Option<f64>,
@@ -158,7 +159,7 @@ impl Figures {
             p999_us: s.latency_us.p999,
             rss_peak_bytes: r.resources.target.rss_peak,
             cpu_avg_pct: r.resources.target.cpu_avg_pct,
-            tx_per_cpu_s: None,
+            tx_per_cpu_s: r.resources.tx_per_cpu_s,
             closed_model: r
                 .scenario
                 .stages_planned
@@ -899,12 +900,12 @@ impl Comparison {
         self.regressions().next().is_some()
     }
 
-    /// 1 on any regression, else 0 (the documented exit codes).
-    pub fn exit_code(&self) -> u8 {
+    /// Fail (1) on any regression, else pass (0).
+    pub fn exit(&self) -> Exit {
         if self.has_regression() {
-            crate::run::exit::FAIL
+            Exit::Fail
         } else {
-            crate::run::exit::PASS
+            Exit::Pass
         }
     }
 
@@ -1599,7 +1600,7 @@ mod tests {
         assert_eq!(verdict("p99"), MetricVerdict::Regressed);
         assert_eq!(verdict("rss"), MetricVerdict::Unchanged);
         assert_eq!(verdict("cpu"), MetricVerdict::NotMeasured);
-        assert_eq!(c.exit_code(), 1);
+        assert_eq!(c.exit(), Exit::Fail);
         let text = render_text(&c);
         assert!(text.contains("REGRESSION in tps"), "{text}");
         assert!(text.contains("driver native"), "{text}");
@@ -1626,7 +1627,7 @@ mod tests {
             CompareOptions::default(),
         )
         .unwrap();
-        assert_eq!(back.exit_code(), 0);
+        assert_eq!(back.exit(), Exit::Pass);
     }
 
     #[test]
@@ -1674,7 +1675,7 @@ mod tests {
         .unwrap();
         let cpu = c.rows.iter().find(|r| r.key == "cpu").unwrap();
         assert_eq!(cpu.verdict(), MetricVerdict::Info);
-        assert_eq!(c.exit_code(), 0);
+        assert_eq!(c.exit(), Exit::Pass);
         // Without it, the same CPU change is a regression.
         let mut a = with(1e6, 25.0);
         let mut b = with(1e6, 90.0);
@@ -1687,7 +1688,7 @@ mod tests {
             CompareOptions::default(),
         )
         .unwrap();
-        assert_eq!(c.exit_code(), 1);
+        assert_eq!(c.exit(), Exit::Fail);
     }
 
     #[test]

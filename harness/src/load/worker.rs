@@ -11,91 +11,13 @@
 //! Latency basis: in an open-model stage, from the operation's intended start (its slot in the
 //! schedule); in a closed-model stage, from when the worker actually started it (service time).
 
-use crate::timeline::{Phase, Timeline};
+pub use crate::load::errors::{ErrorKind, OpOutcome};
+use crate::load::timeline::{Phase, Timeline};
 use crossbeam_channel::Sender;
 use hdrhistogram::Histogram;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-/// Kinds of error an operation can report. Fixed, so counting is an array increment.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[repr(u8)]
-pub enum ErrorKind {
-    /// In-process: transfers the engine rejected, by reason.
-    RejectedUnknownAccount = 0,
-    RejectedSelfTransfer,
-    RejectedZeroAmount,
-    RejectedBadNonce,
-    RejectedInsufficientFunds,
-    RejectedNotOwner,
-    /// HTTP: could not connect.
-    Connect,
-    /// HTTP: no answer within the request timeout.
-    Timeout,
-    /// HTTP: the connection failed mid-request.
-    Io,
-    /// HTTP: an unexpected status.
-    Status4xx,
-    Status5xx,
-    StatusOther,
-    /// HTTP: the body did not match what was expected.
-    Body,
-}
-
-impl ErrorKind {
-    pub const COUNT: usize = 13;
-    pub const ALL: [ErrorKind; Self::COUNT] = [
-        ErrorKind::RejectedUnknownAccount,
-        ErrorKind::RejectedSelfTransfer,
-        ErrorKind::RejectedZeroAmount,
-        ErrorKind::RejectedBadNonce,
-        ErrorKind::RejectedInsufficientFunds,
-        ErrorKind::RejectedNotOwner,
-        ErrorKind::Connect,
-        ErrorKind::Timeout,
-        ErrorKind::Io,
-        ErrorKind::Status4xx,
-        ErrorKind::Status5xx,
-        ErrorKind::StatusOther,
-        ErrorKind::Body,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ErrorKind::RejectedUnknownAccount => "rejected:unknown_account",
-            ErrorKind::RejectedSelfTransfer => "rejected:self_transfer",
-            ErrorKind::RejectedZeroAmount => "rejected:zero_amount",
-            ErrorKind::RejectedBadNonce => "rejected:bad_nonce",
-            ErrorKind::RejectedInsufficientFunds => "rejected:insufficient_funds",
-            ErrorKind::RejectedNotOwner => "rejected:not_owner",
-            ErrorKind::Connect => "connect",
-            ErrorKind::Timeout => "timeout",
-            ErrorKind::Io => "io",
-            ErrorKind::Status4xx => "status_4xx",
-            ErrorKind::Status5xx => "status_5xx",
-            ErrorKind::StatusOther => "status_other",
-            ErrorKind::Body => "body",
-        }
-    }
-
-    /// The rejection kind for an engine reason.
-    pub fn rejected(reason: engine::RejectReason) -> ErrorKind {
-        ErrorKind::ALL[reason as usize]
-    }
-}
-
-/// What one operation did.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct OpOutcome {
-    /// Transactions submitted and committed by this operation (0 for a plain HTTP request).
-    pub submitted_tx: u64,
-    pub committed_tx: u64,
-    /// Whether the operation as a whole failed (HTTP error); in-process batches never fail,
-    /// their rejected transfers are counted in `errors`.
-    pub failed: bool,
-    pub errors: [u32; ErrorKind::COUNT],
-}
 
 /// Counters and a histogram for one worker over one (interval, stage) slice.
 pub struct Shipment {

@@ -3,22 +3,26 @@
 //! One run on a shared machine is one sample of a noisy process, so the gate runs the scenario
 //! N times (each a full run with its own results directory, through [`run::execute`]), then
 //! either stores the runs' figures as a named [`Baseline`] (`DIR/NAME.json`) or compares them
-//! with one by the noise-aware rule of [`crate::compare`], writing `comparison.md` and
+//! with one by the noise-aware rule of [`crate::analysis::compare`], writing `comparison.md` and
 //! `comparison.junit.xml` into the last run's directory and printing the table.
 //!
-//! Exit code: 3 if a run was aborted (nothing is compared or saved then), else 1 if a run failed
-//! its criteria or the comparison found a regression, else 0; 2 for usage errors (unknown
-//! baseline, different scenario, unreadable files).
+//! Exit code: 3 if a run was aborted (nothing is compared or saved then), else the worst run's
+//! (4 invalid, 1 failed its criteria), else 1 if the comparison found a regression, else 0; 2
+//! for usage errors (unknown baseline, different scenario, unreadable files).
+//!
+//! It lives with `run`, not with the analysis it calls, because it executes runs: `analysis`
+//! never imports `run`.
 
-use crate::compare::{
+use crate::analysis::compare::{
     self, Baseline, CompareError, CompareFormat, CompareOptions, Figures, Side, Tolerances,
 };
+use crate::exit::Exit;
 use crate::fmt::{human_latency_us, human_rate};
-use crate::run::{self, exit, RunOptions};
+use crate::plan::Prepared;
+use crate::run::{self, RunOptions, RunOutcome};
 use anyhow::{Context, Result};
 use results::RunResult;
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 
 /// Options of a gated run.
 #[derive(Clone, Debug)]
@@ -36,35 +40,21 @@ pub struct GateOptions {
 
 /// What a gated run produced.
 pub struct GateOutcome {
-    pub runs: Vec<run::RunOutcome>,
+    pub runs: Vec<RunOutcome>,
     pub comparison: Option<compare::Comparison>,
     pub saved: Option<PathBuf>,
-    pub exit: u8,
+    pub exit: Exit,
 }
 
 /// Entry point of `harness run` with `--repeat`, `--save-baseline` or `--baseline`.
-pub fn run_gated(opts: &GateOptions) -> Result<ExitCode> {
-    let plan = match scenario::load(&opts.run.scenario) {
-        Ok(p) => p,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return Ok(ExitCode::from(exit::USAGE));
-        }
-    };
-    let plan = match opts.run.duration_scale {
-        Some(f) if !scenario::valid_scale(f) => {
-            eprintln!("error: --duration-scale must be a finite number above 0, got {f}");
-            return Ok(ExitCode::from(exit::USAGE));
-        }
-        Some(f) => plan.scaled(f),
-        None => plan,
-    };
+pub fn run_gated(prepared: &Prepared, opts: &GateOptions) -> Result<Exit> {
     // Resolve the baseline before spending minutes on runs.
     let base = match &opts.baseline {
         Some(spec) => Some(load_baseline(spec, &opts.baseline_dir)?),
         None => None,
     };
     if let Some(b) = &base {
+        let plan = &prepared.plan;
         let id = compare::ScenarioId {
             name: plan.name.clone(),
             sha256: plan.sha256.clone(),
@@ -73,20 +63,20 @@ pub fn run_gated(opts: &GateOptions) -> Result<ExitCode> {
             return Err(CompareError::ScenarioMismatch {
                 base: b.origin.clone(),
                 base_id: b.scenario.to_string(),
-                new: opts.run.scenario.display().to_string(),
+                new: plan.file.display().to_string(),
                 new_id: id.to_string(),
             }
             .into());
         }
     }
-    let outcome = execute(&plan, opts, base.as_ref())?;
+    let outcome = execute(prepared, opts, base.as_ref())?;
     if let Some(c) = &outcome.comparison {
         print!("{}", compare::render_text(c));
     }
     if let Some(p) = &outcome.saved {
         println!("baseline saved: {}", p.display());
     }
-    Ok(ExitCode::from(outcome.exit))
+    Ok(outcome.exit)
 }
 
 /// A baseline named on the command line: a file path, or a name in `dir`.
@@ -117,10 +107,11 @@ pub fn baseline_path(name: &str, dir: &Path) -> Result<PathBuf> {
 /// Runs the plan `opts.repeat` times, then saves and/or compares. `base` is the already loaded
 /// baseline to compare with, if any.
 pub fn execute(
-    plan: &scenario::Plan,
+    prepared: &Prepared,
     opts: &GateOptions,
     base: Option<&Side>,
 ) -> Result<GateOutcome> {
+    let plan = &prepared.plan;
     let save_path = opts
         .save_baseline
         .as_deref()
@@ -129,30 +120,29 @@ pub fn execute(
     let repeat = opts.repeat.max(1);
     let mut runs = Vec::with_capacity(repeat as usize);
     let mut figures = Vec::with_capacity(repeat as usize);
-    let mut criteria_failed = false;
+    let mut worst = Exit::Pass;
     for i in 1..=repeat {
-        let cpu_before = process_cpu_seconds();
-        let outcome = run::execute(plan, &opts.run)
+        let outcome = run::execute(prepared, &opts.run)
             .with_context(|| format!("repeat {i}/{repeat} of {}", plan.name))?;
-        let mut f = Figures::of(&outcome.result);
-        f.tx_per_cpu_s = tx_per_cpu_s(&outcome.result, cpu_before, process_cpu_seconds());
+        let f = Figures::of(&outcome.result);
         println!("{}", run_line(i, repeat, &f, &outcome.result, &outcome.dir));
         figures.push(f);
         let code = outcome.exit;
         runs.push(outcome);
-        if code == exit::ABORTED {
+        if code == Exit::Aborted {
             eprintln!("run aborted: nothing compared or saved");
             return Ok(GateOutcome {
                 runs,
                 comparison: None,
                 saved: None,
-                exit: exit::ABORTED,
+                exit: Exit::Aborted,
             });
         }
-        if code != exit::PASS {
-            criteria_failed = true;
+        if code != Exit::Pass {
+            worst = worst.worst(code);
             eprintln!(
-                "repeat {i}/{repeat} failed its criteria: {}",
+                "repeat {i}/{repeat}: {}: {}",
+                code_name(code),
                 runs.last()
                     .map(|r| r.result.verdict.reasons.join("; "))
                     .unwrap_or_default()
@@ -198,7 +188,7 @@ pub fn execute(
             &name,
             &results,
             figures.clone(),
-            crate::environment::now_rfc3339(),
+            crate::observe::environment::now_rfc3339(),
         )?;
         b.write(&path)?;
         saved = Some(path);
@@ -206,10 +196,11 @@ pub fn execute(
     let regressed = comparison
         .as_ref()
         .is_some_and(compare::Comparison::has_regression);
-    let exit = if regressed || criteria_failed {
-        exit::FAIL
+    // The worst run's code (invalid > fail), then a regression makes a pass a fail.
+    let exit = if regressed {
+        worst.worst(Exit::Fail)
     } else {
-        exit::PASS
+        worst
     };
     Ok(GateOutcome {
         runs,
@@ -219,27 +210,12 @@ pub fn execute(
     })
 }
 
-/// User plus system CPU time of this process so far (every thread), in seconds.
-fn process_cpu_seconds() -> Option<f64> {
-    let mut u = std::mem::MaybeUninit::<libc::rusage>::zeroed();
-    // SAFETY: getrusage writes a whole rusage into the pointer it is given, which points at
-    // zeroed memory of the right type; we read it only when the call reports success.
-    let ok = unsafe { libc::getrusage(libc::RUSAGE_SELF, u.as_mut_ptr()) } == 0;
-    if !ok {
-        return None;
+fn code_name(e: Exit) -> &'static str {
+    match e {
+        Exit::Invalid => "invalid",
+        Exit::Internal => "could not write all its output",
+        _ => "failed its criteria",
     }
-    // SAFETY: initialised by the successful call above (and zeroed before it).
-    let u = unsafe { u.assume_init() };
-    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
-    Some(secs(u.ru_utime) + secs(u.ru_stime))
-}
-
-/// Committed transactions of the whole run (warm-up included, since the CPU time is the whole
-/// run's) per CPU-second the process spent on it.
-fn tx_per_cpu_s(r: &RunResult, before: Option<f64>, after: Option<f64>) -> Option<f64> {
-    let cpu = after? - before?;
-    let committed: u64 = r.stages.iter().map(|s| s.committed).sum();
-    (cpu > 0.0 && committed > 0).then(|| committed as f64 / cpu)
 }
 
 fn run_line(i: u32, n: u32, f: &Figures, r: &RunResult, dir: &Path) -> String {

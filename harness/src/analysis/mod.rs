@@ -1,0 +1,10 @@
+//! Reading results: the verdict (one function, shared by `harness run` and `harness merge`),
+//! the criteria table, comparing runs with a baseline, and merging execution segments.
+//!
+//! Everything here works on [`results::RunResult`]s; nothing here runs load or imports
+//! `run`.
+
+pub mod compare;
+pub mod criteria;
+pub mod merge;
+pub mod verdict;

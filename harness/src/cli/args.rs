@@ -1,0 +1,162 @@
+//! The command line as clap parses it: raw flags, nothing interpreted yet (ripgrep's
+//! "low args"). [`super`] turns them into the library's options once.
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+/// Drives a transaction engine or an HTTP service through a scenario, measures throughput and
+/// latency honestly (HDR histograms, coordinated omission corrected), and reports against the
+/// scenario's criteria.
+#[derive(Parser, Debug)]
+#[command(name = "harness", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run a scenario and write results.json, the interval log and the reports.
+    ///
+    /// Exit codes: 0 every criterion met, 1 a criterion failed, 2 usage or scenario error,
+    /// 3 aborted (Ctrl-C), 4 invalid (the engine's audit failed), 5 internal error (a panic,
+    /// an output that could not be written).
+    Run {
+        /// The scenario file (TOML).
+        scenario: PathBuf,
+        /// Output root; the run goes to OUT/<scenario>/<UTC timestamp>/ (default: the
+        /// scenario's output.dir, usually `reports`).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Multiply every stage's duration by this factor (e.g. 0.1 runs a 30-minute scenario
+        /// in 3 minutes); recorded in the results.
+        #[arg(long, value_name = "FACTOR")]
+        duration_scale: Option<f64>,
+        /// No live progress.
+        #[arg(long, short)]
+        quiet: bool,
+        /// Allow load against a non-loopback address.
+        #[arg(long)]
+        allow_remote: bool,
+        /// Write results.json and the interval log only.
+        #[arg(long)]
+        no_reports: bool,
+        /// Profile the steady state with pprof and write a flamegraph (in-process targets).
+        #[arg(long)]
+        profile: bool,
+        /// Run the scenario N times (each a full run with its own results directory); with
+        /// --baseline the medians are compared, with --save-baseline they are stored.
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100))]
+        repeat: Option<u32>,
+        /// Store the runs' figures as baseline DIR/NAME.json (see --baseline-dir).
+        #[arg(long, value_name = "NAME")]
+        save_baseline: Option<String>,
+        /// Compare the runs with a baseline (a name in --baseline-dir or a file); writes
+        /// comparison.md and comparison.junit.xml into the last run's directory; exit 1 on a
+        /// regression.
+        #[arg(long, value_name = "NAME|FILE")]
+        baseline: Option<String>,
+        /// Where named baselines live.
+        #[arg(long, value_name = "DIR", default_value = "baselines")]
+        baseline_dir: PathBuf,
+        /// Compare with a baseline of a different scenario file (e.g. a changed workload).
+        #[arg(long)]
+        allow_scenario_change: bool,
+        /// Run execution segment INDEX of COUNT (0-based, e.g. 0/3): its share of every stage's
+        /// workers or rate and its own part of the sender accounts. Default: $HARNESS_SEGMENT,
+        /// or $JOB_COMPLETION_INDEX with $HARNESS_SEGMENT_COUNT (Kubernetes Indexed Job).
+        #[arg(long, value_name = "INDEX/COUNT")]
+        segment: Option<String>,
+        /// Segments: start stage 0 at this time (RFC 3339 UTC, e.g. 2026-11-23T19:00:00Z).
+        #[arg(long, value_name = "TIME", conflicts_with = "barrier")]
+        start_at: Option<String>,
+        /// Segments: create FILE.<index> and start when every segment's file exists (a volume
+        /// all instances share); FILE.done.<index> likewise at the end.
+        #[arg(long, value_name = "FILE")]
+        barrier: Option<PathBuf>,
+        /// How long to wait at the barrier.
+        #[arg(long, value_name = "DURATION", default_value = "10m")]
+        barrier_timeout: humantime::Duration,
+        /// Load generator for HTTP targets, overriding the scenario's `driver`: native (ours)
+        /// or goose (closed-model stages only).
+        #[arg(long, value_name = "native|goose", value_parser = parse_driver)]
+        driver: Option<scenario::Driver>,
+    },
+    /// Combine execution segments' results into one result and report.
+    ///
+    /// Counts, rates per wall-clock interval and errors are summed, histograms merged without
+    /// loss, resources kept per instance, criteria re-evaluated. Exit codes: 0 pass, 1 fail,
+    /// 2 inputs that cannot be merged, 3 a segment aborted, 4 invalid (segments missing, audit
+    /// failed), 5 an output that could not be written.
+    Merge {
+        /// Segment results.json files, or directories searched for them.
+        #[arg(required = true)]
+        results: Vec<PathBuf>,
+        /// Where to write the merged results and reports (default
+        /// reports/<scenario>/<timestamp>-merged).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Merge even if some segments are missing (the verdict is then invalid and names them).
+        #[arg(long)]
+        allow_missing: bool,
+        /// Write results.json only.
+        #[arg(long)]
+        no_reports: bool,
+    },
+    /// Compare two sets of results: is NEW slower than BASE beyond tolerance and noise?
+    ///
+    /// BASE and NEW are each a results.json, a directory of them (repeats), or a saved
+    /// baseline (file, or name in --baseline-dir). A metric regressed only if its new median is
+    /// worse than the baseline median by more than the tolerance AND every new repeat lies
+    /// outside the baseline's [min, max] widened by the tolerance. Exit codes: 0 no regression, 1 a regression,
+    /// 2 usage error (unreadable input, different scenarios).
+    Compare {
+        base: String,
+        new: String,
+        /// Output formats (text, markdown, html, junit); default text.
+        #[arg(long, value_delimiter = ',', default_value = "text")]
+        format: Vec<String>,
+        /// Write comparison.{txt,md,junit.xml} here instead of printing them (text is also
+        /// printed).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Where named baselines live.
+        #[arg(long, value_name = "DIR", default_value = "baselines")]
+        baseline_dir: PathBuf,
+        /// Compare results of different scenario files (e.g. the same scenario with a changed
+        /// workload.synthetic_cost) instead of refusing.
+        #[arg(long)]
+        allow_scenario_change: bool,
+        /// Take tolerances from this scenario's [criteria.tolerance] (default: the scenario
+        /// file NEW recorded, if it is still there unchanged).
+        #[arg(long, value_name = "FILE")]
+        scenario: Option<PathBuf>,
+        /// Override one tolerance, e.g. --tolerance tps=0.2 (repeatable; error_rate is absolute).
+        #[arg(long, value_name = "KEY=VALUE")]
+        tolerance: Vec<String>,
+    },
+    /// Check scenario files without running them.
+    Validate {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Render the reports of a saved run again.
+    Report {
+        /// A results.json written by `harness run`.
+        results: PathBuf,
+        /// Formats to render (markdown, html, pdf, svg, junit); default: all.
+        #[arg(long, value_delimiter = ',')]
+        format: Vec<String>,
+        /// Directory to write into (default: beside results.json).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+fn parse_driver(s: &str) -> Result<scenario::Driver, String> {
+    match s {
+        "native" => Ok(scenario::Driver::Native),
+        "goose" => Ok(scenario::Driver::Goose),
+        _ => Err(format!("unknown driver {s:?} (expected native or goose)")),
+    }
+}

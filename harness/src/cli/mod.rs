@@ -1,0 +1,320 @@
+//! Command-line interface: raw flags ([`args`]) turned into the library's options once, then
+//! one call per command. Every command returns the [`Exit`] to end with; errors go up to
+//! `main`, which prints their chain and picks the exit code from their kind.
+
+pub mod args;
+
+use crate::analysis::compare::CompareError;
+use crate::analysis::compare::{self, CompareFormat, CompareOptions, Side, Tolerances};
+use crate::analysis::merge::MergeError;
+use crate::cancel::Cancel;
+use crate::drivers::goose::GooseDriverError;
+use crate::exit::{Exit, UsageError};
+use crate::plan::segment::{Segment, SegmentError};
+use crate::plan::PlanError;
+use crate::plan::{self, Adjust};
+use crate::run::repeat::{self, GateOptions};
+use crate::run::sync::StartSync;
+use crate::run::sync::SyncError;
+use crate::run::{self, RunOptions};
+use crate::targets::http::HttpError;
+use anyhow::{Context, Result};
+pub use args::{Cli, Command};
+use std::path::{Path, PathBuf};
+
+/// The exit code for an error that ended a command: usage errors (wherever in the chain they
+/// are) exit 2, everything else 5.
+pub fn exit_for(e: &anyhow::Error) -> Exit {
+    // Until exit code 5 exists, every error exits 2, as before.
+    let _ = e.chain().any(|c| c.is::<UsageError>() || is_usage(c));
+    Exit::Usage
+}
+
+/// Library errors that are the user's to fix.
+fn is_usage(e: &(dyn std::error::Error + 'static)) -> bool {
+    e.is::<scenario::ScenarioError>()
+        || e.is::<PlanError>()
+        || e.is::<SyncError>()
+        || e.is::<GooseDriverError>()
+        || e.is::<SegmentError>()
+        || e.is::<MergeError>()
+        || e.is::<CompareError>()
+        || e.downcast_ref::<HttpError>()
+            .is_some_and(HttpError::is_usage)
+}
+
+/// Runs a parsed command line. `cancel` is the process's Ctrl-C token.
+pub fn dispatch(cli: Cli, cancel: &Cancel) -> Result<Exit> {
+    match cli.command {
+        c @ Command::Run { .. } => run_cmd(c, cancel),
+        Command::Compare {
+            base,
+            new,
+            format,
+            out,
+            baseline_dir,
+            allow_scenario_change,
+            scenario,
+            tolerance,
+        } => compare_cmd(&CompareArgs {
+            base: &base,
+            new: &new,
+            format: &format,
+            out: out.as_deref(),
+            baseline_dir: &baseline_dir,
+            allow_scenario_change,
+            scenario_file: scenario.as_deref(),
+            tolerance: &tolerance,
+        }),
+        Command::Merge {
+            results,
+            out,
+            allow_missing,
+            no_reports,
+        } => crate::analysis::merge::run(&crate::analysis::merge::MergeOptions {
+            inputs: results,
+            out,
+            allow_missing,
+            no_reports,
+        }),
+        Command::Validate { files } => Ok(validate(&files)),
+        Command::Report {
+            results,
+            format,
+            out,
+        } => report_cmd(&results, out.as_deref(), &format),
+    }
+}
+
+/// `harness run`: the plan transformed once, then a plain run or a gated one.
+fn run_cmd(c: Command, cancel: &Cancel) -> Result<Exit> {
+    let Command::Run {
+        scenario,
+        out,
+        duration_scale,
+        quiet,
+        allow_remote,
+        no_reports,
+        profile,
+        repeat,
+        save_baseline,
+        baseline,
+        baseline_dir,
+        allow_scenario_change,
+        segment,
+        start_at,
+        barrier,
+        barrier_timeout,
+        driver,
+    } = c
+    else {
+        unreachable!("run_cmd is only called for `harness run`")
+    };
+    let segment = segment_flag(segment)?;
+    let gated = repeat.is_some() || save_baseline.is_some() || baseline.is_some();
+    if segment.is_some() && gated {
+        return Err(UsageError::new("--segment cannot be combined with --repeat or baselines: merge the segments, then compare the merged result").into());
+    }
+    let start = start_sync(segment.is_some(), start_at, barrier, barrier_timeout.into())?;
+    let adjust = Adjust {
+        duration_scale,
+        driver,
+        segment,
+    };
+    let prepared = plan::load(&scenario, &adjust)?;
+    let run = RunOptions {
+        out,
+        quiet,
+        allow_remote,
+        no_reports,
+        profile,
+        start,
+        cancel: cancel.clone(),
+    };
+    if !gated {
+        return plain_run(&prepared, &run);
+    }
+    repeat::run_gated(
+        &prepared,
+        &GateOptions {
+            run,
+            repeat: repeat.unwrap_or(1),
+            save_baseline,
+            baseline,
+            baseline_dir,
+            allow_scenario_change,
+        },
+    )
+}
+
+/// One run: its summary, where it went, and what could not be written.
+fn plain_run(prepared: &plan::Prepared, opts: &RunOptions) -> Result<Exit> {
+    let outcome = run::execute(prepared, opts)?;
+    println!("{}", report::text_summary(&outcome.result));
+    println!("results: {}", outcome.dir.join("results.json").display());
+    for p in &outcome.write_problems {
+        eprintln!("error: {p}");
+    }
+    Ok(outcome.exit)
+}
+
+/// The segment to run, from `--segment` or the environment.
+fn segment_flag(flag: Option<String>) -> Result<Option<Segment>> {
+    Ok(match flag {
+        Some(f) => Some(f.parse::<Segment>()?),
+        None => Segment::from_env(|k| std::env::var(k).ok())?,
+    })
+}
+
+/// How a segment starts with the others (`--start-at`, `--barrier`).
+fn start_sync(
+    is_segment: bool,
+    start_at: Option<String>,
+    barrier: Option<PathBuf>,
+    barrier_timeout: std::time::Duration,
+) -> Result<StartSync> {
+    if !is_segment {
+        if start_at.is_some() || barrier.is_some() {
+            eprintln!(
+                "warning: --start-at and --barrier only apply to segments (--segment); ignored"
+            );
+        }
+        return Ok(StartSync::None);
+    }
+    Ok(match (start_at, barrier) {
+        (Some(t), _) => StartSync::start_at(&t).map_err(|e| UsageError::new(e.to_string()))?,
+        (None, Some(base)) => StartSync::Barrier {
+            base,
+            timeout: barrier_timeout,
+        },
+        (None, None) => StartSync::None,
+    })
+}
+
+/// Checks scenarios without running them; prints one line per file.
+fn validate(files: &[PathBuf]) -> Exit {
+    let mut bad = 0;
+    for f in files {
+        match scenario::load(f) {
+            Ok(plan) => println!(
+                "ok: {} ({} stages, {})",
+                f.display(),
+                plan.stages.len(),
+                scenario::units::format_duration(plan.total_duration())
+            ),
+            Err(e) => {
+                bad += 1;
+                eprintln!("error: {e}");
+            }
+        }
+    }
+    if bad == 0 {
+        Exit::Pass
+    } else {
+        Exit::Usage
+    }
+}
+
+/// `harness report`: renders a saved results.json again.
+fn report_cmd(results_json: &Path, out: Option<&Path>, format: &[String]) -> Result<Exit> {
+    let mut formats = Vec::new();
+    for f in format {
+        formats.push(report::Format::from_name(f).ok_or_else(|| {
+            UsageError::new(format!(
+                "unknown format {f:?} (expected markdown, html, pdf, svg or junit)"
+            ))
+        })?);
+    }
+    let result = results::RunResult::read(results_json)?;
+    let dir = out
+        .map(Path::to_path_buf)
+        .or_else(|| results_json.parent().map(Path::to_path_buf))
+        .unwrap_or_else(|| PathBuf::from("."));
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let written = if formats.is_empty() {
+        report::render_all(&result, &dir)?
+    } else {
+        report::render(&result, &formats, &dir)?
+    };
+    for p in written {
+        println!("{}", p.display());
+    }
+    Ok(Exit::Pass)
+}
+
+/// The flags of `harness compare`.
+struct CompareArgs<'a> {
+    base: &'a str,
+    new: &'a str,
+    format: &'a [String],
+    out: Option<&'a Path>,
+    baseline_dir: &'a Path,
+    allow_scenario_change: bool,
+    scenario_file: Option<&'a Path>,
+    tolerance: &'a [String],
+}
+
+/// `harness compare`: loads both sides, compares, prints and writes the formats asked for.
+fn compare_cmd(a: &CompareArgs<'_>) -> Result<Exit> {
+    let mut formats = Vec::new();
+    for f in a.format {
+        formats.push(CompareFormat::from_name(f).ok_or_else(|| {
+            UsageError::new(format!(
+                "unknown --format {f:?} (expected text, markdown, html or junit)"
+            ))
+        })?);
+    }
+    let base = Side::load(a.base, a.baseline_dir)?;
+    let new = Side::load(a.new, a.baseline_dir)?;
+    let mut tol = match a.scenario_file {
+        Some(p) => {
+            let plan = scenario::load(p).with_context(|| format!("--scenario {}", p.display()))?;
+            Tolerances::from_scenario(&plan.criteria.tolerances)
+        }
+        None => recorded_scenario_tolerances(&new).unwrap_or_default(),
+    };
+    for spec in a.tolerance {
+        tol.apply_spec(spec)?;
+    }
+    let options = CompareOptions {
+        allow_scenario_change: a.allow_scenario_change,
+    };
+    let c = compare::compare(&base, &new, &tol, options)?;
+    match a.out {
+        Some(dir) => {
+            for p in compare::write_outputs(&c, dir, &formats)? {
+                eprintln!("wrote {}", p.display());
+            }
+            print!("{}", compare::render_text(&c));
+        }
+        None => {
+            for f in &formats {
+                print!("{}", f.render(&c));
+            }
+        }
+    }
+    Ok(c.exit())
+}
+
+/// The `[criteria.tolerance]` of the scenario file the new side was run from, when that file
+/// is still there and unchanged (same SHA-256); otherwise the defaults apply.
+fn recorded_scenario_tolerances(new: &Side) -> Option<Tolerances> {
+    let file = new.scenario_file.as_deref()?;
+    let plan = scenario::load(Path::new(file)).ok()?;
+    (plan.sha256 == new.scenario.sha256)
+        .then(|| Tolerances::from_scenario(&plan.criteria.tolerances))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usage_errors_are_found_in_the_chain() {
+        let e = anyhow::Error::new(UsageError::new("bad flag")).context("running");
+        assert_eq!(exit_for(&e), Exit::Usage);
+        let e = anyhow::Error::new(PlanError::Scale(-1.0)).context("loading");
+        assert_eq!(exit_for(&e), Exit::Usage);
+        assert_eq!(exit_for(&anyhow::anyhow!("disk full")), Exit::Internal);
+    }
+}

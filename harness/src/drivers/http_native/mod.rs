@@ -1,0 +1,245 @@
+//! Our own HTTP load generator: the native driver for `http` and `spawn` targets.
+//!
+//! Why our own generator: the numbers must come from the same worker loop, recorder and
+//! criteria as in-process runs ([`WorkerCore`]), with latency from each operation's intended
+//! start in open stages, and it must cost less CPU per request than the tools it replaces,
+//! because the target shares the machine's two cores.
+//!
+//! Shape: each worker is a tokio task running the `WorkerCore` loop over one keep-alive
+//! connection of its own ([`client::Conn`]: our own HTTP/1.1 client by default, [`wire`], or
+//! hyper's); workers are spread over one OS thread per core, each with a current-thread runtime
+//! (no work stealing, no cross-thread wake-ups; see `benches/loadgen/compare.sh` for the
+//! measurement that chose it). Failures are data: a dead target costs a `connect` error per
+//! operation (with a 10 ms back-off per worker), never the run.
+
+pub mod client;
+pub mod wire;
+
+use crate::load::errors::{ErrorKind, OpOutcome};
+use crate::load::timeline::Timeline;
+use crate::load::worker::{Next, Shared, Shipment, WorkerCore};
+use crate::targets::http::judge::judge;
+use crate::targets::http::request::{RequestMaker, RequestTable};
+use crate::targets::http::{current_thread_rt, HttpTarget};
+use anyhow::Context as _;
+use client::{Client, Conn};
+use crossbeam_channel::Sender;
+use scenario::Plan;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// Workers for open-model stages when `http.connections` is not set.
+pub const DEFAULT_CONNECTIONS: u32 = 64;
+
+/// Pause after a failed connect, so a dead target does not make workers spin.
+pub const CONNECT_BACKOFF: Duration = Duration::from_millis(10);
+
+/// The native HTTP driver's settings for one run.
+#[derive(Clone, Debug)]
+pub struct HttpNative {
+    workers: u32,
+    threads: u32,
+    client: Client,
+    timeout: Duration,
+}
+
+/// OS threads for the workers: `HARNESS_HTTP_THREADS` if set (1..=64), else one per core.
+/// Measured with benches/loadgen/compare.sh (2 cores, GET health, 64 connections): two threads
+/// gave both more requests per second and fewer CPU-seconds per request than one, whose single
+/// thread wakes for fewer ready connections per poll.
+pub fn generator_threads() -> u32 {
+    std::env::var("HARNESS_HTTP_THREADS")
+        .ok()
+        .and_then(|v| v.parse::<u32>().ok())
+        .filter(|n| (1..=64).contains(n))
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get() as u32))
+}
+
+/// Connections (worker tasks) a plan needs over HTTP: the most any closed stage asks for, and
+/// `http.connections` (default 64) when there are open stages.
+pub fn http_workers(plan: &Plan) -> u32 {
+    let tl = Timeline::new(plan);
+    let open_workers = if tl.has_open() {
+        plan.http.connections.unwrap_or(DEFAULT_CONNECTIONS)
+    } else {
+        0
+    };
+    tl.max_closed_workers().max(open_workers).max(1)
+}
+
+impl HttpNative {
+    pub fn for_plan(plan: &Plan) -> HttpNative {
+        let workers = http_workers(plan);
+        HttpNative {
+            workers,
+            threads: generator_threads().min(workers),
+            client: match (plan.http.http2, plan.http.client) {
+                (true, _) => Client::Hyper2,
+                (false, scenario::HttpClient::Hyper) => Client::Hyper1,
+                (false, scenario::HttpClient::Builtin) => Client::Builtin,
+            },
+            timeout: plan.http.timeout,
+        }
+    }
+
+    pub fn workers(&self) -> u32 {
+        self.workers
+    }
+
+    /// How this driver drove the target, for the result's notes.
+    pub fn notes(&self) -> Vec<String> {
+        vec![
+            format!(
+                "http: {} workers, one keep-alive {} connection each ({}), on {} OS thread(s) with a current-thread tokio runtime each; request timeout {:?}",
+                self.workers,
+                if self.client == Client::Hyper2 { "HTTP/2" } else { "HTTP/1.1" },
+                match self.client {
+                    Client::Builtin => "the harness's own HTTP/1.1 client",
+                    Client::Hyper1 | Client::Hyper2 => "hyper's client connection",
+                },
+                self.threads,
+                self.timeout
+            ),
+            "one operation = one request; latency = request sent to whole response body read (open stages: from the intended start)".to_string(),
+            "open stages: waits use tokio's 1 ms timer, so a request may start up to ~1 ms after its slot; that lateness is counted in its latency".to_string(),
+        ]
+    }
+
+    /// Starts the worker threads, each a current-thread runtime running its share of the
+    /// worker tasks.
+    pub fn spawn(
+        &self,
+        target: &HttpTarget,
+        shared: &Arc<Shared>,
+        tx: &Sender<Shipment>,
+    ) -> anyhow::Result<Vec<JoinHandle<()>>> {
+        let ctx = Arc::new(Ctx {
+            addr: target.endpoint.addrs[0],
+            timeout: self.timeout,
+            client: self.client,
+            table: Arc::clone(target.table()),
+            engine: target.is_engine(),
+        });
+        let mut per_thread: Vec<Vec<(WorkerCore, RequestMaker)>> =
+            (0..self.threads).map(|_| Vec::new()).collect();
+        for id in 0..self.workers {
+            let core = WorkerCore::new(id, Arc::clone(shared), tx.clone());
+            let maker = RequestMaker::new(Arc::clone(target.table()), id, self.workers)?;
+            per_thread[(id % self.threads) as usize].push((core, maker));
+        }
+        per_thread
+            .into_iter()
+            .enumerate()
+            .map(|(i, tasks)| spawn_thread(i, tasks, Arc::clone(&ctx)))
+            .collect()
+    }
+}
+
+/// One generator thread: a current-thread runtime running `tasks` to the end. A panicking
+/// worker task panics the thread, which the run reports as an internal error.
+fn spawn_thread(
+    i: usize,
+    tasks: Vec<(WorkerCore, RequestMaker)>,
+    ctx: Arc<Ctx>,
+) -> anyhow::Result<JoinHandle<()>> {
+    let rt = current_thread_rt()?;
+    std::thread::Builder::new()
+        .name(format!("harness-http-{i}"))
+        .spawn(move || {
+            rt.block_on(async move {
+                let mut set = tokio::task::JoinSet::new();
+                for (core, maker) in tasks {
+                    set.spawn(worker(core, maker, Arc::clone(&ctx)));
+                }
+                while let Some(r) = set.join_next().await {
+                    if let Err(e) = r {
+                        if e.is_panic() {
+                            std::panic::resume_unwind(e.into_panic());
+                        }
+                    }
+                }
+            });
+        })
+        .context("spawning an HTTP worker thread")
+}
+
+/// What every worker task shares.
+struct Ctx {
+    addr: std::net::SocketAddr,
+    timeout: Duration,
+    client: Client,
+    table: Arc<RequestTable>,
+    /// The target is our engine: transaction answers must carry `"committed"`.
+    engine: bool,
+}
+
+/// The worker loop of one HTTP worker: `WorkerCore` decides, this sends.
+async fn worker(mut core: WorkerCore, mut maker: RequestMaker, ctx: Arc<Ctx>) {
+    let mut conn: Option<Conn> = None;
+    // One request timer for the worker's life, moved forward for each request: moving a tokio
+    // timer later is one compare-and-swap, where a `timeout()` per request took the timer
+    // driver's lock twice (register, cancel) and touched the wheel each time.
+    let timer = tokio::time::sleep(ctx.timeout);
+    tokio::pin!(timer);
+    loop {
+        let now = Instant::now();
+        match core.next(now) {
+            Next::Stop => break,
+            Next::Wait(d) => tokio::time::sleep(d).await,
+            Next::Run { intended, stage } => {
+                let deadline = tokio::time::Instant::from_std(now) + ctx.timeout;
+                timer.as_mut().reset(deadline);
+                let outcome = one_request(&ctx, &mut conn, &mut maker, timer.as_mut()).await;
+                core.complete(intended, Instant::now(), stage, &outcome);
+                if outcome.errors[ErrorKind::Connect as usize] > 0 {
+                    tokio::time::sleep(CONNECT_BACKOFF).await;
+                }
+            }
+        }
+    }
+    core.finish();
+}
+
+/// Sends one request on the worker's connection (opening it if needed) and judges the answer.
+/// `timer` fires at the request's deadline (set by the caller).
+async fn one_request(
+    ctx: &Ctx,
+    conn: &mut Option<Conn>,
+    maker: &mut RequestMaker,
+    timer: std::pin::Pin<&mut tokio::time::Sleep>,
+) -> OpOutcome {
+    let made = maker.make();
+    let c = match conn {
+        Some(c) => c,
+        None => match Conn::open(ctx.addr, ctx.client, ctx.timeout).await {
+            Ok(c) => conn.insert(c),
+            Err(kind) => return OpOutcome::failure(kind, made.submitted_tx),
+        },
+    };
+    let answer = tokio::select! {
+        biased;
+        r = c.send(&ctx.table, made.template, made.body) => r,
+        () = timer => Err(ErrorKind::Timeout),
+    };
+    let outcome = match answer {
+        Ok(a) => judge(
+            &ctx.table,
+            ctx.engine,
+            made.template,
+            a.status,
+            a.body,
+            made.submitted_tx,
+        ),
+        // Failed, or timed out (the answer may still arrive on this connection): start afresh.
+        Err(kind) => {
+            *conn = None;
+            return OpOutcome::failure(kind, made.submitted_tx);
+        }
+    };
+    if !c.reusable() {
+        // The server closes it (`connection: close`, or a body framed by the close).
+        *conn = None;
+    }
+    outcome
+}

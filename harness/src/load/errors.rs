@@ -1,0 +1,124 @@
+//! What an operation can end in: committed and rejected transfers, and failures by kind.
+//!
+//! Failures are data: every driver reports each operation as an [`OpOutcome`] and the collector
+//! counts errors by [`ErrorKind`] in fixed arrays (an increment, no map, on the hot path).
+
+use engine::RejectReason;
+
+/// Kinds of error an operation can report. Fixed, so counting is an array increment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[repr(u8)]
+pub enum ErrorKind {
+    /// Transfers the engine rejected, by reason. Each discriminant is the engine's own reason
+    /// index, so `errors[reason as usize]` and the engine's `rejected[reason]` line up by
+    /// construction, not by position (checked at compile time below).
+    RejectedUnknownAccount = RejectReason::UnknownAccount as u8,
+    RejectedSelfTransfer = RejectReason::SelfTransfer as u8,
+    RejectedZeroAmount = RejectReason::ZeroAmount as u8,
+    RejectedBadNonce = RejectReason::BadNonce as u8,
+    RejectedInsufficientFunds = RejectReason::InsufficientFunds as u8,
+    RejectedNotOwner = RejectReason::NotOwner as u8,
+    /// HTTP: could not connect.
+    Connect = RejectReason::COUNT as u8,
+    /// HTTP: no answer within the request timeout.
+    Timeout,
+    /// HTTP: the connection failed mid-request.
+    Io,
+    /// HTTP: an unexpected status.
+    Status4xx,
+    Status5xx,
+    StatusOther,
+    /// HTTP: the body did not match what was expected.
+    Body,
+}
+
+impl ErrorKind {
+    pub const COUNT: usize = 13;
+    pub const ALL: [ErrorKind; Self::COUNT] = [
+        ErrorKind::RejectedUnknownAccount,
+        ErrorKind::RejectedSelfTransfer,
+        ErrorKind::RejectedZeroAmount,
+        ErrorKind::RejectedBadNonce,
+        ErrorKind::RejectedInsufficientFunds,
+        ErrorKind::RejectedNotOwner,
+        ErrorKind::Connect,
+        ErrorKind::Timeout,
+        ErrorKind::Io,
+        ErrorKind::Status4xx,
+        ErrorKind::Status5xx,
+        ErrorKind::StatusOther,
+        ErrorKind::Body,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::RejectedUnknownAccount => "rejected:unknown_account",
+            ErrorKind::RejectedSelfTransfer => "rejected:self_transfer",
+            ErrorKind::RejectedZeroAmount => "rejected:zero_amount",
+            ErrorKind::RejectedBadNonce => "rejected:bad_nonce",
+            ErrorKind::RejectedInsufficientFunds => "rejected:insufficient_funds",
+            ErrorKind::RejectedNotOwner => "rejected:not_owner",
+            ErrorKind::Connect => "connect",
+            ErrorKind::Timeout => "timeout",
+            ErrorKind::Io => "io",
+            ErrorKind::Status4xx => "status_4xx",
+            ErrorKind::Status5xx => "status_5xx",
+            ErrorKind::StatusOther => "status_other",
+            ErrorKind::Body => "body",
+        }
+    }
+
+    /// The rejection kind for an engine reason.
+    pub fn rejected(reason: RejectReason) -> ErrorKind {
+        ErrorKind::ALL[reason as usize]
+    }
+}
+
+// Every engine reject reason has its kind at its own index, and `ALL` is in index order: a
+// reason added to the engine without a kind here fails the build.
+const _: () = {
+    assert!(ErrorKind::Connect as usize == RejectReason::COUNT);
+    let mut i = 0;
+    while i < ErrorKind::COUNT {
+        assert!(ErrorKind::ALL[i] as usize == i);
+        i += 1;
+    }
+};
+
+impl OpOutcome {
+    /// A failed operation of one error kind that carried `submitted_tx` transfers.
+    pub fn failure(kind: ErrorKind, submitted_tx: u64) -> OpOutcome {
+        let mut o = OpOutcome {
+            submitted_tx,
+            failed: true,
+            ..OpOutcome::default()
+        };
+        o.errors[kind as usize] = 1;
+        o
+    }
+}
+
+/// What one operation did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct OpOutcome {
+    /// Transactions submitted and committed by this operation (0 for a plain HTTP request).
+    pub submitted_tx: u64,
+    pub committed_tx: u64,
+    /// Whether the operation as a whole failed (HTTP error); in-process batches never fail,
+    /// their rejected transfers are counted in `errors`.
+    pub failed: bool,
+    pub errors: [u32; ErrorKind::COUNT],
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rejected_kinds_are_named_after_the_engine_reasons() {
+        for r in RejectReason::ALL {
+            let k = ErrorKind::rejected(r);
+            assert_eq!(k.as_str(), format!("rejected:{}", r.as_str()));
+        }
+    }
+}

@@ -1,0 +1,7 @@
+//! Watching the run from outside the load: CPU and memory of the target and the harness
+//! ([`sampler`]), where the time goes ([`profile`]), and what machine this was
+//! ([`environment`]).
+
+pub mod environment;
+pub mod profile;
+pub mod sampler;

@@ -1,0 +1,289 @@
+//! Assembling the [`RunResult`] from what the collector measured, the target and the driver.
+//!
+//! Pure bookkeeping: no verdict is taken here (that is [`crate::analysis::verdict`]'s, shared
+//! with `harness merge`), nothing is written, and every figure comes from the collector's
+//! accumulators or the samples it took.
+
+use crate::drivers::Driver;
+use crate::load::collector::{Acc, CapacityCheck, Collected};
+use crate::load::worker::Shared;
+use crate::observe::environment;
+use crate::observe::sampler::ProcSample;
+use crate::targets::Target;
+use results::{
+    CapacityResult, Files, LoadModel, ProcessResources, Resources, RunResult, ScenarioInfo,
+    StagePlan, StageResult, Status, Summary, Verdict,
+};
+use scenario::{Load, Plan, RateUnit};
+
+/// Everything a result is assembled from.
+pub struct Parts<'a> {
+    pub plan: &'a Plan,
+    pub shared: &'a Shared,
+    pub collected: &'a Collected,
+    pub target: &'a Target,
+    pub driver: &'a Driver,
+    pub started_at: String,
+}
+
+/// The whole record of a run, without its verdict (status pass, no criteria yet).
+pub fn assemble(p: &Parts<'_>) -> RunResult {
+    let end_s = p
+        .shared
+        .elapsed(p.collected.end)
+        .min(p.shared.timeline.total);
+    let per_tx = p.target.per_tx_errors(p.plan);
+    let audit = p.target.audit();
+    let mut env = environment::capture(p.started_at.clone());
+    env.finished_at = environment::now_rfc3339();
+    RunResult {
+        schema_version: results::SCHEMA_VERSION,
+        scenario: scenario_info(p),
+        environment: env,
+        driver: p.driver.info(p.plan, p.target),
+        verdict: Verdict {
+            status: Status::Pass,
+            reasons: Vec::new(),
+        },
+        summary: summarize(
+            &p.collected.steady,
+            p.shared
+                .timeline
+                .steady_seconds(end_s, p.shared.interval.as_secs_f64()),
+            per_tx,
+        ),
+        stages: stages(p, end_s, per_tx),
+        intervals: p.collected.intervals.clone(),
+        resources: resources(p),
+        audit,
+        criteria: Vec::new(),
+        histogram: results::encode_histogram(&p.collected.steady.hist).ok(),
+        percentiles: results::percentile_points(&p.collected.steady.hist),
+        profile: None,
+        capacity: p.collected.capacity.as_ref().map(capacity_result),
+        segment: None,
+        files: Files {
+            hlog: Some("latency.hlog".to_string()),
+            flamegraph: None,
+        },
+    }
+}
+
+fn scenario_info(p: &Parts<'_>) -> ScenarioInfo {
+    let plan = p.plan;
+    ScenarioInfo {
+        name: plan.name.clone(),
+        file: plan.file.display().to_string(),
+        sha256: plan.sha256.clone(),
+        description: plan.description.clone(),
+        duration_scale: plan.duration_scale,
+        target_kind: p.target.kind().to_string(),
+        target: p.target.describe(plan),
+        target_tps: plan.criteria.min_tps,
+        stages_planned: stage_plans(plan),
+        warmup_s: Some(plan.warmup.as_secs_f64()),
+    }
+}
+
+fn stages(p: &Parts<'_>, end_s: f64, per_tx: bool) -> Vec<StageResult> {
+    p.shared
+        .timeline
+        .spans
+        .iter()
+        .enumerate()
+        .map(|(i, span)| {
+            let acc = &p.collected.stages[i];
+            let start = span.start;
+            let end = (span.start + span.duration).min(end_s).max(start);
+            let s = summarize(acc, end - start, per_tx);
+            StageResult {
+                index: i,
+                name: p.plan.stages[i].name.clone(),
+                warmup: span.warmup,
+                start_s: start,
+                end_s: end,
+                committed: s.committed,
+                committed_tps: s.committed_tps,
+                ops: s.ops,
+                ops_per_s: s.ops_per_s,
+                errors: s.errors,
+                error_rate: s.error_rate,
+                errors_by_kind: s.errors_by_kind,
+                latency_us: s.latency_us,
+                histogram: if acc.hist.is_empty() {
+                    None
+                } else {
+                    results::encode_histogram(&acc.hist).ok()
+                },
+            }
+        })
+        .collect()
+}
+
+fn resources(p: &Parts<'_>) -> Resources {
+    let warmup = p.shared.timeline.warmup;
+    let samples = &p.collected.samples;
+    let harness_samples: Vec<_> = samples.iter().map(|(t, _, h)| (*t, *h)).collect();
+    let harness = process_resources(&harness_samples, warmup, Some(std::process::id()));
+    let target = if p.target.same_process() {
+        // In-process: the engine and the load generator are one process.
+        harness.clone()
+    } else {
+        let target_samples: Vec<_> = samples.iter().map(|(t, s, _)| (*t, *s)).collect();
+        process_resources(&target_samples, warmup, p.target.pid())
+    };
+    let rss_growth = match (target.rss_end, target.rss_after_warmup) {
+        (Some(e), Some(w)) => Some(e as i64 - w as i64),
+        _ => None,
+    };
+    Resources {
+        cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        same_process: p.target.same_process(),
+        cpu_pct_basis: "percent of all cores (100 = every core busy)".to_string(),
+        target,
+        harness,
+        rss_growth_bytes: rss_growth,
+        startup_s: p.target.startup().map(|d| d.as_secs_f64()),
+        tx_per_cpu_s: None,
+    }
+}
+
+fn capacity_result(cap: &CapacityCheck) -> CapacityResult {
+    CapacityResult {
+        criterion: cap.label.clone(),
+        unit: cap.unit.clone(),
+        max_rate_met: cap.max_rate_met,
+        first_rate_broken: cap.first_rate_broken,
+    }
+}
+
+/// Each stage's unit and the factor from ops/s to it.
+pub fn stage_units(plan: &Plan) -> Vec<(String, f64)> {
+    plan.stages
+        .iter()
+        .map(|s| match &s.load {
+            Load::Closed { .. } => ("workers".to_string(), 1.0),
+            Load::Open {
+                unit: RateUnit::TxPerSec,
+                ..
+            } => ("tx/s".to_string(), plan.tx_per_op()),
+            Load::Open { .. } => ("ops/s".to_string(), 1.0),
+        })
+        .collect()
+}
+
+/// The capacity search's latency bound, when the plan has one.
+pub fn capacity_check(plan: &Plan) -> Option<CapacityCheck> {
+    let c = plan.capacity.as_ref()?;
+    let unit = plan
+        .stages
+        .iter()
+        .find_map(|s| match &s.load {
+            Load::Open {
+                unit: RateUnit::TxPerSec,
+                ..
+            } => Some("tx/s"),
+            Load::Open { .. } => Some("ops/s"),
+            Load::Closed { .. } => None,
+        })
+        .unwrap_or("ops/s");
+    Some(CapacityCheck {
+        quantile: c.percentile / 100.0,
+        max_ns: c.max_latency.as_nanos() as u64,
+        stop_on_break: c.stop_on_break,
+        label: format!(
+            "p{} <= {}",
+            c.percentile,
+            scenario::units::format_duration(c.max_latency)
+        ),
+        unit: unit.to_string(),
+        max_rate_met: None,
+        first_rate_broken: None,
+    })
+}
+
+fn stage_plans(plan: &Plan) -> Vec<StagePlan> {
+    plan.stages
+        .iter()
+        .map(|s| {
+            let (model, unit, from, to) = match &s.load {
+                Load::Closed { workers } => {
+                    (LoadModel::Closed, "workers", workers.from, workers.to)
+                }
+                Load::Open { rate, unit } => (
+                    LoadModel::Open,
+                    match unit {
+                        RateUnit::TxPerSec => "tx/s",
+                        RateUnit::OpsPerSec => "ops/s",
+                    },
+                    rate.from,
+                    rate.to,
+                ),
+            };
+            StagePlan {
+                name: s.name.clone(),
+                duration_s: s.duration.as_secs_f64(),
+                warmup: s.warmup,
+                model,
+                unit: unit.to_string(),
+                from,
+                to,
+            }
+        })
+        .collect()
+}
+
+fn summarize(acc: &Acc, seconds: f64, per_tx: bool) -> Summary {
+    let per_s = |n: u64| {
+        if seconds > 0.0 {
+            n as f64 / seconds
+        } else {
+            0.0
+        }
+    };
+    Summary {
+        duration_s: seconds,
+        committed: acc.committed_tx,
+        committed_tps: per_s(acc.committed_tx),
+        ops: acc.ops,
+        ops_per_s: per_s(acc.ops),
+        errors: acc.errors_total(),
+        error_rate: acc.error_rate(per_tx),
+        errors_by_kind: acc.errors_by_kind(),
+        latency_us: acc.percentiles(),
+    }
+}
+
+fn process_resources(
+    samples: &[(f64, Option<ProcSample>)],
+    warmup: f64,
+    pid: Option<u32>,
+) -> ProcessResources {
+    let present: Vec<(f64, ProcSample)> = samples
+        .iter()
+        .filter_map(|(t, s)| s.map(|s| (*t, s)))
+        .collect();
+    let steady: Vec<f64> = present
+        .iter()
+        .filter(|(t, _)| *t > warmup)
+        .map(|(_, s)| s.cpu_pct)
+        .collect();
+    let cpu = if steady.is_empty() {
+        present.iter().map(|(_, s)| s.cpu_pct).collect::<Vec<_>>()
+    } else {
+        steady
+    };
+    ProcessResources {
+        pid,
+        cpu_avg_pct: (!cpu.is_empty()).then(|| cpu.iter().sum::<f64>() / cpu.len() as f64),
+        cpu_peak_pct: cpu.iter().copied().reduce(f64::max),
+        cpu_seconds: present.last().map(|(_, s)| s.cpu_seconds),
+        rss_start: present.first().map(|(_, s)| s.rss_bytes),
+        rss_after_warmup: present
+            .iter()
+            .find(|(t, _)| *t >= warmup)
+            .map(|(_, s)| s.rss_bytes),
+        rss_peak: present.iter().map(|(_, s)| s.rss_bytes).max(),
+        rss_end: present.last().map(|(_, s)| s.rss_bytes),
+    }
+}
