@@ -19,7 +19,7 @@ struct Rendered {
 /// The one place these tests touch the harness library: sides from in-memory runs, the default
 /// tolerances, the comparison and its four renderers.
 fn compare_and_render(base: &[RunResult], new: &[RunResult]) -> Rendered {
-    use harness::compare::{
+    use harness::analysis::compare::{
         compare, render_html, render_junit, render_markdown, render_text, CompareOptions, Figures,
         Side, Tolerances,
     };
@@ -41,7 +41,7 @@ fn compare_and_render(base: &[RunResult], new: &[RunResult]) -> Rendered {
         markdown: render_markdown(&c),
         html: render_html(&c),
         junit: render_junit(&c),
-        exit_code: c.exit_code(),
+        exit_code: c.exit().code(),
     }
 }
 

@@ -28,8 +28,9 @@ struct Ran {
 /// a mock of 2 workers and exactly 2 ms per operation, results.json only (no reports, no
 /// progress line) in a temporary directory.
 fn run_mock(toml: &str) -> Ran {
-    use harness::mock::Mock;
-    use harness::run::{execute_with, Driven, RunOptions};
+    use harness::plan::Prepared;
+    use harness::run::{execute_on, RunOptions};
+    use harness::targets::{mock::Mock, Target};
     let plan = scenario::parse(toml, Path::new("pin.toml")).expect("the test scenario is valid");
     let dir = tempfile::tempdir().expect("a temporary directory");
     let opts = RunOptions {
@@ -43,12 +44,13 @@ fn run_mock(toml: &str) -> Ran {
         stall: None,
         workers: 2,
     };
-    let outcome = execute_with(&plan, &opts, Driven::Mock(mock)).expect("the run completes");
+    let outcome =
+        execute_on(&Prepared::whole(plan), &opts, Target::Mock(mock)).expect("the run completes");
     let path = outcome.dir.join("results.json");
     let text = std::fs::read_to_string(&path).expect("results.json is written");
     Ran {
         results: serde_json::from_str(&text).expect("results.json is JSON"),
-        exit: outcome.exit,
+        exit: outcome.exit.code(),
     }
 }
 
