@@ -31,7 +31,7 @@ impl Exit {
         match status {
             Status::Pass => Exit::Pass,
             Status::Fail => Exit::Fail,
-            Status::Invalid => Exit::Fail,
+            Status::Invalid => Exit::Invalid,
             Status::Aborted => Exit::Aborted,
         }
     }

@@ -3,17 +3,21 @@
 
 use clap::Parser;
 use harness::cancel::{self, Cancel};
+use harness::exit::Exit;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let cli = harness::cli::Cli::parse();
     let token = Cancel::new();
     cancel::on_interrupt(&token);
-    match harness::cli::dispatch(cli, &token) {
-        Ok(code) => code.into(),
-        Err(e) => {
+    // A panic on this thread is an internal error (exit 5), not Rust's 101: scripts tell
+    // "the harness broke" from "the run failed" by the code alone.
+    match std::panic::catch_unwind(|| harness::cli::dispatch(cli, &token)) {
+        Ok(Ok(code)) => code.into(),
+        Ok(Err(e)) => {
             eprintln!("error: {e:#}");
             harness::cli::exit_for(&e).into()
         }
+        Err(_) => Exit::Internal.into(),
     }
 }

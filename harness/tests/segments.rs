@@ -362,6 +362,25 @@ fn merge_cli_exit_code_for_mismatched_inputs() {
     assert!(err.contains("different segment counts"), "{err}");
 }
 
+#[test]
+fn merge_cli_exits_4_when_segments_are_missing() {
+    // Invalid (the figures cover only part of the plan) has its own exit code: 4, not fail's 1.
+    let dir = tempfile::tempdir().unwrap();
+    let (p, r) = seg(0, 3);
+    let f = dir.path().join(p.parent().unwrap());
+    std::fs::create_dir_all(&f).unwrap();
+    r.write(f.join("results.json")).unwrap();
+    let o = harness()
+        .args(["merge", "--allow-missing", "--no-reports", "--out"])
+        .arg(dir.path().join("merged"))
+        .arg(f.join("results.json"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(4), "{o:?}");
+    let merged = RunResult::read(dir.path().join("merged/results.json")).unwrap();
+    assert_eq!(merged.verdict.status, Status::Invalid);
+}
+
 /// Auto-resizing, like the collector's: each segment's histogram grows to its own maximum, so
 /// the merge must cope with different ranges.
 fn hist() -> hdrhistogram::Histogram<u64> {

@@ -169,7 +169,11 @@ pub fn run(opts: &MergeOptions) -> Result<Exit> {
     for p in &problems {
         eprintln!("error: {p}");
     }
-    Ok(Exit::of(merged.verdict.status))
+    Ok(if problems.is_empty() {
+        Exit::of(merged.verdict.status)
+    } else {
+        Exit::Internal
+    })
 }
 
 /// Adds the counters a [`StageResult`] and a [`Summary`] share (same field names) from `parts`

@@ -34,12 +34,13 @@ pub fn judge(r: &mut RunResult, criteria: &Criteria, facts: &Facts) {
         invalid.extend(a.problems.iter().map(|p| format!("audit: {p}")));
     }
     let mut reasons = Vec::new();
-    let status = if !invalid.is_empty() {
+    let status = if let Some(why) = &facts.aborted {
+        reasons.push(why.clone());
+        reasons.extend(invalid);
+        Status::Aborted
+    } else if !invalid.is_empty() {
         reasons = invalid;
         Status::Invalid
-    } else if let Some(why) = &facts.aborted {
-        reasons.push(why.clone());
-        Status::Aborted
     } else {
         criteria::pass_or_fail(&r.criteria, r.summary.ops > 0, &mut reasons)
     };

@@ -25,9 +25,11 @@ use std::path::{Path, PathBuf};
 /// The exit code for an error that ended a command: usage errors (wherever in the chain they
 /// are) exit 2, everything else 5.
 pub fn exit_for(e: &anyhow::Error) -> Exit {
-    // Until exit code 5 exists, every error exits 2, as before.
-    let _ = e.chain().any(|c| c.is::<UsageError>() || is_usage(c));
-    Exit::Usage
+    if e.chain().any(|c| c.is::<UsageError>() || is_usage(c)) {
+        Exit::Usage
+    } else {
+        Exit::Internal
+    }
 }
 
 /// Library errors that are the user's to fix.

@@ -158,7 +158,11 @@ fn run_on(
         .map(|e| format!("writing {} failed: {e}", dir.join("latency.hlog").display()))
         .collect();
     write_problems.extend(output::write(&result, &dir, opts.no_reports)?);
-    let exit = Exit::of(result.verdict.status);
+    let exit = if write_problems.is_empty() {
+        Exit::of(result.verdict.status)
+    } else {
+        Exit::Internal
+    };
     Ok(RunOutcome {
         result,
         dir,
@@ -343,4 +347,51 @@ fn tx_per_cpu_s(r: &RunResult, before: Option<f64>, after: Option<f64>) -> Optio
     let cpu = after? - before?;
     let committed: u64 = r.stages.iter().map(|s| s.committed).sum();
     (cpu > 0.0 && committed > 0).then(|| committed as f64 / cpu)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::drivers::threads;
+    use crate::targets::mock::Mock;
+    use std::path::Path;
+
+    /// A disk that fills mid-run: the interval log's failure is kept and told, not dropped.
+    #[test]
+    fn an_interval_log_that_cannot_be_written_is_reported() {
+        let Ok(full) = std::fs::OpenOptions::new().write(true).open("/dev/full") else {
+            return; // not Linux: nothing to simulate a full disk with
+        };
+        let toml = "[scenario]\nname = \"full\"\n[target]\nkind = \"in-process\"\n[output]\ninterval = \"100ms\"\n[[stages]]\nduration = \"300ms\"\nworkers = 1\n";
+        let plan = scenario::parse(toml, Path::new("full.toml")).unwrap();
+        let shared = Arc::new(Shared::new(Timeline::new(&plan), plan.output.interval));
+        let collector = Collector {
+            shared: Arc::clone(&shared),
+            sampler: Sampler::new(None),
+            progress: Progress::new(true, shared.timeline.total, vec!["s".into()]),
+            hlog: Some((full, V2DeflateSerializer::new())),
+            per_tx_errors: false,
+            stage_units: assemble::stage_units(&plan),
+            capacity: None,
+            cancel: Cancel::new(),
+            hlog_error: None,
+        };
+        let (tx, rx) = crossbeam_channel::unbounded();
+        let mock = Mock {
+            latency: Duration::from_millis(1),
+            stall: None,
+            workers: 1,
+        };
+        let handles = threads::spawn_mock(&mock, &shared, &tx).unwrap();
+        drop(tx);
+        let collected = collector.run(rx);
+        for h in handles {
+            h.join().unwrap();
+        }
+        assert!(collected.whole.ops > 0);
+        let e = collected
+            .hlog_error
+            .expect("the failed writes are reported");
+        assert!(!e.is_empty());
+    }
 }
