@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use results::Status;
 
 use crate::doc::{status_label, status_meaning, Align, Block, Tone};
-use crate::junit::xml_esc as esc;
+use crate::escape::html as esc;
 use crate::{Context, Output, Renderer, ReportError};
 
 pub struct Html;

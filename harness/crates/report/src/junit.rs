@@ -10,6 +10,7 @@ use std::fmt::Write as _;
 
 use results::{CriterionStatus, Status};
 
+use crate::escape::xml as xml_esc;
 use crate::{doc, Context, Output, Renderer, ReportError};
 
 pub struct Junit;
@@ -21,24 +22,6 @@ impl Renderer for Junit {
             bytes: junit(ctx).into_bytes(),
         }])
     }
-}
-
-/// Escape text for an XML attribute or element.
-pub(crate) fn xml_esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            // Characters XML 1.0 cannot hold at all.
-            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => out.push('?'),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 fn junit(ctx: &Context<'_>) -> String {

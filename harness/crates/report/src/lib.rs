@@ -18,6 +18,7 @@ use results::RunResult;
 
 pub mod charts;
 pub mod doc;
+pub mod escape;
 pub mod fmt;
 mod html;
 mod junit;

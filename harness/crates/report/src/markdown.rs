@@ -6,6 +6,7 @@
 use std::fmt::Write as _;
 
 use crate::doc::{status_label, status_meaning, Align, Block, Table, Tone};
+use crate::escape::{markdown as esc, markdown_code, markdown_link_target};
 use crate::{Context, Output, Renderer, ReportError};
 
 pub struct Markdown;
@@ -17,22 +18,6 @@ impl Renderer for Markdown {
             bytes: markdown(ctx).into_bytes(),
         }])
     }
-}
-
-/// Escape text for a Markdown table cell or paragraph.
-fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '|' | '*' | '_' | '`' | '<' | '>' | '[' | ']' | '\\' => {
-                out.push('\\');
-                out.push(c);
-            }
-            '\n' => out.push(' '),
-            _ => out.push(c),
-        }
-    }
-    out
 }
 
 fn table(out: &mut String, t: &Table) {
@@ -123,10 +108,10 @@ fn markdown(ctx: &Context<'_>) -> String {
                 );
             }
             Block::Link { label, href } => {
-                let _ = writeln!(out, "[{}](<{}>)\n", esc(label), href.replace('>', "%3E"));
+                let _ = writeln!(out, "[{}](<{}>)\n", esc(label), markdown_link_target(href));
             }
             Block::Code(t) => {
-                let _ = writeln!(out, "`{}`\n", t.replace('`', "'"));
+                let _ = writeln!(out, "`{}`\n", markdown_code(t));
             }
         }
     }
