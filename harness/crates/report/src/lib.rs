@@ -21,7 +21,7 @@ pub mod doc;
 pub mod escape;
 pub mod fmt;
 mod html;
-mod junit;
+pub mod junit;
 mod markdown;
 mod pdf;
 mod text;
