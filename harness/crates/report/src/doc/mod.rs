@@ -4,7 +4,19 @@
 //! ([`crate::markdown::render`]), HTML ([`crate::html::render`]) and PDF only decide how each
 //! kind of block looks, so the formats cannot drift apart in content. [`build`] makes the run
 //! report's Doc from a [`results::RunResult`]; other crates build their own from these blocks
-//! and render them the same way.
+//! and render them the same way:
+//!
+//! ```
+//! use report::doc::{Align, Block, Cell, Doc, Table};
+//! use results::CriterionStatus;
+//! let mut t = Table::new(&[("Metric", Align::Left), ("Change", Align::Right), ("Status", Align::Left)]);
+//! t.row(vec![Cell::plain("p99"), Cell::plain("+3.1 %"), Cell::status(CriterionStatus::Pass)]);
+//! let doc = Doc {
+//!     blocks: vec![Block::Heading("Comparison".into()), Block::Table(t)],
+//! };
+//! assert!(report::markdown::render(&doc).contains("| p99 | +3.1 % | ✓ pass |"));
+//! assert!(report::html::render(&doc, "Comparison").contains("<td class=\"good\">✓ pass</td>"));
+//! ```
 
 use results::{CriterionStatus, Status};
 

@@ -2,7 +2,7 @@
 //!
 //! A small writer of its own rather than a crate: the subset CI systems read (suites, cases,
 //! one outcome per case, properties, system-out) fits in a page, and the run report and other
-//! callers (the harness's `compare`) must write it the same way. [`run`] maps a run's
+//! callers (the harness's `compare`) must write it the same way. The `run` module maps a run's
 //! criteria onto it for `junit.xml`.
 
 use std::fmt::Write as _;
