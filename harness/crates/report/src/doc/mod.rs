@@ -50,6 +50,7 @@ pub enum Tone {
 /// One table cell.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Cell {
+    /// The text as shown (already formatted, not yet escaped).
     pub text: String,
     pub tone: Tone,
 }
@@ -118,21 +119,21 @@ pub enum Block {
         status: Status,
         reasons: Vec<String>,
     },
+    /// Body text.
     Paragraph(String),
     /// Small, secondary text (units, bases, caveats).
     Note(String),
+    /// A bulleted list.
     Bullets(Vec<String>),
     /// Label/value pairs.
     Pairs(Vec<(String, String)>),
+    /// A table (see [`Table`]).
     Table(Table),
     /// A chart with its caption: an index into the charts rendered with the run report
     /// ([`crate::Context::charts`]). The public render functions have no charts and skip it.
     Chart(usize),
     /// A link to a file or URL.
-    Link {
-        label: String,
-        href: String,
-    },
+    Link { label: String, href: String },
     /// Monospaced text (paths, hashes).
     Code(String),
 }

@@ -16,11 +16,13 @@ pub(crate) use run::Junit;
 /// One `<testsuite>`: a named group of test cases.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Suite {
+    /// What CI shows as the suite's name (the scenario, the comparison).
     pub name: String,
     /// Seconds the suite took (`time="12.000"`).
     pub time_s: f64,
     /// When the suite started, as JUnit wants it: ISO 8601 without a zone.
     pub timestamp: Option<String>,
+    /// The machine the suite ran on.
     pub hostname: Option<String>,
     /// `<properties>`, in order; none writes no element.
     pub properties: Vec<(String, String)>,
@@ -34,6 +36,7 @@ pub struct Suite {
 pub struct Case {
     /// The group CI tools show the case under, e.g. "checkout.criteria".
     pub classname: String,
+    /// The case's own name (a criterion, a metric).
     pub name: String,
     /// Seconds the case took; `None` when it is a check rather than something timed (written
     /// as `time="0"`, which every reader accepts).
@@ -46,15 +49,14 @@ pub struct Case {
 /// How a test case ended.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
+    /// The case held; CI shows it green.
     Passed,
     /// `<failure>`: the case ran and its check did not hold.
     Failed(Problem),
     /// `<error>`: the case could not run to a result.
     Error(Problem),
     /// `<skipped message="…"/>`: the case could not be judged.
-    Skipped {
-        message: String,
-    },
+    Skipped { message: String },
 }
 
 /// What went wrong in a failed or errored case.
