@@ -3,6 +3,11 @@
 //! Every renderer formats through these functions so a figure reads the same in the terminal,
 //! Markdown, HTML, PDF and chart axes. Three significant digits is the default: more would
 //! claim a precision that run-to-run noise does not have.
+//!
+//! This is meant to be the only number formatter in the workspace. For a figure without a
+//! unit use [`si`] ("8.51M"), for a latency [`latency_us`] ("413 µs", "1.23 ms"), for a size
+//! [`bytes`] (u64), [`bytes_signed`] (a change, always signed) or [`bytes_f64`] (a figure
+//! held as f64).
 
 /// A value with 3 significant digits and no trailing exponent ("8.51", "91.5", "413").
 pub fn sig3(v: f64) -> String {
@@ -29,7 +34,16 @@ fn trim_zeros(s: String) -> String {
     }
 }
 
-/// A count or rate with k/M/G suffixes: 8.51M, 912k, 87.
+/// A count or rate with k/M/G suffixes and no unit: 8.51M, 912k, 87.
+///
+/// ```
+/// use report::fmt::si;
+/// assert_eq!(si(8_510_000.0), "8.51M");
+/// assert_eq!(si(75_300.0), "75.3k");
+/// assert_eq!(si(1_234.0), "1.23k");
+/// assert_eq!(si(87.0), "87");
+/// assert_eq!(si(999_700.0), "1M");
+/// ```
 pub fn si(v: f64) -> String {
     if !v.is_finite() {
         return "n/a".into();
@@ -53,11 +67,24 @@ pub fn si(v: f64) -> String {
 }
 
 /// A rate with its unit: "8.51M tx/s".
+///
+/// ```
+/// assert_eq!(report::fmt::rate(8_510_000.0, "tx/s"), "8.51M tx/s");
+/// ```
 pub fn rate(v: f64, unit: &str) -> String {
     format!("{} {unit}", si(v))
 }
 
 /// A latency given in microseconds: "850 ns", "413 µs", "1.23 ms", "38.0 ms", "2.50 s".
+///
+/// ```
+/// use report::fmt::latency_us;
+/// assert_eq!(latency_us(812.4), "812 µs");
+/// assert_eq!(latency_us(1_234.0), "1.23 ms");
+/// assert_eq!(latency_us(0.85), "850 ns");
+/// assert_eq!(latency_us(2_500_000.0), "2.50 s");
+/// assert_eq!(latency_us(f64::NAN), "n/a");
+/// ```
 pub fn latency_us(us: f64) -> String {
     if !us.is_finite() {
         return "n/a".into();
@@ -88,13 +115,23 @@ fn fixed3(v: f64) -> String {
 }
 
 /// Bytes in binary units: "212 MiB", "24.0 GiB", "512 B".
+///
+/// ```
+/// assert_eq!(report::fmt::bytes(212 * 1024 * 1024), "212 MiB");
+/// assert_eq!(report::fmt::bytes(512), "512 B");
+/// ```
 pub fn bytes(b: u64) -> String {
-    bytes_f(b as f64)
+    magnitude_bytes(b as f64)
 }
 
-/// Signed bytes: "+23.4 MiB", "-1.0 MiB".
+/// A change in bytes, always with its sign: "+23.4 MiB", "-3.00 MiB".
+///
+/// ```
+/// assert_eq!(report::fmt::bytes_signed(-3 * 1024 * 1024), "-3.00 MiB");
+/// assert_eq!(report::fmt::bytes_signed(100 * 1024 * 1024), "+100 MiB");
+/// ```
 pub fn bytes_signed(b: i64) -> String {
-    let s = bytes_f(b.unsigned_abs() as f64);
+    let s = magnitude_bytes(b.unsigned_abs() as f64);
     if b < 0 {
         format!("-{s}")
     } else {
@@ -102,7 +139,30 @@ pub fn bytes_signed(b: i64) -> String {
     }
 }
 
-fn bytes_f(b: f64) -> String {
+/// Bytes held as a float (a criterion's target or measured value), in the units of
+/// [`bytes`]; a negative value gets a minus sign, never a plus.
+///
+/// ```
+/// use report::fmt::bytes_f64;
+/// assert_eq!(bytes_f64(256.0 * 1024.0 * 1024.0), "256 MiB");
+/// assert_eq!(bytes_f64(1.5 * 1024.0 * 1024.0 * 1024.0), "1.50 GiB");
+/// assert_eq!(bytes_f64(-2048.0), "-2.00 KiB");
+/// assert_eq!(bytes_f64(f64::INFINITY), "n/a");
+/// ```
+pub fn bytes_f64(b: f64) -> String {
+    if !b.is_finite() {
+        return "n/a".into();
+    }
+    if b < 0.0 {
+        format!("-{}", magnitude_bytes(-b))
+    } else {
+        // abs: -0.0 would print as "-0 B".
+        magnitude_bytes(b.abs())
+    }
+}
+
+/// A non-negative byte count in binary units (the sign is the caller's business).
+fn magnitude_bytes(b: f64) -> String {
     const K: f64 = 1024.0;
     if b < K {
         format!("{b:.0} B")
@@ -234,6 +294,8 @@ mod tests {
         assert_eq!(bytes(24 * 1024 * 1024 * 1024), "24.0 GiB");
         assert_eq!(bytes(512), "512 B");
         assert_eq!(bytes_signed(-(3 * 1024 * 1024)), "-3.00 MiB");
+        assert_eq!(bytes_f64(212.0 * 1024.0 * 1024.0), bytes(212 * 1024 * 1024));
+        assert_eq!(bytes_f64(-0.0), "0 B");
         assert_eq!(pct(91.5), "91.5 %");
         assert_eq!(fraction_pct(0.000265), "0.0265 %");
         assert_eq!(fraction_pct(0.0001), "0.01 %");

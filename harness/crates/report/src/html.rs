@@ -1,21 +1,25 @@
-//! `report.html`: one self-contained file (inline CSS and SVG, no scripts, no network), so it
-//! can be attached to a CI run or mailed and still open years later.
+//! `report.html`: a [`Doc`] as one self-contained HTML file (inline CSS and SVG, no scripts, no
+//! network), so it can be attached to a CI run or mailed and still open years later.
+//! [`render`] is the same writer for a Doc built elsewhere.
 
 use std::fmt::Write as _;
 
 use results::Status;
 
-use crate::doc::{status_label, status_meaning, Align, Block, Tone};
-use crate::junit::xml_esc as esc;
+use crate::charts::Chart;
+use crate::doc::{status_label, status_meaning, Align, Block, Cell, Doc, Table, Tone};
+use crate::escape::html as esc;
 use crate::{Context, Output, Renderer, ReportError};
 
-pub struct Html;
+pub(crate) struct Html;
 
 impl Renderer for Html {
     fn render(&self, ctx: &Context<'_>) -> Result<Vec<Output>, ReportError> {
+        let r = ctx.result;
+        let title = format!("{} – {}", r.scenario.name, status_label(r.verdict.status));
         Ok(vec![Output {
             path: "report.html".into(),
-            bytes: html(ctx).into_bytes(),
+            bytes: page(&ctx.doc, &title, &ctx.charts).into_bytes(),
         }])
     }
 }
@@ -40,138 +44,172 @@ code{font-family:\"DejaVu Sans Mono\",monospace;font-size:.9em}
 @media print{body{max-width:none}figure{break-inside:avoid}}
 ";
 
-fn html(ctx: &Context<'_>) -> String {
-    let r = ctx.result;
+/// A document as a whole HTML page with `title` in its `<title>` (the report's own style
+/// sheet inline; text escaped with [`crate::escape::html`]). Chart blocks are skipped: they
+/// belong to the run report, whose charts this function does not have.
+///
+/// ```
+/// use report::doc::{Block, Doc};
+/// let doc = Doc { blocks: vec![Block::Heading("Result".into())] };
+/// let html = report::html::render(&doc, "a & b");
+/// assert!(html.contains("<title>a &amp; b</title>") && html.contains("<h2>Result</h2>"));
+/// ```
+pub fn render(doc: &Doc, title: &str) -> String {
+    page(doc, title, &[])
+}
+
+/// The page, with `charts` for the document's chart blocks.
+fn page(doc: &Doc, title: &str, charts: &[Chart]) -> String {
     let mut out = String::new();
     let _ = write!(
         out,
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{} – {}</title>\n<style>\n{CSS}</style>\n</head>\n<body>\n",
-        esc(&r.scenario.name),
-        status_label(r.verdict.status)
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{}</title>\n<style>\n{CSS}</style>\n</head>\n<body>\n",
+        esc(title)
     );
-    for b in &ctx.doc.blocks {
-        match b {
-            Block::Title(t) => {
-                let _ = writeln!(out, "<h1>{}</h1>", esc(t));
-            }
-            Block::Subtitle(t) => {
-                let _ = writeln!(out, "<p class=\"sub\">{}</p>", esc(t));
-            }
-            Block::Heading(t) => {
-                let _ = writeln!(out, "<h2>{}</h2>", esc(t));
-            }
-            Block::Verdict { status, reasons } => {
-                let class = match status {
-                    Status::Pass => "pass",
-                    Status::Fail => "fail",
-                    Status::Aborted => "aborted",
-                    Status::Invalid => "invalid",
-                };
-                let _ = write!(
-                    out,
-                    "<div class=\"verdict {class}\"><span class=\"status\">{}</span>{}",
-                    status_label(*status),
-                    esc(status_meaning(*status))
-                );
-                if !reasons.is_empty() {
-                    out.push_str("<ul>");
-                    for r in reasons {
-                        let _ = write!(out, "<li>{}</li>", esc(r));
-                    }
-                    out.push_str("</ul>");
-                }
-                out.push_str("</div>\n");
-            }
-            Block::Paragraph(t) => {
-                let _ = writeln!(out, "<p>{}</p>", esc(t));
-            }
-            Block::Note(t) => {
-                let _ = writeln!(out, "<p class=\"note\">{}</p>", esc(t));
-            }
-            Block::Bullets(items) => {
-                out.push_str("<ul>");
-                for i in items {
-                    let _ = write!(out, "<li>{}</li>", esc(i));
-                }
-                out.push_str("</ul>\n");
-            }
-            Block::Pairs(pairs) => {
-                out.push_str("<dl>");
-                for (k, v) in pairs {
-                    let _ = write!(out, "<dt>{}</dt><dd>{}</dd>", esc(k), esc(v));
-                }
-                out.push_str("</dl>\n");
-            }
-            Block::Table(t) => {
-                out.push_str("<table>\n<thead><tr>");
-                for (name, a) in &t.columns {
-                    let cls = if *a == Align::Right {
-                        " class=\"r\""
-                    } else {
-                        ""
-                    };
-                    let _ = write!(out, "<th{cls}>{}</th>", esc(name));
-                }
-                out.push_str("</tr></thead>\n<tbody>\n");
-                for row in &t.rows {
-                    let total = row.iter().any(|c| c.tone == Tone::Total);
-                    out.push_str(if total {
-                        "<tr class=\"total\">"
-                    } else {
-                        "<tr>"
-                    });
-                    for (c, (_, a)) in row.iter().zip(&t.columns) {
-                        let mut classes = Vec::new();
-                        if *a == Align::Right {
-                            classes.push("r");
-                        }
-                        match c.tone {
-                            Tone::Good => classes.push("good"),
-                            Tone::Bad => classes.push("bad"),
-                            Tone::Muted => classes.push("muted"),
-                            Tone::Plain | Tone::Total => {}
-                        }
-                        if classes.is_empty() {
-                            let _ = write!(out, "<td>{}</td>", esc(&c.text));
-                        } else {
-                            let _ = write!(
-                                out,
-                                "<td class=\"{}\">{}</td>",
-                                classes.join(" "),
-                                esc(&c.text)
-                            );
-                        }
-                    }
-                    out.push_str("</tr>\n");
-                }
-                out.push_str("</tbody>\n</table>\n");
-            }
-            Block::Chart(i) => {
-                let c = &ctx.charts[*i];
-                let _ = write!(
-                    out,
-                    "<figure id=\"chart-{}\">\n{}\n<figcaption>{}</figcaption>\n</figure>\n",
-                    c.file.trim_end_matches(".svg"),
-                    inline_svg(&c.svg, &c.title),
-                    esc(&c.caption)
-                );
-            }
-            Block::Link { label, href } => {
-                let _ = writeln!(
-                    out,
-                    "<p><a href=\"{}\">{}</a> <code>{}</code></p>",
-                    esc(href),
-                    esc(label),
-                    esc(href)
-                );
-            }
-            Block::Code(t) => {
-                let _ = writeln!(out, "<p><code>{}</code></p>", esc(t));
-            }
-        }
+    for b in &doc.blocks {
+        block(&mut out, b, charts);
     }
     out.push_str("</body>\n</html>\n");
     out
+}
+
+fn block(out: &mut String, b: &Block, charts: &[Chart]) {
+    match b {
+        Block::Title(t) => {
+            let _ = writeln!(out, "<h1>{}</h1>", esc(t));
+        }
+        Block::Subtitle(t) => {
+            let _ = writeln!(out, "<p class=\"sub\">{}</p>", esc(t));
+        }
+        Block::Heading(t) => {
+            let _ = writeln!(out, "<h2>{}</h2>", esc(t));
+        }
+        Block::Verdict { status, reasons } => verdict(out, *status, reasons),
+        Block::Paragraph(t) => {
+            let _ = writeln!(out, "<p>{}</p>", esc(t));
+        }
+        Block::Note(t) => {
+            let _ = writeln!(out, "<p class=\"note\">{}</p>", esc(t));
+        }
+        Block::Bullets(items) => {
+            list(out, items);
+            out.push('\n');
+        }
+        Block::Pairs(pairs) => {
+            out.push_str("<dl>");
+            for (k, v) in pairs {
+                let _ = write!(out, "<dt>{}</dt><dd>{}</dd>", esc(k), esc(v));
+            }
+            out.push_str("</dl>\n");
+        }
+        Block::Table(t) => table(out, t),
+        Block::Chart(i) => {
+            if let Some(c) = charts.get(*i) {
+                figure(out, c);
+            }
+        }
+        Block::Link { label, href } => {
+            let _ = writeln!(
+                out,
+                "<p><a href=\"{}\">{}</a> <code>{}</code></p>",
+                esc(href),
+                esc(label),
+                esc(href)
+            );
+        }
+        Block::Code(t) => {
+            let _ = writeln!(out, "<p><code>{}</code></p>", esc(t));
+        }
+    }
+}
+
+/// `<ul>` of escaped items, without a line break after it.
+fn list(out: &mut String, items: &[String]) {
+    out.push_str("<ul>");
+    for i in items {
+        let _ = write!(out, "<li>{}</li>", esc(i));
+    }
+    out.push_str("</ul>");
+}
+
+/// The verdict box: coloured by status, with the reasons as a list.
+fn verdict(out: &mut String, status: Status, reasons: &[String]) {
+    let class = match status {
+        Status::Pass => "pass",
+        Status::Fail => "fail",
+        Status::Aborted => "aborted",
+        Status::Invalid => "invalid",
+    };
+    let _ = write!(
+        out,
+        "<div class=\"verdict {class}\"><span class=\"status\">{}</span>{}",
+        status_label(status),
+        esc(status_meaning(status))
+    );
+    if !reasons.is_empty() {
+        list(out, reasons);
+    }
+    out.push_str("</div>\n");
+}
+
+fn table(out: &mut String, t: &Table) {
+    out.push_str("<table>\n<thead><tr>");
+    for (name, a) in &t.columns {
+        let cls = if *a == Align::Right {
+            " class=\"r\""
+        } else {
+            ""
+        };
+        let _ = write!(out, "<th{cls}>{}</th>", esc(name));
+    }
+    out.push_str("</tr></thead>\n<tbody>\n");
+    for row in &t.rows {
+        let total = row.iter().any(|c| c.tone == Tone::Total);
+        out.push_str(if total {
+            "<tr class=\"total\">"
+        } else {
+            "<tr>"
+        });
+        for (c, (_, a)) in row.iter().zip(&t.columns) {
+            cell(out, c, *a);
+        }
+        out.push_str("</tr>\n");
+    }
+    out.push_str("</tbody>\n</table>\n");
+}
+
+/// A `<td>` with classes for alignment and tone (a total row is bold through its `<tr>`).
+fn cell(out: &mut String, c: &Cell, a: Align) {
+    let mut classes = Vec::new();
+    if a == Align::Right {
+        classes.push("r");
+    }
+    match c.tone {
+        Tone::Good => classes.push("good"),
+        Tone::Bad => classes.push("bad"),
+        Tone::Muted => classes.push("muted"),
+        Tone::Plain | Tone::Total => {}
+    }
+    if classes.is_empty() {
+        let _ = write!(out, "<td>{}</td>", esc(&c.text));
+    } else {
+        let _ = write!(
+            out,
+            "<td class=\"{}\">{}</td>",
+            classes.join(" "),
+            esc(&c.text)
+        );
+    }
+}
+
+fn figure(out: &mut String, c: &Chart) {
+    let _ = write!(
+        out,
+        "<figure id=\"chart-{}\">\n{}\n<figcaption>{}</figcaption>\n</figure>\n",
+        c.file.trim_end_matches(".svg"),
+        inline_svg(&c.svg, &c.title),
+        esc(&c.caption)
+    );
 }
 
 /// The chart's SVG without its XML declaration, labelled for screen readers.
@@ -187,4 +225,49 @@ fn inline_svg(svg: &str, title: &str) -> String {
     )
     .trim_end()
     .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use results::CriterionStatus;
+
+    use super::*;
+
+    #[test]
+    fn a_custom_doc_renders_as_html() {
+        let mut t = Table::new(&[("Metric", Align::Left), ("Status", Align::Left)]);
+        t.row(vec![
+            Cell::plain("p99 <latency>"),
+            Cell::status(CriterionStatus::Fail),
+        ]);
+        t.row(vec![
+            Cell::tone("all", Tone::Total),
+            Cell::status(CriterionStatus::Pass),
+        ]);
+        let doc = Doc {
+            blocks: vec![
+                Block::Title("Compare \"a\" & 'b'".into()),
+                Block::Paragraph("2 < 3".into()),
+                Block::Table(t),
+                Block::Chart(3),
+                Block::Note("Medians of 5 runs.".into()),
+            ],
+        };
+        let html = render(&doc, "compare <x>");
+        assert!(html.starts_with("<!DOCTYPE html>"));
+        assert!(html.contains("<title>compare &lt;x&gt;</title>"), "{html}");
+        let body = &html[html.find("<body>").unwrap()..];
+        assert_eq!(
+            body,
+            "<body>\n\
+             <h1>Compare &quot;a&quot; &amp; &apos;b&apos;</h1>\n\
+             <p>2 &lt; 3</p>\n\
+             <table>\n<thead><tr><th>Metric</th><th>Status</th></tr></thead>\n<tbody>\n\
+             <tr><td>p99 &lt;latency&gt;</td><td class=\"bad\">✗ FAIL</td></tr>\n\
+             <tr class=\"total\"><td>all</td><td class=\"good\">✓ pass</td></tr>\n\
+             </tbody>\n</table>\n\
+             <p class=\"note\">Medians of 5 runs.</p>\n\
+             </body>\n</html>\n"
+        );
+    }
 }

@@ -6,6 +6,10 @@
 //! in the same order; charts are rendered once and shared by the SVG files, the HTML (inline)
 //! and the PDF (as vectors).
 //!
+//! The same pieces serve other crates that report something else (the harness's `compare`):
+//! build a [`doc::Doc`] and render it with [`markdown::render`] or [`html::render`], write
+//! JUnit with [`junit::write`], escape with [`escape`], and format numbers with [`fmt`].
+//!
 //! Files written in the report directory: `report.md`, `report.html`, `report.pdf`,
 //! `junit.xml`, `charts/*.svg`.
 //!
@@ -18,10 +22,11 @@ use results::RunResult;
 
 pub mod charts;
 pub mod doc;
+pub mod escape;
 pub mod fmt;
-mod html;
-mod junit;
-mod markdown;
+pub mod html;
+pub mod junit;
+pub mod markdown;
 mod pdf;
 mod text;
 

@@ -1,0 +1,179 @@
+//! Latency charts: percentiles per interval over time (log scale), and the steady state's
+//! latency at each percentile (HdrHistogram style).
+
+use plotters::prelude::*;
+use results::RunResult;
+
+use super::frame::{self, nice_max, stage_marks, x_range, Frame};
+use super::series::{legend, line};
+use super::style::{Look, L_MAX, L_P50, L_P99, L_P999};
+use super::Chart;
+use crate::fmt;
+
+/// A latency series: name, field of the percentiles, look.
+type Pick = (&'static str, fn(&results::Percentiles) -> f64, Look);
+/// A series ready to draw: name, points, look.
+type Series = (String, Vec<(f64, f64)>, Look);
+
+/// Unit for a latency axis: ms when the values reach a millisecond.
+fn latency_unit(max_us: f64) -> (&'static str, f64) {
+    if max_us >= 1_000.0 {
+        ("ms", 1_000.0)
+    } else {
+        ("µs", 1.0)
+    }
+}
+
+pub(super) fn latency_over_time(r: &RunResult) -> Result<Chart, String> {
+    let max_us = r
+        .intervals
+        .iter()
+        .map(|i| i.latency_us.max)
+        .fold(0.0, f64::max);
+    let (unit, div) = latency_unit(max_us);
+    let series = percentile_series(r, div);
+    let (lo, hi) = log_range(&series);
+    let title = "Latency percentiles per interval".to_string();
+    let svg = frame::svg(|root| {
+        let y = (lo..hi).log_scale().with_key_points(log_ticks(lo, hi));
+        let mut chart = Frame::chart(&title, format!("latency ({unit}, log scale)")).draw(
+            root,
+            x_range(r),
+            y,
+        )?;
+        stage_marks(&mut chart, r, lo, hi)?;
+        for (name, pts, l) in &series {
+            line(&mut chart, name, pts, *l)?;
+        }
+        legend(&mut chart, SeriesLabelPosition::UpperRight)
+    })?;
+    Ok(Chart {
+        file: "latency.svg",
+        title,
+        caption: format!(
+            "Latency in each interval (log scale); basis: {}.",
+            r.driver.latency_basis
+        ),
+        series: series.into_iter().map(|s| s.0).collect(),
+        svg,
+    })
+}
+
+/// p50, p99, p99.9 and max of each interval, divided by `div` (the axis unit).
+fn percentile_series(r: &RunResult, div: f64) -> Vec<Series> {
+    let pick: [Pick; 4] = [
+        ("p50", |p| p.p50, L_P50),
+        ("p99", |p| p.p99, L_P99),
+        ("p99.9", |p| p.p999, L_P999),
+        ("max", |p| p.max, L_MAX),
+    ];
+    // Log axis: zero (empty interval) cannot be drawn, so such points are left out.
+    pick.iter()
+        .map(|(name, f, l)| {
+            let pts = r
+                .intervals
+                .iter()
+                .filter(|i| i.latency_us.count > 0 && f(&i.latency_us) > 0.0)
+                .map(|i| (i.t_s, f(&i.latency_us) / div))
+                .collect();
+            (name.to_string(), pts, *l)
+        })
+        .collect()
+}
+
+/// The log axis range for the series, with headroom above the data (a quarter of the log
+/// range) that keeps the legend off the lines.
+fn log_range(series: &[Series]) -> (f64, f64) {
+    let all = series.iter().flat_map(|s| s.1.iter().map(|p| p.1));
+    let (lo, hi) = all.fold((f64::INFINITY, 0.0f64), |(lo, hi), v| {
+        (lo.min(v), hi.max(v))
+    });
+    if lo.is_finite() && hi > 0.0 {
+        let lo = lo / 1.3;
+        let span = (hi * 1.1 / lo).log10();
+        (lo, lo * 10f64.powf(span / 0.75))
+    } else {
+        (0.1, 10.0)
+    }
+}
+
+/// Tick values for a log axis: 1-2-5 in each decade, or only powers of ten when that would
+/// crowd the axis (plotters' own log ticks can leave a whole decade unlabelled).
+fn log_ticks(lo: f64, hi: f64) -> Vec<f64> {
+    let mut all = Vec::new();
+    let mut decade = 10f64.powf(lo.log10().floor());
+    while decade <= hi {
+        for m in [1.0, 2.0, 5.0] {
+            let v = decade * m;
+            if v >= lo && v <= hi {
+                all.push(v);
+            }
+        }
+        decade *= 10.0;
+    }
+    if all.len() > 10 {
+        all.retain(|v| (v.log10() - v.log10().round()).abs() < 1e-9);
+    }
+    all
+}
+
+/// x position of a percentile on the HdrHistogram axis: log10(1 / (1 - p)).
+fn nines(p: f64) -> f64 {
+    (1.0 / (1.0 - p / 100.0)).log10()
+}
+
+/// Label of a whole number of nines on the percentile axis: 0 %, 90 %, 99 %, 99.9 %, ...
+fn nines_label(x: &f64) -> String {
+    let k = x.round();
+    if (x - k).abs() > 1e-6 {
+        return String::new();
+    }
+    match k as i32 {
+        0 => "0 %".into(),
+        1 => "90 %".into(),
+        n => format!("99.{} %", "9".repeat((n - 2) as usize)).replace("99. %", "99 %"),
+    }
+}
+
+pub(super) fn distribution(r: &RunResult) -> Result<Chart, String> {
+    let pts_us: Vec<(f64, f64)> = r
+        .percentiles
+        .iter()
+        .filter(|p| p.percentile < 100.0)
+        .map(|p| (nines(p.percentile), p.latency_us))
+        .collect();
+    let max_us = r
+        .percentiles
+        .iter()
+        .map(|p| p.latency_us)
+        .fold(0.0, f64::max);
+    let shown_max = pts_us.iter().map(|p| p.1).fold(0.0, f64::max);
+    let (unit, div) = latency_unit(shown_max);
+    let pts: Vec<(f64, f64)> = pts_us.iter().map(|(x, y)| (*x, y / div)).collect();
+    let x_max = pts.iter().map(|p| p.0).fold(0.0, f64::max).ceil().max(2.0);
+    let y_max = nice_max(shown_max / div);
+    let name = "steady state".to_string();
+    let title = "Latency by percentile".to_string();
+    let svg = frame::svg(|root| {
+        let mut chart = Frame {
+            x_desc: Some("percentile (log scale of 1/(1-p))"),
+            x_label: &nines_label,
+            x_labels: Some(x_max as usize + 1),
+            margin_right: Some(36),
+            ..Frame::chart(&title, format!("latency ({unit})"))
+        }
+        .draw(root, (0.0, x_max), 0.0..y_max)?;
+        line(&mut chart, &name, &pts, L_P50)?;
+        legend(&mut chart, SeriesLabelPosition::UpperLeft)
+    })?;
+    Ok(Chart {
+        file: "distribution.svg",
+        title,
+        caption: format!(
+            "Steady-state latency at each percentile (HdrHistogram style). Maximum: {}.",
+            fmt::latency_us(max_us)
+        ),
+        series: vec![name],
+        svg,
+    })
+}

@@ -1,0 +1,174 @@
+//! The report's content, decided once and independent of format.
+//!
+//! A [`Doc`] is a list of [`Block`]s (headings, paragraphs, tables, charts); Markdown
+//! ([`crate::markdown::render`]), HTML ([`crate::html::render`]) and PDF only decide how each
+//! kind of block looks, so the formats cannot drift apart in content. [`build`] makes the run
+//! report's Doc from a [`results::RunResult`]; other crates build their own from these blocks
+//! and render them the same way:
+//!
+//! ```
+//! use report::doc::{Align, Block, Cell, Doc, Table};
+//! use results::CriterionStatus;
+//! let mut t = Table::new(&[("Metric", Align::Left), ("Change", Align::Right), ("Status", Align::Left)]);
+//! t.row(vec![Cell::plain("p99"), Cell::plain("+3.1 %"), Cell::status(CriterionStatus::Pass)]);
+//! let doc = Doc {
+//!     blocks: vec![Block::Heading("Comparison".into()), Block::Table(t)],
+//! };
+//! assert!(report::markdown::render(&doc).contains("| p99 | +3.1 % | ✓ pass |"));
+//! assert!(report::html::render(&doc, "Comparison").contains("<td class=\"good\">✓ pass</td>"));
+//! ```
+
+use results::{CriterionStatus, Status};
+
+mod build;
+mod tables;
+
+pub use build::{build, driver_sentence, steady_sentence, throughput_basis};
+pub use tables::criteria_table;
+
+/// Column alignment in a table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Align {
+    Left,
+    Right,
+}
+
+/// Emphasis for a table cell or a badge.
+///
+/// A status column is a column of [`Tone::Good`] / [`Tone::Bad`] / [`Tone::Muted`] cells
+/// (see [`Cell::status`]): HTML and PDF colour them, Markdown shows bad ones in bold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tone {
+    Plain,
+    Good,
+    Bad,
+    Muted,
+    /// A row that sums up the rows above (bold).
+    Total,
+}
+
+/// One table cell.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cell {
+    /// The text as shown (already formatted, not yet escaped).
+    pub text: String,
+    pub tone: Tone,
+}
+
+impl Cell {
+    /// A cell without emphasis.
+    pub fn plain(text: impl Into<String>) -> Cell {
+        Cell::tone(text, Tone::Plain)
+    }
+
+    /// A cell with the given emphasis.
+    pub fn tone(text: impl Into<String>, tone: Tone) -> Cell {
+        Cell {
+            text: text.into(),
+            tone,
+        }
+    }
+
+    /// A status-column cell for a pass / fail / not-measured outcome: "✓ pass" (good),
+    /// "✗ FAIL" (bad), "– not measured" (muted), as in the criteria table.
+    pub fn status(s: CriterionStatus) -> Cell {
+        let (label, tone) = criterion_status_label(s);
+        Cell::tone(label, tone)
+    }
+}
+
+/// A table with a header row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Table {
+    /// Header names and how each column is aligned.
+    pub columns: Vec<(String, Align)>,
+    /// Rows of exactly one cell per column.
+    pub rows: Vec<Vec<Cell>>,
+}
+
+impl Table {
+    /// An empty table with these columns.
+    pub fn new(columns: &[(&str, Align)]) -> Table {
+        Table {
+            columns: columns.iter().map(|(n, a)| (n.to_string(), *a)).collect(),
+            rows: Vec::new(),
+        }
+    }
+
+    /// Append a row.
+    ///
+    /// # Panics
+    /// If the row does not have one cell per column (every renderer relies on it).
+    pub fn row(&mut self, cells: Vec<Cell>) {
+        assert_eq!(cells.len(), self.columns.len(), "one cell per column");
+        self.rows.push(cells);
+    }
+}
+
+/// One piece of the report.
+#[derive(Debug, Clone)]
+pub enum Block {
+    /// The document title (once, first).
+    Title(String),
+    /// A line under the title (run identity).
+    Subtitle(String),
+    /// A section heading.
+    Heading(String),
+    /// The run verdict: status and reasons.
+    Verdict {
+        status: Status,
+        reasons: Vec<String>,
+    },
+    /// Body text.
+    Paragraph(String),
+    /// Small, secondary text (units, bases, caveats).
+    Note(String),
+    /// A bulleted list.
+    Bullets(Vec<String>),
+    /// Label/value pairs.
+    Pairs(Vec<(String, String)>),
+    /// A table (see [`Table`]).
+    Table(Table),
+    /// A chart with its caption: an index into the charts rendered with the run report
+    /// ([`crate::Context::charts`]). The public render functions have no charts and skip it.
+    Chart(usize),
+    /// A link to a file or URL.
+    Link { label: String, href: String },
+    /// Monospaced text (paths, hashes).
+    Code(String),
+}
+
+/// A whole document: blocks in reading order.
+#[derive(Debug, Clone, Default)]
+pub struct Doc {
+    pub blocks: Vec<Block>,
+}
+
+/// The human label of a criterion status.
+pub fn criterion_status_label(s: CriterionStatus) -> (&'static str, Tone) {
+    match s {
+        CriterionStatus::Pass => ("✓ pass", Tone::Good),
+        CriterionStatus::Fail => ("✗ FAIL", Tone::Bad),
+        CriterionStatus::NotMeasured => ("– not measured", Tone::Muted),
+    }
+}
+
+/// The human label of a run status.
+pub fn status_label(s: Status) -> &'static str {
+    match s {
+        Status::Pass => "PASS",
+        Status::Fail => "FAIL",
+        Status::Aborted => "ABORTED",
+        Status::Invalid => "INVALID",
+    }
+}
+
+/// One sentence saying what the status means.
+pub fn status_meaning(s: Status) -> &'static str {
+    match s {
+        Status::Pass => "Every criterion was met.",
+        Status::Fail => "At least one criterion was not met.",
+        Status::Aborted => "The run was stopped before it finished; figures cover only what ran.",
+        Status::Invalid => "The figures of this run cannot be trusted.",
+    }
+}

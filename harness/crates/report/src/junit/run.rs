@@ -1,0 +1,140 @@
+//! `junit.xml`: a run's verdict as JUnit test cases.
+//!
+//! One `<testsuite>` per run and one `<testcase>` per criterion: a failed criterion carries a
+//! `<failure>` with target and measured value, a criterion that could not be measured is
+//! `<skipped>`. The audit, when present, is one more testcase. An aborted or invalid run adds a
+//! testcase "run" with an `<error>`, so that a run whose criteria were all skipped still shows
+//! red in CI.
+
+use results::{CriterionResult, CriterionStatus, RunResult, Status};
+
+use super::{Case, Outcome, Problem, Suite};
+use crate::{doc, Context, Output, Renderer, ReportError};
+
+pub(crate) struct Junit;
+
+impl Renderer for Junit {
+    fn render(&self, ctx: &Context<'_>) -> Result<Vec<Output>, ReportError> {
+        Ok(vec![Output {
+            path: "junit.xml".into(),
+            bytes: super::write("harness", &[suite(ctx.result)]).into_bytes(),
+        }])
+    }
+}
+
+fn suite(r: &RunResult) -> Suite {
+    let name = &r.scenario.name;
+    let mut cases: Vec<Case> = r.criteria.iter().map(|c| criterion(name, c)).collect();
+    cases.extend(audit(r));
+    if matches!(r.verdict.status, Status::Aborted | Status::Invalid) {
+        cases.push(run_error(r));
+    }
+    Suite {
+        name: name.clone(),
+        time_s: run_seconds(r),
+        timestamp: Some(r.environment.started_at.trim_end_matches('Z').to_string()),
+        hostname: r.environment.hostname.clone(),
+        properties: properties(r),
+        cases,
+        system_out: (!r.verdict.reasons.is_empty()).then(|| {
+            format!(
+                "{}: {}",
+                doc::status_label(r.verdict.status),
+                r.verdict.reasons.join("; ")
+            )
+        }),
+    }
+}
+
+fn criterion(suite: &str, c: &CriterionResult) -> Case {
+    let mut case = Case::new(format!("{suite}.criteria"), &c.name);
+    match c.status {
+        CriterionStatus::Pass => {
+            case.system_out = Some(format!(
+                "{}: target {}, measured {}",
+                c.label, c.target, c.measured
+            ));
+        }
+        CriterionStatus::Fail => {
+            case.outcome = Outcome::Failed(Problem {
+                message: format!("{}: measured {}, target {}", c.label, c.measured, c.target),
+                kind: c.name.clone(),
+                detail: format!(
+                    "{}\ntarget:   {}\nmeasured: {}",
+                    c.label, c.target, c.measured
+                ),
+            });
+        }
+        CriterionStatus::NotMeasured => {
+            case.outcome = Outcome::Skipped {
+                message: format!(
+                    "{}: not measured in this run (target {})",
+                    c.label, c.target
+                ),
+            };
+        }
+    }
+    case
+}
+
+fn audit(r: &RunResult) -> Option<Case> {
+    let a = r.audit.as_ref()?;
+    let mut case = Case::new(&r.scenario.name, "audit");
+    if a.ok {
+        case.system_out = Some(format!(
+            "supply conserved, {} committed transfers = nonce advances, ledger consistent at height {}",
+            a.committed_transfers, a.ledger_height
+        ));
+    } else {
+        case.outcome = Outcome::Failed(Problem {
+            message: "engine audit failed".into(),
+            kind: "audit".into(),
+            detail: if a.problems.is_empty() {
+                "engine invariants violated".to_string()
+            } else {
+                a.problems.join("\n")
+            },
+        });
+    }
+    Some(case)
+}
+
+/// The "run" case of an aborted or invalid run.
+fn run_error(r: &RunResult) -> Case {
+    let status = r.verdict.status;
+    Case {
+        time_s: Some(run_seconds(r)),
+        outcome: Outcome::Error(Problem {
+            message: format!("run {}", doc::status_label(status).to_lowercase()),
+            kind: status.as_str().to_string(),
+            detail: r.verdict.reasons.join("\n"),
+        }),
+        ..Case::new(&r.scenario.name, "run")
+    }
+}
+
+fn properties(r: &RunResult) -> Vec<(String, String)> {
+    let mut props = vec![
+        ("verdict", r.verdict.status.as_str().to_string()),
+        ("scenario_file", r.scenario.file.clone()),
+        ("scenario_sha256", r.scenario.sha256.clone()),
+        ("target", r.scenario.target.clone()),
+        ("driver", r.driver.name.clone()),
+        ("committed_tps", format!("{:.1}", r.summary.committed_tps)),
+        ("p99_us", format!("{:.3}", r.summary.latency_us.p99)),
+        ("error_rate", format!("{}", r.summary.error_rate)),
+    ];
+    if let Some(c) = &r.environment.git_commit {
+        props.push(("git_commit", c.clone()));
+    }
+    props.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+}
+
+/// Whole-run duration: the end of the last stage or interval.
+fn run_seconds(r: &RunResult) -> f64 {
+    r.stages
+        .iter()
+        .map(|s| s.end_s)
+        .chain(r.intervals.iter().map(|i| i.t_s))
+        .fold(0.0, f64::max)
+}
