@@ -5,7 +5,9 @@
 //! accumulators or the samples it took.
 
 use crate::drivers::Driver;
-use crate::load::collector::{Acc, CapacityCheck, Collected};
+use crate::load::acc::Acc;
+use crate::load::capacity::{CapacityCheck, StageUnit};
+use crate::load::collector::Collected;
 use crate::load::worker::Shared;
 use crate::observe::environment;
 use crate::observe::sampler::ProcSample;
@@ -151,42 +153,43 @@ fn resources(p: &Parts<'_>) -> Resources {
 fn capacity_result(cap: &CapacityCheck) -> CapacityResult {
     CapacityResult {
         criterion: cap.label.clone(),
-        unit: cap.unit.clone(),
+        unit: cap.unit.as_str().to_string(),
         max_rate_met: cap.max_rate_met,
         first_rate_broken: cap.first_rate_broken,
     }
 }
 
-/// Each stage's unit and the factor from ops/s to it.
-pub fn stage_units(plan: &Plan) -> Vec<(String, f64)> {
+/// Each stage's unit.
+pub fn stage_units(plan: &Plan) -> Vec<StageUnit> {
     plan.stages
         .iter()
-        .map(|s| match &s.load {
-            Load::Closed { .. } => ("workers".to_string(), 1.0),
-            Load::Open {
-                unit: RateUnit::TxPerSec,
-                ..
-            } => ("tx/s".to_string(), plan.tx_per_op()),
-            Load::Open { .. } => ("ops/s".to_string(), 1.0),
-        })
+        .map(|s| stage_unit(plan, &s.load))
         .collect()
 }
 
-/// The capacity search's latency bound, when the plan has one.
+fn stage_unit(plan: &Plan, load: &Load) -> StageUnit {
+    match load {
+        Load::Closed { .. } => StageUnit::Workers,
+        Load::Open {
+            unit: RateUnit::TxPerSec,
+            ..
+        } => StageUnit::TxPerSec {
+            tx_per_op: plan.tx_per_op(),
+        },
+        Load::Open { .. } => StageUnit::OpsPerSec,
+    }
+}
+
+/// The capacity search's latency bound, when the plan has one, in the first open stage's
+/// unit.
 pub fn capacity_check(plan: &Plan) -> Option<CapacityCheck> {
     let c = plan.capacity.as_ref()?;
     let unit = plan
         .stages
         .iter()
-        .find_map(|s| match &s.load {
-            Load::Open {
-                unit: RateUnit::TxPerSec,
-                ..
-            } => Some("tx/s"),
-            Load::Open { .. } => Some("ops/s"),
-            Load::Closed { .. } => None,
-        })
-        .unwrap_or("ops/s");
+        .map(|s| stage_unit(plan, &s.load))
+        .find(|u| *u != StageUnit::Workers)
+        .unwrap_or(StageUnit::OpsPerSec);
     Some(CapacityCheck {
         quantile: c.percentile / 100.0,
         max_ns: c.max_latency.as_nanos() as u64,
@@ -196,7 +199,7 @@ pub fn capacity_check(plan: &Plan) -> Option<CapacityCheck> {
             c.percentile,
             scenario::units::format_duration(c.max_latency)
         ),
-        unit: unit.to_string(),
+        unit,
         max_rate_met: None,
         first_rate_broken: None,
     })
@@ -206,20 +209,11 @@ fn stage_plans(plan: &Plan) -> Vec<StagePlan> {
     plan.stages
         .iter()
         .map(|s| {
-            let (model, unit, from, to) = match &s.load {
-                Load::Closed { workers } => {
-                    (LoadModel::Closed, "workers", workers.from, workers.to)
-                }
-                Load::Open { rate, unit } => (
-                    LoadModel::Open,
-                    match unit {
-                        RateUnit::TxPerSec => "tx/s",
-                        RateUnit::OpsPerSec => "ops/s",
-                    },
-                    rate.from,
-                    rate.to,
-                ),
+            let (model, from, to) = match &s.load {
+                Load::Closed { workers } => (LoadModel::Closed, workers.from, workers.to),
+                Load::Open { rate, .. } => (LoadModel::Open, rate.from, rate.to),
             };
+            let unit = stage_unit(plan, &s.load).as_str();
             StagePlan {
                 name: s.name.clone(),
                 duration_s: s.duration.as_secs_f64(),
