@@ -6,8 +6,8 @@
 //! `serde_spanned` kept for it.
 //!
 //! One module per section of the file ([`target`], [`workload`], [`http`], [`requests`],
-//! [`stages`], [`warmup`], [`criteria`], [`capacity`], [`output`]), one for what
-//! `driver = "goose"` needs ([`driver`]), and two they share: [`values`] (where errors point, and
+//! [`stages`], [`warmup`], [`criteria`], [`capacity`], [`output`]), one for the driver's rules
+//! pointed at the file ([`driver`]), and two they share: [`values`] (where errors point, and
 //! the duration, rate, size and fraction parsers) and [`url`] (URL and path syntax). This
 //! module only runs them in order and assembles the plan.
 
@@ -29,6 +29,7 @@ use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 
+use crate::driver::DriverInputs;
 use crate::error::ScenarioError;
 use crate::plan::{Driver, Plan};
 use crate::raw::{RawDriver, RawHeader, RawScenarioFile};
@@ -61,9 +62,15 @@ pub(crate) fn plan(raw: RawScenarioFile, src: &str, file: &Path) -> Result<Plan>
 
     // Cross-section rules.
     stages::check_tps_stages(&cx, &raw.stages, &stages, &target, &requests)?;
-    if driver == Driver::Goose {
-        driver::check_goose(&cx, header, &raw.stages, &stages, &target)?;
-    }
+    let parts = DriverInputs {
+        driver,
+        name: &name,
+        target: &target,
+        http: &http,
+        requests: &requests,
+        stages: &stages,
+    };
+    driver::check(&cx, &raw, &parts)?;
     let total: Duration = stages.iter().map(|s| s.duration).sum();
     let warmup = warmup::warmup(&cx, header, &raw.stages, &stages, scenario_warmup, total)?;
     let criteria = criteria::criteria(&cx, raw.criteria.as_ref(), &target)?;
