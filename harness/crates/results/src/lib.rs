@@ -8,6 +8,11 @@
 //! Units are part of the field names where they are not obvious: `*_s` seconds, `*_us`
 //! microseconds (f64), `*_bytes` bytes, `*_pct` percent. Histograms store nanoseconds.
 //!
+//! Test data lives in `results::fixture` (`sample`, `aborted`, `no_intervals`,
+//! `http_goose`), behind the cargo feature `fixture` so only tests, examples and benches
+//! compile it: depend on it as `results = { workspace = true, features = ["fixture"] }` under
+//! `[dev-dependencies]`.
+//!
 //! The JSON schema checked in at `schema/results.schema.json` is generated from these types
 //! (`schemars`) and a test keeps the two in step; bump [`SCHEMA_VERSION`] on any change that an
 //! older reader could misread.
@@ -20,6 +25,7 @@ use serde::{Deserialize, Serialize};
 
 mod histogram;
 
+#[cfg(feature = "fixture")]
 pub mod fixture;
 
 pub use histogram::{decode_histogram, encode_histogram, percentile_points, PERCENTILE_LADDER};
