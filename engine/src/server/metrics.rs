@@ -326,4 +326,46 @@ mod tests {
         assert!(text.contains("engine_transactions_rejected_total{reason=\"bad_nonce\"} 0\n"));
         assert!(rss_bytes().is_some_and(|b| b > 0));
     }
+
+    /// The whole exposition, byte for byte (the resident memory masked: it is the test
+    /// process's own). Scrapers and promtool read this text, so any change to it shows here.
+    /// Regenerate after a deliberate change: `UPDATE_GOLDEN=1 cargo test -p engine metrics`.
+    #[test]
+    fn exposition_text_is_stable() {
+        let m = Metrics::default();
+        m.record(Route::Health, 200, Duration::from_micros(40));
+        m.record(Route::Transactions, 200, Duration::from_micros(1_300));
+        m.record(Route::Transactions, 503, Duration::from_micros(90));
+        m.record(Route::Metrics, 418, Duration::from_millis(30));
+        m.record(Route::Other, 404, Duration::from_secs(20));
+        m.inflight.store(3, Ordering::Relaxed);
+        m.overloaded.store(1, Ordering::Relaxed);
+        m.connections_active.store(2, Ordering::Relaxed);
+        m.connections_rejected.store(4, Ordering::Relaxed);
+        let engine = Engine::new(Config {
+            accounts: 10,
+            ..Config::default()
+        })
+        .unwrap();
+        let text: String = m
+            .render(&engine, Duration::from_millis(61_500))
+            .lines()
+            .map(|l| match l.strip_prefix("process_resident_memory_bytes ") {
+                Some(_) => "process_resident_memory_bytes RSS\n".to_string(),
+                None => format!("{l}\n"),
+            })
+            .collect();
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/src/server/testdata/metrics.txt"
+        );
+        if std::env::var_os("UPDATE_GOLDEN").is_some() {
+            std::fs::write(path, &text).unwrap();
+        }
+        let golden = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        assert!(
+            text == golden,
+            "/metrics text changed; expected {path}, got:\n{text}"
+        );
+    }
 }
