@@ -453,6 +453,11 @@ impl Engine {
     ///
     /// `CAS` selects the sender claim; `owned` (single-writer) marks the shards this caller owns
     /// and is empty for the CAS design; `DETAIL` records a per-transfer result.
+    ///
+    /// Its steps are `#[inline(always)]` helpers, so the compiled loop is the one from before
+    /// they were split out (same calls in `Lane::submit`'s disassembly, same benchmark): the
+    /// per-transfer step ([`Engine::transfer`]) takes the account table and its length as read
+    /// once per batch, and [`Engine::seal`] has no closure (with one, LLVM kept it out of line).
     #[inline(always)]
     fn apply<const CAS: bool, const DETAIL: bool>(
         &self,
@@ -479,25 +484,7 @@ impl Engine {
                 self.accounts.prefetch(ahead.from);
                 self.accounts.prefetch(ahead.to);
             }
-            let result = if t.from >= n_accounts || t.to >= n_accounts {
-                Err(RejectReason::UnknownAccount)
-            } else if t.from == t.to {
-                Err(RejectReason::SelfTransfer)
-            } else if t.amount == 0 {
-                Err(RejectReason::ZeroAmount)
-            } else if !CAS
-                && !owned
-                    .get(self.shard_of(t.from) as usize)
-                    .copied()
-                    .unwrap_or(false)
-            {
-                Err(RejectReason::NotOwner)
-            } else {
-                // Both indexes were checked against the table length above.
-                let from = &accounts[t.from as usize];
-                let to = &accounts[t.to as usize];
-                debit_credit::<CAS>(from, to, t)
-            };
+            let result = self.transfer::<CAS>(accounts, n_accounts, owned, t);
             match result {
                 Ok(()) => {
                     committed += 1;
@@ -513,18 +500,70 @@ impl Engine {
             }
         }
 
-        let block = (committed > 0).then(|| {
-            let mut h = blake3::Hasher::new();
-            h.update(&batch_bytes(batch));
-            h.update(bytemuck::cast_slice(applied.as_slice()));
-            self.ledger
-                .append(u64::from(committed), *h.finalize().as_bytes())
-                .height
-        });
+        let block = self.seal(batch, applied, committed);
+        self.count(batch.len(), &rejected, committed);
+        BatchOutcome {
+            submitted: batch.len() as u32,
+            committed,
+            rejected,
+            block,
+        }
+    }
 
+    /// Validates transfer `t` (accounts exist and differ, a non-zero amount, and for the
+    /// single-writer design a sender in an `owned` shard) and applies it. `accounts` and
+    /// `n_accounts` are the caller's, read once per batch.
+    #[inline(always)]
+    fn transfer<const CAS: bool>(
+        &self,
+        accounts: &[crate::accounts::Account],
+        n_accounts: u64,
+        owned: &[bool],
+        t: &Transfer,
+    ) -> Result<(), RejectReason> {
+        if t.from >= n_accounts || t.to >= n_accounts {
+            Err(RejectReason::UnknownAccount)
+        } else if t.from == t.to {
+            Err(RejectReason::SelfTransfer)
+        } else if t.amount == 0 {
+            Err(RejectReason::ZeroAmount)
+        } else if !CAS
+            && !owned
+                .get(self.shard_of(t.from) as usize)
+                .copied()
+                .unwrap_or(false)
+        {
+            Err(RejectReason::NotOwner)
+        } else {
+            // Both indexes were checked against the table length above.
+            let from = &accounts[t.from as usize];
+            let to = &accounts[t.to as usize];
+            debit_credit::<CAS>(from, to, t)
+        }
+    }
+
+    /// Commits a batch with at least one applied transfer to the ledger: the digest covers the
+    /// batch's bytes and the `applied` bitmap. Returns the new block's height.
+    #[inline(always)]
+    fn seal(&self, batch: &[Transfer], applied: &[u64], committed: u32) -> Option<u64> {
+        if committed == 0 {
+            return None;
+        }
+        let mut h = blake3::Hasher::new();
+        h.update(&batch_bytes(batch));
+        h.update(bytemuck::cast_slice(applied));
+        let block = self
+            .ledger
+            .append(u64::from(committed), *h.finalize().as_bytes());
+        Some(block.height)
+    }
+
+    /// Adds one batch's outcome to the engine's counters (read by [`Engine::stats`]).
+    #[inline(always)]
+    fn count(&self, submitted: usize, rejected: &[u32; RejectReason::COUNT], committed: u32) {
         let c = &self.counters;
-        c.submitted.fetch_add(batch.len() as u64, Ordering::Relaxed);
-        for (counter, &n) in c.rejected.iter().zip(&rejected) {
+        c.submitted.fetch_add(submitted as u64, Ordering::Relaxed);
+        for (counter, &n) in c.rejected.iter().zip(rejected) {
             if n > 0 {
                 counter.fetch_add(u64::from(n), Ordering::Relaxed);
             }
@@ -532,12 +571,6 @@ impl Engine {
         c.batches.fetch_add(1, Ordering::Relaxed);
         c.committed
             .fetch_add(u64::from(committed), Ordering::Release);
-        BatchOutcome {
-            submitted: batch.len() as u32,
-            committed,
-            rejected,
-            block,
-        }
     }
 }
 

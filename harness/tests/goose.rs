@@ -7,11 +7,12 @@
 mod common;
 use assert_cmd::Command;
 use common::*;
-use harness::drivers::goose::{test_plan, test_plan_spec, GooseDriverError};
+use harness::drivers::goose::{test_plan, test_plan_spec};
 use harness::exit::Exit;
 use harness::plan::{self, Adjust, PlanError, Prepared};
 use harness::run::{execute, RunOptions};
 use scenario::Driver;
+use scenario::DriverError;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Duration;
@@ -143,7 +144,7 @@ fn open_model_stages_are_refused_for_goose_with_the_reason() {
         Err(e) => e,
     };
     assert!(
-        matches!(&err, PlanError::Driver(GooseDriverError::OpenStage { index: 1, name }) if name == "open"),
+        matches!(&err, PlanError::Driver(DriverError::OpenStage { index: 1, name }) if name == "open"),
         "{err:?}"
     );
     assert!(err.to_string().contains("arrival-rate"), "{err}");

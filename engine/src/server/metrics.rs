@@ -5,7 +5,7 @@
 //! built only when `/metrics` is scraped. Paths are a closed set ([`Route`]) so an attacker
 //! cannot blow up label cardinality with random URLs.
 
-use crate::{Engine, RejectReason};
+use crate::{Engine, RejectReason, Stats};
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
@@ -140,61 +140,61 @@ impl Metrics {
 
     /// Renders the Prometheus text exposition of the engine's and the server's counters.
     pub(crate) fn render(&self, engine: &Engine, uptime: Duration) -> String {
-        let stats = engine.stats();
-        let mut out = String::with_capacity(4096);
-        // Writing to a String cannot fail.
-        let mut metric = |name: &str, kind: &str, help: &str, samples: &[(String, u64)]| {
-            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
-            for (labels, v) in samples {
-                let _ = writeln!(out, "{name}{labels} {v}");
-            }
-        };
-        let one = |v: u64| vec![(String::new(), v)];
-        metric(
-            "engine_transactions_submitted_total",
-            "counter",
-            "Transfers submitted to the engine.",
-            &one(stats.submitted),
-        );
-        metric(
-            "engine_transactions_committed_total",
-            "counter",
-            "Transfers committed.",
-            &one(stats.committed),
-        );
-        let rejected: Vec<_> = RejectReason::ALL
-            .iter()
-            .map(|r| {
-                (
-                    format!("{{reason=\"{}\"}}", r.as_str()),
-                    stats.rejected[*r as usize],
-                )
-            })
-            .collect();
-        metric(
-            "engine_transactions_rejected_total",
-            "counter",
-            "Transfers rejected, by reason.",
-            &rejected,
-        );
-        metric(
-            "engine_batches_total",
-            "counter",
-            "Batches applied.",
-            &one(stats.batches),
-        );
-        metric(
-            "engine_head_height",
+        let mut out = Exposition(String::with_capacity(4096));
+        render_engine(&mut out, &engine.stats());
+        self.render_http(&mut out);
+        out.single(
+            "process_resident_memory_bytes",
             "gauge",
-            "Height of the ledger's head block.",
-            &one(stats.head_height),
+            "Resident set size of this process.",
+            rss_bytes().unwrap_or(0),
         );
-        metric(
-            "engine_accounts",
+        out.single(
+            "process_uptime_seconds",
             "gauge",
-            "Accounts in the engine.",
-            &one(stats.accounts),
+            "Seconds since the server started.",
+            uptime.as_secs(),
         );
+        self.render_latency(&mut out.0);
+        out.0
+    }
+
+    /// The server's request and connection counters.
+    fn render_http(&self, out: &mut Exposition) {
+        out.family(
+            "http_requests_total",
+            "counter",
+            "HTTP requests answered, by path and status.",
+            &self.requests_by_path(),
+        );
+        out.single(
+            "http_requests_overloaded_total",
+            "counter",
+            "Requests refused with 503 because too many were in flight.",
+            self.overloaded.load(Ordering::Relaxed),
+        );
+        out.single(
+            "http_requests_inflight",
+            "gauge",
+            "Requests being handled.",
+            self.inflight.load(Ordering::Relaxed) as u64,
+        );
+        out.single(
+            "http_connections_active",
+            "gauge",
+            "Open connections.",
+            self.connections_active.load(Ordering::Relaxed) as u64,
+        );
+        out.single(
+            "http_connections_rejected_total",
+            "counter",
+            "Connections closed at once because the connection limit was reached.",
+            self.connections_rejected.load(Ordering::Relaxed),
+        );
+    }
+
+    /// `{path, status}` samples of every route and status answered at least once.
+    fn requests_by_path(&self) -> Vec<(String, u64)> {
         let mut by_path = Vec::new();
         for route in Route::ALL {
             for (slot, c) in self.requests[route as usize].iter().enumerate() {
@@ -210,50 +210,7 @@ impl Metrics {
                 }
             }
         }
-        metric(
-            "http_requests_total",
-            "counter",
-            "HTTP requests answered, by path and status.",
-            &by_path,
-        );
-        metric(
-            "http_requests_overloaded_total",
-            "counter",
-            "Requests refused with 503 because too many were in flight.",
-            &one(self.overloaded.load(Ordering::Relaxed)),
-        );
-        metric(
-            "http_requests_inflight",
-            "gauge",
-            "Requests being handled.",
-            &one(self.inflight.load(Ordering::Relaxed) as u64),
-        );
-        metric(
-            "http_connections_active",
-            "gauge",
-            "Open connections.",
-            &one(self.connections_active.load(Ordering::Relaxed) as u64),
-        );
-        metric(
-            "http_connections_rejected_total",
-            "counter",
-            "Connections closed at once because the connection limit was reached.",
-            &one(self.connections_rejected.load(Ordering::Relaxed)),
-        );
-        metric(
-            "process_resident_memory_bytes",
-            "gauge",
-            "Resident set size of this process.",
-            &one(rss_bytes().unwrap_or(0)),
-        );
-        metric(
-            "process_uptime_seconds",
-            "gauge",
-            "Seconds since the server started.",
-            &one(uptime.as_secs()),
-        );
-        self.render_latency(&mut out);
-        out
+        by_path
     }
 
     fn render_latency(&self, out: &mut String) {
@@ -281,6 +238,74 @@ impl Metrics {
         let sum = self.latency_sum_us.load(Ordering::Relaxed) as f64 / 1e6;
         let _ = writeln!(out, "{name}_sum {sum}\n{name}_count {cumulative}");
     }
+}
+
+/// Prometheus text being built. Writing to a `String` cannot fail, so the `fmt::Result`s are
+/// dropped.
+struct Exposition(String);
+
+impl Exposition {
+    /// One metric family: its `# HELP` and `# TYPE` lines, then a line per `(labels, value)`.
+    fn family(&mut self, name: &str, kind: &str, help: &str, samples: &[(String, u64)]) {
+        let _ = writeln!(self.0, "# HELP {name} {help}\n# TYPE {name} {kind}");
+        for (labels, v) in samples {
+            let _ = writeln!(self.0, "{name}{labels} {v}");
+        }
+    }
+
+    /// A family of one unlabelled sample.
+    fn single(&mut self, name: &str, kind: &str, help: &str, value: u64) {
+        self.family(name, kind, help, &[(String::new(), value)]);
+    }
+}
+
+/// The engine's counters: transfers by outcome, batches, the ledger head, accounts.
+fn render_engine(out: &mut Exposition, stats: &Stats) {
+    out.single(
+        "engine_transactions_submitted_total",
+        "counter",
+        "Transfers submitted to the engine.",
+        stats.submitted,
+    );
+    out.single(
+        "engine_transactions_committed_total",
+        "counter",
+        "Transfers committed.",
+        stats.committed,
+    );
+    let rejected: Vec<_> = RejectReason::ALL
+        .iter()
+        .map(|r| {
+            (
+                format!("{{reason=\"{}\"}}", r.as_str()),
+                stats.rejected[*r as usize],
+            )
+        })
+        .collect();
+    out.family(
+        "engine_transactions_rejected_total",
+        "counter",
+        "Transfers rejected, by reason.",
+        &rejected,
+    );
+    out.single(
+        "engine_batches_total",
+        "counter",
+        "Batches applied.",
+        stats.batches,
+    );
+    out.single(
+        "engine_head_height",
+        "gauge",
+        "Height of the ledger's head block.",
+        stats.head_height,
+    );
+    out.single(
+        "engine_accounts",
+        "gauge",
+        "Accounts in the engine.",
+        stats.accounts,
+    );
 }
 
 /// Resident set size of this process, from `/proc/self/statm` (Linux only).
@@ -325,5 +350,47 @@ mod tests {
         assert!(text.contains("http_requests_total{path=\"other\",status=\"404\"} 1\n"));
         assert!(text.contains("engine_transactions_rejected_total{reason=\"bad_nonce\"} 0\n"));
         assert!(rss_bytes().is_some_and(|b| b > 0));
+    }
+
+    /// The whole exposition, byte for byte (the resident memory masked: it is the test
+    /// process's own). Scrapers and promtool read this text, so any change to it shows here.
+    /// Regenerate after a deliberate change: `UPDATE_GOLDEN=1 cargo test -p engine metrics`.
+    #[test]
+    fn exposition_text_is_stable() {
+        let m = Metrics::default();
+        m.record(Route::Health, 200, Duration::from_micros(40));
+        m.record(Route::Transactions, 200, Duration::from_micros(1_300));
+        m.record(Route::Transactions, 503, Duration::from_micros(90));
+        m.record(Route::Metrics, 418, Duration::from_millis(30));
+        m.record(Route::Other, 404, Duration::from_secs(20));
+        m.inflight.store(3, Ordering::Relaxed);
+        m.overloaded.store(1, Ordering::Relaxed);
+        m.connections_active.store(2, Ordering::Relaxed);
+        m.connections_rejected.store(4, Ordering::Relaxed);
+        let engine = Engine::new(Config {
+            accounts: 10,
+            ..Config::default()
+        })
+        .unwrap();
+        let text: String = m
+            .render(&engine, Duration::from_millis(61_500))
+            .lines()
+            .map(|l| match l.strip_prefix("process_resident_memory_bytes ") {
+                Some(_) => "process_resident_memory_bytes RSS\n".to_string(),
+                None => format!("{l}\n"),
+            })
+            .collect();
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/src/server/testdata/metrics.txt"
+        );
+        if std::env::var_os("UPDATE_GOLDEN").is_some() {
+            std::fs::write(path, &text).unwrap();
+        }
+        let golden = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        assert!(
+            text == golden,
+            "/metrics text changed; expected {path}, got:\n{text}"
+        );
     }
 }

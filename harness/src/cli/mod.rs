@@ -8,7 +8,6 @@ use crate::analysis::compare::CompareError;
 use crate::analysis::compare::{self, CompareFormat, CompareOptions, Side, Tolerances};
 use crate::analysis::merge::MergeError;
 use crate::cancel::Cancel;
-use crate::drivers::goose::GooseDriverError;
 use crate::exit::{Exit, UsageError};
 use crate::plan::segment::{Segment, SegmentError};
 use crate::plan::PlanError;
@@ -37,7 +36,7 @@ fn is_usage(e: &(dyn std::error::Error + 'static)) -> bool {
     e.is::<scenario::ScenarioError>()
         || e.is::<PlanError>()
         || e.is::<SyncError>()
-        || e.is::<GooseDriverError>()
+        || e.is::<scenario::DriverError>()
         || e.is::<SegmentError>()
         || e.is::<MergeError>()
         || e.is::<CompareError>()

@@ -16,7 +16,8 @@
 //!   its final users over its duration (a hold when equal); a final `0,0` stops every user.
 //!   goose reads test-plan times in whole seconds, so stage durations are rounded
 //!   ([`test_plan_spec`]); the run's notes say when that changed a duration.
-//! - Open-model stages are refused ([`GooseDriverError::OpenStage`]): goose has no
+//! - Open-model stages are refused (`scenario::DriverError::OpenStage`, by
+//!   [`scenario::check_driver`], the one check for a file's `driver = "goose"` and `--driver goose`): goose has no
 //!   arrival-rate model, only a throttle capping requests per second, which cannot start a
 //!   request while earlier ones are outstanding, so a planned rate would silently become
 //!   "at most this rate" and the latency would hide coordinated omission.
@@ -62,7 +63,7 @@ use goose::goose::{
 };
 use goose::GooseAttack;
 use hyper::Method;
-use scenario::{Load, Plan};
+use scenario::{DriverError, Load, Plan};
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
@@ -78,71 +79,19 @@ pub const LATENCY_RESOLUTION_NS: u64 = 1_000;
 /// How often the watcher looks at the run's stop flag.
 const WATCH_EVERY: Duration = Duration::from_millis(50);
 
-/// Why a plan cannot be driven by goose. Every variant is the user's to fix (exit code 2).
-#[derive(Debug, thiserror::Error)]
-pub enum GooseDriverError {
-    #[error(
-        "driver goose needs an http or spawn target, but scenario {scenario:?} targets the \
-         in-process engine: goose drives HTTP services only"
-    )]
-    NotHttp { scenario: String },
-    #[error(
-        "driver goose supports only closed-model stages (`workers`): stages[{index}] ({name:?}) \
-         sets an arrival rate, and goose has no arrival-rate model (its throttle only caps \
-         requests per second), so the rate could not be honoured; use driver native"
-    )]
-    OpenStage { index: usize, name: String },
-    #[error(
-        "driver goose: http.http2 = true, but goose's client is built here for HTTP/1.1 only; \
-         set http2 = false or use driver native"
-    )]
-    Http2,
-    #[error(
-        "driver goose: request template {name:?} uses method {method}, which goose cannot send \
-         (GET, POST, PUT, PATCH, DELETE, HEAD)"
-    )]
-    Method { name: String, method: String },
-    #[error("driver goose: the test plan has no stage")]
-    NoStages,
-}
-
-/// Checks that `plan` can run through goose (HTTP target, closed-model stages, HTTP/1.1,
-/// methods goose can send). Scenario validation does the first two for `driver = "goose"` in
-/// the file; this also covers `--driver goose` on the command line.
-pub fn check(plan: &Plan) -> Result<(), GooseDriverError> {
-    if !plan.target.is_http() {
-        return Err(GooseDriverError::NotHttp {
-            scenario: plan.name.clone(),
-        });
-    }
-    test_plan(plan)?;
-    if plan.http.http2 {
-        return Err(GooseDriverError::Http2);
-    }
-    for r in &plan.requests {
-        if let Ok(m) = Method::from_bytes(r.method.as_bytes()) {
-            goose_method(&m).ok_or_else(|| GooseDriverError::Method {
-                name: r.name.clone(),
-                method: r.method.clone(),
-            })?;
-        }
-    }
-    Ok(())
-}
-
 /// The goose test plan for a plan's closed-model stages: `(users, time to reach them)` steps.
 /// A stage whose starting users differ from the level before begins with a 0 s jump; then it
 /// ramps (or holds) to its final users over its duration; a final `(0, 0 s)` stops everyone.
 /// Worker counts are rounded as the native timeline rounds them.
-pub fn test_plan(plan: &Plan) -> Result<Vec<(usize, Duration)>, GooseDriverError> {
+pub fn test_plan(plan: &Plan) -> Result<Vec<(usize, Duration)>, DriverError> {
     if plan.stages.is_empty() {
-        return Err(GooseDriverError::NoStages);
+        return Err(DriverError::NoStages);
     }
     let mut steps = Vec::with_capacity(plan.stages.len() * 2 + 1);
     let mut level = 0usize;
     for (index, stage) in plan.stages.iter().enumerate() {
         let Load::Closed { workers } = &stage.load else {
-            return Err(GooseDriverError::OpenStage {
+            return Err(DriverError::OpenStage {
                 index,
                 name: stage.name.clone(),
             });
@@ -201,8 +150,8 @@ pub struct Goose {
 }
 
 impl Goose {
-    /// The driver for a plan [`check`] accepts.
-    pub fn for_plan(plan: &Plan) -> Result<Goose, GooseDriverError> {
+    /// The driver for a plan [`scenario::check_driver`] accepts.
+    pub fn for_plan(plan: &Plan) -> Result<Goose, DriverError> {
         let workers = http_workers(plan);
         Ok(Goose {
             state: GooseState::for_plan(plan)?,
@@ -242,9 +191,9 @@ struct Report {
 }
 
 impl GooseState {
-    /// The state for a plan that [`check`] accepted.
-    pub fn for_plan(plan: &Plan) -> Result<GooseState, GooseDriverError> {
-        check(plan)?;
+    /// The state for a plan that [`scenario::check_driver`] accepted.
+    pub fn for_plan(plan: &Plan) -> Result<GooseState, DriverError> {
+        scenario::check_driver(plan)?;
         let steps = test_plan(plan)?;
         let (spec, rounded) = test_plan_spec(&steps);
         let report = Report {
@@ -419,7 +368,7 @@ pub fn spawn(
     let mut methods = Vec::with_capacity(table.len());
     for (t, (name, _)) in names.iter().enumerate() {
         let m = table.parts(t).0;
-        methods.push(goose_method(m).ok_or_else(|| GooseDriverError::Method {
+        methods.push(goose_method(m).ok_or_else(|| DriverError::Method {
             name: name.clone(),
             method: m.to_string(),
         })?);

@@ -32,7 +32,7 @@ pub enum Driver {
 
 impl Driver {
     /// The driver a plan asks for. Pure: nothing is started.
-    pub fn for_plan(plan: &Plan) -> Result<Driver, goose::GooseDriverError> {
+    pub fn for_plan(plan: &Plan) -> Result<Driver, scenario::DriverError> {
         Ok(match (plan.driver, plan.target.is_http()) {
             (scenario::Driver::Goose, _) => Driver::Goose(goose::Goose::for_plan(plan)?),
             (scenario::Driver::Native, true) => {

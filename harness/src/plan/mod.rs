@@ -8,8 +8,7 @@
 
 pub mod segment;
 
-use crate::drivers::goose::{self, GooseDriverError};
-use scenario::{Plan, ScenarioError};
+use scenario::{DriverError, Plan, ScenarioError};
 use segment::Segment;
 use std::ops::Range;
 use std::path::Path;
@@ -33,7 +32,7 @@ pub enum PlanError {
     #[error("--duration-scale must be a finite number above 0, got {0}")]
     Scale(f64),
     #[error(transparent)]
-    Driver(#[from] GooseDriverError),
+    Driver(#[from] DriverError),
 }
 
 /// An execution segment's part of the plan.
@@ -86,7 +85,7 @@ pub fn prepare(mut plan: Plan, adjust: &Adjust) -> Result<Prepared, PlanError> {
     if plan.driver == scenario::Driver::Goose {
         // The file's `driver = "goose"` was validated with the scenario; `--driver goose` was
         // not. Refused here, before any server is spawned.
-        goose::check(&plan)?;
+        scenario::check_driver(&plan)?;
     }
     if let Some(f) = adjust.duration_scale {
         if !scenario::valid_scale(f) {

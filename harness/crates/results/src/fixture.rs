@@ -108,135 +108,210 @@ impl Acc {
 
 const MIB: u64 = 1024 * 1024;
 const BATCH: u64 = 1024;
+/// One interval with a GC-like stall: lower TPS, fat tail.
+const STALL_AT: u32 = 22;
+const RSS_BASE: u64 = 40 * MIB;
+const FLAMEGRAPH: &str = "../../../flamegraphs/transfer-sustain-20261123T155600Z.svg";
 
 /// A realistic, fixed in-process run (see the module docs).
 pub fn sample() -> RunResult {
-    let plans = vec![
-        StagePlan {
-            name: "warm-up".into(),
-            duration_s: 5.0,
-            warmup: true,
-            model: LoadModel::Closed,
-            unit: "workers".into(),
-            from: 2.0,
-            to: 2.0,
+    let plans = stage_plans();
+    let run = simulate(&plans);
+    let stages = stage_results(&plans, &run.per_stage);
+    let summary = summary_of(&run.steady);
+    let res = resource_figures(&plans, &run.intervals);
+    let criteria = [speed_criteria(&summary), resource_criteria(&res)].concat();
+    let verdict = verdict_of(&criteria);
+    let histogram = Some(encode_histogram(&run.steady.hist).expect("fixture histogram encodes"));
+    let percentiles = percentile_points(&run.steady.hist);
+    let audit = audit_of(&run.intervals);
+    RunResult {
+        schema_version: SCHEMA_VERSION,
+        scenario: scenario_info(plans),
+        environment: environment(),
+        driver: DriverInfo {
+            name: "native".into(),
+            latency_resolution_ns: 1,
+            latency_basis: "service time".into(),
+            batch_size: Some(BATCH),
+            notes: vec![
+                "closed model: latency is the service time of one batch of 1024 transfers".into(),
+            ],
         },
-        StagePlan {
-            name: "ramp".into(),
-            duration_s: 10.0,
-            warmup: false,
-            model: LoadModel::Closed,
-            unit: "workers".into(),
-            from: 1.0,
-            to: 4.0,
+        verdict,
+        summary,
+        stages,
+        intervals: run.intervals,
+        resources: Resources {
+            cores: 2,
+            same_process: true,
+            cpu_pct_basis: "percent of all cores (100 = every core busy)".into(),
+            target: res.process.clone(),
+            harness: res.process,
+            rss_growth_bytes: res.growth,
+            startup_s: None,
+            tx_per_cpu_s: None,
         },
-        StagePlan {
-            name: "sustain".into(),
-            duration_s: 15.0,
-            warmup: false,
-            model: LoadModel::Closed,
-            unit: "workers".into(),
-            from: 4.0,
-            to: 4.0,
+        audit: Some(audit),
+        criteria,
+        histogram,
+        percentiles,
+        profile: Some(profile()),
+        capacity: None,
+        segment: None,
+        files: Files {
+            hlog: Some("latency.hlog".into()),
+            flamegraph: Some(FLAMEGRAPH.into()),
         },
-    ];
-
-    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
-    let mut intervals = Vec::new();
-    let mut stage_acc: Vec<Acc> = plans.iter().map(|_| Acc::new()).collect();
-    let mut steady = Acc::new();
-    let stall_at = 22; // one interval with a GC-like stall: lower TPS, fat tail
-    let rss_base = 40 * MIB;
-
-    for i in 1..=30u32 {
-        let t = f64::from(i);
-        let (stage, planned) = plan_at(&plans, t);
-        let workers = planned;
-        // Two cores: throughput saturates at two busy workers; more only adds queueing.
-        let busy = workers.min(2.0);
-        let jitter = 0.97 + 0.06 * rng.unit();
-        let mut tps = 4_550_000.0 * busy * jitter;
-        if i <= 2 {
-            tps *= 0.75 + 0.1 * f64::from(i); // cold caches at the very start
-        }
-        if i == stall_at {
-            tps *= 0.68;
-        }
-        let committed = tps.round() as u64;
-        let ops = committed.div_ceil(BATCH);
-        // Mean service time per batch grows with queueing once workers exceed cores.
-        let mean_ns = BATCH as f64 / (tps / workers) * 1e9;
-        let mut h = new_hist();
-        for s in 0..2_000u32 {
-            let u = rng.unit();
-            let mut v = mean_ns * (0.55 + 0.9 * u);
-            if s % 100 == 7 {
-                v *= 2.0 + 2.0 * rng.unit();
-            }
-            if s % 1000 == 501 {
-                v *= 6.0 + 4.0 * rng.unit();
-            }
-            if i == stall_at && s == 1234 {
-                v = 38_000_000.0; // 38 ms stall
-            }
-            h.record(v.round().max(1.0) as u64)
-                .expect("value within bounds");
-        }
-        let mut by_kind = BTreeMap::new();
-        let insufficient = (rng.unit() * 4.0) as u64;
-        let bad_nonce = if i % 7 == 0 { 1 } else { 0 };
-        if insufficient > 0 {
-            by_kind.insert("insufficient_funds".to_string(), insufficient);
-        }
-        if bad_nonce > 0 {
-            by_kind.insert("bad_nonce".to_string(), bad_nonce);
-        }
-        if i == stall_at {
-            by_kind.insert("timeout".to_string(), 3);
-        }
-        let errors = by_kind.values().sum();
-        let cpu = (busy / 2.0) * (88.0 + 8.0 * rng.unit());
-        let rss = rss_base
-            + (140.0 * MIB as f64 * (t / 5.0).min(1.0)) as u64
-            + (t - 5.0).max(0.0) as u64 * MIB
-            + (rng.unit() * 3.0 * MIB as f64) as u64;
-        let rss = if i == stall_at { rss + 12 * MIB } else { rss };
-        // 2000 synthetic samples stand in for every operation; the count reports the real
-        // number of operations, as a real run's histogram would.
-        let mut lat = percentiles_of(&h);
-        lat.count = ops;
-        let rec = IntervalRecord {
-            t_s: t,
-            dur_s: 1.0,
-            stage,
-            planned,
-            achieved_load: workers,
-            committed,
-            committed_tps: committed as f64,
-            ops,
-            ops_per_s: ops as f64,
-            errors,
-            errors_by_kind: by_kind,
-            latency_us: lat,
-            backlog: 0,
-            target_cpu_pct: Some(round1(cpu)),
-            target_rss_bytes: Some(rss),
-            harness_cpu_pct: Some(round1(cpu)),
-            harness_rss_bytes: Some(rss),
-            machine_cpu_pct: None,
-            cpu_per_core_pct: Vec::new(),
-        };
-        stage_acc[stage].add(&rec, &h);
-        if !plans[stage].warmup {
-            steady.add(&rec, &h);
-        }
-        intervals.push(rec);
     }
+}
 
+/// The three planned stages: a 5 s warm-up, a 1→4 worker ramp, a 15 s sustain.
+fn stage_plans() -> Vec<StagePlan> {
+    let closed = |name: &str, duration_s: f64, warmup: bool, from: f64, to: f64| StagePlan {
+        name: name.into(),
+        duration_s,
+        warmup,
+        model: LoadModel::Closed,
+        unit: "workers".into(),
+        from,
+        to,
+    };
+    vec![
+        closed("warm-up", 5.0, true, 2.0, 2.0),
+        closed("ramp", 10.0, false, 1.0, 4.0),
+        closed("sustain", 15.0, false, 4.0, 4.0),
+    ]
+}
+
+/// The synthetic run: every interval, and the same samples aggregated per stage and over
+/// the steady state.
+struct Simulated {
+    intervals: Vec<IntervalRecord>,
+    per_stage: Vec<Acc>,
+    steady: Acc,
+}
+
+fn simulate(plans: &[StagePlan]) -> Simulated {
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let mut run = Simulated {
+        intervals: Vec::new(),
+        per_stage: plans.iter().map(|_| Acc::new()).collect(),
+        steady: Acc::new(),
+    };
+    for i in 1..=30u32 {
+        let (rec, h) = interval(&mut rng, plans, i);
+        run.per_stage[rec.stage].add(&rec, &h);
+        if !plans[rec.stage].warmup {
+            run.steady.add(&rec, &h);
+        }
+        run.intervals.push(rec);
+    }
+    run
+}
+
+/// Interval `i` (1-based, one second long) and its latency histogram. The order of the
+/// random draws is part of the fixture: changing it changes every figure.
+fn interval(rng: &mut Rng, plans: &[StagePlan], i: u32) -> (IntervalRecord, Histogram<u64>) {
+    let t = f64::from(i);
+    let (stage, planned) = plan_at(plans, t);
+    let workers = planned;
+    // Two cores: throughput saturates at two busy workers; more only adds queueing.
+    let busy = workers.min(2.0);
+    let jitter = 0.97 + 0.06 * rng.unit();
+    let mut tps = 4_550_000.0 * busy * jitter;
+    if i <= 2 {
+        tps *= 0.75 + 0.1 * f64::from(i); // cold caches at the very start
+    }
+    if i == STALL_AT {
+        tps *= 0.68;
+    }
+    let committed = tps.round() as u64;
+    let ops = committed.div_ceil(BATCH);
+    // Mean service time per batch grows with queueing once workers exceed cores.
+    let mean_ns = BATCH as f64 / (tps / workers) * 1e9;
+    let h = latency_samples(rng, mean_ns, i == STALL_AT);
+    let by_kind = errors_by_kind(rng, i);
+    let errors = by_kind.values().sum();
+    let cpu = (busy / 2.0) * (88.0 + 8.0 * rng.unit());
+    let rss = RSS_BASE
+        + (140.0 * MIB as f64 * (t / 5.0).min(1.0)) as u64
+        + (t - 5.0).max(0.0) as u64 * MIB
+        + (rng.unit() * 3.0 * MIB as f64) as u64;
+    let rss = if i == STALL_AT { rss + 12 * MIB } else { rss };
+    // 2000 synthetic samples stand in for every operation; the count reports the real
+    // number of operations, as a real run's histogram would.
+    let mut lat = percentiles_of(&h);
+    lat.count = ops;
+    let rec = IntervalRecord {
+        t_s: t,
+        dur_s: 1.0,
+        stage,
+        planned,
+        achieved_load: workers,
+        committed,
+        committed_tps: committed as f64,
+        ops,
+        ops_per_s: ops as f64,
+        errors,
+        errors_by_kind: by_kind,
+        latency_us: lat,
+        backlog: 0,
+        target_cpu_pct: Some(round1(cpu)),
+        target_rss_bytes: Some(rss),
+        harness_cpu_pct: Some(round1(cpu)),
+        harness_rss_bytes: Some(rss),
+        machine_cpu_pct: None,
+        cpu_per_core_pct: Vec::new(),
+    };
+    (rec, h)
+}
+
+/// 2000 batch service times around `mean_ns`, with a 1 % and a 0.1 % tail, and one 38 ms
+/// stall in the stalled interval.
+fn latency_samples(rng: &mut Rng, mean_ns: f64, stalled: bool) -> Histogram<u64> {
+    let mut h = new_hist();
+    for s in 0..2_000u32 {
+        let u = rng.unit();
+        let mut v = mean_ns * (0.55 + 0.9 * u);
+        if s % 100 == 7 {
+            v *= 2.0 + 2.0 * rng.unit();
+        }
+        if s % 1000 == 501 {
+            v *= 6.0 + 4.0 * rng.unit();
+        }
+        if stalled && s == 1234 {
+            v = 38_000_000.0; // 38 ms stall
+        }
+        h.record(v.round().max(1.0) as u64)
+            .expect("value within bounds");
+    }
+    h
+}
+
+/// Rejections in interval `i`: a few insufficient funds, a bad nonce every 7th second,
+/// timeouts in the stall.
+fn errors_by_kind(rng: &mut Rng, i: u32) -> BTreeMap<String, u64> {
+    let mut by_kind = BTreeMap::new();
+    let insufficient = (rng.unit() * 4.0) as u64;
+    let bad_nonce = if i.is_multiple_of(7) { 1 } else { 0 };
+    if insufficient > 0 {
+        by_kind.insert("insufficient_funds".to_string(), insufficient);
+    }
+    if bad_nonce > 0 {
+        by_kind.insert("bad_nonce".to_string(), bad_nonce);
+    }
+    if i == STALL_AT {
+        by_kind.insert("timeout".to_string(), 3);
+    }
+    by_kind
+}
+
+fn stage_results(plans: &[StagePlan], per_stage: &[Acc]) -> Vec<StageResult> {
     let mut start = 0.0;
-    let stages: Vec<StageResult> = plans
+    plans
         .iter()
-        .zip(&stage_acc)
+        .zip(per_stage)
         .enumerate()
         .map(|(index, (p, a))| {
             let end = start + p.duration_s;
@@ -261,11 +336,13 @@ pub fn sample() -> RunResult {
             start = end;
             s
         })
-        .collect();
+        .collect()
+}
 
+fn summary_of(steady: &Acc) -> Summary {
     let mut steady_lat = percentiles_of(&steady.hist);
     steady_lat.count = steady.ops;
-    let summary = Summary {
+    Summary {
         duration_s: steady.dur,
         committed: steady.committed,
         committed_tps: steady.rate(steady.committed),
@@ -274,9 +351,20 @@ pub fn sample() -> RunResult {
         errors: steady.errors,
         error_rate: steady.error_rate(),
         errors_by_kind: steady.by_kind.clone(),
-        latency_us: steady_lat.clone(),
-    };
+        latency_us: steady_lat,
+    }
+}
 
+/// The process's resources (target and harness are one process in-process) and the figures
+/// the resource criteria judge.
+struct ResourceFigures {
+    process: ProcessResources,
+    growth: Option<i64>,
+    cpu_avg: f64,
+    rss_peak: Option<u64>,
+}
+
+fn resource_figures(plans: &[StagePlan], intervals: &[IntervalRecord]) -> ResourceFigures {
     let cpu_steady: Vec<f64> = intervals
         .iter()
         .filter(|r| !plans[r.stage].warmup)
@@ -291,12 +379,12 @@ pub fn sample() -> RunResult {
     let rss_after_warmup = intervals[4].target_rss_bytes;
     let rss_end = rss_all.last().copied();
     let rss_peak = rss_all.iter().copied().max();
-    let proc_res = ProcessResources {
+    let process = ProcessResources {
         pid: Some(48_213),
         cpu_avg_pct: Some(cpu_avg),
         cpu_peak_pct: Some(cpu_peak),
         cpu_seconds: Some(round1(cpu_steady.iter().sum::<f64>() / 100.0 * 2.0)),
-        rss_start: Some(rss_base),
+        rss_start: Some(RSS_BASE),
         rss_after_warmup,
         rss_peak,
         rss_end,
@@ -305,11 +393,21 @@ pub fn sample() -> RunResult {
         (Some(e), Some(w)) => Some(e as i64 - w as i64),
         _ => None,
     };
+    ResourceFigures {
+        process,
+        growth,
+        cpu_avg,
+        rss_peak,
+    }
+}
 
+/// Throughput, latency and error criteria: one passes, one fails.
+fn speed_criteria(summary: &Summary) -> Vec<CriterionResult> {
     let tps = summary.committed_tps;
     let p50_us = summary.latency_us.p50;
     let p99_us = summary.latency_us.p99;
-    let criteria = vec![
+    let error_rate = summary.error_rate;
+    vec![
         crit(
             "min_tps",
             "Throughput (committed)",
@@ -344,12 +442,19 @@ pub fn sample() -> RunResult {
             "max_error_rate",
             "Error rate",
             "≤ 0.01 %",
-            format!("{:.4} %", summary.error_rate * 100.0),
+            format!("{:.4} %", error_rate * 100.0),
             0.0001,
-            Some(summary.error_rate),
+            Some(error_rate),
             "fraction",
-            summary.error_rate <= 0.0001,
+            error_rate <= 0.0001,
         ),
+    ]
+}
+
+/// Memory, CPU and startup criteria; startup is not measured in-process.
+fn resource_criteria(res: &ResourceFigures) -> Vec<CriterionResult> {
+    let (rss_peak, growth, cpu_avg) = (res.rss_peak, res.growth, res.cpu_avg);
+    vec![
         crit(
             "max_memory",
             "Peak memory (RSS)",
@@ -390,7 +495,11 @@ pub fn sample() -> RunResult {
             unit: "s".into(),
             status: CriterionStatus::NotMeasured,
         },
-    ];
+    ]
+}
+
+/// Fail with one reason per failed criterion, else pass.
+fn verdict_of(criteria: &[CriterionResult]) -> Verdict {
     let reasons: Vec<String> = criteria
         .iter()
         .filter(|c| c.status == CriterionStatus::Fail)
@@ -401,120 +510,85 @@ pub fn sample() -> RunResult {
     } else {
         Status::Fail
     };
+    Verdict { status, reasons }
+}
 
-    let histogram = Some(encode_histogram(&steady.hist).expect("fixture histogram encodes"));
-    let percentiles = percentile_points(&steady.hist);
+/// A passing audit whose counts agree with the intervals.
+fn audit_of(intervals: &[IntervalRecord]) -> AuditResult {
     let total_supply: u128 = 1_000_000 * 1_000_000_000_000;
-    let mut rejected = BTreeMap::new();
-    rejected.insert("insufficient_funds".to_string(), {
-        let mut n = 0;
-        for r in &intervals {
-            n += r
-                .errors_by_kind
-                .get("insufficient_funds")
-                .copied()
-                .unwrap_or(0);
-        }
-        n
-    });
-    rejected.insert(
-        "bad_nonce".to_string(),
+    let rejected_total = |kind: &str| -> u64 {
         intervals
             .iter()
-            .map(|r| r.errors_by_kind.get("bad_nonce").copied().unwrap_or(0))
-            .sum(),
-    );
+            .map(|r| r.errors_by_kind.get(kind).copied().unwrap_or(0))
+            .sum()
+    };
+    let mut rejected = BTreeMap::new();
+    for kind in ["insufficient_funds", "bad_nonce"] {
+        rejected.insert(kind.to_string(), rejected_total(kind));
+    }
     let all_committed: u64 = intervals.iter().map(|r| r.committed).sum();
-    let flamegraph = "../../../flamegraphs/transfer-sustain-20261123T155600Z.svg".to_string();
+    AuditResult {
+        ok: true,
+        total_supply_expected: total_supply,
+        total_supply_actual: total_supply,
+        committed_transfers: all_committed,
+        nonce_advances: all_committed,
+        ledger_height: all_committed.div_ceil(BATCH),
+        ledger_total_tx: all_committed,
+        ledger_consistent: true,
+        rejected_by_reason: rejected,
+        problems: vec![],
+    }
+}
 
-    RunResult {
-        schema_version: SCHEMA_VERSION,
-        scenario: ScenarioInfo {
-            name: "transfer-sustain".into(),
-            file: "scenarios/transfer-sustain.toml".into(),
-            sha256: "3f6c2a9d0e41b7c58a1d92e4f07b6c3a5d8e1f2049b3c7a6e5d4c3b2a1908f7e".into(),
-            description: Some(
-                "In-process engine, 1M accounts (uniform), batches of 1024 transfers; \
-                 ramp the workers, then hold for the sustained-throughput claim."
-                    .into(),
-            ),
-            duration_scale: 1.0,
-            target_kind: "in-process".into(),
-            target: "engine (in-process, 1,000,000 accounts)".into(),
-            target_tps: Some(8_510_000.0),
-            stages_planned: plans,
-            warmup_s: None,
-        },
-        environment: Environment {
-            os: "Debian GNU/Linux 13 (trixie)".into(),
-            kernel: Some("6.12.48-1-cloud-amd64".into()),
-            cpu_model: "AMD EPYC 9R14 96-Core Processor".into(),
-            cores: 2,
-            memory_bytes: 24 * 1024 * MIB,
-            hostname: Some("bench-01".into()),
-            rustc: Some("rustc 1.95.0 (59807616e 2026-04-14)".into()),
-            harness_version: "0.1.0".into(),
-            git_commit: Some("bed0122".into()),
-            started_at: "2026-11-23T15:56:00Z".into(),
-            finished_at: "2026-11-23T15:56:31Z".into(),
-        },
-        driver: DriverInfo {
-            name: "native".into(),
-            latency_resolution_ns: 1,
-            latency_basis: "service time".into(),
-            batch_size: Some(BATCH),
-            notes: vec![
-                "closed model: latency is the service time of one batch of 1024 transfers".into(),
-            ],
-        },
-        verdict: Verdict { status, reasons },
-        summary,
-        stages,
-        intervals,
-        resources: Resources {
-            cores: 2,
-            same_process: true,
-            cpu_pct_basis: "percent of all cores (100 = every core busy)".into(),
-            target: proc_res.clone(),
-            harness: proc_res,
-            rss_growth_bytes: growth,
-            startup_s: None,
-            tx_per_cpu_s: None,
-        },
-        audit: Some(AuditResult {
-            ok: true,
-            total_supply_expected: total_supply,
-            total_supply_actual: total_supply,
-            committed_transfers: all_committed,
-            nonce_advances: all_committed,
-            ledger_height: all_committed.div_ceil(BATCH),
-            ledger_total_tx: all_committed,
-            ledger_consistent: true,
-            rejected_by_reason: rejected,
-            problems: vec![],
-        }),
-        criteria,
-        histogram,
-        percentiles,
-        profile: Some(ProfileInfo {
-            flamegraph: flamegraph.clone(),
-            frequency_hz: 99,
-            samples: 2_941,
-            top_frames: vec![
-                frame("engine::shard::Shard::apply_batch", 41.3),
-                frame("engine::ledger::Ledger::commit_batch", 12.8),
-                frame("blake3::portable::compress_in_place", 9.6),
-                frame("harness::driver::worker_loop", 6.2),
-                frame("crossbeam_queue::array_queue::ArrayQueue<T>::push", 4.9),
-                frame("hdrhistogram::Histogram<T>::record", 1.7),
-            ],
-        }),
-        capacity: None,
-        segment: None,
-        files: Files {
-            hlog: Some("latency.hlog".into()),
-            flamegraph: Some(flamegraph),
-        },
+fn scenario_info(plans: Vec<StagePlan>) -> ScenarioInfo {
+    ScenarioInfo {
+        name: "transfer-sustain".into(),
+        file: "scenarios/transfer-sustain.toml".into(),
+        sha256: "3f6c2a9d0e41b7c58a1d92e4f07b6c3a5d8e1f2049b3c7a6e5d4c3b2a1908f7e".into(),
+        description: Some(
+            "In-process engine, 1M accounts (uniform), batches of 1024 transfers; \
+             ramp the workers, then hold for the sustained-throughput claim."
+                .into(),
+        ),
+        duration_scale: 1.0,
+        target_kind: "in-process".into(),
+        target: "engine (in-process, 1,000,000 accounts)".into(),
+        target_tps: Some(8_510_000.0),
+        stages_planned: plans,
+        warmup_s: None,
+    }
+}
+
+fn environment() -> Environment {
+    Environment {
+        os: "Debian GNU/Linux 13 (trixie)".into(),
+        kernel: Some("6.12.48-1-cloud-amd64".into()),
+        cpu_model: "AMD EPYC 9R14 96-Core Processor".into(),
+        cores: 2,
+        memory_bytes: 24 * 1024 * MIB,
+        hostname: Some("bench-01".into()),
+        rustc: Some("rustc 1.95.0 (59807616e 2026-04-14)".into()),
+        harness_version: "0.1.0".into(),
+        git_commit: Some("bed0122".into()),
+        started_at: "2026-11-23T15:56:00Z".into(),
+        finished_at: "2026-11-23T15:56:31Z".into(),
+    }
+}
+
+fn profile() -> ProfileInfo {
+    ProfileInfo {
+        flamegraph: FLAMEGRAPH.into(),
+        frequency_hz: 99,
+        samples: 2_941,
+        top_frames: vec![
+            frame("engine::shard::Shard::apply_batch", 41.3),
+            frame("engine::ledger::Ledger::commit_batch", 12.8),
+            frame("blake3::portable::compress_in_place", 9.6),
+            frame("harness::driver::worker_loop", 6.2),
+            frame("crossbeam_queue::array_queue::ArrayQueue<T>::push", 4.9),
+            frame("hdrhistogram::Histogram<T>::record", 1.7),
+        ],
     }
 }
 

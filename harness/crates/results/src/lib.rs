@@ -8,9 +8,31 @@
 //! Units are part of the field names where they are not obvious: `*_s` seconds, `*_us`
 //! microseconds (f64), `*_bytes` bytes, `*_pct` percent. Histograms store nanoseconds.
 //!
+//! Test data lives in `results::fixture` (`sample`, `aborted`, `no_intervals`,
+//! `http_goose`), behind the cargo feature `fixture` so only tests, examples and benches
+//! compile it: depend on it as `results = { workspace = true, features = ["fixture"] }` under
+//! `[dev-dependencies]`.
+//!
 //! The JSON schema checked in at `schema/results.schema.json` is generated from these types
-//! (`schemars`) and a test keeps the two in step; bump [`SCHEMA_VERSION`] on any change that an
-//! older reader could misread.
+//! (`schemars`) and a test keeps the two in step.
+//!
+//! # Schema versions
+//!
+//! `schema_version` numbers the layouts an older reader could misread, not every change:
+//! - A field added as optional (`Option<_>`, or `#[serde(default)]` for other types) does
+//!   **not** bump it: a newer reader reads an older file (the field is absent, so None or its
+//!   default), and an older reader reads a newer file (serde skips fields it does not know;
+//!   nothing here denies unknown fields).
+//! - A renamed, removed or retyped field, a new required field, or a field whose meaning
+//!   changes bumps [`SCHEMA_VERSION`]. Readers still accept the older versions, so such a change
+//!   must keep reading them (a serde alias or default, or a conversion in
+//!   [`RunResult::from_json_slice`]).
+//!
+//! Readers ([`RunResult::read`], [`RunResult::from_json_slice`]; compare, merge and reports all
+//! go through them) accept every version from 1 up to [`SCHEMA_VERSION`] and refuse only a newer
+//! one, with [`ResultsError::SchemaVersion`] naming the file, the version found and the newest
+//! this build reads. The check runs before the full parse, so a newer layout gives that message
+//! rather than a confusing field error. The rule itself is [`readable_version`].
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -20,12 +42,22 @@ use serde::{Deserialize, Serialize};
 
 mod histogram;
 
+#[cfg(feature = "fixture")]
 pub mod fixture;
 
 pub use histogram::{decode_histogram, encode_histogram, percentile_points, PERCENTILE_LADDER};
 
-/// Version of the `results.json` layout. Readers reject any other value.
+/// Version of the `results.json` layout this build writes, and the newest it reads (see the
+/// crate docs for when it changes).
 pub const SCHEMA_VERSION: u32 = 1;
+
+/// Whether a reader whose newest layout is `newest` reads a file of layout `found`: every
+/// version from 1 (the first) up to `newest`; a newer one could be misread. The one rule for
+/// `results.json` (`newest` = [`SCHEMA_VERSION`]), and for any other versioned file that follows
+/// it.
+pub fn readable_version(found: u64, newest: u32) -> bool {
+    (1..=u64::from(newest)).contains(&found)
+}
 
 /// Errors raised while reading, writing or decoding results.
 #[derive(Debug, thiserror::Error)]
@@ -45,15 +77,18 @@ pub enum ResultsError {
         #[source]
         source: serde_json::Error,
     },
-    /// The file was written by a harness with a different results layout.
+    /// The file was written by a newer harness, in a layout this build could misread.
     #[error(
-        "{path}: results schema_version {found} is not supported (this harness reads version {expected})"
+        "{path}: results schema_version {found} is newer than this build reads (versions 1 to {newest}); read it with a harness at least as new as the one that wrote it"
     )]
     SchemaVersion {
         path: PathBuf,
         found: u64,
-        expected: u32,
+        newest: u32,
     },
+    /// `schema_version` 0: no harness writes it (versions start at 1).
+    #[error("{path}: results schema_version 0 is not a valid version (versions start at 1)")]
+    SchemaVersionZero { path: PathBuf },
     /// The result could not be serialized.
     #[error("serializing results for {path}: {source}")]
     Serialize {
@@ -88,7 +123,10 @@ pub type Result<T, E = ResultsError> = std::result::Result<T, E>;
 /// One run, as written to `results.json`.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, JsonSchema)]
 pub struct RunResult {
-    /// Always [`SCHEMA_VERSION`] when written by this crate.
+    /// Layout version: [`SCHEMA_VERSION`] when written by this build. Fields added as optional
+    /// do not change it; readers accept every version from 1 up to the newest they know and
+    /// refuse newer ones.
+    #[schemars(range(min = 1))]
     pub schema_version: u32,
     pub scenario: ScenarioInfo,
     pub environment: Environment,
@@ -559,9 +597,10 @@ pub struct Files {
 }
 
 impl RunResult {
-    /// Read a `results.json`, rejecting any schema version but [`SCHEMA_VERSION`] with an
-    /// error naming the file and both versions (checked before the full parse, so a newer
-    /// layout gives that message instead of a confusing field error).
+    /// Read a `results.json` of any schema version from 1 to [`SCHEMA_VERSION`]; a newer one is
+    /// refused with an error naming the file, the version found and the newest this build
+    /// reads (checked before the full parse, so a newer layout gives that message instead of a
+    /// confusing field error).
     pub fn read(path: impl AsRef<Path>) -> Result<RunResult> {
         let path = path.as_ref();
         let bytes = std::fs::read(path).map_err(|source| ResultsError::Io {
@@ -572,21 +611,26 @@ impl RunResult {
         Self::from_json_slice(&bytes, path)
     }
 
-    /// Parse JSON bytes; `origin` names the source in errors.
+    /// Parse JSON bytes, under the same version rule as [`RunResult::read`]; `origin` names
+    /// the source in errors.
     pub fn from_json_slice(bytes: &[u8], origin: &Path) -> Result<RunResult> {
         let parse_err = |source| ResultsError::Parse {
             path: origin.to_owned(),
             source,
         };
         let value: serde_json::Value = serde_json::from_slice(bytes).map_err(parse_err)?;
-        let found = value.get("schema_version").and_then(|v| v.as_u64());
-        match found {
-            Some(v) if v == u64::from(SCHEMA_VERSION) => {}
-            Some(v) => {
+        match value.get("schema_version").and_then(|v| v.as_u64()) {
+            Some(found) if readable_version(found, SCHEMA_VERSION) => {}
+            Some(0) => {
+                return Err(ResultsError::SchemaVersionZero {
+                    path: origin.to_owned(),
+                })
+            }
+            Some(found) => {
                 return Err(ResultsError::SchemaVersion {
                     path: origin.to_owned(),
-                    found: v,
-                    expected: SCHEMA_VERSION,
+                    found,
+                    newest: SCHEMA_VERSION,
                 })
             }
             // Missing or not a number: let serde name the problem.
@@ -685,6 +729,20 @@ mod tests {
             "not_measured"
         );
         assert_eq!(serde_json::to_value(LoadModel::Open).unwrap(), "open");
+    }
+
+    #[test]
+    fn readers_take_every_version_up_to_their_newest() {
+        // As a build whose newest layout were 3 would: 1 and 2 are older layouts it reads.
+        assert!(!readable_version(0, 3));
+        for v in 1..=3 {
+            assert!(readable_version(v, 3), "version {v}");
+        }
+        assert!(!readable_version(4, 3));
+        assert!(!readable_version(u64::MAX, 3));
+        let newest = u64::from(SCHEMA_VERSION);
+        assert!(readable_version(newest, SCHEMA_VERSION));
+        assert!(!readable_version(newest + 1, SCHEMA_VERSION));
     }
 
     #[test]

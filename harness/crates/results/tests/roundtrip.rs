@@ -1,5 +1,7 @@
 //! results.json survives a write/read cycle unchanged, and bad files give errors naming them.
 
+use std::path::{Path, PathBuf};
+
 use results::{fixture, ResultsError, RunResult, SCHEMA_VERSION};
 
 #[test]
@@ -48,6 +50,85 @@ fn unknown_schema_version_is_rejected_naming_file_and_versions() {
     assert!(
         msg.contains("99") && msg.contains(&SCHEMA_VERSION.to_string()),
         "{msg}"
+    );
+}
+
+/// `json` with its `schema_version` edited by hand to `v`, written to `dir/name`.
+fn with_version(dir: &Path, name: &str, json: &str, v: u64) -> PathBuf {
+    let today = format!("\"schema_version\": {SCHEMA_VERSION},");
+    assert!(json.contains(&today), "the pretty JSON names its version");
+    let path = dir.join(name);
+    let edited = json.replacen(&today, &format!("\"schema_version\": {v},"), 1);
+    std::fs::write(&path, edited).unwrap();
+    path
+}
+
+#[test]
+fn todays_and_older_versions_are_read_newer_ones_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let sample = fixture::sample();
+    // Today's version, as written.
+    let today = dir.path().join("results.json");
+    sample.write(&today).unwrap();
+    assert_eq!(RunResult::read(&today).unwrap(), sample);
+    let json = std::fs::read_to_string(&today).unwrap();
+    // Every older version (hand-edited; the figures are the same, only the number differs).
+    for v in 1..=u64::from(SCHEMA_VERSION) {
+        let path = with_version(dir.path(), &format!("v{v}.json"), &json, v);
+        let back = RunResult::read(&path).unwrap_or_else(|e| panic!("version {v}: {e}"));
+        assert_eq!(back.schema_version, v as u32);
+        assert_eq!(back.summary, sample.summary);
+    }
+    // One newer: refused, naming the file, the version found and the newest this build reads.
+    let newer = u64::from(SCHEMA_VERSION) + 1;
+    let path = with_version(dir.path(), "newer.json", &json, newer);
+    let err = RunResult::read(&path).unwrap_err();
+    assert!(
+        matches!(err, ResultsError::SchemaVersion { found, newest, .. } if found == newer && newest == SCHEMA_VERSION),
+        "{err:?}"
+    );
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "{}: results schema_version {newer} is newer than this build reads (versions 1 to {SCHEMA_VERSION}); \
+             read it with a harness at least as new as the one that wrote it",
+            path.display()
+        )
+    );
+    // 0 is no version at all.
+    let path = with_version(dir.path(), "zero.json", &json, 0);
+    let err = RunResult::read(&path).unwrap_err();
+    assert!(
+        matches!(err, ResultsError::SchemaVersionZero { .. }),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("zero.json"), "{err}");
+}
+
+#[test]
+fn optional_fields_added_since_a_version_do_not_stop_its_files_reading() {
+    // A file of the same version from before the optional fields were added: they are absent.
+    let mut json = serde_json::to_value(fixture::http_goose()).unwrap();
+    for stage in json["stages"].as_array_mut().unwrap() {
+        stage.as_object_mut().unwrap().remove("histogram");
+    }
+    for interval in json["intervals"].as_array_mut().unwrap() {
+        let interval = interval.as_object_mut().unwrap();
+        interval.remove("machine_cpu_pct");
+        interval.remove("cpu_per_core_pct");
+    }
+    let segment = json["segment"].as_object_mut().unwrap();
+    for key in ["share", "clock_origin_unix_s", "start", "senders", "merged"] {
+        segment.remove(key);
+    }
+    let bytes = serde_json::to_vec(&json).unwrap();
+    let back = RunResult::from_json_slice(&bytes, Path::new("old.json")).unwrap();
+    assert_eq!(back.schema_version, SCHEMA_VERSION);
+    assert_eq!(back.intervals.len(), fixture::http_goose().intervals.len());
+    assert_eq!(
+        back.segment.map(|s| s.share),
+        Some(1.0),
+        "the documented default"
     );
 }
 

@@ -57,4 +57,10 @@ fn schema_rejects_wrong_shapes() {
     let mut json = serde_json::to_value(results::fixture::sample()).unwrap();
     json["criteria"][0]["status"] = "skipped".into();
     assert!(!v.is_valid(&json), "unknown criterion status accepted");
+    let mut json = serde_json::to_value(results::fixture::sample()).unwrap();
+    json["schema_version"] = 0.into();
+    assert!(
+        !v.is_valid(&json),
+        "schema_version 0 accepted (versions start at 1)"
+    );
 }

@@ -15,7 +15,7 @@
 //! [scenario]
 //! name = "smoke"                # required; [A-Za-z0-9_-]+ (used in directory names)
 //! description = "..."           # optional
-//! driver = "native"             # "native" (default) | "goose" (http/spawn targets, closed model only)
+//! driver = "native"             # "native" (default) | "goose" (http/spawn, HTTP/1.1, closed model only)
 //! warmup = "2s"                 # optional; or mark leading stages `warmup = true` (not both)
 //!
 //! [target]                      # required
@@ -84,8 +84,11 @@
 //! verdict: `[scenario] warmup`, or the sum of the leading `warmup = true` stages; it must be
 //! shorter than the whole run. A `tps` stage needs an in-process target or requests that all
 //! carry `binary-batch` bodies, since only then is the number of transactions per operation
-//! known. `scenarios/README.md` describes the same format with the shipped scenarios.
+//! known. `driver = "goose"` is checked by [`check_driver`], the same rules the harness applies
+//! to a plan after its `--driver goose` override. `scenarios/README.md` describes the same
+//! format with the shipped scenarios.
 
+mod driver;
 mod error;
 mod plan;
 mod raw;
@@ -95,6 +98,7 @@ mod validate;
 use std::ops::Range;
 use std::path::Path;
 
+pub use driver::{check_driver, DriverError};
 pub use error::{line_column, ErrorKind, ScenarioError};
 pub use plan::*;
 

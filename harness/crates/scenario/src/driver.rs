@@ -1,0 +1,159 @@
+//! Whether a validated plan can run on the driver it names.
+//!
+//! The native driver runs every valid plan. goose is narrower: it drives HTTP services only,
+//! has no arrival-rate model (its throttle only caps requests per second, so a planned rate
+//! would silently become "at most this rate" and hide coordinated omission), its client is
+//! built for HTTP/1.1 here, and it sends six methods. Those rules live here once, as a pure
+//! function of the [`Plan`], so every way a plan comes to name goose is refused alike:
+//! `driver = "goose"` in a file (validation points each [`DriverError`] at the field it
+//! concerns) and `--driver goose` on the harness's command line (which calls [`check_driver`]
+//! on the overridden plan).
+
+use crate::plan::{Driver, HttpOptions, Plan, RequestTemplate, Stage, Target};
+
+/// The methods goose can send (its `GooseMethod`).
+const GOOSE_METHODS: [&str; 6] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"];
+
+/// Why a plan cannot run on its driver. Every variant is the user's to fix.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DriverError {
+    #[error(
+        "driver goose needs an http or spawn target, but scenario {scenario:?} targets the \
+         in-process engine: goose drives HTTP services only"
+    )]
+    NotHttp { scenario: String },
+    #[error(
+        "driver goose supports only closed-model stages (`workers`): stages[{index}] ({name:?}) \
+         sets an arrival rate, and goose has no arrival-rate model (its throttle only caps \
+         requests per second), so the rate could not be honoured; use driver native"
+    )]
+    OpenStage { index: usize, name: String },
+    #[error(
+        "driver goose: http.http2 = true, but goose's client is built here for HTTP/1.1 only; \
+         set http2 = false or use driver native"
+    )]
+    Http2,
+    #[error(
+        "driver goose: request template {name:?} uses method {method}, which goose cannot send \
+         (GET, POST, PUT, PATCH, DELETE, HEAD)"
+    )]
+    Method { name: String, method: String },
+    #[error("driver goose: the test plan has no stage")]
+    NoStages,
+}
+
+/// Checks that `plan` can run on `plan.driver`: always for [`Driver::Native`]; for
+/// [`Driver::Goose`], an http or spawn target, HTTP/1.1, methods goose can send, and at least
+/// one stage, all closed-model. Problems are reported in file order (scenario, http, requests,
+/// stages), the first one found.
+pub fn check_driver(plan: &Plan) -> Result<(), DriverError> {
+    check(&DriverInputs {
+        driver: plan.driver,
+        name: &plan.name,
+        target: &plan.target,
+        http: &plan.http,
+        requests: &plan.requests,
+        stages: &plan.stages,
+    })
+}
+
+/// The parts of a plan the driver check reads. File validation runs the check from these
+/// before it validates the sections after `[[stages]]`, so a driver error is still reported
+/// before theirs, in file order.
+pub(crate) struct DriverInputs<'a> {
+    pub driver: Driver,
+    pub name: &'a str,
+    pub target: &'a Target,
+    pub http: &'a HttpOptions,
+    pub requests: &'a [RequestTemplate],
+    pub stages: &'a [Stage],
+}
+
+/// [`check_driver`] on a plan's parts.
+pub(crate) fn check(p: &DriverInputs) -> Result<(), DriverError> {
+    match p.driver {
+        Driver::Native => Ok(()),
+        Driver::Goose => check_goose(p),
+    }
+}
+
+fn check_goose(p: &DriverInputs) -> Result<(), DriverError> {
+    if !p.target.is_http() {
+        return Err(DriverError::NotHttp {
+            scenario: p.name.to_string(),
+        });
+    }
+    if p.http.http2 {
+        return Err(DriverError::Http2);
+    }
+    if let Some(r) = p
+        .requests
+        .iter()
+        .find(|r| !GOOSE_METHODS.contains(&r.method.as_str()))
+    {
+        return Err(DriverError::Method {
+            name: r.name.clone(),
+            method: r.method.clone(),
+        });
+    }
+    if p.stages.is_empty() {
+        return Err(DriverError::NoStages);
+    }
+    match p.stages.iter().position(|s| s.load.is_open()) {
+        Some(index) => Err(DriverError::OpenStage {
+            index,
+            name: p.stages[index].name.clone(),
+        }),
+        None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn http_plan() -> Plan {
+        let src = "[scenario]\nname = \"g\"\ndriver = \"goose\"\n\n[target]\nkind = \"http\"\n\
+                   url = \"http://127.0.0.1:8080\"\n\n[[requests]]\npath = \"/\"\n\n\
+                   [[stages]]\nduration = \"1s\"\nworkers = 1\n";
+        crate::parse(src, std::path::Path::new("g.toml")).expect("a valid goose plan")
+    }
+
+    #[test]
+    fn native_takes_anything_goose_takes_closed_http() {
+        let mut plan = http_plan();
+        assert_eq!(check_driver(&plan), Ok(()));
+        plan.driver = Driver::Native;
+        plan.target = Target::InProcess;
+        assert_eq!(check_driver(&plan), Ok(()));
+    }
+
+    #[test]
+    fn goose_refusals_name_what_to_change() {
+        let mut plan = http_plan();
+        plan.requests[0].method = "OPTIONS".into();
+        assert_eq!(
+            check_driver(&plan),
+            Err(DriverError::Method {
+                name: "request-1".into(),
+                method: "OPTIONS".into()
+            })
+        );
+        let mut plan = http_plan();
+        plan.stages.clear();
+        assert_eq!(check_driver(&plan), Err(DriverError::NoStages));
+        let mut plan = http_plan();
+        plan.http.http2 = true;
+        assert_eq!(check_driver(&plan), Err(DriverError::Http2));
+        let mut plan = http_plan();
+        plan.target = Target::InProcess;
+        assert_eq!(
+            check_driver(&plan).map_err(|e| e.to_string()),
+            Err(
+                "driver goose needs an http or spawn target, but scenario \"g\" targets the \
+                 in-process engine: goose drives HTTP services only"
+                    .to_string()
+            )
+        );
+    }
+}

@@ -1,0 +1,87 @@
+//! `[criteria]`: the thresholds a run is judged on, and the per-metric tolerances a comparison
+//! against a baseline allows.
+//!
+//! Every threshold is optional; `max_startup` is refused on targets the harness does not start,
+//! where there is no startup to time.
+
+use std::collections::BTreeMap;
+
+use toml::Value;
+
+use super::values::Ctx;
+use super::Result;
+use crate::plan::{Criteria, Target, TOLERANCE_KEYS};
+use crate::raw::{RawCriteria, S};
+
+pub(super) fn criteria(
+    cx: &Ctx,
+    raw: Option<&S<RawCriteria>>,
+    target: &Target,
+) -> Result<Criteria> {
+    let mut c = Criteria::default();
+    let Some(raw) = raw else { return Ok(c) };
+    let r = raw.get_ref();
+    let lat = |v: &Option<S<Value>>, key: &str| {
+        v.as_ref()
+            .map(|v| cx.positive_duration(v, &format!("criteria.{key}")))
+            .transpose()
+    };
+    let rate = |v: &Option<S<Value>>, key: &str| {
+        v.as_ref()
+            .map(|v| cx.rate(v, &format!("criteria.{key}")))
+            .transpose()
+    };
+    let fraction = |v: &Option<S<Value>>, key: &str| {
+        v.as_ref()
+            .map(|v| cx.fraction(v, &format!("criteria.{key}")))
+            .transpose()
+    };
+    let size = |v: &Option<S<Value>>, key: &str| {
+        v.as_ref()
+            .map(|v| cx.size(v, &format!("criteria.{key}")))
+            .transpose()
+    };
+    c.min_tps = rate(&r.min_tps, "min_tps")?;
+    c.min_interval_tps = rate(&r.min_interval_tps, "min_interval_tps")?;
+    c.max_p50 = lat(&r.max_p50, "max_p50")?;
+    c.max_p90 = lat(&r.max_p90, "max_p90")?;
+    c.max_p99 = lat(&r.max_p99, "max_p99")?;
+    c.max_p999 = lat(&r.max_p999, "max_p999")?;
+    c.max_error_rate = fraction(&r.max_error_rate, "max_error_rate")?;
+    c.max_rss = size(&r.max_rss, "max_rss")?;
+    c.max_rss_growth = size(&r.max_rss_growth, "max_rss_growth")?;
+    c.max_cpu_pct = fraction(&r.max_cpu, "max_cpu")?.map(|f| f * 100.0);
+    if let Some(v) = &r.max_startup {
+        if !matches!(target, Target::Spawn { .. }) {
+            return Err(cx.err(
+                v.span(),
+                "criteria.max_startup",
+                "only meaningful for spawn targets (it times start to first healthy answer)",
+            ));
+        }
+        c.max_startup = Some(cx.positive_duration(v, "criteria.max_startup")?);
+    }
+    c.tolerances = tolerances(cx, r)?;
+    Ok(c)
+}
+
+/// `[criteria.tolerance]`: a relative tolerance (0..=1) per metric of [`TOLERANCE_KEYS`].
+fn tolerances(cx: &Ctx, r: &RawCriteria) -> Result<BTreeMap<String, f64>> {
+    let mut tolerances = BTreeMap::new();
+    for (k, v) in &r.tolerance {
+        let key = k.get_ref();
+        let field = format!("criteria.tolerance.{key}");
+        if !TOLERANCE_KEYS.contains(&key.as_str()) {
+            return Err(cx.err(
+                k.span(),
+                field,
+                format!(
+                    "unknown metric {key:?}; expected one of {}",
+                    TOLERANCE_KEYS.join(", ")
+                ),
+            ));
+        }
+        tolerances.insert(key.clone(), cx.fraction(v, &field)?);
+    }
+    Ok(tolerances)
+}

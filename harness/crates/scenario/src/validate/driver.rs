@@ -1,0 +1,95 @@
+//! `driver = "goose"` in a file: the plan-level driver check ([`crate::check_driver`]'s rules,
+//! run once, in [`crate::driver`]) with each problem pointed at the field it concerns.
+//!
+//! The pure check names plan items (a stage index, a request name); here they become file
+//! positions and field paths (`stages[1].rate`, `http.http2`, `requests[0].method`), worded
+//! for someone editing the file rather than passing a command-line override.
+
+use std::ops::Range;
+
+use super::values::Ctx;
+use super::Result;
+use crate::driver::{DriverError, DriverInputs};
+use crate::error::ScenarioError;
+use crate::plan::{Load, RateUnit};
+use crate::raw::RawScenarioFile;
+
+/// Runs the driver check on `inputs`, the plan so far of the file `raw`.
+pub(super) fn check(cx: &Ctx, raw: &RawScenarioFile, inputs: &DriverInputs) -> Result<()> {
+    crate::driver::check(inputs).map_err(|e| locate(cx, raw, inputs, e))
+}
+
+fn locate(cx: &Ctx, raw: &RawScenarioFile, inputs: &DriverInputs, e: DriverError) -> ScenarioError {
+    match e {
+        DriverError::NotHttp { .. } => {
+            let span = raw
+                .scenario
+                .get_ref()
+                .driver
+                .as_ref()
+                .map_or(0..0, |d| d.span());
+            cx.err(
+                span,
+                "scenario.driver",
+                "driver = \"goose\" needs an http or spawn target: goose drives HTTP services only",
+            )
+        }
+        DriverError::Http2 => {
+            let span = raw.http.as_ref().map_or(0..0, |h| {
+                h.get_ref().http2.as_ref().map_or(h.span(), |b| b.span())
+            });
+            cx.err(
+                span,
+                "http.http2",
+                "driver = \"goose\" speaks HTTP/1.1 only (its client is built here without HTTP/2): set http2 = false or use driver = \"native\"",
+            )
+        }
+        DriverError::Method { name, method } => {
+            // Validation made request names unique, so the name finds the template.
+            let i = inputs
+                .requests
+                .iter()
+                .position(|r| r.name == name)
+                .unwrap_or(0);
+            let span = raw.requests.get(i).map_or(0..0, |r| {
+                r.get_ref().method.as_ref().map_or(r.span(), |m| m.span())
+            });
+            cx.err(
+                span,
+                format!("requests[{i}].method"),
+                format!("driver = \"goose\" cannot send {method} requests: goose sends only GET, POST, PUT, PATCH, DELETE and HEAD"),
+            )
+        }
+        DriverError::NoStages => cx.err_nowhere(
+            "stages",
+            "driver = \"goose\" needs at least one [[stages]] entry",
+        ),
+        DriverError::OpenStage { index, .. } => {
+            let (key, span) = open_stage_key(raw, inputs, index);
+            cx.err(
+                span,
+                format!("stages[{index}].{key}"),
+                "driver = \"goose\" supports only closed-model stages (`workers`): goose has no arrival-rate model, so a rate could not be honoured",
+            )
+        }
+    }
+}
+
+/// The key (`rate` or `tps`) that makes stage `index` open-model, and its span (the stage's
+/// when the key has none).
+fn open_stage_key(
+    raw: &RawScenarioFile,
+    inputs: &DriverInputs,
+    index: usize,
+) -> (&'static str, Range<usize>) {
+    let stage = &raw.stages[index];
+    let s = stage.get_ref();
+    let (key, value) = match inputs.stages[index].load {
+        Load::Open {
+            unit: RateUnit::TxPerSec,
+            ..
+        } => ("tps", &s.tps),
+        _ => ("rate", &s.rate),
+    };
+    (key, value.as_ref().map_or(stage.span(), |v| v.span()))
+}

@@ -1,0 +1,84 @@
+//! URL and request-path syntax: a target's base URL and the paths of health checks and
+//! request templates.
+//!
+//! Both return a reason rather than an error, so the section that owns the key can name its
+//! own field (`target.url`, `target.health_path`, `requests[2].path`).
+
+/// Checks `http://host[:port][/path]` and returns it without a trailing slash. Loopback is not
+/// checked here: the harness does that, with its `--allow-remote` flag.
+pub(super) fn check_url(url: &str) -> std::result::Result<String, String> {
+    let rest = match url.strip_prefix("http://") {
+        Some(rest) => rest,
+        None if url.starts_with("https://") => {
+            return Err("https is not supported (the driver speaks plain HTTP)".into())
+        }
+        None => return Err("it must start with \"http://\"".into()),
+    };
+    let end = rest.find('/').unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(end);
+    if path.contains(['?', '#']) {
+        return Err("a base URL cannot have a query or fragment".into());
+    }
+    if path.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err("the path contains whitespace".into());
+    }
+    if authority.contains('@') {
+        return Err("user information is not supported".into());
+    }
+    let (host, port) = host_port(authority)?;
+    if host.is_empty() {
+        return Err("the host is missing".into());
+    }
+    if !host.starts_with('[')
+        && !host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+    {
+        return Err(format!(
+            "the host {host:?} is not a valid host name or address"
+        ));
+    }
+    if let Some(p) = port {
+        match p.parse::<u16>() {
+            Ok(n) if n > 0 && p.bytes().all(|b| b.is_ascii_digit()) => {}
+            _ => return Err(format!("the port {p:?} is not a number from 1 to 65535")),
+        }
+    }
+    Ok(format!("http://{authority}{}", path.trim_end_matches('/')))
+}
+
+/// Splits `host[:port]` or `[v6][:port]`; an IPv6 host keeps its brackets.
+fn host_port(authority: &str) -> std::result::Result<(&str, Option<&str>), String> {
+    let Some(v6) = authority.strip_prefix('[') else {
+        return Ok(match authority.split_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (authority, None),
+        });
+    };
+    let close = v6.find(']').ok_or("unclosed '[' in the host")?;
+    v6[..close]
+        .parse::<std::net::Ipv6Addr>()
+        .map_err(|_| "the IPv6 address does not parse")?;
+    let after = &v6[close + 1..];
+    match after.strip_prefix(':') {
+        Some(p) => Ok((&authority[..close + 2], Some(p))),
+        None if after.is_empty() => Ok((authority, None)),
+        None => Err("unexpected text after the IPv6 address".into()),
+    }
+}
+
+/// A request path: starts with '/', no whitespace or control characters, no fragment.
+pub(super) fn check_path(p: &str) -> std::result::Result<(), String> {
+    if !p.starts_with('/') {
+        return Err(format!("must start with '/', found {p:?}"));
+    }
+    if p.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(format!(
+            "must not contain whitespace or control characters, found {p:?}"
+        ));
+    }
+    if p.contains('#') {
+        return Err(format!("must not contain a fragment ('#'), found {p:?}"));
+    }
+    Ok(())
+}
