@@ -58,7 +58,12 @@ fn show_pct(v: f64) -> String {
 
 /// Evaluates every criterion the scenario sets, in a fixed order.
 pub fn evaluate(c: &Criteria, m: &Measured) -> Vec<CriterionResult> {
-    let specs = [
+    specs(c, m).into_iter().flatten().map(judge).collect()
+}
+
+/// Every criterion a scenario can set, with the figure it bounds (a plain table).
+fn specs<'a>(c: &Criteria, m: &Measured) -> [Option<Spec<'a>>; 11] {
+    [
         c.min_tps.map(|t| Spec {
             name: "min_tps",
             label: "Throughput (steady-state average)",
@@ -158,49 +163,47 @@ pub fn evaluate(c: &Criteria, m: &Measured) -> Vec<CriterionResult> {
             unit: "us",
             show: human_latency_us,
         }),
-    ];
-    specs
-        .into_iter()
-        .flatten()
-        .map(|s| {
-            let status = match s.measured {
-                None => CriterionStatus::NotMeasured,
-                Some(v) => {
-                    let ok = match s.bound {
-                        Bound::AtLeast => v >= s.target,
-                        Bound::AtMost => v <= s.target,
-                    };
-                    if ok {
-                        CriterionStatus::Pass
-                    } else {
-                        CriterionStatus::Fail
-                    }
-                }
+    ]
+}
+
+/// One criterion's status and its target and measured figure as text.
+fn judge(s: Spec<'_>) -> CriterionResult {
+    let status = match s.measured {
+        None => CriterionStatus::NotMeasured,
+        Some(v) => {
+            let ok = match s.bound {
+                Bound::AtLeast => v >= s.target,
+                Bound::AtMost => v <= s.target,
             };
-            let op = match s.bound {
-                Bound::AtLeast => "≥",
-                Bound::AtMost => "≤",
-            };
-            let target = (s.show)(s.target);
-            let mut measured = s.measured.map_or_else(|| "n/a".to_string(), s.show);
-            if measured == target && status == CriterionStatus::Fail {
-                // Rounding hides the difference ("8.51M" against "8.51M"): show the exact figure.
-                if let Some(v) = s.measured {
-                    measured = format!("{measured} ({v:.6} {})", s.unit);
-                }
+            if ok {
+                CriterionStatus::Pass
+            } else {
+                CriterionStatus::Fail
             }
-            CriterionResult {
-                name: s.name.to_string(),
-                label: s.label.to_string(),
-                target: format!("{op} {target}"),
-                measured,
-                target_value: s.target,
-                measured_value: s.measured,
-                unit: s.unit.to_string(),
-                status,
-            }
-        })
-        .collect()
+        }
+    };
+    let op = match s.bound {
+        Bound::AtLeast => "≥",
+        Bound::AtMost => "≤",
+    };
+    let target = (s.show)(s.target);
+    let mut measured = s.measured.map_or_else(|| "n/a".to_string(), s.show);
+    if measured == target && status == CriterionStatus::Fail {
+        // Rounding hides the difference ("8.51M" against "8.51M"): show the exact figure.
+        if let Some(v) = s.measured {
+            measured = format!("{measured} ({v:.6} {})", s.unit);
+        }
+    }
+    CriterionResult {
+        name: s.name.to_string(),
+        label: s.label.to_string(),
+        target: format!("{op} {target}"),
+        measured,
+        target_value: s.target,
+        measured_value: s.measured,
+        unit: s.unit.to_string(),
+        status,
+    }
 }
 
 /// The verdict of a run that was neither invalid nor aborted: pass unless a criterion failed or

@@ -351,6 +351,50 @@ fn write_hlog(path: &Path, m: &MergedHlog) -> Result<()> {
 
 /// Interval records of every segment, aligned on wall-clock boundaries of the earliest origin;
 /// `hists` are the segments' interval histograms ([`interval_histograms`]), in `segs` order.
+/// The segments' records of one wall-clock interval (ending at `t_s`) as one record.
+fn merge_interval(t_s: f64, recs: &[&IntervalRecord], latency_us: Percentiles) -> IntervalRecord {
+    let mut m = IntervalRecord {
+        t_s,
+        dur_s: recs.iter().map(|r| r.dur_s).fold(0.0, f64::max),
+        stage: recs[0].stage,
+        planned: 0.0,
+        achieved_load: 0.0,
+        committed: 0,
+        committed_tps: 0.0,
+        ops: 0,
+        ops_per_s: 0.0,
+        errors: 0,
+        errors_by_kind: BTreeMap::new(),
+        latency_us,
+        backlog: 0,
+        target_cpu_pct: None,
+        target_rss_bytes: None,
+        harness_cpu_pct: None,
+        harness_rss_bytes: None,
+        machine_cpu_pct: None,
+        cpu_per_core_pct: Vec::new(),
+    };
+    for r in recs {
+        // Rates add, each over the part of the merged interval it covers: a segment's
+        // few-millisecond tail interval must not add its whole-second rate.
+        let w = if m.dur_s > 0.0 {
+            (r.dur_s / m.dur_s).min(1.0)
+        } else {
+            1.0
+        };
+        m.planned += r.planned * w;
+        m.achieved_load += r.achieved_load * w;
+        m.committed += r.committed;
+        m.committed_tps += r.committed_tps * w;
+        m.ops += r.ops;
+        m.ops_per_s += r.ops_per_s * w;
+        m.errors += r.errors;
+        add_counts(&mut m.errors_by_kind, &r.errors_by_kind);
+        m.backlog += r.backlog;
+    }
+    m
+}
+
 fn merge_intervals(
     segs: &[Seg<'_>],
     hists: &[Option<IntervalHists>],
@@ -399,49 +443,11 @@ fn merge_intervals(
     let merged = buckets
         .into_iter()
         .map(|(k, recs)| {
-            let mut m = IntervalRecord {
-                t_s: k as f64 * interval,
-                dur_s: recs.iter().map(|r| r.dur_s).fold(0.0, f64::max),
-                stage: recs[0].stage,
-                planned: 0.0,
-                achieved_load: 0.0,
-                committed: 0,
-                committed_tps: 0.0,
-                ops: 0,
-                ops_per_s: 0.0,
-                errors: 0,
-                errors_by_kind: BTreeMap::new(),
-                latency_us: match sums.get(&k) {
-                    Some(h) if !unlogged.contains(&k) => Percentiles::from_histogram(h),
-                    _ => worst_percentiles(recs.iter().map(|r| &r.latency_us)),
-                },
-                backlog: 0,
-                target_cpu_pct: None,
-                target_rss_bytes: None,
-                harness_cpu_pct: None,
-                harness_rss_bytes: None,
-                machine_cpu_pct: None,
-                cpu_per_core_pct: Vec::new(),
+            let latency = match sums.get(&k) {
+                Some(h) if !unlogged.contains(&k) => Percentiles::from_histogram(h),
+                _ => worst_percentiles(recs.iter().map(|r| &r.latency_us)),
             };
-            for r in &recs {
-                // Rates add, each over the part of the merged interval it covers: a segment's
-                // few-millisecond tail interval must not add its whole-second rate.
-                let w = if m.dur_s > 0.0 {
-                    (r.dur_s / m.dur_s).min(1.0)
-                } else {
-                    1.0
-                };
-                m.planned += r.planned * w;
-                m.achieved_load += r.achieved_load * w;
-                m.committed += r.committed;
-                m.committed_tps += r.committed_tps * w;
-                m.ops += r.ops;
-                m.ops_per_s += r.ops_per_s * w;
-                m.errors += r.errors;
-                add_counts(&mut m.errors_by_kind, &r.errors_by_kind);
-                m.backlog += r.backlog;
-            }
-            m
+            merge_interval(k as f64 * interval, &recs, latency)
         })
         .collect::<Vec<_>>();
     // The merged log, when every segment had one.
@@ -653,10 +659,61 @@ pub fn merge_with_intervals(
     let (_, r0, s0) = segs[0];
     let count = s0.count;
     let share: f64 = segs.iter().map(|(_, _, s)| s.share).sum();
+    let hist = merged_histogram(&segs)?;
+    let summary = merged_summary(&segs, hist.as_ref());
+    let hists: Vec<_> = segs
+        .iter()
+        .map(|(f, r, _)| interval_histograms(f, r))
+        .collect();
+    let (intervals, interval, hlog) = merge_intervals(&segs, &hists);
+    let exact = hists.iter().all(Option::is_some);
+    let stages = merge_stages(&segs);
+    let mut notes = r0.driver.notes.clone();
+    notes.push(merge_note(&segs, count, exact, &stages));
+    // The engine counts warm-up too: compare with every stage's commits, not the steady state's.
+    let committed_all: u64 = stages.iter().map(|s| s.committed).sum();
+    let audit = merge_audit(&segs, committed_all, missing.is_empty(), &mut notes);
+    let mut driver = r0.driver.clone();
+    driver.notes = notes;
+    let mut result = RunResult {
+        schema_version: results::SCHEMA_VERSION,
+        scenario: merged_scenario(&segs, share),
+        environment: merged_environment(&segs),
+        driver,
+        verdict: Verdict {
+            status: Status::Pass,
+            reasons: Vec::new(),
+        },
+        summary,
+        stages,
+        intervals,
+        resources: merged_resources(&segs),
+        audit,
+        criteria: Vec::new(),
+        histogram: hist
+            .as_ref()
+            .and_then(|h| results::encode_histogram(h).ok()),
+        percentiles: hist
+            .as_ref()
+            .map(results::percentile_points)
+            .unwrap_or_default(),
+        profile: None,
+        capacity: None,
+        segment: Some(merged_segment_info(&segs, &missing, share)),
+        files: results::Files::default(),
+    };
+    verdict::judge(
+        &mut result,
+        &criteria_of(r0, s0.share, share),
+        &merge_facts(&segs, &missing, count, share, interval),
+    );
+    Ok((result, exact.then_some(hlog)))
+}
 
-    // Whole-run latency: the exact sum of the segments' histograms.
-    let mut hist: Option<hdrhistogram::Histogram<u64>> = None;
-    for (f, r, _) in &segs {
+/// Whole-run latency: the exact sum of the segments' histograms.
+fn merged_histogram(segs: &[Seg<'_>]) -> Result<Option<Histogram<u64>>, MergeError> {
+    let mut hist: Option<Histogram<u64>> = None;
+    for (f, r, _) in segs {
         let Some(decoded) = r.decode_histogram() else {
             continue;
         };
@@ -678,7 +735,11 @@ pub fn merge_with_intervals(
             })?,
         }
     }
+    Ok(hist)
+}
 
+/// Counts and rates summed; the run as long as the longest segment's steady state.
+fn merged_summary(segs: &[Seg<'_>], hist: Option<&Histogram<u64>>) -> Summary {
     let mut summary = Summary {
         duration_s: segs
             .iter()
@@ -691,22 +752,106 @@ pub fn merge_with_intervals(
         errors: 0,
         error_rate: 0.0,
         errors_by_kind: BTreeMap::new(),
-        latency_us: hist
-            .as_ref()
-            .map(Percentiles::from_histogram)
-            .unwrap_or_default(),
+        latency_us: hist.map(Percentiles::from_histogram).unwrap_or_default(),
     };
     sum_counts!(summary, segs.iter().map(|(_, r, _)| &r.summary));
+    summary
+}
 
-    let hists: Vec<_> = segs
+/// The driver note that says what was merged and how exact each figure is.
+fn merge_note(segs: &[Seg<'_>], count: u32, exact: bool, stages: &[StageResult]) -> String {
+    format!(
+        "merged from segments {:?} of {count} by harness merge: counts and rates summed, histograms added; whole-run percentiles are exact; {}; {}",
+        segs.iter().map(|(_, _, s)| s.index).collect::<Vec<_>>(),
+        if exact {
+            "per-interval percentiles are exact (the segments' latency.hlog intervals, summed)"
+        } else {
+            "per-interval percentiles are the worst segment's (upper bounds) where a segment's latency.hlog was missing"
+        },
+        if stages.iter().all(|s| s.histogram.is_some() || s.ops == 0) {
+            "per-stage percentiles are exact (the segments' stage histograms, summed)"
+        } else {
+            "per-stage percentiles are the worst segment's (upper bounds) where a segment kept no stage histogram"
+        }
+    )
+}
+
+/// The first segment's scenario with the whole plan's loads and throughput target.
+fn merged_scenario(segs: &[Seg<'_>], share: f64) -> results::ScenarioInfo {
+    let (_, r0, s0) = segs[0];
+    let mut scenario = r0.scenario.clone();
+    scenario.target_tps = scenario.target_tps.map(|t| t / s0.share * share);
+    for (k, p) in scenario.stages_planned.iter_mut().enumerate() {
+        let parts = segs
+            .iter()
+            .filter_map(|(_, r, _)| r.scenario.stages_planned.get(k));
+        let (from, to) = parts.fold((0.0, 0.0), |(f, t), s| (f + s.from, t + s.to));
+        p.from = from;
+        p.to = to;
+    }
+    scenario
+}
+
+/// The first segment's environment, from the earliest start to the latest finish.
+fn merged_environment(segs: &[Seg<'_>]) -> results::Environment {
+    let mut environment = segs[0].1.environment.clone();
+    environment.started_at = segs
         .iter()
-        .map(|(f, r, _)| interval_histograms(f, r))
-        .collect();
-    let (intervals, interval, hlog) = merge_intervals(&segs, &hists);
-    let exact = hists.iter().all(Option::is_some);
-    let stages = merge_stages(&segs);
+        .map(|(_, r, _)| r.environment.started_at.clone())
+        .min()
+        .unwrap_or_default();
+    environment.finished_at = segs
+        .iter()
+        .map(|(_, r, _)| r.environment.finished_at.clone())
+        .max()
+        .unwrap_or_default();
+    environment
+}
 
-    let instances: Vec<InstanceResult> = segs
+/// Resources: the worst instance's figures (each instance's own are in the segment info).
+fn merged_resources(segs: &[Seg<'_>]) -> Resources {
+    let r0 = segs[0].1;
+    Resources {
+        cores: segs.iter().map(|(_, r, _)| r.resources.cores).sum(),
+        same_process: r0.resources.same_process,
+        cpu_pct_basis: format!(
+            "{}; merged: the worst instance's figure (each instance's own under segment.merged.instances)",
+            r0.resources.cpu_pct_basis
+        ),
+        target: worst_resources(segs.iter().map(|(_, r, _)| &r.resources.target)),
+        harness: worst_resources(segs.iter().map(|(_, r, _)| &r.resources.harness)),
+        rss_growth_bytes: segs
+            .iter()
+            .filter_map(|(_, r, _)| r.resources.rss_growth_bytes)
+            .max(),
+        startup_s: segs
+            .iter()
+            .filter_map(|(_, r, _)| r.resources.startup_s.or_else(|| recorded_startup_s(r)))
+            .reduce(f64::max),
+        // Each segment's work per CPU-second is its own process's; their sum means nothing.
+        tx_per_cpu_s: None,
+    }
+}
+
+/// The merged run's segment tag: the whole share, the shared engine's counts, every instance.
+fn merged_segment_info(segs: &[Seg<'_>], missing: &[u32], share: f64) -> SegmentInfo {
+    let s0 = segs[0].2;
+    let mut info = SegmentInfo::new(s0.index, s0.count);
+    info.share = share;
+    info.clock_origin_unix_s = segs
+        .iter()
+        .filter_map(|(_, _, s)| s.clock_origin_unix_s)
+        .reduce(f64::min);
+    info.start = s0.start.clone();
+    info.engine_committed_before = segs
+        .iter()
+        .filter_map(|(_, _, s)| s.engine_committed_before)
+        .min();
+    info.engine_committed_after = segs
+        .iter()
+        .filter_map(|(_, _, s)| s.engine_committed_after)
+        .max();
+    let instances = segs
         .iter()
         .map(|(f, r, s)| InstanceResult {
             segment: s.index,
@@ -720,126 +865,12 @@ pub fn merge_with_intervals(
             resources: r.resources.clone(),
         })
         .collect();
-    let target_res = worst_resources(segs.iter().map(|(_, r, _)| &r.resources.target));
-    let harness_res = worst_resources(segs.iter().map(|(_, r, _)| &r.resources.harness));
-    let rss_growth = segs
-        .iter()
-        .filter_map(|(_, r, _)| r.resources.rss_growth_bytes)
-        .max();
-    let startup_s = segs
-        .iter()
-        .filter_map(|(_, r, _)| r.resources.startup_s.or_else(|| recorded_startup_s(r)))
-        .reduce(f64::max);
-
-    let mut notes = r0.driver.notes.clone();
-    notes.push(format!(
-        "merged from segments {:?} of {count} by harness merge: counts and rates summed, histograms added; whole-run percentiles are exact; {}; {}",
-        segs.iter().map(|(_, _, s)| s.index).collect::<Vec<_>>(),
-        if exact {
-            "per-interval percentiles are exact (the segments' latency.hlog intervals, summed)"
-        } else {
-            "per-interval percentiles are the worst segment's (upper bounds) where a segment's latency.hlog was missing"
-        },
-        if stages.iter().all(|s| s.histogram.is_some() || s.ops == 0) {
-            "per-stage percentiles are exact (the segments' stage histograms, summed)"
-        } else {
-            "per-stage percentiles are the worst segment's (upper bounds) where a segment kept no stage histogram"
-        }
-    ));
-    // The engine counts warm-up too: compare with every stage's commits, not the steady state's.
-    let committed_all: u64 = stages.iter().map(|s| s.committed).sum();
-    let audit = merge_audit(&segs, committed_all, missing.is_empty(), &mut notes);
-
-    let mut scenario = r0.scenario.clone();
-    scenario.target_tps = scenario.target_tps.map(|t| t / s0.share * share);
-    for (k, p) in scenario.stages_planned.iter_mut().enumerate() {
-        let parts = segs
-            .iter()
-            .filter_map(|(_, r, _)| r.scenario.stages_planned.get(k));
-        let (from, to) = parts.fold((0.0, 0.0), |(f, t), s| (f + s.from, t + s.to));
-        p.from = from;
-        p.to = to;
-    }
-    let mut environment = r0.environment.clone();
-    environment.started_at = segs
-        .iter()
-        .map(|(_, r, _)| r.environment.started_at.clone())
-        .min()
-        .unwrap_or_default();
-    environment.finished_at = segs
-        .iter()
-        .map(|(_, r, _)| r.environment.finished_at.clone())
-        .max()
-        .unwrap_or_default();
-    let mut driver = r0.driver.clone();
-    driver.notes = notes;
-
-    let mut seg_info = SegmentInfo::new(s0.index, count);
-    seg_info.share = share;
-    seg_info.clock_origin_unix_s = segs
-        .iter()
-        .filter_map(|(_, _, s)| s.clock_origin_unix_s)
-        .reduce(f64::min);
-    seg_info.start = s0.start.clone();
-    seg_info.engine_committed_before = segs
-        .iter()
-        .filter_map(|(_, _, s)| s.engine_committed_before)
-        .min();
-    seg_info.engine_committed_after = segs
-        .iter()
-        .filter_map(|(_, _, s)| s.engine_committed_after)
-        .max();
-    seg_info.merged = Some(MergedSegments {
+    info.merged = Some(MergedSegments {
         present: segs.iter().map(|(_, _, s)| s.index).collect(),
-        missing: missing.clone(),
+        missing: missing.to_vec(),
         instances,
     });
-
-    let result = RunResult {
-        schema_version: results::SCHEMA_VERSION,
-        scenario,
-        environment,
-        driver,
-        verdict: Verdict {
-            status: Status::Pass,
-            reasons: Vec::new(),
-        },
-        summary,
-        stages,
-        intervals,
-        resources: Resources {
-            cores: segs.iter().map(|(_, r, _)| r.resources.cores).sum(),
-            same_process: r0.resources.same_process,
-            cpu_pct_basis: format!(
-                "{}; merged: the worst instance's figure (each instance's own under segment.merged.instances)",
-                r0.resources.cpu_pct_basis
-            ),
-            target: target_res,
-            harness: harness_res,
-            rss_growth_bytes: rss_growth,
-            startup_s,
-            // Each segment's work per CPU-second is its own process's; their sum means nothing.
-            tx_per_cpu_s: None,
-        },
-        audit,
-        criteria: Vec::new(),
-        histogram: hist.as_ref().and_then(|h| results::encode_histogram(h).ok()),
-        percentiles: hist
-            .as_ref()
-            .map(results::percentile_points)
-            .unwrap_or_default(),
-        profile: None,
-        capacity: None,
-        segment: Some(seg_info),
-        files: results::Files::default(),
-    };
-    let mut result = result;
-    verdict::judge(
-        &mut result,
-        &criteria_of(r0, s0.share, share),
-        &merge_facts(&segs, &missing, count, share, interval),
-    );
-    Ok((result, exact.then_some(hlog)))
+    info
 }
 
 /// How the merge ended, for the verdict: segments missing make it invalid, a segment that was

@@ -382,16 +382,7 @@ pub fn spawn(
         engine: target.is_engine(),
     });
 
-    let mut config = GooseConfiguration::default();
-    config.host = Some(format!("http://{}", target.endpoint.addrs[0]));
-    config.quiet = 1;
-    config.no_print_metrics = true;
-    config.no_error_summary = true;
-    config.no_telnet = true;
-    config.websocket = false;
-    config.no_gzip = true;
-    config.timeout = Some(format!("{:.3}", driver.timeout.as_secs_f64().max(0.001)));
-    let attack = build_attack(config, &state, &ctx, &spec)
+    let attack = build_attack(config(driver, target), &state, &ctx, &spec)
         .with_context(|| format!("configuring goose with test plan {spec:?}"))?;
 
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -411,26 +402,50 @@ pub fn spawn(
                 r
             });
             ctx.finish_users();
-            let mut report = state.lock();
-            match result {
-                Ok(metrics) => {
-                    let (mut ok, mut failed) = (0u64, 0u64);
-                    for agg in metrics.requests.values() {
-                        ok += agg.success_count as u64;
-                        failed += agg.fail_count as u64;
-                    }
-                    report.goose_totals = Some((ok + failed, failed));
-                }
-                Err(e) => {
-                    eprintln!("error: the goose attack failed: {e}");
-                    report.error = Some(e.to_string());
-                    // The run has no load to report: stop the collector's clock too.
-                    shared.stop.store(true, Ordering::Relaxed);
-                }
-            }
+            report_end(&state, &shared, result);
         })
         .context("spawning the goose attack thread")?;
     Ok(vec![handle])
+}
+
+/// goose's configuration, built in code (never from the process's argv): the checked loopback
+/// address, no controllers, no report files or printed metrics, gzip off.
+fn config(driver: &Goose, target: &HttpTarget) -> GooseConfiguration {
+    let mut config = GooseConfiguration::default();
+    config.host = Some(format!("http://{}", target.endpoint.addrs[0]));
+    config.quiet = 1;
+    config.no_print_metrics = true;
+    config.no_error_summary = true;
+    config.no_telnet = true;
+    config.websocket = false;
+    config.no_gzip = true;
+    config.timeout = Some(format!("{:.3}", driver.timeout.as_secs_f64().max(0.001)));
+    config
+}
+
+/// Keeps goose's own totals for the notes, or the error the attack ended with.
+fn report_end(
+    state: &GooseState,
+    shared: &Shared,
+    result: Result<goose::metrics::GooseMetrics, goose::GooseError>,
+) {
+    let mut report = state.lock();
+    match result {
+        Ok(metrics) => {
+            let (mut ok, mut failed) = (0u64, 0u64);
+            for agg in metrics.requests.values() {
+                ok += agg.success_count as u64;
+                failed += agg.fail_count as u64;
+            }
+            report.goose_totals = Some((ok + failed, failed));
+        }
+        Err(e) => {
+            eprintln!("error: the goose attack failed: {e}");
+            report.error = Some(e.to_string());
+            // The run has no load to report: stop the collector's clock too.
+            shared.stop.store(true, Ordering::Relaxed);
+        }
+    }
 }
 
 fn build_attack(

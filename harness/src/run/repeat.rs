@@ -111,88 +111,32 @@ pub fn execute(
     opts: &GateOptions,
     base: Option<&Side>,
 ) -> Result<GateOutcome> {
-    let plan = &prepared.plan;
     let save_path = opts
         .save_baseline
         .as_deref()
         .map(|n| baseline_path(n, &opts.baseline_dir))
         .transpose()?;
-    let repeat = opts.repeat.max(1);
-    let mut runs = Vec::with_capacity(repeat as usize);
-    let mut figures = Vec::with_capacity(repeat as usize);
-    let mut worst = Exit::Pass;
-    for i in 1..=repeat {
-        let outcome = run::execute(prepared, &opts.run)
-            .with_context(|| format!("repeat {i}/{repeat} of {}", plan.name))?;
-        let f = Figures::of(&outcome.result);
-        println!("{}", run_line(i, repeat, &f, &outcome.result, &outcome.dir));
-        figures.push(f);
-        let code = outcome.exit;
-        runs.push(outcome);
-        if code == Exit::Aborted {
-            eprintln!("run aborted: nothing compared or saved");
-            return Ok(GateOutcome {
-                runs,
-                comparison: None,
-                saved: None,
-                exit: Exit::Aborted,
-            });
-        }
-        if code != Exit::Pass {
-            worst = worst.worst(code);
-            eprintln!(
-                "repeat {i}/{repeat}: {}: {}",
-                code_name(code),
-                runs.last()
-                    .map(|r| r.result.verdict.reasons.join("; "))
-                    .unwrap_or_default()
-            );
-        }
+    let (runs, figures, worst) = repeat_runs(prepared, opts)?;
+    if runs.last().is_some_and(|r| r.exit == Exit::Aborted) {
+        eprintln!("run aborted: nothing compared or saved");
+        return Ok(GateOutcome {
+            runs,
+            comparison: None,
+            saved: None,
+            exit: Exit::Aborted,
+        });
     }
     let results: Vec<RunResult> = runs.iter().map(|r| r.result.clone()).collect();
-    let mut comparison = None;
-    if let Some(base) = base {
-        let origin = runs
-            .last()
-            .and_then(|r| r.dir.parent())
-            .map_or_else(|| plan.name.clone(), |p| p.display().to_string());
-        let new = Side::from_runs(&format!("{origin} (this run)"), &results, figures.clone())?;
-        let tol = Tolerances::from_scenario(&plan.criteria.tolerances);
-        let c = compare::compare(
-            base,
-            &new,
-            &tol,
-            CompareOptions {
-                allow_scenario_change: opts.allow_scenario_change,
-            },
-        )?;
-        if let Some(last) = runs.last() {
-            compare::write_outputs(
-                &c,
-                &last.dir,
-                &[
-                    CompareFormat::Markdown,
-                    CompareFormat::Html,
-                    CompareFormat::Junit,
-                ],
-            )?;
-        }
-        comparison = Some(c);
-    }
-    let mut saved = None;
-    if let Some(path) = save_path {
-        let name = path
-            .file_stem()
-            .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
-        let b = Baseline::from_runs(
-            &name,
-            &results,
-            figures.clone(),
-            crate::observe::environment::now_rfc3339(),
-        )?;
-        b.write(&path)?;
-        saved = Some(path);
-    }
+    let comparison = match base {
+        Some(base) => Some(compare_with(
+            prepared, opts, base, &runs, &results, &figures,
+        )?),
+        None => None,
+    };
+    let saved = match save_path {
+        Some(path) => Some(save(path, &results, &figures)?),
+        None => None,
+    };
     let regressed = comparison
         .as_ref()
         .is_some_and(compare::Comparison::has_regression);
@@ -208,6 +152,88 @@ pub fn execute(
         saved,
         exit,
     })
+}
+
+/// The runs, their figures and the worst exit code; stops at the first aborted run.
+fn repeat_runs(
+    prepared: &Prepared,
+    opts: &GateOptions,
+) -> Result<(Vec<RunOutcome>, Vec<Figures>, Exit)> {
+    let repeat = opts.repeat.max(1);
+    let mut runs = Vec::with_capacity(repeat as usize);
+    let mut figures = Vec::with_capacity(repeat as usize);
+    let mut worst = Exit::Pass;
+    for i in 1..=repeat {
+        let outcome = run::execute(prepared, &opts.run)
+            .with_context(|| format!("repeat {i}/{repeat} of {}", prepared.plan.name))?;
+        let f = Figures::of(&outcome.result);
+        println!("{}", run_line(i, repeat, &f, &outcome.result, &outcome.dir));
+        for p in &outcome.write_problems {
+            eprintln!("error: {p}");
+        }
+        figures.push(f);
+        let code = outcome.exit;
+        worst = worst.worst(code);
+        if code != Exit::Pass && code != Exit::Aborted {
+            eprintln!(
+                "repeat {i}/{repeat}: {}: {}",
+                code_name(code),
+                outcome.result.verdict.reasons.join("; ")
+            );
+        }
+        runs.push(outcome);
+        if code == Exit::Aborted {
+            break;
+        }
+    }
+    Ok((runs, figures, worst))
+}
+
+/// Compares the runs with the baseline and writes comparison.{md,html,junit.xml} into the last
+/// run's directory.
+fn compare_with(
+    prepared: &Prepared,
+    opts: &GateOptions,
+    base: &Side,
+    runs: &[RunOutcome],
+    results: &[RunResult],
+    figures: &[Figures],
+) -> Result<compare::Comparison> {
+    let plan = &prepared.plan;
+    let origin = runs
+        .last()
+        .and_then(|r| r.dir.parent())
+        .map_or_else(|| plan.name.clone(), |p| p.display().to_string());
+    let new = Side::from_runs(&format!("{origin} (this run)"), results, figures.to_vec())?;
+    let tol = Tolerances::from_scenario(&plan.criteria.tolerances);
+    let options = CompareOptions {
+        allow_scenario_change: opts.allow_scenario_change,
+    };
+    let c = compare::compare(base, &new, &tol, options)?;
+    if let Some(last) = runs.last() {
+        let formats = [
+            CompareFormat::Markdown,
+            CompareFormat::Html,
+            CompareFormat::Junit,
+        ];
+        compare::write_outputs(&c, &last.dir, &formats)?;
+    }
+    Ok(c)
+}
+
+/// Stores the runs as a named baseline at `path`.
+fn save(path: PathBuf, results: &[RunResult], figures: &[Figures]) -> Result<PathBuf> {
+    let name = path
+        .file_stem()
+        .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
+    let b = Baseline::from_runs(
+        &name,
+        results,
+        figures.to_vec(),
+        crate::observe::environment::now_rfc3339(),
+    )?;
+    b.write(&path)?;
+    Ok(path)
 }
 
 fn code_name(e: Exit) -> &'static str {
