@@ -21,11 +21,9 @@ target=${CARGO_TARGET_DIR:-target}
 out=$target/http-profile
 mkdir -p "$out"
 cargo build --release -p engine --bin engine -p harness >&2
-"$target/release/engine" serve --addr 127.0.0.1:0 --accounts 1000000 >"$out/engine.out" 2>/dev/null &
-pid=$!
+. benches/serve.sh
+serve "$target/release/engine" 1000000 "$out/engine.out"
 trap 'kill $pid 2>/dev/null || true' EXIT
-for _ in $(seq 200); do [ -s "$out/engine.out" ] && break; sleep 0.05; done
-url=$(head -1 "$out/engine.out" | sed 's/^listening on //')
 cat >"$out/scenario.toml" <<TOML
 [scenario]
 name = "http-profile"

@@ -31,10 +31,8 @@ work=$(mktemp -d)
 cleanup() { [ -n "${pid:-}" ] && kill "$pid" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
 
-"$ENGINE" serve --addr 127.0.0.1:0 --accounts 100000 >"$work/engine.out" 2>/dev/null &
-pid=$!
-for _ in $(seq 200); do [ -s "$work/engine.out" ] && break; sleep 0.05; done
-url=$(head -1 "$work/engine.out" | sed 's/^listening on //')
+. benches/serve.sh
+serve "$ENGINE" 100000 "$work/engine.out"
 echo "engine (pid $pid) at $url; ${SECS}s per generator, $CONNS connections" >&2
 
 # Each generator runs ROUNDS times (default 3), alternating with the others, and the table gives
