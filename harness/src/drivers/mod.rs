@@ -6,8 +6,8 @@
 //! import drivers, so a new driver, TLS or pipelining changes one folder.
 
 pub mod goose;
-pub mod http_native;
-pub mod threads;
+pub(crate) mod http_native;
+pub(crate) mod threads;
 
 use crate::load::timeline::{SpanKind, Timeline};
 use crate::load::worker::{Shared, Shipment};

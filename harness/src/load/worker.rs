@@ -129,14 +129,6 @@ impl WorkerCore {
         }
     }
 
-    pub fn id(&self) -> u32 {
-        self.id
-    }
-
-    pub fn shared(&self) -> &Arc<Shared> {
-        &self.shared
-    }
-
     /// Decides the next step at time `now`.
     pub fn next(&mut self, now: Instant) -> Next {
         let sh = &*self.shared;

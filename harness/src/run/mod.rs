@@ -7,8 +7,8 @@
 //! spawned server), assemble the [`RunResult`], judge it ([`crate::analysis::verdict`]) and
 //! write it.
 
-pub mod assemble;
-pub mod output;
+pub(crate) mod assemble;
+pub(crate) mod output;
 pub mod repeat;
 pub mod sync;
 

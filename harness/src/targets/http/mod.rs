@@ -13,10 +13,10 @@
 //! the run are compared with the transactions the harness saw committed, and its audit goes
 //! into the result; a run whose audit fails gets no throughput verdict.
 
-pub mod control;
+pub(crate) mod control;
 pub mod endpoint;
 pub mod engine_api;
-pub mod judge;
+pub(crate) mod judge;
 pub mod request;
 pub mod spawn;
 
