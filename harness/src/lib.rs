@@ -28,7 +28,6 @@ pub mod cancel;
 pub mod cli;
 pub mod drivers;
 pub mod exit;
-pub mod fmt;
 pub mod load;
 pub mod observe;
 pub mod plan;

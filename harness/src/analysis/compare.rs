@@ -37,7 +37,7 @@
 //! read a [`Comparison`].
 
 use crate::exit::Exit;
-use crate::fmt::{human_bytes, human_latency_us, human_rate};
+use report::fmt;
 use results::{ResultsError, RunResult};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -735,14 +735,14 @@ pub enum Unit {
 impl Unit {
     fn format(self, v: f64) -> String {
         match self {
-            Unit::TxPerS => format!("{} tx/s", human_rate(v)),
-            Unit::TxPerCpuS => format!("{} tx/CPU-s", human_rate(v)),
-            Unit::OpsPerS => format!("{} ops/s", human_rate(v)),
-            Unit::Micros => human_latency_us(v),
-            Unit::Fraction => format!("{:.3} %", v * 100.0),
-            Unit::Bytes => human_bytes(v),
-            Unit::Percent => format!("{v:.1} %"),
-            Unit::CpuSecondsPerMillion => format!("{v:.1} CPU-s/1M ops"),
+            Unit::TxPerS => fmt::rate(v, "tx/s"),
+            Unit::TxPerCpuS => fmt::rate(v, "tx/CPU-s"),
+            Unit::OpsPerS => fmt::rate(v, "ops/s"),
+            Unit::Micros => fmt::latency_us(v),
+            Unit::Fraction => fmt::fraction_pct(v),
+            Unit::Bytes => fmt::bytes_f64(v),
+            Unit::Percent => fmt::pct(v),
+            Unit::CpuSecondsPerMillion => format!("{} CPU-s/1M ops", fmt::sig3(v)),
         }
     }
 }

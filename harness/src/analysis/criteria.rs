@@ -4,7 +4,7 @@
 //! be measured (CPU of a remote target, startup of an in-process engine) is `not_measured`,
 //! which never passes silently: it is listed as such in every report.
 
-use crate::fmt::{human_bytes, human_latency_us, human_rate};
+use report::fmt;
 use results::{CriterionResult, CriterionStatus};
 use scenario::Criteria;
 use std::time::Duration;
@@ -46,14 +46,12 @@ fn us(d: Duration) -> f64 {
 }
 
 fn show_tps(v: f64) -> String {
-    format!("{} tx/s", human_rate(v))
+    fmt::rate(v, "tx/s")
 }
-fn show_pct(v: f64) -> String {
-    if v != 0.0 && v.abs() < 0.01 {
-        format!("{:.4} %", v)
-    } else {
-        format!("{v:.2} %")
-    }
+
+/// An error rate held in percent (as its criterion is), shown so small rates stay readable.
+fn show_error_pct(v: f64) -> String {
+    fmt::fraction_pct(v / 100.0)
 }
 
 /// Evaluates every criterion the scenario sets, in a fixed order.
@@ -84,7 +82,7 @@ pub fn evaluate(c: &Criteria, m: &Measured) -> Vec<CriterionResult> {
             target: us(t),
             measured: m.p50_us,
             unit: "us",
-            show: human_latency_us,
+            show: fmt::latency_us,
         }),
         c.max_p90.map(|t| Spec {
             name: "max_p90",
@@ -93,7 +91,7 @@ pub fn evaluate(c: &Criteria, m: &Measured) -> Vec<CriterionResult> {
             target: us(t),
             measured: m.p90_us,
             unit: "us",
-            show: human_latency_us,
+            show: fmt::latency_us,
         }),
         c.max_p99.map(|t| Spec {
             name: "max_p99",
@@ -102,7 +100,7 @@ pub fn evaluate(c: &Criteria, m: &Measured) -> Vec<CriterionResult> {
             target: us(t),
             measured: m.p99_us,
             unit: "us",
-            show: human_latency_us,
+            show: fmt::latency_us,
         }),
         c.max_p999.map(|t| Spec {
             name: "max_p999",
@@ -111,7 +109,7 @@ pub fn evaluate(c: &Criteria, m: &Measured) -> Vec<CriterionResult> {
             target: us(t),
             measured: m.p999_us,
             unit: "us",
-            show: human_latency_us,
+            show: fmt::latency_us,
         }),
         c.max_error_rate.map(|t| Spec {
             name: "max_error_rate",
@@ -120,7 +118,7 @@ pub fn evaluate(c: &Criteria, m: &Measured) -> Vec<CriterionResult> {
             target: t * 100.0,
             measured: m.error_rate.map(|e| e * 100.0),
             unit: "%",
-            show: show_pct,
+            show: show_error_pct,
         }),
         c.max_rss.map(|t| Spec {
             name: "max_rss",
@@ -129,7 +127,7 @@ pub fn evaluate(c: &Criteria, m: &Measured) -> Vec<CriterionResult> {
             target: t as f64,
             measured: m.rss_peak.map(|v| v as f64),
             unit: "bytes",
-            show: human_bytes,
+            show: fmt::bytes_f64,
         }),
         c.max_rss_growth.map(|t| Spec {
             name: "max_rss_growth",
@@ -138,7 +136,7 @@ pub fn evaluate(c: &Criteria, m: &Measured) -> Vec<CriterionResult> {
             target: t as f64,
             measured: m.rss_growth.map(|v| v as f64),
             unit: "bytes",
-            show: human_bytes,
+            show: fmt::bytes_f64,
         }),
         c.max_cpu_pct.map(|t| Spec {
             name: "max_cpu",
@@ -147,7 +145,7 @@ pub fn evaluate(c: &Criteria, m: &Measured) -> Vec<CriterionResult> {
             target: t,
             measured: m.cpu_avg_pct,
             unit: "%",
-            show: show_pct,
+            show: fmt::pct,
         }),
         c.max_startup.map(|t| Spec {
             name: "max_startup",
@@ -156,7 +154,7 @@ pub fn evaluate(c: &Criteria, m: &Measured) -> Vec<CriterionResult> {
             target: us(t),
             measured: m.startup.map(us),
             unit: "us",
-            show: human_latency_us,
+            show: fmt::latency_us,
         }),
     ];
     specs
@@ -259,7 +257,7 @@ mod tests {
         assert_eq!(by("max_cpu"), CriterionStatus::NotMeasured);
         assert_eq!(by("max_error_rate"), CriterionStatus::Pass);
         assert_eq!(r[0].target, "≥ 8.51M tx/s");
-        assert_eq!(r[0].measured, "8.50M tx/s");
+        assert_eq!(r[0].measured, "8.5M tx/s");
         let close = evaluate(
             &c,
             &Measured {
@@ -272,5 +270,32 @@ mod tests {
             close[0].measured, "8.51M tx/s (8509712.000000 tx/s)",
             "rounding must not hide a miss"
         );
+    }
+
+    #[test]
+    fn figures_read_as_in_every_report() {
+        let c = Criteria {
+            max_rss: Some(256 << 20),
+            max_error_rate: Some(0.0001),
+            max_cpu_pct: Some(60.0),
+            max_p99: Some(Duration::from_micros(1_234)),
+            ..Criteria::default()
+        };
+        let m = Measured {
+            rss_peak: Some(300 << 20),
+            error_rate: Some(0.000265),
+            cpu_avg_pct: Some(91.54),
+            p99_us: Some(812.4),
+            ..Measured::default()
+        };
+        let r = evaluate(&c, &m);
+        let by = |n: &str| {
+            let c = r.iter().find(|c| c.name == n).unwrap();
+            (c.target.as_str(), c.measured.as_str())
+        };
+        assert_eq!(by("max_rss"), ("≤ 256 MiB", "300 MiB"));
+        assert_eq!(by("max_error_rate"), ("≤ 0.01 %", "0.0265 %"));
+        assert_eq!(by("max_cpu"), ("≤ 60 %", "91.5 %"));
+        assert_eq!(by("max_p99"), ("≤ 1.23 ms", "812 µs"));
     }
 }
