@@ -1,0 +1,157 @@
+//! The words and numbers of a comparison, decided once for every format: a row's cells, the
+//! headline and how a side is described.
+
+use super::super::metrics::{MetricRow, Unit};
+use super::super::rule::{Slack, LATENCY_FLOOR_US};
+use super::super::{Comparison, SideInfo};
+use report::fmt;
+use std::fmt::Write as _;
+
+/// Column headers, in the order of [`RowText::cells`].
+pub(super) const HEADERS: [&str; 7] = [
+    "Metric",
+    "Baseline (median)",
+    "New (median)",
+    "Change",
+    "Tolerance",
+    "Spread (base / new)",
+    "Verdict",
+];
+
+/// One metric row as text.
+pub(super) struct RowText {
+    pub label: String,
+    pub base: String,
+    pub new: String,
+    pub change: String,
+    pub tolerance: String,
+    pub spread: String,
+    pub verdict: &'static str,
+}
+
+impl RowText {
+    pub fn of(r: &MetricRow) -> RowText {
+        let (base, new) = match &r.judgement {
+            Some(j) => (value(r.unit, j.base_median), value(r.unit, j.new_median)),
+            None => ("n/a".to_string(), "n/a".to_string()),
+        };
+        RowText {
+            label: r.label.clone(),
+            base,
+            new,
+            change: change(r),
+            tolerance: tolerance(r),
+            spread: spread(r),
+            verdict: r.verdict().as_str(),
+        }
+    }
+
+    /// The cells in the order of [`HEADERS`].
+    pub fn cells(&self) -> [&str; 7] {
+        [
+            &self.label,
+            &self.base,
+            &self.new,
+            &self.change,
+            &self.tolerance,
+            &self.spread,
+            self.verdict,
+        ]
+    }
+
+    /// The whole row in one sentence (JUnit).
+    pub fn sentence(&self) -> String {
+        format!(
+            "{}: baseline {}, new {}, change {}, tolerance {}, spread {}: {}",
+            self.label, self.base, self.new, self.change, self.tolerance, self.spread, self.verdict
+        )
+    }
+}
+
+/// A metric's value in its unit, through the one number formatter.
+fn value(unit: Unit, v: f64) -> String {
+    match unit {
+        Unit::TxPerS => fmt::rate(v, "tx/s"),
+        Unit::TxPerCpuS => fmt::rate(v, "tx/CPU-s"),
+        Unit::OpsPerS => fmt::rate(v, "ops/s"),
+        Unit::Micros => fmt::latency_us(v),
+        Unit::Fraction => fmt::fraction_pct(v),
+        Unit::Bytes => fmt::bytes_f64(v),
+        Unit::Percent => fmt::pct(v),
+        Unit::CpuSecondsPerMillion => format!("{} CPU-s/1M ops", fmt::sig3(v)),
+    }
+}
+
+fn change(r: &MetricRow) -> String {
+    let Some(j) = &r.judgement else {
+        return "n/a".to_string();
+    };
+    match r.slack {
+        Slack::Absolute(_) => format!("{:+.3} pp", (j.new_median - j.base_median) * 100.0),
+        Slack::Relative(_) if j.base_median == 0.0 => {
+            if j.new_median == 0.0 {
+                "+0.0 %".to_string()
+            } else {
+                "n/a (base 0)".to_string()
+            }
+        }
+        Slack::Relative(_) => format!(
+            "{:+.1} %",
+            (j.new_median - j.base_median) / j.base_median * 100.0
+        ),
+    }
+}
+
+fn tolerance(r: &MetricRow) -> String {
+    let t = match r.slack {
+        Slack::Relative(t) => format!("{:.0} %", t * 100.0),
+        Slack::Absolute(a) => format!("{:.2} pp", a * 100.0),
+    };
+    if r.unit == Unit::Micros {
+        format!("{t} (≥ {LATENCY_FLOOR_US:.0} µs)")
+    } else {
+        t
+    }
+}
+
+/// Half the min-max range of each side's repeats, relative to its median.
+fn spread(r: &MetricRow) -> String {
+    let Some(j) = &r.judgement else {
+        return "n/a".to_string();
+    };
+    let one = |lo: f64, hi: f64, m: f64| match r.slack {
+        Slack::Absolute(_) => format!("±{:.3} pp", (hi - lo) / 2.0 * 100.0),
+        Slack::Relative(_) if m == 0.0 => "±0 %".to_string(),
+        Slack::Relative(_) => format!("±{:.1} %", (hi - lo) / 2.0 / m.abs() * 100.0),
+    };
+    format!(
+        "{} / {}",
+        one(j.base_min, j.base_max, j.base_median),
+        one(j.new_min, j.new_max, j.new_median)
+    )
+}
+
+/// "no regression", or "REGRESSION in tps, p99".
+pub(super) fn headline(c: &Comparison) -> String {
+    let regressed: Vec<&str> = c.regressions().map(|r| r.key.as_str()).collect();
+    if regressed.is_empty() {
+        "no regression".to_string()
+    } else {
+        format!("REGRESSION in {}", regressed.join(", "))
+    }
+}
+
+/// "runs/base [driver native, 3 runs] (note)".
+pub(super) fn describe(s: &SideInfo) -> String {
+    let mut out = format!(
+        "{} [driver {}, {} run{}]",
+        s.origin,
+        s.driver,
+        s.runs,
+        if s.runs == 1 { "" } else { "s" }
+    );
+    if let Some(n) = &s.note {
+        let _ = write!(out, " ({n})");
+    }
+    out
+}
