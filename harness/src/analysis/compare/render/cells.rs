@@ -68,7 +68,7 @@ impl RowText {
     }
 }
 
-/// A metric's value in its unit, through the one number formatter.
+/// A metric's value in its unit, through the one number formatter (`report::fmt`).
 fn value(unit: Unit, v: f64) -> String {
     match unit {
         Unit::TxPerS => fmt::rate(v, "tx/s"),
@@ -82,33 +82,36 @@ fn value(unit: Unit, v: f64) -> String {
     }
 }
 
+/// The new median against the baseline's: relative ("+8 %", "-4.5 %") or, for an absolute
+/// tolerance, in percentage points ("+0.05 pp").
 fn change(r: &MetricRow) -> String {
     let Some(j) = &r.judgement else {
         return "n/a".to_string();
     };
     match r.slack {
-        Slack::Absolute(_) => format!("{:+.3} pp", (j.new_median - j.base_median) * 100.0),
+        Slack::Absolute(_) => format!("{} pp", signed((j.new_median - j.base_median) * 100.0)),
         Slack::Relative(_) if j.base_median == 0.0 => {
             if j.new_median == 0.0 {
-                "+0.0 %".to_string()
+                "+0 %".to_string()
             } else {
                 "n/a (base 0)".to_string()
             }
         }
         Slack::Relative(_) => format!(
-            "{:+.1} %",
-            (j.new_median - j.base_median) / j.base_median * 100.0
+            "{} %",
+            signed((j.new_median - j.base_median) / j.base_median * 100.0)
         ),
     }
 }
 
+/// The tolerance, and for latencies the floor under which no change counts.
 fn tolerance(r: &MetricRow) -> String {
     let t = match r.slack {
-        Slack::Relative(t) => format!("{:.0} %", t * 100.0),
-        Slack::Absolute(a) => format!("{:.2} pp", a * 100.0),
+        Slack::Relative(t) => fmt::pct(t * 100.0),
+        Slack::Absolute(a) => format!("{} pp", fmt::sig3(a * 100.0)),
     };
     if r.unit == Unit::Micros {
-        format!("{t} (≥ {LATENCY_FLOOR_US:.0} µs)")
+        format!("{t} (≥ {})", fmt::latency_us(LATENCY_FLOOR_US))
     } else {
         t
     }
@@ -120,15 +123,30 @@ fn spread(r: &MetricRow) -> String {
         return "n/a".to_string();
     };
     let one = |lo: f64, hi: f64, m: f64| match r.slack {
-        Slack::Absolute(_) => format!("±{:.3} pp", (hi - lo) / 2.0 * 100.0),
+        Slack::Absolute(_) => format!("±{} pp", fmt::sig3((hi - lo) / 2.0 * 100.0)),
         Slack::Relative(_) if m == 0.0 => "±0 %".to_string(),
-        Slack::Relative(_) => format!("±{:.1} %", (hi - lo) / 2.0 / m.abs() * 100.0),
+        Slack::Relative(_) => format!("±{}", fmt::pct((hi - lo) / 2.0 / m.abs() * 100.0)),
     };
     format!(
         "{} / {}",
         one(j.base_min, j.base_max, j.base_median),
         one(j.new_min, j.new_max, j.new_median)
     )
+}
+
+/// A change with its sign, in `report::fmt`'s three significant digits: "+8", "-4.5", "+0"
+/// (a change that rounds to zero is never "-0"). `report::fmt` has no signed percentage; this
+/// only adds the sign to [`fmt::sig3`].
+fn signed(v: f64) -> String {
+    if !v.is_finite() {
+        return "n/a".to_string();
+    }
+    let magnitude = fmt::sig3(v.abs());
+    if v < 0.0 && magnitude != "0" {
+        format!("-{magnitude}")
+    } else {
+        format!("+{magnitude}")
+    }
 }
 
 /// "no regression", or "REGRESSION in tps, p99".
@@ -154,4 +172,18 @@ pub(super) fn describe(s: &SideInfo) -> String {
         let _ = write!(out, " ({n})");
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signs_are_kept_and_zero_is_never_negative() {
+        assert_eq!(signed(7.984), "+7.98");
+        assert_eq!(signed(-4.0), "-4");
+        assert_eq!(signed(-0.0001), "+0");
+        assert_eq!(signed(90.0), "+90");
+        assert_eq!(signed(f64::NAN), "n/a");
+    }
 }
