@@ -80,10 +80,7 @@ mod tests {
         );
         let html = render_html(&c);
         assert!(html.contains("<td>Committed TPS</td>"), "{html}");
-        assert!(
-            html.contains("class=\"regressed\"") && html.contains("REGRESSED"),
-            "{html}"
-        );
+        assert!(html.contains("<td class=\"bad\">REGRESSED</td>"), "{html}");
         assert!(
             !html.contains("http://") && !html.contains("https://"),
             "self-contained"
@@ -96,6 +93,48 @@ mod tests {
         )
         .unwrap();
         assert_eq!(back.exit(), Exit::Pass);
+    }
+
+    #[test]
+    fn names_with_markup_are_escaped_in_every_format() {
+        let nasty = "a|b <c> & \"d\" [e]";
+        let base = side(nasty, "aa", vec![figures(1e6, 1000.0)]);
+        let new = side(nasty, "aa", vec![figures(0.5e6, 1000.0)]);
+        let c = compare(
+            &base,
+            &new,
+            &Tolerances::default(),
+            CompareOptions::default(),
+        )
+        .unwrap();
+        let md = render_markdown(&c);
+        assert!(
+            md.starts_with("# Comparison: a\\|b \\<c\\> & \"d\" \\[e\\]"),
+            "{md}"
+        );
+        let html = render_html(&c);
+        assert!(
+            html.contains("a|b &lt;c&gt; &amp; &quot;d&quot; [e]"),
+            "{html}"
+        );
+        assert!(!html.contains(nasty), "{html}");
+        let xml = render_junit(&c);
+        let doc = roxmltree::Document::parse(&xml).unwrap_or_else(|e| panic!("{e}\n{xml}"));
+        let suite = doc
+            .descendants()
+            .find(|n| n.has_tag_name("testsuite"))
+            .unwrap();
+        assert_eq!(
+            suite.attribute("name"),
+            Some(format!("compare.{nasty}").as_str())
+        );
+        assert_eq!(suite.attribute("failures"), Some("1"));
+        let failed = suite
+            .descendants()
+            .find(|n| n.has_tag_name("failure"))
+            .unwrap();
+        assert_eq!(failed.parent().unwrap().attribute("name"), Some("tps"));
+        assert_eq!(failed.attribute("type"), Some("regression"));
     }
 
     #[test]
@@ -124,6 +163,22 @@ mod tests {
         )
         .unwrap();
         assert!(c.scenario_changed.is_some());
+        // The note is in every format.
+        let note = "scenario changed: base \"s\" (sha256 aa) vs new \"s\" (sha256 bb)";
+        assert!(render_text(&c).contains(&format!("  note: {note}")));
+        assert!(render_markdown(&c).contains(&format!("- **Note**: {note}")));
+        let html = render_html(&c);
+        assert!(
+            html.contains("<dt>Note</dt><dd>scenario changed: base &quot;s&quot;"),
+            "{html}"
+        );
+        let xml = render_junit(&c);
+        let doc = roxmltree::Document::parse(&xml).unwrap();
+        let out = doc
+            .descendants()
+            .find(|n| n.has_tag_name("system-out") && n.parent().unwrap().has_tag_name("testsuite"))
+            .and_then(|n| n.text());
+        assert_eq!(out, Some(note), "{xml}");
     }
 
     #[test]

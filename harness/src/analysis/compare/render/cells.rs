@@ -4,18 +4,20 @@
 use super::super::metrics::{MetricRow, Unit};
 use super::super::rule::{Slack, LATENCY_FLOOR_US};
 use super::super::{Comparison, SideInfo};
+use report::doc::Align;
 use report::fmt;
 use std::fmt::Write as _;
 
-/// Column headers, in the order of [`RowText::cells`].
-pub(super) const HEADERS: [&str; 7] = [
-    "Metric",
-    "Baseline (median)",
-    "New (median)",
-    "Change",
-    "Tolerance",
-    "Spread (base / new)",
-    "Verdict",
+/// Column headers and alignment (figures right, words left), in the order of
+/// [`RowText::cells`].
+pub(super) const COLUMNS: [(&str, Align); 7] = [
+    ("Metric", Align::Left),
+    ("Baseline (median)", Align::Right),
+    ("New (median)", Align::Right),
+    ("Change", Align::Right),
+    ("Tolerance", Align::Right),
+    ("Spread (base / new)", Align::Right),
+    ("Verdict", Align::Left),
 ];
 
 /// One metric row as text.
@@ -46,7 +48,7 @@ impl RowText {
         }
     }
 
-    /// The cells in the order of [`HEADERS`].
+    /// The cells in the order of [`COLUMNS`].
     pub fn cells(&self) -> [&str; 7] {
         [
             &self.label,
@@ -149,8 +151,13 @@ fn signed(v: f64) -> String {
     }
 }
 
+/// "Comparison: checkout — REGRESSION in p99": the first line of every format.
+pub(super) fn title(c: &Comparison) -> String {
+    format!("Comparison: {} — {}", c.scenario, headline(c))
+}
+
 /// "no regression", or "REGRESSION in tps, p99".
-pub(super) fn headline(c: &Comparison) -> String {
+fn headline(c: &Comparison) -> String {
     let regressed: Vec<&str> = c.regressions().map(|r| r.key.as_str()).collect();
     if regressed.is_empty() {
         "no regression".to_string()

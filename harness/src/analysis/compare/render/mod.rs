@@ -1,20 +1,20 @@
 //! The formats a [`Comparison`] is shown in; renderers only read it.
 //!
-//! [`cells`] decides the words and numbers once (every figure through `report::fmt`); each
-//! format is one module: [`text`] (terminals and CI logs), [`markdown`], [`html`], [`junit`].
+//! `cells` decides the words and numbers once (every figure through `report::fmt`); `doc`
+//! lays them out as a `report::doc::Doc` (title, sides, one table row per metric, the rule),
+//! which `report::markdown` and `report::html` render; `text` prints the same table aligned
+//! for terminals; `junit` writes one testcase per metric through `report::junit`.
 
 mod cells;
-mod html;
+mod doc;
 mod junit;
-mod markdown;
 mod text;
 
 use super::{CompareError, Comparison};
 use std::path::{Path, PathBuf};
 
-pub use html::render_html;
+pub use doc::{render_html, render_markdown};
 pub use junit::render_junit;
-pub use markdown::render_markdown;
 pub use text::render_text;
 
 /// Output formats of a comparison.
