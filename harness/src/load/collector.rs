@@ -89,6 +89,28 @@ impl Acc {
     }
 }
 
+/// What a stage's planned load is counted in, so that the achieved load of each interval is
+/// reported in the same unit.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum StageUnit {
+    /// Closed model: active workers.
+    Workers,
+    /// Open model at `rate = ...`: operations per second.
+    OpsPerS,
+    /// Open model at `tps = ...`: transactions per second, `tx_per_op` to an operation.
+    TxPerS { tx_per_op: f64 },
+}
+
+impl StageUnit {
+    /// The factor from operations per second to this unit.
+    fn per_op(self) -> f64 {
+        match self {
+            StageUnit::TxPerS { tx_per_op } => tx_per_op,
+            StageUnit::Workers | StageUnit::OpsPerS => 1.0,
+        }
+    }
+}
+
 /// Capacity-search settings, resolved.
 pub struct CapacityCheck {
     pub quantile: f64,
@@ -121,8 +143,8 @@ pub struct Collector {
     pub progress: Progress,
     pub hlog: Option<(File, V2DeflateSerializer)>,
     pub per_tx_errors: bool,
-    /// Multiplier from ops/s to the unit of each stage's planned load (tx per op for tx/s).
-    pub stage_units: Vec<(String, f64)>,
+    /// The unit of each stage's planned load.
+    pub stage_units: Vec<StageUnit>,
     pub capacity: Option<CapacityCheck>,
     /// Cancelled on Ctrl-C: stop the workers and close what was measured.
     pub cancel: Cancel,
@@ -274,21 +296,21 @@ impl Collector {
             .timeline
             .stage_at(mid.min(sh.timeline.total - 1e-9))
             .map_or(sh.timeline.spans.len().saturating_sub(1), |(i, _)| i);
-        let (unit_name, unit_mul) = self
+        let unit = self
             .stage_units
             .get(stage)
-            .cloned()
-            .unwrap_or_else(|| ("ops/s".to_string(), 1.0));
+            .copied()
+            .unwrap_or(StageUnit::OpsPerS);
         let is_closed = matches!(
             sh.timeline.spans.get(stage).map(|s| &s.kind),
             Some(SpanKind::Closed { .. })
         );
-        let planned = sh.timeline.planned_at(mid) * if is_closed { 1.0 } else { unit_mul };
+        let planned = sh.timeline.planned_at(mid) * if is_closed { 1.0 } else { unit.per_op() };
         let ops_per_s = acc.ops as f64 / dur;
         let committed_tps = acc.committed_tx as f64 / dur;
         let achieved_load = if is_closed {
             active_workers as f64
-        } else if unit_name == "tx/s" {
+        } else if matches!(unit, StageUnit::TxPerS { .. }) {
             acc.submitted_tx as f64 / dur
         } else {
             ops_per_s

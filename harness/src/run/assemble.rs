@@ -5,7 +5,7 @@
 //! accumulators or the samples it took.
 
 use crate::drivers::Driver;
-use crate::load::collector::{Acc, CapacityCheck, Collected};
+use crate::load::collector::{Acc, CapacityCheck, Collected, StageUnit};
 use crate::load::worker::Shared;
 use crate::observe::environment;
 use crate::observe::sampler::ProcSample;
@@ -157,17 +157,19 @@ fn capacity_result(cap: &CapacityCheck) -> CapacityResult {
     }
 }
 
-/// Each stage's unit and the factor from ops/s to it.
-pub fn stage_units(plan: &Plan) -> Vec<(String, f64)> {
+/// The unit of each stage's planned load.
+pub fn stage_units(plan: &Plan) -> Vec<StageUnit> {
     plan.stages
         .iter()
         .map(|s| match &s.load {
-            Load::Closed { .. } => ("workers".to_string(), 1.0),
+            Load::Closed { .. } => StageUnit::Workers,
             Load::Open {
                 unit: RateUnit::TxPerSec,
                 ..
-            } => ("tx/s".to_string(), plan.tx_per_op()),
-            Load::Open { .. } => ("ops/s".to_string(), 1.0),
+            } => StageUnit::TxPerS {
+                tx_per_op: plan.tx_per_op(),
+            },
+            Load::Open { .. } => StageUnit::OpsPerS,
         })
         .collect()
 }
