@@ -111,103 +111,136 @@ pub fn execute(
     opts: &GateOptions,
     base: Option<&Side>,
 ) -> Result<GateOutcome> {
-    let plan = &prepared.plan;
     let save_path = opts
         .save_baseline
         .as_deref()
         .map(|n| baseline_path(n, &opts.baseline_dir))
         .transpose()?;
-    let repeat = opts.repeat.max(1);
-    let mut runs = Vec::with_capacity(repeat as usize);
-    let mut figures = Vec::with_capacity(repeat as usize);
-    let mut worst = Exit::Pass;
-    for i in 1..=repeat {
-        let outcome = run::execute(prepared, &opts.run)
-            .with_context(|| format!("repeat {i}/{repeat} of {}", plan.name))?;
-        let f = Figures::of(&outcome.result);
-        println!("{}", run_line(i, repeat, &f, &outcome.result, &outcome.dir));
-        figures.push(f);
-        let code = outcome.exit;
-        runs.push(outcome);
-        if code == Exit::Aborted {
-            eprintln!("run aborted: nothing compared or saved");
-            return Ok(GateOutcome {
-                runs,
-                comparison: None,
-                saved: None,
-                exit: Exit::Aborted,
-            });
-        }
-        if code != Exit::Pass {
-            worst = worst.worst(code);
-            eprintln!(
-                "repeat {i}/{repeat}: {}: {}",
-                code_name(code),
-                runs.last()
-                    .map(|r| r.result.verdict.reasons.join("; "))
-                    .unwrap_or_default()
-            );
-        }
+    let repeats = run_repeats(prepared, opts)?;
+    if repeats.aborted {
+        eprintln!("run aborted: nothing compared or saved");
+        return Ok(GateOutcome {
+            runs: repeats.runs,
+            comparison: None,
+            saved: None,
+            exit: Exit::Aborted,
+        });
     }
-    let results: Vec<RunResult> = runs.iter().map(|r| r.result.clone()).collect();
-    let mut comparison = None;
-    if let Some(base) = base {
-        let origin = runs
-            .last()
-            .and_then(|r| r.dir.parent())
-            .map_or_else(|| plan.name.clone(), |p| p.display().to_string());
-        let new = Side::from_runs(&format!("{origin} (this run)"), &results, figures.clone())?;
-        let tol = Tolerances::from_scenario(&plan.criteria.tolerances);
-        let c = compare::compare(
-            base,
-            &new,
-            &tol,
-            CompareOptions {
-                allow_scenario_change: opts.allow_scenario_change,
-            },
-        )?;
-        if let Some(last) = runs.last() {
-            compare::write_outputs(
-                &c,
-                &last.dir,
-                &[
-                    CompareFormat::Markdown,
-                    CompareFormat::Html,
-                    CompareFormat::Junit,
-                ],
-            )?;
-        }
-        comparison = Some(c);
-    }
-    let mut saved = None;
-    if let Some(path) = save_path {
-        let name = path
-            .file_stem()
-            .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
-        let b = Baseline::from_runs(
-            &name,
-            &results,
-            figures.clone(),
-            crate::observe::environment::now_rfc3339(),
-        )?;
-        b.write(&path)?;
-        saved = Some(path);
+    let results: Vec<RunResult> = repeats.runs.iter().map(|r| r.result.clone()).collect();
+    let comparison = base
+        .map(|b| compare_with(b, &repeats, &results, prepared, opts))
+        .transpose()?;
+    if let Some(path) = &save_path {
+        save(path, &results, &repeats.figures)?;
     }
     let regressed = comparison
         .as_ref()
         .is_some_and(compare::Comparison::has_regression);
     // The worst run's code (invalid > fail), then a regression makes a pass a fail.
     let exit = if regressed {
-        worst.worst(Exit::Fail)
+        repeats.worst.worst(Exit::Fail)
     } else {
-        worst
+        repeats.worst
     };
     Ok(GateOutcome {
-        runs,
+        runs: repeats.runs,
         comparison,
-        saved,
+        saved: save_path,
         exit,
     })
+}
+
+/// The runs of a gated run, so far.
+struct Repeats {
+    runs: Vec<RunOutcome>,
+    /// `figures[i]` of `runs[i]`.
+    figures: Vec<Figures>,
+    /// The worst exit code of a run that finished.
+    worst: Exit,
+    /// The last run was aborted; no more were started.
+    aborted: bool,
+}
+
+/// Runs the plan `opts.repeat` times (at least once), printing a line per run; stops after a
+/// run that was aborted.
+fn run_repeats(prepared: &Prepared, opts: &GateOptions) -> Result<Repeats> {
+    let plan = &prepared.plan;
+    let repeat = opts.repeat.max(1);
+    let mut r = Repeats {
+        runs: Vec::with_capacity(repeat as usize),
+        figures: Vec::with_capacity(repeat as usize),
+        worst: Exit::Pass,
+        aborted: false,
+    };
+    for i in 1..=repeat {
+        let outcome = run::execute(prepared, &opts.run)
+            .with_context(|| format!("repeat {i}/{repeat} of {}", plan.name))?;
+        let f = Figures::of(&outcome.result);
+        println!("{}", run_line(i, repeat, &f, &outcome.result, &outcome.dir));
+        r.figures.push(f);
+        let code = outcome.exit;
+        let reasons = outcome.result.verdict.reasons.join("; ");
+        r.runs.push(outcome);
+        if code == Exit::Aborted {
+            r.aborted = true;
+            break;
+        }
+        if code != Exit::Pass {
+            r.worst = r.worst.worst(code);
+            eprintln!("repeat {i}/{repeat}: {}: {reasons}", code_name(code));
+        }
+    }
+    Ok(r)
+}
+
+/// Compares the runs with the baseline and writes `comparison.md`, `.html` and `.junit.xml`
+/// into the last run's directory.
+fn compare_with(
+    base: &Side,
+    repeats: &Repeats,
+    results: &[RunResult],
+    prepared: &Prepared,
+    opts: &GateOptions,
+) -> Result<compare::Comparison> {
+    let plan = &prepared.plan;
+    let last = repeats.runs.last();
+    let origin = last
+        .and_then(|r| r.dir.parent())
+        .map_or_else(|| plan.name.clone(), |p| p.display().to_string());
+    let new = Side::from_runs(
+        &format!("{origin} (this run)"),
+        results,
+        repeats.figures.clone(),
+    )?;
+    let tol = Tolerances::from_scenario(&plan.criteria.tolerances);
+    let options = CompareOptions {
+        allow_scenario_change: opts.allow_scenario_change,
+    };
+    let c = compare::compare(base, &new, &tol, options)?;
+    if let Some(last) = last {
+        let formats = [
+            CompareFormat::Markdown,
+            CompareFormat::Html,
+            CompareFormat::Junit,
+        ];
+        compare::write_outputs(&c, &last.dir, &formats)?;
+    }
+    Ok(c)
+}
+
+/// Saves the runs' figures as the baseline `path` (named after its file stem).
+fn save(path: &Path, results: &[RunResult], figures: &[Figures]) -> Result<()> {
+    let name = path
+        .file_stem()
+        .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
+    let b = Baseline::from_runs(
+        &name,
+        results,
+        figures.to_vec(),
+        crate::observe::environment::now_rfc3339(),
+    )?;
+    b.write(path)?;
+    Ok(())
 }
 
 fn code_name(e: Exit) -> &'static str {
