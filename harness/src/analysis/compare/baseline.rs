@@ -24,7 +24,7 @@ pub struct ScenarioId {
 
 impl std::fmt::Display for ScenarioId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let short = self.sha256.get(..12).unwrap_or(&self.sha256);
+        let short = report::fmt::short_hash(&self.sha256);
         write!(f, "{:?} (sha256 {short})", self.name)
     }
 }

@@ -1,9 +1,7 @@
 //! The words and numbers of a comparison, decided once for every format: a row's cells, the
 //! headline and how a side is described.
 
-use super::super::metrics::{MetricRow, Unit};
-use super::super::rule::{Slack, LATENCY_FLOOR_US};
-use super::super::{Comparison, SideInfo};
+use crate::analysis::compare::{Comparison, MetricRow, SideInfo, Slack, Unit, LATENCY_FLOOR_US};
 use report::doc::Align;
 use report::fmt;
 use std::fmt::Write as _;

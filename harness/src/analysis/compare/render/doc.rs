@@ -2,8 +2,8 @@
 //! through the report crate's renderers, so they escape, align and colour like the run report
 //! and cannot drift apart in content. The table is shared with the text renderer.
 
-use super::super::{Comparison, MetricVerdict, RULE};
 use super::cells::{describe, title, RowText, COLUMNS};
+use crate::analysis::compare::{Comparison, MetricVerdict, RULE};
 use report::doc::{Block, Cell, Doc, Table, Tone};
 
 /// Markdown for a PR comment or a job summary.

@@ -2,8 +2,8 @@
 //! lists a regression as a failed test (with the rule), a metric one side did not measure as
 //! skipped, and every other metric as passed with its figures.
 
-use super::super::{Comparison, MetricRow, MetricVerdict, RULE};
 use super::cells::{describe, RowText};
+use crate::analysis::compare::{Comparison, MetricRow, MetricVerdict, RULE};
 use report::junit::{self, Case, Outcome, Problem, Suite};
 
 /// JUnit XML: a `<failure>` for a regression, `<skipped>` for a metric one side did not

@@ -1,9 +1,9 @@
 //! Plain text for terminals and CI logs: the headline, the two sides, the table of
 //! [`super::doc`] with aligned columns (figures right-aligned), and the rule at the foot.
 
-use super::super::{Comparison, RULE};
 use super::cells::{describe, title};
 use super::doc::table;
+use crate::analysis::compare::{Comparison, RULE};
 use report::doc::{Align, Table};
 use std::fmt::Write as _;
 
