@@ -28,7 +28,6 @@ pub mod cancel;
 pub mod cli;
 pub mod drivers;
 pub mod exit;
-pub mod fmt;
 pub(crate) mod load;
 pub(crate) mod observe;
 pub mod plan;

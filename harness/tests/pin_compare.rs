@@ -1,5 +1,6 @@
-//! Pins today's output of `harness compare`'s renderers (text, Markdown, HTML, JUnit) and its
-//! exit code, so that restructuring the harness crate can be shown not to change a byte.
+//! Pins the output of `harness compare`'s renderers (text, Markdown, HTML, JUnit) and its exit
+//! code, so that a restructuring can be shown not to change a byte, and a deliberate change
+//! shows up as a snapshot diff to read.
 //!
 //! The inputs are the results crate's fixed fixture run, varied in memory: nothing depends on
 //! the clock, the machine or a path, so the snapshots hold everywhere. The harness library is

@@ -4,7 +4,7 @@
 //! be measured (CPU of a remote target, startup of an in-process engine) is `not_measured`,
 //! which never passes silently: it is listed as such in every report.
 
-use crate::fmt::{human_bytes, human_latency_us, human_rate};
+use report::fmt;
 use results::{CriterionResult, CriterionStatus};
 use scenario::Criteria;
 use std::time::Duration;
@@ -26,184 +26,193 @@ pub struct Measured {
     pub startup: Option<Duration>,
 }
 
+/// Which side of its target a figure must stay on.
+#[derive(Clone, Copy)]
 enum Bound {
     AtLeast,
     AtMost,
 }
 
-struct Spec<'a> {
-    name: &'a str,
-    label: &'a str,
+/// What a criterion's figure is counted in: how it is shown (through `report::fmt`, like every
+/// report) and the unit results.json records with its value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Unit {
+    TxPerS,
+    Micros,
+    /// A value already in percent (an error rate or a CPU share).
+    Percent,
+    Bytes,
+}
+
+impl Unit {
+    /// The unit as results.json's `criteria[].unit` records it.
+    fn as_str(self) -> &'static str {
+        match self {
+            Unit::TxPerS => "tx/s",
+            Unit::Micros => "us",
+            Unit::Percent => "%",
+            Unit::Bytes => "bytes",
+        }
+    }
+
+    fn show(self, v: f64) -> String {
+        match self {
+            Unit::TxPerS => fmt::rate(v, "tx/s"),
+            Unit::Micros => fmt::latency_us(v),
+            // Small error rates keep three significant digits ("0.0265 %").
+            Unit::Percent => fmt::fraction_pct(v / 100.0),
+            Unit::Bytes => fmt::bytes_f64(v),
+        }
+    }
+}
+
+/// One criterion the scenario sets, with the figure it is judged on.
+struct Spec {
+    name: &'static str,
+    label: &'static str,
     bound: Bound,
     target: f64,
     measured: Option<f64>,
-    unit: &'a str,
-    show: fn(f64) -> String,
+    unit: Unit,
+}
+
+impl Spec {
+    fn at_least(
+        name: &'static str,
+        label: &'static str,
+        target: f64,
+        measured: Option<f64>,
+    ) -> Spec {
+        Spec {
+            name,
+            label,
+            bound: Bound::AtLeast,
+            target,
+            measured,
+            unit: Unit::TxPerS,
+        }
+    }
+
+    fn at_most(
+        name: &'static str,
+        label: &'static str,
+        unit: Unit,
+        target: f64,
+        measured: Option<f64>,
+    ) -> Spec {
+        Spec {
+            name,
+            label,
+            bound: Bound::AtMost,
+            target,
+            measured,
+            unit,
+        }
+    }
+
+    fn status(&self) -> CriterionStatus {
+        match (self.measured, self.bound) {
+            (None, _) => CriterionStatus::NotMeasured,
+            (Some(v), Bound::AtLeast) if v >= self.target => CriterionStatus::Pass,
+            (Some(v), Bound::AtMost) if v <= self.target => CriterionStatus::Pass,
+            (Some(_), _) => CriterionStatus::Fail,
+        }
+    }
+
+    fn result(&self) -> CriterionResult {
+        let status = self.status();
+        let op = match self.bound {
+            Bound::AtLeast => "≥",
+            Bound::AtMost => "≤",
+        };
+        let target = self.unit.show(self.target);
+        let mut measured = self
+            .measured
+            .map_or_else(|| "n/a".to_string(), |v| self.unit.show(v));
+        if let (Some(v), CriterionStatus::Fail) = (self.measured, status) {
+            if measured == target {
+                // Rounding hides the difference ("8.51M" against "8.51M"): show the exact figure.
+                measured = format!("{measured} ({v:.6} {})", self.unit.as_str());
+            }
+        }
+        CriterionResult {
+            name: self.name.to_string(),
+            label: self.label.to_string(),
+            target: format!("{op} {target}"),
+            measured,
+            target_value: self.target,
+            measured_value: self.measured,
+            unit: self.unit.as_str().to_string(),
+            status,
+        }
+    }
 }
 
 fn us(d: Duration) -> f64 {
     d.as_secs_f64() * 1e6
 }
 
-fn show_tps(v: f64) -> String {
-    format!("{} tx/s", human_rate(v))
-}
-fn show_pct(v: f64) -> String {
-    if v != 0.0 && v.abs() < 0.01 {
-        format!("{:.4} %", v)
-    } else {
-        format!("{v:.2} %")
-    }
-}
-
 /// Evaluates every criterion the scenario sets, in a fixed order.
 pub fn evaluate(c: &Criteria, m: &Measured) -> Vec<CriterionResult> {
-    specs(c, m).into_iter().flatten().map(judge).collect()
+    throughput_and_latency(c, m)
+        .into_iter()
+        .chain(errors_and_resources(c, m))
+        .flatten()
+        .map(|s| s.result())
+        .collect()
 }
 
-/// Every criterion a scenario can set, with the figure it bounds (a plain table).
-fn specs<'a>(c: &Criteria, m: &Measured) -> [Option<Spec<'a>>; 11] {
+fn throughput_and_latency(c: &Criteria, m: &Measured) -> [Option<Spec>; 6] {
+    let latency = |name, label, bound: Option<Duration>, measured| {
+        bound.map(|t| Spec::at_most(name, label, Unit::Micros, us(t), measured))
+    };
     [
-        c.min_tps.map(|t| Spec {
-            name: "min_tps",
-            label: "Throughput (steady-state average)",
-            bound: Bound::AtLeast,
-            target: t,
-            measured: m.committed_tps,
-            unit: "tx/s",
-            show: show_tps,
+        c.min_tps.map(|t| {
+            let label = "Throughput (steady-state average)";
+            Spec::at_least("min_tps", label, t, m.committed_tps)
         }),
-        c.min_interval_tps.map(|t| Spec {
-            name: "min_interval_tps",
-            label: "Throughput (lowest interval)",
-            bound: Bound::AtLeast,
-            target: t,
-            measured: m.min_interval_tps,
-            unit: "tx/s",
-            show: show_tps,
+        c.min_interval_tps.map(|t| {
+            let label = "Throughput (lowest interval)";
+            Spec::at_least("min_interval_tps", label, t, m.min_interval_tps)
         }),
-        c.max_p50.map(|t| Spec {
-            name: "max_p50",
-            label: "Latency p50",
-            bound: Bound::AtMost,
-            target: us(t),
-            measured: m.p50_us,
-            unit: "us",
-            show: human_latency_us,
-        }),
-        c.max_p90.map(|t| Spec {
-            name: "max_p90",
-            label: "Latency p90",
-            bound: Bound::AtMost,
-            target: us(t),
-            measured: m.p90_us,
-            unit: "us",
-            show: human_latency_us,
-        }),
-        c.max_p99.map(|t| Spec {
-            name: "max_p99",
-            label: "Latency p99",
-            bound: Bound::AtMost,
-            target: us(t),
-            measured: m.p99_us,
-            unit: "us",
-            show: human_latency_us,
-        }),
-        c.max_p999.map(|t| Spec {
-            name: "max_p999",
-            label: "Latency p99.9",
-            bound: Bound::AtMost,
-            target: us(t),
-            measured: m.p999_us,
-            unit: "us",
-            show: human_latency_us,
-        }),
-        c.max_error_rate.map(|t| Spec {
-            name: "max_error_rate",
-            label: "Error rate",
-            bound: Bound::AtMost,
-            target: t * 100.0,
-            measured: m.error_rate.map(|e| e * 100.0),
-            unit: "%",
-            show: show_pct,
-        }),
-        c.max_rss.map(|t| Spec {
-            name: "max_rss",
-            label: "Memory (peak RSS)",
-            bound: Bound::AtMost,
-            target: t as f64,
-            measured: m.rss_peak.map(|v| v as f64),
-            unit: "bytes",
-            show: human_bytes,
-        }),
-        c.max_rss_growth.map(|t| Spec {
-            name: "max_rss_growth",
-            label: "Memory growth after warm-up",
-            bound: Bound::AtMost,
-            target: t as f64,
-            measured: m.rss_growth.map(|v| v as f64),
-            unit: "bytes",
-            show: human_bytes,
-        }),
-        c.max_cpu_pct.map(|t| Spec {
-            name: "max_cpu",
-            label: "CPU (average, % of all cores)",
-            bound: Bound::AtMost,
-            target: t,
-            measured: m.cpu_avg_pct,
-            unit: "%",
-            show: show_pct,
-        }),
-        c.max_startup.map(|t| Spec {
-            name: "max_startup",
-            label: "Startup to first healthy answer",
-            bound: Bound::AtMost,
-            target: us(t),
-            measured: m.startup.map(us),
-            unit: "us",
-            show: human_latency_us,
-        }),
+        latency("max_p50", "Latency p50", c.max_p50, m.p50_us),
+        latency("max_p90", "Latency p90", c.max_p90, m.p90_us),
+        latency("max_p99", "Latency p99", c.max_p99, m.p99_us),
+        latency("max_p999", "Latency p99.9", c.max_p999, m.p999_us),
     ]
 }
 
-/// One criterion's status and its target and measured figure as text.
-fn judge(s: Spec<'_>) -> CriterionResult {
-    let status = match s.measured {
-        None => CriterionStatus::NotMeasured,
-        Some(v) => {
-            let ok = match s.bound {
-                Bound::AtLeast => v >= s.target,
-                Bound::AtMost => v <= s.target,
-            };
-            if ok {
-                CriterionStatus::Pass
-            } else {
-                CriterionStatus::Fail
-            }
-        }
-    };
-    let op = match s.bound {
-        Bound::AtLeast => "≥",
-        Bound::AtMost => "≤",
-    };
-    let target = (s.show)(s.target);
-    let mut measured = s.measured.map_or_else(|| "n/a".to_string(), s.show);
-    if measured == target && status == CriterionStatus::Fail {
-        // Rounding hides the difference ("8.51M" against "8.51M"): show the exact figure.
-        if let Some(v) = s.measured {
-            measured = format!("{measured} ({v:.6} {})", s.unit);
-        }
-    }
-    CriterionResult {
-        name: s.name.to_string(),
-        label: s.label.to_string(),
-        target: format!("{op} {target}"),
-        measured,
-        target_value: s.target,
-        measured_value: s.measured,
-        unit: s.unit.to_string(),
-        status,
-    }
+fn errors_and_resources(c: &Criteria, m: &Measured) -> [Option<Spec>; 5] {
+    let bytes = |v: Option<u64>| v.map(|v| v as f64);
+    [
+        c.max_error_rate.map(|t| {
+            let measured = m.error_rate.map(|e| e * 100.0);
+            Spec::at_most(
+                "max_error_rate",
+                "Error rate",
+                Unit::Percent,
+                t * 100.0,
+                measured,
+            )
+        }),
+        c.max_rss.map(|t| {
+            let label = "Memory (peak RSS)";
+            Spec::at_most("max_rss", label, Unit::Bytes, t as f64, bytes(m.rss_peak))
+        }),
+        c.max_rss_growth.map(|t| {
+            let label = "Memory growth after warm-up";
+            let measured = m.rss_growth.map(|v| v as f64);
+            Spec::at_most("max_rss_growth", label, Unit::Bytes, t as f64, measured)
+        }),
+        c.max_cpu_pct.map(|t| {
+            let label = "CPU (average, % of all cores)";
+            Spec::at_most("max_cpu", label, Unit::Percent, t, m.cpu_avg_pct)
+        }),
+        c.max_startup.map(|t| {
+            let label = "Startup to first healthy answer";
+            Spec::at_most("max_startup", label, Unit::Micros, us(t), m.startup.map(us))
+        }),
+    ]
 }
 
 /// The verdict of a run that was neither invalid nor aborted: pass unless a criterion failed or
@@ -262,7 +271,7 @@ mod tests {
         assert_eq!(by("max_cpu"), CriterionStatus::NotMeasured);
         assert_eq!(by("max_error_rate"), CriterionStatus::Pass);
         assert_eq!(r[0].target, "≥ 8.51M tx/s");
-        assert_eq!(r[0].measured, "8.50M tx/s");
+        assert_eq!(r[0].measured, "8.5M tx/s");
         let close = evaluate(
             &c,
             &Measured {
@@ -275,5 +284,32 @@ mod tests {
             close[0].measured, "8.51M tx/s (8509712.000000 tx/s)",
             "rounding must not hide a miss"
         );
+    }
+
+    #[test]
+    fn figures_read_as_in_every_report() {
+        let c = Criteria {
+            max_rss: Some(256 << 20),
+            max_error_rate: Some(0.0001),
+            max_cpu_pct: Some(60.0),
+            max_p99: Some(Duration::from_micros(1_234)),
+            ..Criteria::default()
+        };
+        let m = Measured {
+            rss_peak: Some(300 << 20),
+            error_rate: Some(0.000265),
+            cpu_avg_pct: Some(91.54),
+            p99_us: Some(812.4),
+            ..Measured::default()
+        };
+        let r = evaluate(&c, &m);
+        let by = |n: &str| {
+            let c = r.iter().find(|c| c.name == n).unwrap();
+            (c.target.as_str(), c.measured.as_str())
+        };
+        assert_eq!(by("max_rss"), ("≤ 256 MiB", "300 MiB"));
+        assert_eq!(by("max_error_rate"), ("≤ 0.01 %", "0.0265 %"));
+        assert_eq!(by("max_cpu"), ("≤ 60 %", "91.5 %"));
+        assert_eq!(by("max_p99"), ("≤ 1.23 ms", "812 µs"));
     }
 }

@@ -1,8 +1,8 @@
 //! Live progress: a status line on a terminal, plain periodic lines otherwise (CI logs), or
 //! nothing with `--quiet`. Everything goes to stderr so stdout stays for the summary.
 
-use crate::fmt::{human_latency_us, human_rate};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use report::fmt;
 use results::IntervalRecord;
 use std::io::IsTerminal;
 
@@ -37,9 +37,9 @@ impl Progress {
         let line = |names: &[String]| {
             let stage = names.get(rec.stage).map_or("-", String::as_str);
             let tps = if rec.committed > 0 || per_tx_errors {
-                format!("{} tx/s", human_rate(rec.committed_tps))
+                fmt::rate(rec.committed_tps, "tx/s")
             } else {
-                format!("{} req/s", human_rate(rec.ops_per_s))
+                fmt::rate(rec.ops_per_s, "req/s")
             };
             format!(
                 "[{stage} {}/{}] {:>6.1}s/{:.0}s  {tps}  p99 {}  errors {}{}",
@@ -47,7 +47,7 @@ impl Progress {
                 names.len(),
                 rec.t_s,
                 total_s,
-                human_latency_us(rec.latency_us.p99),
+                fmt::latency_us(rec.latency_us.p99),
                 rec.errors,
                 if rec.backlog > 0 {
                     format!("  backlog {} ops", rec.backlog)

@@ -17,10 +17,10 @@ use crate::analysis::compare::{
     self, Baseline, CompareError, CompareFormat, CompareOptions, Figures, Side, Tolerances,
 };
 use crate::exit::Exit;
-use crate::fmt::{human_latency_us, human_rate};
 use crate::plan::Prepared;
 use crate::run::{self, RunOptions, RunOutcome};
 use anyhow::{Context, Result};
+use report::fmt;
 use results::RunResult;
 use std::path::{Path, PathBuf};
 
@@ -247,11 +247,12 @@ fn code_name(e: Exit) -> &'static str {
 fn run_line(i: u32, n: u32, f: &Figures, r: &RunResult, dir: &Path) -> String {
     let s = &r.summary;
     format!(
-        "repeat {i}/{n}: {} tx/s, {} tx/CPU-s, p50 {}, p99 {}, {} -> {}",
-        human_rate(s.committed_tps),
-        f.tx_per_cpu_s.map_or_else(|| "n/a".to_string(), human_rate),
-        human_latency_us(s.latency_us.p50),
-        human_latency_us(s.latency_us.p99),
+        "repeat {i}/{n}: {}, {}, p50 {}, p99 {}, {} -> {}",
+        fmt::rate(s.committed_tps, "tx/s"),
+        f.tx_per_cpu_s
+            .map_or_else(|| "n/a tx/CPU-s".to_string(), |v| fmt::rate(v, "tx/CPU-s")),
+        fmt::latency_us(s.latency_us.p50),
+        fmt::latency_us(s.latency_us.p99),
         r.verdict.status,
         dir.display()
     )

@@ -1,0 +1,271 @@
+//! The metrics a comparison has, one [`MetricSpec`] each, and the row each one becomes.
+//!
+//! Throughput is committed TPS, or ops/s for a target that commits nothing (a plain HTTP
+//! service). Runs made by `harness run --repeat` also carry committed transactions per
+//! CPU-second of the process (tolerance 25 %, `--tolerance tps_per_cpu=...`): on a shared
+//! 2-core machine another job taking a core halves the TPS of a healthy engine, but not its work
+//! per CPU-second, while an engine at half speed halves both. A plain results.json does not have
+//! it ("n/a"). When both sides have it, the CPU average is shown as "info" and not judged: in a
+//! closed-model run it is the CPU the machine had to spare, not a cost; the same holds whenever
+//! every run on both sides is closed-model (it is judged for open-model, fixed-rate runs, where
+//! the work is fixed and more CPU means more cost). What the load generator cost (HTTP runs) is
+//! shown so two drivers can be weighed, never judged: it is not the system under test.
+
+use super::rule::{judge, Better, Judgement, MetricVerdict, Slack, LATENCY_FLOOR_US};
+use super::{Figures, Side, Tolerances};
+use serde::{Deserialize, Serialize};
+
+/// Units the renderers format values in.
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Unit {
+    TxPerS,
+    TxPerCpuS,
+    OpsPerS,
+    Micros,
+    Fraction,
+    Bytes,
+    Percent,
+    CpuSecondsPerMillion,
+}
+
+/// One row of the comparison.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct MetricRow {
+    /// Machine name: "tps", "p50", "p99", "p999", "error_rate", "rss", "cpu".
+    pub key: String,
+    pub label: String,
+    pub unit: Unit,
+    pub better: Better,
+    pub slack: Slack,
+    /// `None` when a side did not measure the metric.
+    pub judgement: Option<Judgement>,
+}
+
+impl MetricRow {
+    pub fn verdict(&self) -> MetricVerdict {
+        self.judgement
+            .as_ref()
+            .map_or(MetricVerdict::NotMeasured, |j| j.verdict)
+    }
+}
+
+/// How a metric's judgement counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    /// The rule decides.
+    Judged,
+    /// The CPU average: judged unless [`cpu_is_judged`] says it only shows spare CPU.
+    CpuAverage,
+    /// The load generator's cost: "info" when both sides measured it, left out otherwise.
+    Generator,
+}
+
+/// What one metric is: its key and label, how to read it from [`Figures`], its unit, which
+/// direction is better and how much it may move.
+struct MetricSpec {
+    key: &'static str,
+    label: &'static str,
+    unit: Unit,
+    better: Better,
+    slack: Slack,
+    get: fn(&Figures) -> Option<f64>,
+    role: Role,
+}
+
+impl MetricSpec {
+    /// The row of this metric: both sides' samples judged by the rule, then its role applied.
+    /// `None` for a generator figure that a side lacks (in-process runs have none).
+    fn row(&self, base: &Side, new: &Side, cpu_judged: bool) -> Option<MetricRow> {
+        let samples = |s: &Side| s.runs.iter().filter_map(self.get).collect::<Vec<_>>();
+        // At the scale of a few µs the clock and the scheduler decide, not the code.
+        let floor = if self.unit == Unit::Micros {
+            LATENCY_FLOOR_US
+        } else {
+            0.0
+        };
+        let mut judgement = judge(
+            &samples(base),
+            &samples(new),
+            self.better,
+            self.slack,
+            floor,
+        );
+        let info = match self.role {
+            Role::Judged => false,
+            Role::CpuAverage => !cpu_judged,
+            Role::Generator if judgement.is_none() => return None,
+            Role::Generator => true,
+        };
+        if let Some(j) = judgement.as_mut().filter(|_| info) {
+            j.verdict = MetricVerdict::Info;
+        }
+        Some(MetricRow {
+            key: self.key.to_string(),
+            label: self.label.to_string(),
+            unit: self.unit,
+            better: self.better,
+            slack: self.slack,
+            judgement,
+        })
+    }
+}
+
+/// The rows of a comparison, in table order.
+pub(super) fn rows(base: &Side, new: &Side, tol: &Tolerances) -> Vec<MetricRow> {
+    let cpu_judged = cpu_is_judged(base, new);
+    throughput_and_latency(tol, is_committing(base, new))
+        .into_iter()
+        .chain(resources(tol))
+        .filter_map(|spec| spec.row(base, new, cpu_judged))
+        .collect()
+}
+
+/// Whether either side committed transactions; if not (plain HTTP services), throughput is
+/// compared in ops/s.
+fn is_committing(base: &Side, new: &Side) -> bool {
+    base.runs
+        .iter()
+        .chain(&new.runs)
+        .any(|r| r.committed_tps > 0.0)
+}
+
+/// With TPS per CPU-second on both sides, the CPU average is shown but not judged: in a
+/// closed-model run it measures how much CPU the machine had to spare (measured: 25 % of the
+/// cores on a busy machine, far more on an idle one, same binary), and the cost per transaction
+/// it stands for is judged by TPS per CPU-second. Likewise when every run on both sides is
+/// closed-model.
+fn cpu_is_judged(base: &Side, new: &Side) -> bool {
+    let mut all = base.runs.iter().chain(&new.runs);
+    let efficiency_known = all.clone().all(|r| r.tx_per_cpu_s.is_some());
+    let all_closed = all.all(|r| r.closed_model);
+    !(efficiency_known || all_closed)
+}
+
+fn spec(
+    key: &'static str,
+    label: &'static str,
+    unit: Unit,
+    better: Better,
+    slack: Slack,
+    get: fn(&Figures) -> Option<f64>,
+) -> MetricSpec {
+    MetricSpec {
+        key,
+        label,
+        unit,
+        better,
+        slack,
+        get,
+        role: Role::Judged,
+    }
+}
+
+/// Throughput, work per CPU-second, latency and errors: what the system under test did.
+fn throughput_and_latency(tol: &Tolerances, committing: bool) -> [MetricSpec; 6] {
+    use Better::{Higher, Lower};
+    use Slack::Relative;
+    let tps = if committing {
+        spec(
+            "tps",
+            "Committed TPS",
+            Unit::TxPerS,
+            Higher,
+            Relative(tol.tps),
+            |f| Some(f.committed_tps),
+        )
+    } else {
+        spec(
+            "tps",
+            "Throughput (ops/s)",
+            Unit::OpsPerS,
+            Higher,
+            Relative(tol.tps),
+            |f| Some(f.ops_per_s),
+        )
+    };
+    [
+        tps,
+        spec(
+            "tps_per_cpu",
+            "TPS per CPU-second",
+            Unit::TxPerCpuS,
+            Higher,
+            Relative(tol.tps_per_cpu),
+            |f| f.tx_per_cpu_s,
+        ),
+        spec(
+            "p50",
+            "p50 latency",
+            Unit::Micros,
+            Lower,
+            Relative(tol.p50),
+            |f| Some(f.p50_us),
+        ),
+        spec(
+            "p99",
+            "p99 latency",
+            Unit::Micros,
+            Lower,
+            Relative(tol.p99),
+            |f| Some(f.p99_us),
+        ),
+        spec(
+            "p999",
+            "p99.9 latency",
+            Unit::Micros,
+            Lower,
+            Relative(tol.p999),
+            |f| Some(f.p999_us),
+        ),
+        spec(
+            "error_rate",
+            "Error rate",
+            Unit::Fraction,
+            Lower,
+            Slack::Absolute(tol.error_rate),
+            |f| Some(f.error_rate),
+        ),
+    ]
+}
+
+/// Memory and CPU of the target, then what the load generator cost.
+fn resources(tol: &Tolerances) -> [MetricSpec; 4] {
+    let (rss, cpu) = (Slack::Relative(tol.rss), Slack::Relative(tol.cpu));
+    let generator = |s: MetricSpec| MetricSpec {
+        role: Role::Generator,
+        ..s
+    };
+    [
+        spec("rss", "Peak RSS", Unit::Bytes, Better::Lower, rss, |f| {
+            f.rss_peak_bytes.map(|b| b as f64)
+        }),
+        MetricSpec {
+            role: Role::CpuAverage,
+            ..spec(
+                "cpu",
+                "CPU average",
+                Unit::Percent,
+                Better::Lower,
+                cpu,
+                |f| f.cpu_avg_pct,
+            )
+        },
+        generator(spec(
+            "generator_cpu",
+            "Load generator CPU-s per 1M ops",
+            Unit::CpuSecondsPerMillion,
+            Better::Lower,
+            cpu,
+            |f| f.generator_cpu_s_per_m_ops,
+        )),
+        generator(spec(
+            "generator_rss",
+            "Load generator peak RSS",
+            Unit::Bytes,
+            Better::Lower,
+            rss,
+            |f| f.generator_rss_peak_bytes.map(|b| b as f64),
+        )),
+    ]
+}

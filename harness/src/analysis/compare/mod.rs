@@ -1,0 +1,233 @@
+//! `harness compare`: is the new run slower than the baseline, or just noisy?
+//!
+//! Two [`Side`]s (a results.json, a directory of repeats, or a saved [`Baseline`]) are compared
+//! metric by metric ([`compare`]) by a rule that calls a change a regression only when it is
+//! beyond both the tolerance and the noise the repeats showed ([`judge`], [`RULE`]). The
+//! analysis is kept apart from the renderers ([`render_text`], [`render_markdown`],
+//! [`render_html`], [`render_junit`]), which only read a [`Comparison`].
+//!
+//! The modules are private; everything a caller needs is re-exported here, so there is one
+//! path to each item.
+//!
+//! | module | its one job |
+//! |---|---|
+//! | `rule` | the rule: [`median`], [`judge`], the verdict of one metric, the rule text |
+//! | `figures` | what one run contributes ([`Figures::of`]) and medians over repeats |
+//! | `baseline` | the sides: [`Side::load`], saved [`Baseline`]s, [`ScenarioId`] |
+//! | `tolerances` | [`Tolerances`]: defaults, the scenario's, `--tolerance KEY=VALUE` |
+//! | `metrics` | which metrics, their [`Unit`]s and roles, one [`MetricRow`] each |
+//! | `comparison` | [`compare`], step by step, into a [`Comparison`] |
+//! | `render/` | text, Markdown, HTML and JUnit; [`write_outputs`] |
+//! | `error` | [`CompareError`] |
+
+mod baseline;
+mod comparison;
+mod error;
+mod figures;
+#[cfg(test)]
+mod fixtures;
+mod metrics;
+mod render;
+mod rule;
+mod tolerances;
+
+pub use baseline::{Baseline, ScenarioId, Side, BASELINE_VERSION};
+pub use comparison::{compare, CompareOptions, Comparison, SideInfo};
+pub use error::CompareError;
+pub use figures::Figures;
+pub use metrics::{MetricRow, Unit};
+pub use render::{
+    render_html, render_junit, render_markdown, render_text, write_outputs, CompareFormat,
+};
+pub use rule::{judge, median, Better, Judgement, MetricVerdict, Slack, LATENCY_FLOOR_US, RULE};
+pub use tolerances::Tolerances;
+
+#[cfg(test)]
+mod tests {
+    use super::fixtures::{figures, side};
+    use super::*;
+    use crate::exit::Exit;
+
+    #[test]
+    fn compare_flags_regressions_and_renders_them() {
+        let base = side(
+            "s",
+            "aa",
+            vec![figures(1e6, 1000.0), figures(1.05e6, 1100.0)],
+        );
+        let new = side("s", "aa", vec![figures(0.5e6, 2500.0)]);
+        let c = compare(
+            &base,
+            &new,
+            &Tolerances::default(),
+            CompareOptions::default(),
+        )
+        .unwrap();
+        let verdict = |k: &str| c.rows.iter().find(|r| r.key == k).unwrap().verdict();
+        assert_eq!(verdict("tps"), MetricVerdict::Regressed);
+        assert_eq!(verdict("p99"), MetricVerdict::Regressed);
+        assert_eq!(verdict("rss"), MetricVerdict::Unchanged);
+        assert_eq!(verdict("cpu"), MetricVerdict::NotMeasured);
+        assert_eq!(c.exit(), Exit::Fail);
+        let text = render_text(&c);
+        assert!(text.contains("REGRESSION in tps"), "{text}");
+        assert!(text.contains("driver native"), "{text}");
+        assert!(text.contains("Rule:"), "{text}");
+        let md = render_markdown(&c);
+        assert!(
+            md.contains("| Committed TPS |") && md.contains("**REGRESSED**"),
+            "{md}"
+        );
+        let html = render_html(&c);
+        assert!(html.contains("<td>Committed TPS</td>"), "{html}");
+        assert!(html.contains("<td class=\"bad\">REGRESSED</td>"), "{html}");
+        assert!(
+            !html.contains("http://") && !html.contains("https://"),
+            "self-contained"
+        );
+        let back = compare(
+            &new,
+            &base,
+            &Tolerances::default(),
+            CompareOptions::default(),
+        )
+        .unwrap();
+        assert_eq!(back.exit(), Exit::Pass);
+    }
+
+    #[test]
+    fn names_with_markup_are_escaped_in_every_format() {
+        let nasty = "a|b <c> & \"d\" [e]";
+        let base = side(nasty, "aa", vec![figures(1e6, 1000.0)]);
+        let new = side(nasty, "aa", vec![figures(0.5e6, 1000.0)]);
+        let c = compare(
+            &base,
+            &new,
+            &Tolerances::default(),
+            CompareOptions::default(),
+        )
+        .unwrap();
+        let md = render_markdown(&c);
+        assert!(
+            md.starts_with("# Comparison: a\\|b \\<c\\> & \"d\" \\[e\\]"),
+            "{md}"
+        );
+        let html = render_html(&c);
+        assert!(
+            html.contains("a|b &lt;c&gt; &amp; &quot;d&quot; [e]"),
+            "{html}"
+        );
+        assert!(!html.contains(nasty), "{html}");
+        let xml = render_junit(&c);
+        let doc = roxmltree::Document::parse(&xml).unwrap_or_else(|e| panic!("{e}\n{xml}"));
+        let suite = doc
+            .descendants()
+            .find(|n| n.has_tag_name("testsuite"))
+            .unwrap();
+        assert_eq!(
+            suite.attribute("name"),
+            Some(format!("compare.{nasty}").as_str())
+        );
+        assert_eq!(suite.attribute("failures"), Some("1"));
+        let failed = suite
+            .descendants()
+            .find(|n| n.has_tag_name("failure"))
+            .unwrap();
+        assert_eq!(failed.parent().unwrap().attribute("name"), Some("tps"));
+        assert_eq!(failed.attribute("type"), Some("regression"));
+    }
+
+    #[test]
+    fn different_scenarios_are_refused_unless_allowed() {
+        let base = side("s", "aa", vec![figures(1e6, 1000.0)]);
+        let new = side("s", "bb", vec![figures(1e6, 1000.0)]);
+        let e = compare(
+            &base,
+            &new,
+            &Tolerances::default(),
+            CompareOptions::default(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("different scenarios") && e.contains("sha256 bb"),
+            "{e}"
+        );
+        let c = compare(
+            &base,
+            &new,
+            &Tolerances::default(),
+            CompareOptions {
+                allow_scenario_change: true,
+            },
+        )
+        .unwrap();
+        assert!(c.scenario_changed.is_some());
+        // The note is in every format.
+        let note = "scenario changed: base \"s\" (sha256 aa) vs new \"s\" (sha256 bb)";
+        assert!(render_text(&c).contains(&format!("  note: {note}")));
+        assert!(render_markdown(&c).contains(&format!("- **Note**: {note}")));
+        let html = render_html(&c);
+        assert!(
+            html.contains("<dt>Note</dt><dd>scenario changed: base &quot;s&quot;"),
+            "{html}"
+        );
+        let xml = render_junit(&c);
+        let doc = roxmltree::Document::parse(&xml).unwrap();
+        let out = doc
+            .descendants()
+            .find(|n| n.has_tag_name("system-out") && n.parent().unwrap().has_tag_name("testsuite"))
+            .and_then(|n| n.text());
+        assert_eq!(out, Some(note), "{xml}");
+    }
+
+    #[test]
+    fn cpu_average_is_info_when_tps_per_cpu_is_known() {
+        let with = |tps: f64, cpu: f64| {
+            let mut f = figures(tps, 1000.0);
+            f.cpu_avg_pct = Some(cpu);
+            f.tx_per_cpu_s = Some(3e7);
+            f
+        };
+        let c = compare(
+            &side("s", "aa", vec![with(1e6, 25.0)]),
+            &side("s", "aa", vec![with(1e6, 90.0)]),
+            &Tolerances::default(),
+            CompareOptions::default(),
+        )
+        .unwrap();
+        let cpu = c.rows.iter().find(|r| r.key == "cpu").unwrap();
+        assert_eq!(cpu.verdict(), MetricVerdict::Info);
+        assert_eq!(c.exit(), Exit::Pass);
+        // Without it, the same CPU change is a regression.
+        let mut a = with(1e6, 25.0);
+        let mut b = with(1e6, 90.0);
+        a.tx_per_cpu_s = None;
+        b.tx_per_cpu_s = None;
+        let c = compare(
+            &side("s", "aa", vec![a]),
+            &side("s", "aa", vec![b]),
+            &Tolerances::default(),
+            CompareOptions::default(),
+        )
+        .unwrap();
+        assert_eq!(c.exit(), Exit::Fail);
+    }
+
+    #[test]
+    fn non_committing_runs_compare_ops_per_second() {
+        let mut f = figures(0.0, 1000.0);
+        f.ops_per_s = 5000.0;
+        let mut g = f.clone();
+        g.ops_per_s = 2000.0;
+        let c = compare(
+            &side("h", "aa", vec![f]),
+            &side("h", "aa", vec![g]),
+            &Tolerances::default(),
+            CompareOptions::default(),
+        )
+        .unwrap();
+        assert_eq!(c.rows[0].label, "Throughput (ops/s)");
+        assert_eq!(c.rows[0].verdict(), MetricVerdict::Regressed);
+    }
+}
