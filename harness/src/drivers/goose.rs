@@ -236,7 +236,7 @@ struct UserState {
 }
 
 /// What every transaction function shares.
-struct Ctx {
+struct AttackState {
     table: Arc<RequestTable>,
     methods: Vec<GooseMethod>,
     names: Vec<String>,
@@ -263,7 +263,7 @@ fn transport_error(timeout: bool, connect: bool) -> ErrorKind {
     }
 }
 
-impl Ctx {
+impl AttackState {
     /// The stage a completion at `done` belongs to (the last one past the plan's end: goose's
     /// test plan, in whole seconds, may run a little longer than ours).
     fn stage_at(&self, done: Instant) -> usize {
@@ -373,7 +373,7 @@ pub fn spawn(
             method: m.to_string(),
         })?);
     }
-    let ctx = Arc::new(Ctx {
+    let ctx = Arc::new(AttackState {
         table,
         methods,
         names: names.iter().map(|(n, _)| n.clone()).collect(),
@@ -451,7 +451,7 @@ fn report_end(
 fn build_attack(
     config: GooseConfiguration,
     state: &GooseState,
-    ctx: &Arc<Ctx>,
+    ctx: &Arc<AttackState>,
     spec: &str,
 ) -> Result<Box<GooseAttack>, goose::GooseError> {
     let scenario_name = state.lock().scenario.clone();

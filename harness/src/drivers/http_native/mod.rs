@@ -114,7 +114,7 @@ impl HttpNative {
         shared: &Arc<Shared>,
         tx: &Sender<Shipment>,
     ) -> anyhow::Result<Vec<JoinHandle<()>>> {
-        let ctx = Arc::new(Ctx {
+        let ctx = Arc::new(WorkerEnv {
             addr: target.endpoint.addrs[0],
             timeout: self.timeout,
             client: self.client,
@@ -141,7 +141,7 @@ impl HttpNative {
 fn spawn_thread(
     i: usize,
     tasks: Vec<(WorkerCore, RequestMaker)>,
-    ctx: Arc<Ctx>,
+    ctx: Arc<WorkerEnv>,
 ) -> anyhow::Result<JoinHandle<()>> {
     let rt = current_thread_rt()?;
     std::thread::Builder::new()
@@ -165,7 +165,7 @@ fn spawn_thread(
 }
 
 /// What every worker task shares.
-struct Ctx {
+struct WorkerEnv {
     addr: std::net::SocketAddr,
     timeout: Duration,
     client: Client,
@@ -175,7 +175,7 @@ struct Ctx {
 }
 
 /// The worker loop of one HTTP worker: `WorkerCore` decides, this sends.
-async fn worker(mut core: WorkerCore, mut maker: RequestMaker, ctx: Arc<Ctx>) {
+async fn worker(mut core: WorkerCore, mut maker: RequestMaker, ctx: Arc<WorkerEnv>) {
     let mut conn: Option<Conn> = None;
     // One request timer for the worker's life, moved forward for each request: moving a tokio
     // timer later is one compare-and-swap, where a `timeout()` per request took the timer
@@ -204,7 +204,7 @@ async fn worker(mut core: WorkerCore, mut maker: RequestMaker, ctx: Arc<Ctx>) {
 /// Sends one request on the worker's connection (opening it if needed) and judges the answer.
 /// `timer` fires at the request's deadline (set by the caller).
 async fn one_request(
-    ctx: &Ctx,
+    ctx: &WorkerEnv,
     conn: &mut Option<Conn>,
     maker: &mut RequestMaker,
     timer: std::pin::Pin<&mut tokio::time::Sleep>,

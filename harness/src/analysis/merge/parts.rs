@@ -1,0 +1,310 @@
+//! The merged result's parts, each from every segment's: the whole-run histogram and summary,
+//! stages, scenario, environment, resources (the worst instance's) and the segment tag.
+
+use super::{MergeError, Seg};
+use hdrhistogram::Histogram;
+use results::{
+    InstanceResult, MergedSegments, Percentiles, ProcessResources, Resources, RunResult,
+    SegmentInfo, StageResult, Summary,
+};
+use std::collections::BTreeMap;
+/// Adds the counters a [`StageResult`] and a [`Summary`] share (same field names) from `parts`
+/// into `into`. Every segment runs the same request mix, so an error rate counted against
+/// transactions is proportional to one counted against operations: rates are weighted by ops.
+macro_rules! sum_counts {
+    ($into:expr, $parts:expr) => {{
+        let into = &mut $into;
+        let mut weighted_rate = 0.0;
+        for s in $parts {
+            into.committed += s.committed;
+            into.committed_tps += s.committed_tps;
+            into.ops += s.ops;
+            into.ops_per_s += s.ops_per_s;
+            into.errors += s.errors;
+            weighted_rate += s.error_rate * s.ops as f64;
+            add_counts(&mut into.errors_by_kind, &s.errors_by_kind);
+        }
+        if into.ops > 0 {
+            into.error_rate = weighted_rate / into.ops as f64;
+        }
+    }};
+}
+
+/// Sums two maps of counts by key.
+pub(super) fn add_counts(into: &mut BTreeMap<String, u64>, from: &BTreeMap<String, u64>) {
+    for (k, v) in from {
+        *into.entry(k.clone()).or_default() += v;
+    }
+}
+
+/// Worst-case percentiles of several summaries: counts add, the mean is count-weighted, each
+/// percentile is the largest (an upper bound of the merged value; exact for `max`).
+pub(super) fn worst_percentiles<'a>(ps: impl Iterator<Item = &'a Percentiles>) -> Percentiles {
+    let mut out = Percentiles::default();
+    let mut weighted_mean = 0.0;
+    for p in ps {
+        out.count += p.count;
+        weighted_mean += p.mean * p.count as f64;
+        out.p50 = out.p50.max(p.p50);
+        out.p90 = out.p90.max(p.p90);
+        out.p99 = out.p99.max(p.p99);
+        out.p999 = out.p999.max(p.p999);
+        out.max = out.max.max(p.max);
+    }
+    if out.count > 0 {
+        out.mean = weighted_mean / out.count as f64;
+    }
+    out
+}
+
+pub(super) fn merge_stages(segs: &[Seg<'_>]) -> Vec<StageResult> {
+    let (_, r0, _) = segs[0];
+    r0.stages
+        .iter()
+        .map(|s0| {
+            let all: Vec<&StageResult> = segs
+                .iter()
+                .filter_map(|(_, r, _)| r.stages.iter().find(|s| s.index == s0.index))
+                .collect();
+            // Exact when every segment that ran the stage kept its histogram.
+            let mut sum: Option<Histogram<u64>> = None;
+            let mut exact = true;
+            for s in &all {
+                match s.histogram.as_deref().map(results::decode_histogram) {
+                    Some(Ok(h)) => match sum.as_mut() {
+                        Some(m) => exact &= m.add(&h).is_ok(),
+                        None => {
+                            let mut h = h;
+                            h.auto(true);
+                            sum = Some(h);
+                        }
+                    },
+                    Some(Err(_)) => exact = false,
+                    None => exact &= s.ops == 0,
+                }
+            }
+            let sum = sum.filter(|_| exact);
+            let mut m = StageResult {
+                latency_us: match &sum {
+                    Some(h) => Percentiles::from_histogram(h),
+                    None => worst_percentiles(all.iter().map(|s| &s.latency_us)),
+                },
+                histogram: sum.as_ref().and_then(|h| results::encode_histogram(h).ok()),
+                start_s: all.iter().map(|s| s.start_s).fold(f64::INFINITY, f64::min),
+                end_s: all.iter().map(|s| s.end_s).fold(0.0, f64::max),
+                committed: 0,
+                committed_tps: 0.0,
+                ops: 0,
+                ops_per_s: 0.0,
+                errors: 0,
+                error_rate: 0.0,
+                errors_by_kind: BTreeMap::new(),
+                ..s0.clone()
+            };
+            sum_counts!(m, all.iter());
+            m
+        })
+        .collect()
+}
+
+/// The worst instance's figure of each kind (peaks and averages: the largest; CPU seconds:
+/// the sum), for criteria that bound every machine.
+pub(super) fn worst_resources<'a>(
+    ps: impl Iterator<Item = &'a ProcessResources>,
+) -> ProcessResources {
+    let max_f = |a: Option<f64>, b: Option<f64>| match (a, b) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        (a, b) => a.or(b),
+    };
+    let max_u = |a: Option<u64>, b: Option<u64>| a.max(b);
+    ps.fold(ProcessResources::default(), |acc, p| ProcessResources {
+        pid: None,
+        cpu_avg_pct: max_f(acc.cpu_avg_pct, p.cpu_avg_pct),
+        cpu_peak_pct: max_f(acc.cpu_peak_pct, p.cpu_peak_pct),
+        cpu_seconds: match (acc.cpu_seconds, p.cpu_seconds) {
+            (Some(a), Some(b)) => Some(a + b),
+            (a, b) => a.or(b),
+        },
+        rss_start: max_u(acc.rss_start, p.rss_start),
+        rss_after_warmup: max_u(acc.rss_after_warmup, p.rss_after_warmup),
+        rss_peak: max_u(acc.rss_peak, p.rss_peak),
+        rss_end: max_u(acc.rss_end, p.rss_end),
+    })
+}
+
+/// Whole-run latency: the exact sum of the segments' histograms.
+pub(super) fn merged_histogram(segs: &[Seg<'_>]) -> Result<Option<Histogram<u64>>, MergeError> {
+    let mut hist: Option<Histogram<u64>> = None;
+    for (f, r, _) in segs {
+        let Some(decoded) = r.decode_histogram() else {
+            continue;
+        };
+        let h = decoded.map_err(|e| MergeError::Histogram {
+            file: f.to_path_buf(),
+            why: e.to_string(),
+        })?;
+        match hist.as_mut() {
+            None => {
+                // Segments' histograms may cover different ranges (each grew to its own max):
+                // let the sum grow too.
+                let mut h = h;
+                h.auto(true);
+                hist = Some(h);
+            }
+            Some(m) => m.add(&h).map_err(|e| MergeError::Histogram {
+                file: f.to_path_buf(),
+                why: format!("{e:?}"),
+            })?,
+        }
+    }
+    Ok(hist)
+}
+
+/// Counts and rates summed; the run as long as the longest segment's steady state.
+pub(super) fn merged_summary(segs: &[Seg<'_>], hist: Option<&Histogram<u64>>) -> Summary {
+    let mut summary = Summary {
+        duration_s: segs
+            .iter()
+            .map(|(_, r, _)| r.summary.duration_s)
+            .fold(0.0, f64::max),
+        committed: 0,
+        committed_tps: 0.0,
+        ops: 0,
+        ops_per_s: 0.0,
+        errors: 0,
+        error_rate: 0.0,
+        errors_by_kind: BTreeMap::new(),
+        latency_us: hist.map(Percentiles::from_histogram).unwrap_or_default(),
+    };
+    sum_counts!(summary, segs.iter().map(|(_, r, _)| &r.summary));
+    summary
+}
+
+/// The driver note that says what was merged and how exact each figure is.
+pub(super) fn merge_note(
+    segs: &[Seg<'_>],
+    count: u32,
+    exact: bool,
+    stages: &[StageResult],
+) -> String {
+    format!(
+        "merged from segments {:?} of {count} by harness merge: counts and rates summed, histograms added; whole-run percentiles are exact; {}; {}",
+        segs.iter().map(|(_, _, s)| s.index).collect::<Vec<_>>(),
+        if exact {
+            "per-interval percentiles are exact (the segments' latency.hlog intervals, summed)"
+        } else {
+            "per-interval percentiles are the worst segment's (upper bounds) where a segment's latency.hlog was missing"
+        },
+        if stages.iter().all(|s| s.histogram.is_some() || s.ops == 0) {
+            "per-stage percentiles are exact (the segments' stage histograms, summed)"
+        } else {
+            "per-stage percentiles are the worst segment's (upper bounds) where a segment kept no stage histogram"
+        }
+    )
+}
+
+/// The first segment's scenario with the whole plan's loads and throughput target.
+pub(super) fn merged_scenario(segs: &[Seg<'_>], share: f64) -> results::ScenarioInfo {
+    let (_, r0, s0) = segs[0];
+    let mut scenario = r0.scenario.clone();
+    scenario.target_tps = scenario.target_tps.map(|t| t / s0.share * share);
+    for (k, p) in scenario.stages_planned.iter_mut().enumerate() {
+        let parts = segs
+            .iter()
+            .filter_map(|(_, r, _)| r.scenario.stages_planned.get(k));
+        let (from, to) = parts.fold((0.0, 0.0), |(f, t), s| (f + s.from, t + s.to));
+        p.from = from;
+        p.to = to;
+    }
+    scenario
+}
+
+/// The first segment's environment, from the earliest start to the latest finish.
+pub(super) fn merged_environment(segs: &[Seg<'_>]) -> results::Environment {
+    let mut environment = segs[0].1.environment.clone();
+    environment.started_at = segs
+        .iter()
+        .map(|(_, r, _)| r.environment.started_at.clone())
+        .min()
+        .unwrap_or_default();
+    environment.finished_at = segs
+        .iter()
+        .map(|(_, r, _)| r.environment.finished_at.clone())
+        .max()
+        .unwrap_or_default();
+    environment
+}
+
+/// Resources: the worst instance's figures (each instance's own are in the segment info).
+pub(super) fn merged_resources(segs: &[Seg<'_>]) -> Resources {
+    let r0 = segs[0].1;
+    Resources {
+        cores: segs.iter().map(|(_, r, _)| r.resources.cores).sum(),
+        same_process: r0.resources.same_process,
+        cpu_pct_basis: format!(
+            "{}; merged: the worst instance's figure (each instance's own under segment.merged.instances)",
+            r0.resources.cpu_pct_basis
+        ),
+        target: worst_resources(segs.iter().map(|(_, r, _)| &r.resources.target)),
+        harness: worst_resources(segs.iter().map(|(_, r, _)| &r.resources.harness)),
+        rss_growth_bytes: segs
+            .iter()
+            .filter_map(|(_, r, _)| r.resources.rss_growth_bytes)
+            .max(),
+        startup_s: segs
+            .iter()
+            .filter_map(|(_, r, _)| r.resources.startup_s.or_else(|| recorded_startup_s(r)))
+            .reduce(f64::max),
+        // Each segment's work per CPU-second is its own process's; their sum means nothing.
+        tx_per_cpu_s: None,
+    }
+}
+
+/// The merged run's segment tag: the whole share, the shared engine's counts, every instance.
+pub(super) fn merged_segment_info(segs: &[Seg<'_>], missing: &[u32], share: f64) -> SegmentInfo {
+    let s0 = segs[0].2;
+    let mut info = SegmentInfo::new(s0.index, s0.count);
+    info.share = share;
+    info.clock_origin_unix_s = segs
+        .iter()
+        .filter_map(|(_, _, s)| s.clock_origin_unix_s)
+        .reduce(f64::min);
+    info.start = s0.start.clone();
+    info.engine_committed_before = segs
+        .iter()
+        .filter_map(|(_, _, s)| s.engine_committed_before)
+        .min();
+    info.engine_committed_after = segs
+        .iter()
+        .filter_map(|(_, _, s)| s.engine_committed_after)
+        .max();
+    let instances = segs
+        .iter()
+        .map(|(f, r, s)| InstanceResult {
+            segment: s.index,
+            file: f.display().to_string(),
+            hostname: r.environment.hostname.clone(),
+            status: r.verdict.status,
+            committed: r.summary.committed,
+            committed_tps: r.summary.committed_tps,
+            p99_us: r.summary.latency_us.p99,
+            errors: r.summary.errors,
+            resources: r.resources.clone(),
+        })
+        .collect();
+    info.merged = Some(MergedSegments {
+        present: segs.iter().map(|(_, _, s)| s.index).collect(),
+        missing: missing.to_vec(),
+        instances,
+    });
+    info
+}
+
+/// A segment's startup from its criteria table, for results written before `startup_s` was.
+pub(super) fn recorded_startup_s(r: &RunResult) -> Option<f64> {
+    r.criteria
+        .iter()
+        .find(|c| c.name == "max_startup")
+        .and_then(|c| c.measured_value)
+        .map(|us| us / 1e6)
+}
