@@ -3,7 +3,7 @@
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
-use results::{IntervalRecord, RunResult};
+use results::{IntervalRecord, LoadModel, RunResult};
 
 use super::frame::{self, nice_max, si_label, stage_marks, x_range, Frame, Plot};
 use super::series::{legend, line};
@@ -20,6 +20,15 @@ fn interval_unit<'r>(r: &'r RunResult, i: &IntervalRecord) -> &'r str {
         .map_or("load", |p| p.unit.as_str())
 }
 
+/// Whether a panel's unit is an open-model stage's arrival rate, where a backlog can build (by
+/// the stages' load model, not by the unit's name).
+fn is_rate(r: &RunResult, unit: &str) -> bool {
+    r.scenario
+        .stages_planned
+        .iter()
+        .any(|p| p.unit == unit && p.model == LoadModel::Open)
+}
+
 pub(super) fn load(r: &RunResult) -> Result<Chart, String> {
     // Stages may count load in different units (workers, then ops/s): one panel per unit,
     // sharing the time axis, so neither flattens the other.
@@ -33,14 +42,14 @@ pub(super) fn load(r: &RunResult) -> Result<Chart, String> {
     let has_backlog = r.intervals.iter().any(|i| i.backlog > 0);
     let title = "Planned and achieved load".to_string();
     let mut series = vec!["planned".to_string(), "achieved".to_string()];
-    if has_backlog && units.iter().any(|u| *u != "workers") {
+    if has_backlog && units.iter().any(|u| is_rate(r, u)) {
         series.push(BACKLOG.to_string());
     }
     let svg = frame::svg(|root| {
         let root = root.titled(&title, font(22)).plot()?;
         let panels = root.split_evenly((units.len().max(1), 1));
         // The backlog (operations due but not started) belongs with the first rate panel.
-        let backlog_panel = units.iter().position(|u| *u != "workers");
+        let backlog_panel = units.iter().position(|u| is_rate(r, u));
         for (n, (unit, area)) in units.iter().zip(&panels).enumerate() {
             let last = n + 1 == units.len();
             let backlog_here = has_backlog && backlog_panel == Some(n);
