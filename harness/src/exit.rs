@@ -9,7 +9,7 @@ use results::Status;
 use std::process::ExitCode;
 
 /// What the process reports to its caller.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Exit {
     /// Every criterion met (or nothing to judge), no regression.
     Pass = 0,
@@ -39,7 +39,11 @@ impl Exit {
     /// The more severe of two verdict codes (aborted > invalid > fail > pass), for commands
     /// that combine several runs.
     pub fn worst(self, other: Exit) -> Exit {
-        self.max_by_severity(other)
+        if other.severity() > self.severity() {
+            other
+        } else {
+            self
+        }
     }
 
     fn severity(self) -> u8 {
@@ -50,14 +54,6 @@ impl Exit {
             Exit::Aborted => 3,
             Exit::Usage => 4,
             Exit::Internal => 5,
-        }
-    }
-
-    fn max_by_severity(self, other: Exit) -> Exit {
-        if other.severity() > self.severity() {
-            other
-        } else {
-            self
         }
     }
 

@@ -8,12 +8,20 @@ use results::{
     SegmentInfo, StageResult, Summary,
 };
 use std::collections::BTreeMap;
-/// Adds the counters a [`StageResult`] and a [`Summary`] share (same field names) from `parts`
-/// into `into`. Every segment runs the same request mix, so an error rate counted against
-/// transactions is proportional to one counted against operations: rates are weighted by ops.
+/// Sets the counters a [`StageResult`] and a [`Summary`] share (same field names) in `into` to
+/// the sum of `parts`' (whatever `into` held before). Every segment runs the same request mix,
+/// so an error rate counted against transactions is proportional to one counted against
+/// operations: rates are weighted by ops.
 macro_rules! sum_counts {
     ($into:expr, $parts:expr) => {{
         let into = &mut $into;
+        into.committed = 0;
+        into.committed_tps = 0.0;
+        into.ops = 0;
+        into.ops_per_s = 0.0;
+        into.errors = 0;
+        into.error_rate = 0.0;
+        into.errors_by_kind = BTreeMap::new();
         let mut weighted_rate = 0.0;
         for s in $parts {
             into.committed += s.committed;
@@ -92,13 +100,6 @@ pub(super) fn merge_stages(segs: &[Seg<'_>]) -> Vec<StageResult> {
                 histogram: sum.as_ref().and_then(|h| results::encode_histogram(h).ok()),
                 start_s: all.iter().map(|s| s.start_s).fold(f64::INFINITY, f64::min),
                 end_s: all.iter().map(|s| s.end_s).fold(0.0, f64::max),
-                committed: 0,
-                committed_tps: 0.0,
-                ops: 0,
-                ops_per_s: 0.0,
-                errors: 0,
-                error_rate: 0.0,
-                errors_by_kind: BTreeMap::new(),
                 ..s0.clone()
             };
             sum_counts!(m, all.iter());
@@ -167,14 +168,8 @@ pub(super) fn merged_summary(segs: &[Seg<'_>], hist: Option<&Histogram<u64>>) ->
             .iter()
             .map(|(_, r, _)| r.summary.duration_s)
             .fold(0.0, f64::max),
-        committed: 0,
-        committed_tps: 0.0,
-        ops: 0,
-        ops_per_s: 0.0,
-        errors: 0,
-        error_rate: 0.0,
-        errors_by_kind: BTreeMap::new(),
         latency_us: hist.map(Percentiles::from_histogram).unwrap_or_default(),
+        ..segs[0].1.summary.clone()
     };
     sum_counts!(summary, segs.iter().map(|(_, r, _)| &r.summary));
     summary

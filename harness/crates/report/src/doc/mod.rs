@@ -1,7 +1,7 @@
 //! The report's content, decided once and independent of format.
 //!
 //! A [`Doc`] is a list of [`Block`]s (headings, paragraphs, tables, charts); Markdown
-//! ([`crate::markdown::render`]), HTML ([`crate::html::render`]) and PDF only decide how each
+//! (`markdown::render`), HTML (`html::render`) and PDF only decide how each
 //! kind of block looks, so the formats cannot drift apart in content. [`build`] makes the run
 //! report's Doc from a [`results::RunResult`]; other crates build their own from these blocks
 //! and render them the same way:
