@@ -1,10 +1,11 @@
 //! Reading results: the verdict (one function, shared by `harness run` and `harness merge`),
-//! the criteria table, comparing runs with a baseline, and merging execution segments.
+//! the criteria table, the late-generator rule, comparing runs with a baseline, and merging execution segments.
 //!
 //! Everything here works on [`results::RunResult`]s; nothing here runs load or imports
 //! `run`.
 
 pub mod compare;
 pub mod criteria;
+pub mod dispatch;
 pub mod merge;
 pub mod verdict;

@@ -33,6 +33,7 @@ pub fn judge(r: &mut RunResult, criteria: &Criteria, facts: &Facts) {
             .push("engine audit failed: no throughput verdict is given for this run".to_string());
         invalid.extend(a.problems.iter().map(|p| format!("audit: {p}")));
     }
+    invalid.extend(crate::analysis::dispatch::late_generator(r));
     let mut reasons = Vec::new();
     let status = if let Some(why) = &facts.aborted {
         reasons.push(why.clone());

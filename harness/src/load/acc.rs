@@ -9,9 +9,13 @@ use std::collections::BTreeMap;
 
 /// Counters plus a histogram: what any slice of the run adds up to.
 pub struct Acc {
+    /// Successful operations' latency; the failed ones' apart; open-model dispatch lag.
     pub hist: Histogram<u64>,
+    pub hist_failed: Histogram<u64>,
+    pub lag: Histogram<u64>,
     pub ops: u64,
     pub failed_ops: u64,
+    pub failed_tx: u64,
     pub submitted_tx: u64,
     pub committed_tx: u64,
     pub errors: [u64; ErrorKind::COUNT],
@@ -21,8 +25,11 @@ impl Default for Acc {
     fn default() -> Self {
         Acc {
             hist: new_histogram(),
+            hist_failed: new_histogram(),
+            lag: new_histogram(),
             ops: 0,
             failed_ops: 0,
+            failed_tx: 0,
             submitted_tx: 0,
             committed_tx: 0,
             errors: [0; ErrorKind::COUNT],
@@ -34,8 +41,11 @@ impl Acc {
     pub fn add(&mut self, s: &Shipment) {
         // Both histograms auto-resize, so adding cannot fail for range reasons.
         let _ = self.hist.add(&s.hist);
+        let _ = self.hist_failed.add(&s.hist_failed);
+        let _ = self.lag.add(&s.lag);
         self.ops += s.ops;
         self.failed_ops += s.failed_ops;
+        self.failed_tx += s.failed_tx;
         self.submitted_tx += s.submitted_tx;
         self.committed_tx += s.committed_tx;
         for (a, b) in self.errors.iter_mut().zip(&s.errors) {
@@ -56,18 +66,71 @@ impl Acc {
             .collect()
     }
 
-    /// Errors relative to what they are counted against: transactions for in-process runs
-    /// (each rejected transfer is an error), operations otherwise (each failed request).
+    /// The error rate criteria judge: transactions for targets that count them (a rejected
+    /// transfer is one failed transaction, a failed batch request all of its transactions),
+    /// operations otherwise (each failed request).
     pub fn error_rate(&self, per_tx: bool) -> f64 {
-        let base = if per_tx { self.submitted_tx } else { self.ops };
-        if base == 0 {
-            0.0
-        } else {
-            self.errors_total() as f64 / base as f64
+        match self.tx_error_rate() {
+            Some(r) if per_tx => r,
+            _ => self.op_error_rate(),
+        }
+    }
+
+    /// failed_ops / ops (0 when nothing ran).
+    pub fn op_error_rate(&self) -> f64 {
+        ratio(self.failed_ops, self.ops)
+    }
+
+    /// (failed_tx + rejected transfers) / submitted transactions; `None` when no operation
+    /// carried transactions.
+    pub fn tx_error_rate(&self) -> Option<f64> {
+        let rejected: u64 = ErrorKind::ALL
+            .iter()
+            .zip(&self.errors)
+            .filter(|(k, _)| k.is_rejection())
+            .map(|(_, n)| n)
+            .sum();
+        (self.submitted_tx > 0)
+            .then(|| ratio(self.failed_tx + rejected, self.submitted_tx).min(1.0))
+    }
+
+    /// Dispatch lag over `late_after_ns` (to the histogram's 3 significant digits).
+    pub fn late_ops(&self, late_after_ns: u64) -> u64 {
+        self.lag.len() - self.lag.count_between(0, late_after_ns)
+    }
+
+    /// One interval's dispatch lag; `None` when no open-model operation was sent in it.
+    pub fn interval_dispatch(&self, late_after_ns: u64) -> Option<results::IntervalDispatch> {
+        let us = |ns: u64| ns as f64 / 1e3;
+        (!self.lag.is_empty()).then(|| results::IntervalDispatch {
+            ops: self.lag.len(),
+            late_ops: self.late_ops(late_after_ns),
+            lag_p99_us: us(self.lag.value_at_quantile(0.99)),
+            lag_max_us: us(self.lag.max()),
+        })
+    }
+
+    /// The failures counted whole, as results.json's summary holds them.
+    pub fn failures(&self) -> results::Failures {
+        results::Failures {
+            failed_ops: self.failed_ops,
+            failed_tx: self.failed_tx,
+            op_error_rate: self.op_error_rate(),
+            tx_error_rate: self.tx_error_rate(),
+            latency_failed_us: (!self.hist_failed.is_empty())
+                .then(|| Percentiles::from_histogram(&self.hist_failed)),
         }
     }
 
     pub fn percentiles(&self) -> Percentiles {
         Percentiles::from_histogram(&self.hist)
+    }
+}
+
+fn ratio(n: u64, of: u64) -> f64 {
+    if of == 0 {
+        0.0
+    } else {
+        n as f64 / of as f64
     }
 }

@@ -49,6 +49,8 @@ pub struct Collector {
     pub progress: Progress,
     pub hlog: Option<(File, V2DeflateSerializer)>,
     pub per_tx_errors: bool,
+    /// A dispatch lag over this many nanoseconds makes an operation late.
+    pub late_after_ns: u64,
     /// Each stage's unit (the planned load's, and the achieved load's).
     pub stage_units: Vec<StageUnit>,
     pub capacity: Option<CapacityCheck>,
@@ -260,6 +262,7 @@ impl Collector {
         let load = self.load(t0, t_end, acc, active_workers);
         let (target, harness) = self.sampler.sample();
         let (machine_cpu_pct, cpu_per_core_pct) = self.sampler.cores();
+        let harness_busiest_thread_pct = self.sampler.busiest_thread_pct();
         samples.push((t_end, target, harness));
         let target_proc = if self.sampler.separate_target() {
             target
@@ -291,6 +294,8 @@ impl Collector {
             harness_rss_bytes: harness.map(|p| p.rss_bytes),
             machine_cpu_pct,
             cpu_per_core_pct,
+            harness_busiest_thread_pct,
+            dispatch: acc.interval_dispatch(self.late_after_ns),
         };
         self.progress
             .interval(&rec, sh.timeline.total, self.per_tx_errors);

@@ -68,6 +68,12 @@ impl ErrorKind {
         }
     }
 
+    /// Whether this kind is a transfer the engine rejected (counted per transaction), rather
+    /// than a failed operation.
+    pub fn is_rejection(self) -> bool {
+        (self as usize) < ErrorKind::Connect as usize
+    }
+
     /// The rejection kind for an engine reason.
     pub fn rejected(reason: RejectReason) -> ErrorKind {
         ErrorKind::ALL[reason as usize]

@@ -224,6 +224,20 @@ impl Timeline {
             .sum()
     }
 
+    /// Open-model operations the plan offers in the steady state up to `end_s` (the dispatch
+    /// summary's "offered"); 0 when no open stage is steady.
+    pub fn steady_offered_ops(&self, end_s: f64, interval: f64) -> f64 {
+        (0..self.spans.len())
+            .filter(|&i| matches!(self.spans[i].kind, SpanKind::Open { .. }))
+            .filter_map(|i| {
+                let from = self.steady_from(i, interval)?;
+                let s = &self.spans[i];
+                let to = (s.start + s.duration).min(end_s);
+                (to > from).then(|| self.ops_due(to) - self.ops_due(from))
+            })
+            .sum()
+    }
+
     /// The largest number of workers any closed stage asks for.
     pub fn max_closed_workers(&self) -> u32 {
         self.spans

@@ -24,9 +24,17 @@ pub struct Shipment {
     pub worker: u32,
     pub interval: u64,
     pub stage: usize,
+    /// Latency of the successful operations, nanoseconds.
     pub hist: Histogram<u64>,
+    /// Latency of the failed operations, kept apart (like Gatling's OK/KO split) so that a
+    /// dead target's instant refusals do not pass for fast answers.
+    pub hist_failed: Histogram<u64>,
+    /// Dispatch lag of open-model operations, nanoseconds (see [`WorkerCore::next`]).
+    pub lag: Histogram<u64>,
     pub ops: u64,
     pub failed_ops: u64,
+    /// Transactions carried by failed operations.
+    pub failed_tx: u64,
     pub submitted_tx: u64,
     pub committed_tx: u64,
     pub errors: [u64; ErrorKind::COUNT],
@@ -36,14 +44,18 @@ impl Shipment {
     /// An empty shipment whose histogram starts with `like`'s range (the previous interval's),
     /// so recording does not grow it again value by value: auto-resizing from scratch every
     /// interval cost an HTTP worker ~4 % of its CPU in reallocations (perf).
-    fn new(worker: u32, interval: u64, stage: usize, like: Option<&Histogram<u64>>) -> Shipment {
+    fn new(worker: u32, interval: u64, stage: usize, like: Option<&Shipment>) -> Shipment {
+        let fresh = |h: Option<&Histogram<u64>>| h.map_or_else(new_histogram, Histogram::new_from);
         Shipment {
             worker,
             interval,
             stage,
-            hist: like.map_or_else(new_histogram, Histogram::new_from),
+            hist: fresh(like.map(|s| &s.hist)),
+            hist_failed: fresh(like.map(|s| &s.hist_failed)),
+            lag: fresh(like.map(|s| &s.lag)),
             ops: 0,
             failed_ops: 0,
+            failed_tx: 0,
             submitted_tx: 0,
             committed_tx: 0,
             errors: [0; ErrorKind::COUNT],
@@ -112,6 +124,11 @@ pub struct WorkerCore {
     shared: Arc<Shared>,
     tx: Sender<Shipment>,
     current: Shipment,
+    /// When this worker (and its connection) last became free to send: the end of its
+    /// previous operation, or of a back-off the target's failure imposed.
+    free_at: Option<Instant>,
+    /// The dispatch lag of the open-model operation handed out by `next`, recorded with it.
+    pending_lag: Option<u64>,
 }
 
 /// Longest a worker sleeps before looking at the timeline again.
@@ -126,7 +143,15 @@ impl WorkerCore {
             current: Shipment::new(id, 0, 0, None),
             shared,
             tx,
+            free_at: None,
+            pending_lag: None,
         }
+    }
+
+    /// The worker was kept from sending until `at` by the target (a back-off after a refused
+    /// connection): waiting that long is not the generator's lateness.
+    pub fn free_from(&mut self, at: Instant) {
+        self.free_at = Some(at);
     }
 
     /// Decides the next step at time `now`.
@@ -157,10 +182,13 @@ impl WorkerCore {
                         .is_ok()
                     {
                         let stage = sh.timeline.stage_at(due).map_or(0, |(i, _)| i);
-                        return Next::Run {
-                            intended: sh.start + Duration::from_secs_f64(due),
-                            stage,
-                        };
+                        let intended = sh.start + Duration::from_secs_f64(due);
+                        // Dispatch lag: how long after it could have been sent (its slot, or
+                        // when this worker became free, whichever is later) it is sent now.
+                        let ready = self.free_at.map_or(intended, |f| f.max(intended));
+                        self.pending_lag =
+                            Some(now.saturating_duration_since(ready).as_nanos() as u64);
+                        return Next::Run { intended, stage };
                     }
                 }
                 _ => break,
@@ -217,9 +245,18 @@ impl WorkerCore {
         if interval != self.current.interval || stage != self.current.stage {
             self.ship(interval, stage);
         }
+        self.free_at = Some(done);
         let s = &mut self.current;
         // Auto-resizing: recording only fails on a value beyond u64 range, which cannot happen.
-        let _ = s.hist.record(ns.max(1));
+        if outcome.failed {
+            let _ = s.hist_failed.record(ns.max(1));
+            s.failed_tx += outcome.submitted_tx;
+        } else {
+            let _ = s.hist.record(ns.max(1));
+        }
+        if let Some(lag) = self.pending_lag.take() {
+            let _ = s.lag.record(lag);
+        }
         s.ops += 1;
         s.failed_ops += u64::from(outcome.failed);
         s.submitted_tx += outcome.submitted_tx;
@@ -239,7 +276,7 @@ impl WorkerCore {
     }
 
     fn ship(&mut self, interval: u64, stage: usize) {
-        let next = Shipment::new(self.id, interval, stage, Some(&self.current.hist));
+        let next = Shipment::new(self.id, interval, stage, Some(&self.current));
         let full = std::mem::replace(&mut self.current, next);
         if full.ops > 0 {
             // The collector outlives the workers; a send error means it is gone, and then

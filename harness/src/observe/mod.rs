@@ -1,7 +1,8 @@
 //! Watching the run from outside the load: CPU and memory of the target and the harness
-//! ([`sampler`]), where the time goes ([`profile`]), and what machine this was
+//! ([`sampler`]), the harness's busiest thread ([`threads`]), where the time goes ([`profile`]), and what machine this was
 //! ([`environment`]).
 
 pub mod environment;
 pub mod profile;
 pub mod sampler;
+pub mod threads;

@@ -13,8 +13,8 @@ use crate::observe::environment;
 use crate::observe::sampler::ProcSample;
 use crate::targets::Target;
 use results::{
-    CapacityResult, Files, LoadModel, ProcessResources, Resources, RunResult, ScenarioInfo,
-    StagePlan, StageResult, Status, Summary, Verdict,
+    CapacityResult, Dispatch, Files, LoadModel, Percentiles, ProcessResources, Resources,
+    RunResult, ScenarioInfo, StagePlan, StageResult, Status, Summary, Verdict,
 };
 use scenario::{Load, Plan, RateUnit};
 
@@ -47,19 +47,16 @@ pub fn assemble(p: &Parts<'_>) -> RunResult {
             status: Status::Pass,
             reasons: Vec::new(),
         },
-        summary: summarize(
-            &p.collected.steady,
-            p.shared
-                .timeline
-                .steady_seconds(end_s, p.shared.interval.as_secs_f64()),
-            per_tx,
-        ),
+        summary: steady_summary(p, end_s, per_tx),
         stages: stages(p, end_s, per_tx),
         intervals: p.collected.intervals.clone(),
         resources: resources(p),
         audit,
         criteria: Vec::new(),
         histogram: results::encode_histogram(&p.collected.steady.hist).ok(),
+        histogram_failed: (!p.collected.steady.hist_failed.is_empty())
+            .then(|| results::encode_histogram(&p.collected.steady.hist_failed).ok())
+            .flatten(),
         percentiles: results::percentile_points(&p.collected.steady.hist),
         profile: None,
         capacity: p.collected.capacity.as_ref().map(capacity_result),
@@ -126,7 +123,14 @@ fn resources(p: &Parts<'_>) -> Resources {
     let warmup = p.shared.timeline.warmup;
     let samples = &p.collected.samples;
     let harness_samples: Vec<_> = samples.iter().map(|(t, _, h)| (*t, *h)).collect();
-    let harness = process_resources(&harness_samples, warmup, Some(std::process::id()));
+    let mut harness = process_resources(&harness_samples, warmup, Some(std::process::id()));
+    harness.busiest_thread_peak_pct = p
+        .collected
+        .intervals
+        .iter()
+        .filter(|r| r.t_s > warmup)
+        .filter_map(|r| r.harness_busiest_thread_pct)
+        .reduce(f64::max);
     let target = if p.target.same_process() {
         // In-process: the engine and the load generator are one process.
         harness.clone()
@@ -227,6 +231,42 @@ fn stage_plans(plan: &Plan) -> Vec<StagePlan> {
         .collect()
 }
 
+/// The steady state's figures, with the generator's dispatch lag.
+fn steady_summary(p: &Parts<'_>, end_s: f64, per_tx: bool) -> Summary {
+    let interval = p.shared.interval.as_secs_f64();
+    let seconds = p.shared.timeline.steady_seconds(end_s, interval);
+    let mut s = summarize(&p.collected.steady, seconds, per_tx);
+    let offered = p.shared.timeline.steady_offered_ops(end_s, interval);
+    s.dispatch = dispatch(
+        &p.collected.steady,
+        &p.plan.criteria.dispatch,
+        offered,
+        seconds,
+    );
+    s
+}
+
+/// How late the generator sent the steady open-model operations; `None` when there were none
+/// (closed-model and goose runs).
+fn dispatch(
+    acc: &Acc,
+    rule: &scenario::DispatchRule,
+    offered_ops: f64,
+    seconds: f64,
+) -> Option<Dispatch> {
+    let per_s = |n: f64| if seconds > 0.0 { n / seconds } else { 0.0 };
+    let late_after_ns = rule.late_after.as_nanos() as u64;
+    (!acc.lag.is_empty()).then(|| Dispatch {
+        late_after_us: late_after_ns as f64 / 1e3,
+        max_late_fraction: rule.max_late_fraction,
+        ops: acc.lag.len(),
+        late_ops: acc.late_ops(late_after_ns),
+        lag_us: Percentiles::from_histogram(&acc.lag),
+        offered_ops_per_s: per_s(offered_ops),
+        achieved_ops_per_s: per_s(acc.lag.len() as f64),
+    })
+}
+
 fn summarize(acc: &Acc, seconds: f64, per_tx: bool) -> Summary {
     let per_s = |n: u64| {
         if seconds > 0.0 {
@@ -245,6 +285,8 @@ fn summarize(acc: &Acc, seconds: f64, per_tx: bool) -> Summary {
         error_rate: acc.error_rate(per_tx),
         errors_by_kind: acc.errors_by_kind(),
         latency_us: acc.percentiles(),
+        failures: acc.failures(),
+        dispatch: None,
     }
 }
 
@@ -279,5 +321,6 @@ fn process_resources(
             .map(|(_, s)| s.rss_bytes),
         rss_peak: present.iter().map(|(_, s)| s.rss_bytes).max(),
         rss_end: present.last().map(|(_, s)| s.rss_bytes),
+        busiest_thread_peak_pct: None,
     }
 }

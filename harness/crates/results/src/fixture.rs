@@ -155,6 +155,7 @@ pub fn sample() -> RunResult {
         audit: Some(audit),
         criteria,
         histogram,
+        histogram_failed: None,
         percentiles,
         profile: Some(profile()),
         capacity: None,
@@ -263,6 +264,8 @@ fn interval(rng: &mut Rng, plans: &[StagePlan], i: u32) -> (IntervalRecord, Hist
         harness_rss_bytes: Some(rss),
         machine_cpu_pct: None,
         cpu_per_core_pct: Vec::new(),
+        harness_busiest_thread_pct: Some(round1((cpu * 1.6).min(100.0))),
+        dispatch: None,
     };
     (rec, h)
 }
@@ -352,6 +355,11 @@ fn summary_of(steady: &Acc) -> Summary {
         error_rate: steady.error_rate(),
         errors_by_kind: steady.by_kind.clone(),
         latency_us: steady_lat,
+        failures: Failures {
+            tx_error_rate: Some(steady.error_rate()),
+            ..Failures::default()
+        },
+        dispatch: None,
     }
 }
 
@@ -388,6 +396,11 @@ fn resource_figures(plans: &[StagePlan], intervals: &[IntervalRecord]) -> Resour
         rss_after_warmup,
         rss_peak,
         rss_end,
+        busiest_thread_peak_pct: intervals
+            .iter()
+            .skip(4)
+            .filter_map(|r| r.harness_busiest_thread_pct)
+            .reduce(f64::max),
     };
     let growth = match (rss_end, rss_after_warmup) {
         (Some(e), Some(w)) => Some(e as i64 - w as i64),
@@ -648,6 +661,8 @@ pub fn no_intervals() -> RunResult {
         error_rate: 0.0,
         errors_by_kind: BTreeMap::new(),
         latency_us: Percentiles::default(),
+        failures: Failures::default(),
+        dispatch: None,
     };
     for c in &mut r.criteria {
         c.status = CriterionStatus::NotMeasured;

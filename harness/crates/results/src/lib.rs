@@ -143,6 +143,10 @@ pub struct RunResult {
     /// Steady-state latency histogram: HdrHistogram V2 deflate, base64 (standard alphabet);
     /// values in nanoseconds. Mergeable without loss across segments.
     pub histogram: Option<String>,
+    /// Steady-state latency of the operations that failed, encoded like `histogram` (which
+    /// holds the successful ones only). Absent when none failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub histogram_failed: Option<String>,
     /// HdrHistogram-style percentile distribution of the steady-state latency, for the chart.
     pub percentiles: Vec<PercentilePoint>,
     pub profile: Option<ProfileInfo>,
@@ -313,11 +317,96 @@ pub struct Summary {
     /// Operations issued by the driver (a batch or a request is one operation).
     pub ops: u64,
     pub ops_per_s: f64,
+    /// Errors by kind, summed: failed requests, and transfers the engine rejected (each).
     pub errors: u64,
-    /// errors / ops, as a fraction (0.0001 = 0.01 %).
+    /// The error rate criteria judge, as a fraction (0.0001 = 0.01 %): `tx_error_rate` for
+    /// targets that count transactions, else `op_error_rate`.
     pub error_rate: f64,
+    /// In requests (a failed request is one error, whatever it carried), plus rejected
+    /// transfers.
     pub errors_by_kind: BTreeMap<String, u64>,
+    /// Latency of the successful operations (criteria judge these).
     pub latency_us: Percentiles,
+    #[serde(flatten)]
+    pub failures: Failures,
+    /// Open-model stages: how late the generator sent operations (absent otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dispatch: Option<Dispatch>,
+}
+
+/// Failures counted whole: operations, and every transaction they carried.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Default, JsonSchema)]
+pub struct Failures {
+    /// Operations that failed as a whole (connect, timeout, io, status, body).
+    #[serde(default)]
+    pub failed_ops: u64,
+    /// Transactions carried by the failed operations: a failed batch of 1,024 counts 1,024.
+    #[serde(default)]
+    pub failed_tx: u64,
+    /// failed_ops / ops.
+    #[serde(default)]
+    pub op_error_rate: f64,
+    /// (failed_tx + rejected transfers) / submitted transactions; absent when the operations
+    /// carried no transactions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tx_error_rate: Option<f64>,
+    /// Latency of the failed operations, kept apart from the successful ones (absent when
+    /// none failed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency_failed_us: Option<Percentiles>,
+}
+
+/// How late the load generator itself sent open-model operations over the steady state.
+///
+/// Dispatch lag = send time - max(intended start, the moment the worker or connection became
+/// free): lateness the generator caused, apart from waiting for a busy connection (which the
+/// target caused, and which is inside the coordinated-omission-corrected latency).
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Default, JsonSchema)]
+pub struct Dispatch {
+    /// A lag over this many microseconds makes an operation late.
+    pub late_after_us: f64,
+    /// The share of late operations (fraction) above which the run is invalid.
+    pub max_late_fraction: f64,
+    /// Open-model operations dispatched in the steady state, and how many of them late.
+    pub ops: u64,
+    pub late_ops: u64,
+    /// The lag's distribution, microseconds.
+    pub lag_us: Percentiles,
+    /// Operations per second the plan offered over the steady state, and those sent.
+    pub offered_ops_per_s: f64,
+    pub achieved_ops_per_s: f64,
+}
+
+impl Dispatch {
+    /// late_ops / ops (0 when nothing was dispatched).
+    pub fn late_fraction(&self) -> f64 {
+        if self.ops == 0 {
+            0.0
+        } else {
+            self.late_ops as f64 / self.ops as f64
+        }
+    }
+
+    /// Whether the run's generator was late: more than the allowed share of operations late.
+    pub fn is_late(&self) -> bool {
+        self.late_fraction() > self.max_late_fraction
+    }
+
+    /// Whether one interval's share of late operations is over the run's limit (the charts
+    /// mark such intervals).
+    pub fn interval_is_late(&self, i: &IntervalDispatch) -> bool {
+        i.ops > 0 && i.late_ops as f64 / i.ops as f64 > self.max_late_fraction
+    }
+}
+
+/// One interval's dispatch lag (open-model stages only).
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Default, JsonSchema)]
+pub struct IntervalDispatch {
+    pub ops: u64,
+    /// Operations sent more than `Dispatch::late_after_us` late.
+    pub late_ops: u64,
+    pub lag_p99_us: f64,
+    pub lag_max_us: f64,
 }
 
 /// Figures for one stage as it ran.
@@ -375,6 +464,12 @@ pub struct IntervalRecord {
     /// Per-core CPU busy over the interval, percent of that core.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub cpu_per_core_pct: Vec<f64>,
+    /// The harness's busiest thread over the interval, percent of one core.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub harness_busiest_thread_pct: Option<f64>,
+    /// Open-model intervals: how late the generator sent operations.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dispatch: Option<IntervalDispatch>,
 }
 
 /// CPU and memory of one process over the run.
@@ -388,6 +483,10 @@ pub struct ProcessResources {
     pub rss_after_warmup: Option<u64>,
     pub rss_peak: Option<u64>,
     pub rss_end: Option<u64>,
+    /// Highest steady-state interval CPU of the process's busiest thread, percent of one core
+    /// (measured for the harness only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub busiest_thread_peak_pct: Option<f64>,
 }
 
 /// Resource use of the target and the harness.

@@ -310,6 +310,29 @@ pub struct Criteria {
     /// Relative tolerance per metric (0.10 = 10 %) for baseline comparison. Keys are those in
     /// [`TOLERANCE_KEYS`].
     pub tolerances: BTreeMap<String, f64>,
+    /// When the load generator was too late for its numbers to be trusted (always applied).
+    pub dispatch: DispatchRule,
+}
+
+/// The invalid-run rule for a late generator: the run is invalid when more than
+/// `max_late_fraction` of the steady open-model operations were sent more than `late_after`
+/// after they could have been (`late_dispatch` and `max_late_dispatch` in `[criteria]`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct DispatchRule {
+    pub late_after: Duration,
+    /// A fraction (0.01 = 1 %).
+    pub max_late_fraction: f64,
+}
+
+impl Default for DispatchRule {
+    /// 1 ms and 1 %: a generator that cannot start 99 % of its operations within a
+    /// millisecond of their slot is measuring itself, not the target.
+    fn default() -> DispatchRule {
+        DispatchRule {
+            late_after: Duration::from_millis(1),
+            max_late_fraction: 0.01,
+        }
+    }
 }
 
 /// The metrics `[criteria.tolerance]` may name.

@@ -158,6 +158,8 @@ pub struct RawCriteria {
     pub max_rss_growth: Option<S<Value>>,
     pub max_cpu: Option<S<Value>>,
     pub max_startup: Option<S<Value>>,
+    pub late_dispatch: Option<S<Value>>,
+    pub max_late_dispatch: Option<S<Value>>,
     #[serde(default)]
     pub tolerance: BTreeMap<S<String>, S<Value>>,
 }

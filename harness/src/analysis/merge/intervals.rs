@@ -92,6 +92,8 @@ pub(super) fn merge_interval(
         harness_rss_bytes: None,
         machine_cpu_pct: None,
         cpu_per_core_pct: Vec::new(),
+        harness_busiest_thread_pct: None,
+        dispatch: None,
     };
     for r in recs {
         // Rates add, each over the part of the merged interval it covers: a segment's
@@ -110,6 +112,18 @@ pub(super) fn merge_interval(
         m.errors += r.errors;
         add_counts(&mut m.errors_by_kind, &r.errors_by_kind);
         m.backlog += r.backlog;
+        if let Some(d) = &r.dispatch {
+            let into = m.dispatch.get_or_insert_with(Default::default);
+            into.ops += d.ops;
+            into.late_ops += d.late_ops;
+            into.lag_p99_us = into.lag_p99_us.max(d.lag_p99_us);
+            into.lag_max_us = into.lag_max_us.max(d.lag_max_us);
+        }
+        m.harness_busiest_thread_pct =
+            match (m.harness_busiest_thread_pct, r.harness_busiest_thread_pct) {
+                (Some(a), Some(b)) => Some(a.max(b)),
+                (a, b) => a.or(b),
+            };
     }
     m
 }

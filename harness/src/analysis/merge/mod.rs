@@ -299,8 +299,9 @@ pub fn merge_with_intervals(
     let (_, r0, s0) = segs[0];
     let count = s0.count;
     let share: f64 = segs.iter().map(|(_, _, s)| s.share).sum();
-    let hist = merged_histogram(&segs)?;
-    let summary = merged_summary(&segs, hist.as_ref());
+    let hist = merged_histogram(&segs, |r| r.histogram.as_ref())?;
+    let failed = merged_histogram(&segs, |r| r.histogram_failed.as_ref())?;
+    let summary = merged_summary(&segs, [hist.as_ref(), failed.as_ref()]);
     let hists: Vec<_> = segs
         .iter()
         .map(|(f, r, _)| interval_histograms(f, r))
@@ -331,6 +332,9 @@ pub fn merge_with_intervals(
         audit,
         criteria: Vec::new(),
         histogram: hist
+            .as_ref()
+            .and_then(|h| results::encode_histogram(h).ok()),
+        histogram_failed: failed
             .as_ref()
             .and_then(|h| results::encode_histogram(h).ok()),
         percentiles: hist

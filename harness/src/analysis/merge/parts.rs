@@ -4,8 +4,8 @@
 use super::{MergeError, Seg};
 use hdrhistogram::Histogram;
 use results::{
-    InstanceResult, MergedSegments, Percentiles, ProcessResources, Resources, RunResult,
-    SegmentInfo, StageResult, Summary,
+    Dispatch, Failures, InstanceResult, MergedSegments, Percentiles, ProcessResources, Resources,
+    RunResult, SegmentInfo, StageResult, Summary,
 };
 use std::collections::BTreeMap;
 /// Sets the counters a [`StageResult`] and a [`Summary`] share (same field names) in `into` to
@@ -130,14 +130,19 @@ pub(super) fn worst_resources<'a>(
         rss_after_warmup: max_u(acc.rss_after_warmup, p.rss_after_warmup),
         rss_peak: max_u(acc.rss_peak, p.rss_peak),
         rss_end: max_u(acc.rss_end, p.rss_end),
+        busiest_thread_peak_pct: max_f(acc.busiest_thread_peak_pct, p.busiest_thread_peak_pct),
     })
 }
 
-/// Whole-run latency: the exact sum of the segments' histograms.
-pub(super) fn merged_histogram(segs: &[Seg<'_>]) -> Result<Option<Histogram<u64>>, MergeError> {
+/// Whole-run latency: the exact sum of the segments' histograms, the one `pick` chooses
+/// (successful or failed operations').
+pub(super) fn merged_histogram(
+    segs: &[Seg<'_>],
+    pick: fn(&RunResult) -> Option<&String>,
+) -> Result<Option<Histogram<u64>>, MergeError> {
     let mut hist: Option<Histogram<u64>> = None;
     for (f, r, _) in segs {
-        let Some(decoded) = r.decode_histogram() else {
+        let Some(decoded) = pick(r).map(|s| results::decode_histogram(s)) else {
             continue;
         };
         let h = decoded.map_err(|e| MergeError::Histogram {
@@ -161,18 +166,58 @@ pub(super) fn merged_histogram(segs: &[Seg<'_>]) -> Result<Option<Histogram<u64>
     Ok(hist)
 }
 
-/// Counts and rates summed; the run as long as the longest segment's steady state.
-pub(super) fn merged_summary(segs: &[Seg<'_>], hist: Option<&Histogram<u64>>) -> Summary {
+/// Counts and rates summed; the run as long as the longest segment's steady state. `hists`:
+/// the summed histograms of the successful and the failed operations.
+pub(super) fn merged_summary(segs: &[Seg<'_>], hists: [Option<&Histogram<u64>>; 2]) -> Summary {
     let mut summary = Summary {
         duration_s: segs
             .iter()
             .map(|(_, r, _)| r.summary.duration_s)
             .fold(0.0, f64::max),
-        latency_us: hist.map(Percentiles::from_histogram).unwrap_or_default(),
+        latency_us: hists[0]
+            .map(Percentiles::from_histogram)
+            .unwrap_or_default(),
         ..segs[0].1.summary.clone()
     };
     sum_counts!(summary, segs.iter().map(|(_, r, _)| &r.summary));
+    summary.failures = merged_failures(segs, summary.ops, hists[1]);
+    summary.dispatch = merged_dispatch(segs);
     summary
+}
+
+/// Failed operations and transactions summed; the transaction error rate weighted by
+/// operations, like `error_rate` (every segment runs the same mix).
+fn merged_failures(segs: &[Seg<'_>], ops: u64, failed: Option<&Histogram<u64>>) -> Failures {
+    let all = || segs.iter().map(|(_, r, _)| &r.summary);
+    let failed_ops: u64 = all().map(|s| s.failures.failed_ops).sum();
+    let weight = |s: &Summary| s.ops as f64 / ops.max(1) as f64;
+    Failures {
+        failed_ops,
+        failed_tx: all().map(|s| s.failures.failed_tx).sum(),
+        op_error_rate: failed_ops as f64 / ops.max(1) as f64,
+        tx_error_rate: all()
+            .map(|s| s.failures.tx_error_rate.map(|r| r * weight(s)))
+            .sum(),
+        latency_failed_us: failed.map(Percentiles::from_histogram),
+    }
+}
+
+/// Dispatch counts and rates summed, the lag's percentiles the worst segment's (upper
+/// bounds); `None` when no segment dispatched open-model operations.
+fn merged_dispatch(segs: &[Seg<'_>]) -> Option<Dispatch> {
+    let parts: Vec<&Dispatch> = segs
+        .iter()
+        .filter_map(|(_, r, _)| r.summary.dispatch.as_ref())
+        .collect();
+    let first = (*parts.first()?).clone();
+    Some(Dispatch {
+        ops: parts.iter().map(|d| d.ops).sum(),
+        late_ops: parts.iter().map(|d| d.late_ops).sum(),
+        lag_us: worst_percentiles(parts.iter().map(|d| &d.lag_us)),
+        offered_ops_per_s: parts.iter().map(|d| d.offered_ops_per_s).sum(),
+        achieved_ops_per_s: parts.iter().map(|d| d.achieved_ops_per_s).sum(),
+        ..first
+    })
 }
 
 /// The driver note that says what was merged and how exact each figure is.

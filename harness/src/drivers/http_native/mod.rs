@@ -194,6 +194,8 @@ async fn worker(mut core: WorkerCore, mut maker: RequestMaker, ctx: Arc<WorkerEn
                 core.complete(intended, Instant::now(), stage, &outcome);
                 if outcome.errors[ErrorKind::Connect as usize] > 0 {
                     tokio::time::sleep(CONNECT_BACKOFF).await;
+                    // The refusing target imposed this pause, not the generator.
+                    core.free_from(Instant::now());
                 }
             }
         }

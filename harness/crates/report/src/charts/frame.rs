@@ -10,7 +10,7 @@ use plotters::prelude::*;
 use results::RunResult;
 
 use super::series::{line, Plane};
-use super::style::{finish_svg, font, GRID, SHADE, STAGE_LINE};
+use super::style::{finish_svg, font, GRID, LATE_SHADE, SHADE, STAGE_LINE};
 use super::{HEIGHT, WIDTH};
 use crate::fmt;
 
@@ -177,7 +177,8 @@ pub(super) fn nice_max(v: f64) -> f64 {
     }
 }
 
-/// Shade warm-up stages and mark stage boundaries with their names.
+/// Shade warm-up stages and the intervals where the load generator was late, and mark stage
+/// boundaries with their names.
 pub(super) fn stage_marks<'a, DB, Y>(
     chart: &mut Plane<'a, DB, Y>,
     r: &RunResult,
@@ -188,6 +189,13 @@ where
     DB: DrawingBackend + 'a,
     Y: Ranged<ValueType = f64>,
 {
+    let late = late_intervals(r);
+    chart
+        .draw_series(
+            late.iter()
+                .map(|&(a, b)| Rectangle::new([(a, y_lo), (b, y_hi)], LATE_SHADE.filled())),
+        )
+        .plot()?;
     for (name, start, end, warmup) in &stage_bounds(r) {
         if *warmup {
             chart
@@ -213,6 +221,18 @@ where
             .plot()?;
     }
     Ok(())
+}
+
+/// (start, end) of each interval in which the generator sent too many operations late.
+pub(super) fn late_intervals(r: &RunResult) -> Vec<(f64, f64)> {
+    let Some(d) = &r.summary.dispatch else {
+        return Vec::new();
+    };
+    r.intervals
+        .iter()
+        .filter(|i| i.dispatch.as_ref().is_some_and(|x| d.interval_is_late(x)))
+        .map(|i| (i.t_s - i.dur_s, i.t_s))
+        .collect()
 }
 
 /// (name, start, end, warm-up) of each stage as run, falling back to the plan.

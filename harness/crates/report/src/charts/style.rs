@@ -15,6 +15,8 @@ pub(super) const PURPLE: RGBColor = RGBColor(204, 121, 167);
 pub(super) const DARK: RGBColor = RGBColor(60, 60, 60);
 pub(super) const GRID: RGBColor = RGBColor(225, 225, 225);
 pub(super) const SHADE: RGBColor = RGBColor(238, 238, 238);
+/// Intervals in which the load generator was late (its figures are the generator's).
+pub(super) const LATE_SHADE: RGBColor = RGBColor(250, 214, 205);
 
 #[derive(Clone, Copy)]
 pub(super) enum Marker {

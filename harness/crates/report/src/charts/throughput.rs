@@ -58,11 +58,16 @@ pub(super) fn throughput(r: &RunResult) -> Result<Chart, String> {
         file: "throughput.svg",
         title,
         caption: format!(
-            "{} in each interval; the dashed line is the target. Shaded: warm-up (not judged).",
+            "{} in each interval; the dashed line is the target. Shaded: warm-up (not judged){}.",
             if committed {
                 "Committed transactions per second"
             } else {
                 "Operations per second"
+            },
+            if frame::late_intervals(r).is_empty() {
+                ""
+            } else {
+                "; red: the load generator sent operations late (its figures, not the target's)"
             }
         ),
         series,

@@ -1,12 +1,12 @@
 //! The run report's Doc: what a [`RunResult`] says, section by section.
 //!
 //! [`build`] lists the sections in the order the brief fixes (verdict, criteria, scenario,
-//! environment, charts, stages, errors, resources, audit, profile, capacity, segment); each
+//! environment, charts, stages, errors, load generator, resources, audit, profile, capacity, segment); each
 //! section is one function returning its blocks, and tables come from [`super::tables`].
 
 use results::{RunResult, SegmentInfo};
 
-use super::{tables, Block, Doc};
+use super::{generator, outcomes, tables, Block, Doc};
 use crate::charts::Chart;
 use crate::fmt;
 
@@ -20,6 +20,7 @@ pub fn build(r: &RunResult, charts: &[Chart]) -> Doc {
     b.extend(chart_section(charts));
     b.extend(stages(r));
     b.extend(errors(r));
+    b.extend(generator::generator(r));
     b.extend(resources(r));
     b.extend(audit(r));
     b.extend(profile(r));
@@ -249,6 +250,7 @@ fn errors(r: &RunResult) -> Vec<Block> {
         )));
     } else {
         b.push(Block::Table(tables::errors_by_kind(r)));
+        b.extend(outcomes::failures(r));
         b.push(Block::Note("Steady state only (warm-up excluded).".into()));
     }
     b

@@ -21,6 +21,8 @@
 use results::{CriterionStatus, Status};
 
 mod build;
+mod generator;
+mod outcomes;
 mod tables;
 
 pub use build::{build, driver_sentence, steady_sentence, throughput_basis};

@@ -1,7 +1,9 @@
 //! `[criteria]`: the thresholds a run is judged on, and the per-metric tolerances a comparison
 //! against a baseline allows.
 //!
-//! Every threshold is optional; `max_startup` is refused on targets the harness does not start,
+//! Every threshold is optional; `late_dispatch` and `max_late_dispatch` adjust the rule that
+//! calls a run with a late generator invalid, which applies with its defaults (1 ms, 1 %)
+//! even when `[criteria]` is absent; `max_startup` is refused on targets the harness does not start,
 //! where there is no startup to time.
 
 use std::collections::BTreeMap;
@@ -60,6 +62,12 @@ pub(super) fn criteria(
             ));
         }
         c.max_startup = Some(cx.positive_duration(v, "criteria.max_startup")?);
+    }
+    if let Some(d) = lat(&r.late_dispatch, "late_dispatch")? {
+        c.dispatch.late_after = d;
+    }
+    if let Some(f) = fraction(&r.max_late_dispatch, "max_late_dispatch")? {
+        c.dispatch.max_late_fraction = f;
     }
     c.tolerances = tolerances(cx, r)?;
     Ok(c)
