@@ -380,4 +380,38 @@ mod tests {
         assert!(matches!(c.next(at(&c, 0.004)), Next::Wait(_)));
         assert!(matches!(c.next(at(&c, 0.005)), Next::Run { stage: 0, .. }));
     }
+
+    #[test]
+    fn dispatch_lag_counts_the_generator_not_a_busy_worker() {
+        let src = "[scenario]\nname = \"w\"\n[target]\nkind = \"in-process\"\n[[stages]]\nduration = \"1s\"\nrate = \"1000/s\"\n";
+        let plan = scenario::parse(src, std::path::Path::new("w.toml")).unwrap();
+        let shared = Arc::new(Shared::new(Timeline::new(&plan), Duration::from_secs(1)));
+        let (tx, rx) = crossbeam_channel::unbounded();
+        let mut c = WorkerCore::new(0, shared, tx);
+        let ok = OpOutcome::default();
+        // Op 5 is due at 5 ms; the idle worker only gets to it at 7 ms: 2 ms of its own.
+        c.shared.next_op.store(5, Ordering::Relaxed);
+        let Next::Run { intended, stage } = c.next(at(&c, 0.007)) else {
+            panic!("op 5 is due")
+        };
+        // The answer takes until 20 ms; op 6 (due at 6 ms) waited for this busy worker, which
+        // takes it 0.1 ms after it became free: the wait is the target's, the 0.1 ms ours.
+        c.complete(intended, at(&c, 0.020), stage, &ok);
+        let Next::Run { intended, stage } = c.next(at(&c, 0.0201)) else {
+            panic!("op 6 is due")
+        };
+        // A failed answer is recorded apart, with the transactions it carried.
+        let failed = OpOutcome::failure(ErrorKind::Connect, 64);
+        c.complete(intended, at(&c, 0.030), stage, &failed);
+        c.finish();
+        let s = rx.try_recv().expect("one shipment");
+        let ms = |ns: u64| ns as f64 / 1e6;
+        assert_eq!(s.lag.len(), 2);
+        assert!((ms(s.lag.max()) - 2.0).abs() < 0.01, "{}", ms(s.lag.max()));
+        assert!((ms(s.lag.min()) - 0.1).abs() < 0.01, "{}", ms(s.lag.min()));
+        assert_eq!((s.hist.len(), s.hist_failed.len()), (1, 1));
+        assert_eq!((s.failed_ops, s.failed_tx, s.submitted_tx), (1, 64, 64));
+        // Latency still runs from the slot: op 6 answered at 30 ms, due at 6 ms.
+        assert!((ms(s.hist_failed.max()) - 24.0).abs() < 0.05);
+    }
 }

@@ -49,8 +49,9 @@ impl ThreadCpu {
 }
 
 /// The calling thread's CPU time so far, seconds (the clock the kernel keeps per thread,
-/// not rounded to ticks).
-pub fn thread_cpu_seconds() -> f64 {
+/// not rounded to ticks). Tests compare the tick-based readings with it.
+#[cfg(test)]
+pub(crate) fn thread_cpu_seconds() -> f64 {
     let mut ts = libc::timespec {
         tv_sec: 0,
         tv_nsec: 0,

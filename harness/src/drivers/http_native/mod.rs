@@ -13,17 +13,19 @@
 //! operation (with a 10 ms back-off per worker), never the run.
 
 pub mod client;
+mod pacer;
 pub mod wire;
 
 use crate::load::errors::{ErrorKind, OpOutcome};
 use crate::load::timeline::Timeline;
-use crate::load::worker::{Next, Shared, Shipment, WorkerCore};
+use crate::load::worker::{tighten_timer_slack, Next, Shared, Shipment, WorkerCore};
 use crate::targets::http::judge::judge;
 use crate::targets::http::request::{RequestMaker, RequestTable};
 use crate::targets::http::{current_thread_rt, HttpTarget};
 use anyhow::Context as _;
 use client::{Client, Conn};
 use crossbeam_channel::Sender;
+use pacer::Pacer;
 use scenario::Plan;
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -102,7 +104,7 @@ impl HttpNative {
                 self.timeout
             ),
             "one operation = one request; latency = request sent to whole response body read (open stages: from the intended start)".to_string(),
-            "open stages: waits use tokio's 1 ms timer, so a request may start up to ~1 ms after its slot; that lateness is counted in its latency".to_string(),
+            "open stages: one idle worker per thread sleeps on a timerfd until the next request is due, the others wait for it (see dispatch lag for how late requests left)".to_string(),
         ]
     }
 
@@ -147,10 +149,13 @@ fn spawn_thread(
     std::thread::Builder::new()
         .name(format!("harness-http-{i}"))
         .spawn(move || {
+            // The pacer's timerfd is only as precise as the thread's timer slack (50 µs).
+            tighten_timer_slack();
             rt.block_on(async move {
+                let pacer = Arc::new(Pacer::new());
                 let mut set = tokio::task::JoinSet::new();
                 for (core, maker) in tasks {
-                    set.spawn(worker(core, maker, Arc::clone(&ctx)));
+                    set.spawn(worker(core, maker, Arc::clone(&ctx), Arc::clone(&pacer)));
                 }
                 while let Some(r) = set.join_next().await {
                     if let Err(e) = r {
@@ -175,8 +180,15 @@ struct WorkerEnv {
 }
 
 /// The worker loop of one HTTP worker: `WorkerCore` decides, this sends.
-async fn worker(mut core: WorkerCore, mut maker: RequestMaker, ctx: Arc<WorkerEnv>) {
+async fn worker(
+    mut core: WorkerCore,
+    mut maker: RequestMaker,
+    ctx: Arc<WorkerEnv>,
+    pacer: Arc<Pacer>,
+) {
     let mut conn: Option<Conn> = None;
+    // Whether this worker leads its thread's idle workers, and whether it was waiting.
+    let (mut leading, mut waited) = (false, false);
     // One request timer for the worker's life, moved forward for each request: moving a tokio
     // timer later is one compare-and-swap, where a `timeout()` per request took the timer
     // driver's lock twice (register, cancel) and touched the wheel each time.
@@ -186,8 +198,15 @@ async fn worker(mut core: WorkerCore, mut maker: RequestMaker, ctx: Arc<WorkerEn
         let now = Instant::now();
         match core.next(now) {
             Next::Stop => break,
-            Next::Wait(d) => tokio::time::sleep(d).await,
+            Next::Wait(d) => {
+                leading = pacer.wait(d, leading).await;
+                waited = true;
+            }
             Next::Run { intended, stage } => {
+                if waited {
+                    pacer.hand_over(leading);
+                    (leading, waited) = (false, false);
+                }
                 let deadline = tokio::time::Instant::from_std(now) + ctx.timeout;
                 timer.as_mut().reset(deadline);
                 let outcome = one_request(&ctx, &mut conn, &mut maker, timer.as_mut()).await;
@@ -200,6 +219,8 @@ async fn worker(mut core: WorkerCore, mut maker: RequestMaker, ctx: Arc<WorkerEn
             }
         }
     }
+    // Wake a follower: it sees the stop too, and wakes the next.
+    pacer.hand_over(leading);
     core.finish();
 }
 
