@@ -9,7 +9,7 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     let cli = match harness::cli::engine_main(harness::cli::Cli::parse()) {
         Ok(engine_exit) => return engine_exit,
-        Err(cli) => cli,
+        Err(cli) => *cli,
     };
     let token = Cancel::new();
     cancel::on_interrupt(&token);

@@ -93,10 +93,10 @@ pub fn dispatch(cli: Cli, cancel: &Cancel) -> Result<Exit> {
 /// command line, for [`dispatch`]. It runs before the harness's Ctrl-C handler is installed:
 /// that handler would also answer the SIGTERM that stops the server gracefully (printing the
 /// harness's interrupt message, exiting 130 on a second signal).
-pub fn engine_main(cli: Cli) -> Result<std::process::ExitCode, Cli> {
+pub fn engine_main(cli: Cli) -> Result<std::process::ExitCode, Box<Cli>> {
     match cli.command {
         Command::Engine(engine) => Ok(engine::server::main_with(engine)),
-        command => Err(Cli { command }),
+        command => Err(Box::new(Cli { command })),
     }
 }
 
