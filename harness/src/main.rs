@@ -7,7 +7,10 @@ use harness::exit::Exit;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let cli = harness::cli::Cli::parse();
+    let cli = match harness::cli::engine_main(harness::cli::Cli::parse()) {
+        Ok(engine_exit) => return engine_exit,
+        Err(cli) => *cli,
+    };
     let token = Cancel::new();
     cancel::on_interrupt(&token);
     // A panic on this thread is an internal error (exit 5), not Rust's 101: scripts tell

@@ -282,3 +282,78 @@ fn profile_of_a_spawned_engine_is_fetched_for_the_steady_state() {
     );
     assert!(dir.path().join("flamegraphs").read_dir().unwrap().count() == 1);
 }
+
+/// `cargo run -p harness` builds no `engine`: a spawn command naming it runs the engine server
+/// linked into the harness (`harness engine serve ...`), still as a process of its own, and
+/// results.json and the report say so. The harness binary is copied to a directory with no
+/// `engine` beside it and run with a `PATH` that holds none either.
+#[test]
+fn a_spawn_command_naming_engine_runs_the_linked_server_when_none_was_built() {
+    let dir = tempfile::tempdir().unwrap();
+    let (bin, empty_path) = (dir.path().join("bin"), dir.path().join("path"));
+    std::fs::create_dir(&bin).unwrap();
+    std::fs::create_dir(&empty_path).unwrap();
+    let harness = bin.join("harness");
+    std::fs::copy(env!("CARGO_BIN_EXE_harness"), &harness).unwrap();
+    let text = "[scenario]\nname = \"t-linked\"\n[target]\nkind = \"spawn\"\ncommand = [\"engine\", \"serve\", \"--addr\", \"127.0.0.1:0\", \"--accounts\", \"1000\", \"--workers\", \"1\"]\nhealth_path = \"/api/v11/health\"\nstartup_timeout = \"20s\"\n[workload]\naccounts = 1000\n[[requests]]\nname = \"health\"\nmethod = \"GET\"\npath = \"/api/v11/health\"\nexpect_status = [200]\n[[stages]]\nname = \"steady\"\nduration = \"1s\"\nworkers = 2\n[criteria]\nmax_error_rate = \"0%\"\n";
+    let f = write_scenario(dir.path(), "linked", text);
+    let child = Command::new(&harness)
+        .args(["run", "--quiet", "--no-reports", "--out"])
+        .arg(dir.path().join("reports"))
+        .arg(&f)
+        .env("PATH", &empty_path)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let harness_pid = child.id();
+    let out = child.wait_with_output().unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    let results = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("results: "))
+        .map(PathBuf::from)
+        .expect("the results path is printed");
+    let r = results::RunResult::read(&results).unwrap();
+
+    let note = "no \"engine\" binary beside the harness or on PATH: started the engine server linked into the harness";
+    let said = r.driver.notes.iter().find(|n| n.contains(note));
+    let said = said.unwrap_or_else(|| panic!("{:?}", r.driver.notes));
+    assert!(
+        said.contains(&format!("{} engine serve --addr", harness.display())),
+        "{said}"
+    );
+    assert!(r.scenario.target.contains(&harness.display().to_string()));
+    // A separate process, sampled and stopped like any spawned server.
+    let target_pid = r.resources.target.pid.expect("the server was sampled");
+    assert_ne!(target_pid, harness_pid);
+    assert!(r.resources.target.rss_peak.is_some());
+    assert!(
+        r.summary.ops > 50 && r.summary.errors == 0,
+        "{:?}",
+        r.summary
+    );
+    assert!(
+        r.audit.as_ref().is_some_and(|a| a.ok),
+        "our engine, audited"
+    );
+    assert!(
+        !r.driver.notes.iter().any(|n| n.contains("exited")),
+        "stopped cleanly by SIGTERM: {:?}",
+        r.driver.notes
+    );
+
+    let rendered = Command::new(&harness)
+        .args(["report", "--format", "markdown"])
+        .arg(&results)
+        .env("PATH", &empty_path)
+        .output()
+        .unwrap();
+    assert!(rendered.status.success());
+    let md = std::fs::read_to_string(results.with_file_name("report.md")).unwrap();
+    assert!(md.contains("started the engine server linked into the harness"));
+}

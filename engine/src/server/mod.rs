@@ -242,6 +242,34 @@ pub fn run(config: ServerConfig) -> anyhow::Result<ExitCode> {
     })
 }
 
+/// The `engine` binary's body after parsing: runs `serve` or `bench`, prints an error's chain
+/// as `engine: error: ...` and exits 2 on it. Public because the harness runs the same thing
+/// as its hidden `harness engine ...` (the server it spawns when no `engine` binary was
+/// built), and the two must not drift apart.
+pub fn main_with(cli: Cli) -> ExitCode {
+    let result = match cli.command {
+        Command::Serve(args) => args
+            .into_config()
+            .map_err(anyhow::Error::from)
+            .and_then(run),
+        Command::Bench(args) => bench(&args).and_then(|report| {
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            Ok(if report.audit_ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("engine: error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
 /// Resolves on the first SIGINT or SIGTERM. The handlers are installed before this returns,
 /// so a signal sent right after startup is not lost.
 fn shutdown_signal() -> std::io::Result<impl Future<Output = ()>> {

@@ -151,6 +151,12 @@ pub enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// The `engine` binary's commands (serve, bench), run by the engine server linked into
+    /// the harness.
+    // Linked in so a spawn target naming `engine` runs when no `engine` binary was built (see
+    // `targets::http::spawn`). Hidden: it is that fallback, not a harness feature.
+    #[command(hide = true)]
+    Engine(engine::server::Cli),
 }
 
 fn parse_driver(s: &str) -> Result<scenario::Driver, String> {

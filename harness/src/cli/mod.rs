@@ -84,6 +84,19 @@ pub fn dispatch(cli: Cli, cancel: &Cancel) -> Result<Exit> {
             format,
             out,
         } => report_cmd(&results, out.as_deref(), &format),
+        Command::Engine(_) => unreachable!("main runs `harness engine` through engine_main"),
+    }
+}
+
+/// `harness engine ...`: the engine binary's main, verbatim (its exit codes, its
+/// `engine: error:` lines, its own SIGINT/SIGTERM handling). `Err` hands back any other
+/// command line, for [`dispatch`]. It runs before the harness's Ctrl-C handler is installed:
+/// that handler would also answer the SIGTERM that stops the server gracefully (printing the
+/// harness's interrupt message, exiting 130 on a second signal).
+pub fn engine_main(cli: Cli) -> Result<std::process::ExitCode, Box<Cli>> {
+    match cli.command {
+        Command::Engine(engine) => Ok(engine::server::main_with(engine)),
+        command => Err(Box::new(Cli { command })),
     }
 }
 

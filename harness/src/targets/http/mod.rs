@@ -269,6 +269,14 @@ impl HttpTarget {
         } else {
             "resources: the target process is not sampled (not spawned by the harness)".to_string()
         });
+        if let Some(s) = self.spawned.as_ref().filter(|s| s.linked_engine) {
+            // Said in every report: a reader comparing runs should know which binary served.
+            n.push(format!(
+                "no \"engine\" binary beside the harness or on PATH: started the engine server linked into the harness ({} {})",
+                s.program.display(),
+                s.args.join(" ")
+            ));
+        }
         if let Some(end) = &self.end {
             n.extend(end.notes.iter().cloned());
         }

@@ -5,9 +5,14 @@
 //! time is measured from the spawn to the first 200 from `health_path`. stdout is drained for
 //! the rest of the run (a full pipe would block the server); stderr is inherited.
 //!
-//! Finding the program: `command[0]` as given if it contains a '/'; else a file of that name
-//! beside the running executable (`target/<profile>/harness` finds `target/<profile>/engine`,
-//! built by `cargo build -p engine`); else the `PATH`.
+//! Finding the program ([`resolve`]): `command[0]` as given if it contains a '/'; else a file
+//! of that name beside the running executable (`target/<profile>/harness` finds
+//! `target/<profile>/engine`, built by `cargo build -p engine`); else the `PATH`. When the
+//! name is `engine` and none of these has it (`cargo run -p harness` builds only the harness),
+//! the harness starts itself as `harness engine ...`: the same server, linked in, still a
+//! separate process, so its PID, resources, startup time and SIGTERM stop are measured alike.
+//! That assumes the running executable is the harness binary; a test binary driving the
+//! library gets no address line from it and fails with [`HttpError::NoAddress`].
 
 use super::control::fetch_once;
 use super::HttpError;
@@ -15,34 +20,82 @@ use bytes::Bytes;
 use http_body_util::Full;
 use hyper::header::HOST;
 use hyper::{Request, StatusCode};
+use std::ffi::OsStr;
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 /// How long a stopped server may take to exit after SIGTERM before it is killed.
 pub const STOP_GRACE: Duration = Duration::from_secs(10);
 
-/// Where `program` is run from (see the module docs).
-pub fn locate(program: &str) -> PathBuf {
+/// The one program name the harness can stand in for: it links the engine server in.
+pub const ENGINE: &str = "engine";
+
+/// How a spawn command's program is started.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Launch {
+    /// This file. A bare name found nowhere stays bare, so the spawn error names what the
+    /// scenario said.
+    File(PathBuf),
+    /// `engine` found nowhere: the running executable's hidden `engine` subcommand.
+    SelfEngine,
+}
+
+/// Where `program` is run from (see the module docs), given the running executable's
+/// directory and the `PATH` value; pure, so every branch is testable.
+pub fn resolve(program: &str, exe_dir: Option<&Path>, path_var: Option<&OsStr>) -> Launch {
     if program.contains('/') {
-        return PathBuf::from(program);
+        return Launch::File(PathBuf::from(program));
     }
-    if let Ok(exe) = std::env::current_exe() {
-        let sibling = exe.with_file_name(program);
-        if sibling.is_file() {
-            return sibling;
+    let sibling = exe_dir.map(|d| d.join(program)).filter(|p| p.is_file());
+    match sibling.or_else(|| on_path(program, path_var?)) {
+        Some(found) => Launch::File(found),
+        None if program == ENGINE => Launch::SelfEngine,
+        None => Launch::File(PathBuf::from(program)),
+    }
+}
+
+/// The first `name` file in a `PATH`-style list of directories (as a shell finds it; no
+/// dependency needed for a split and a stat).
+fn on_path(name: &str, path_var: &OsStr) -> Option<PathBuf> {
+    std::env::split_paths(path_var)
+        .map(|dir| dir.join(name))
+        .find(|p| p.is_file())
+}
+
+/// The program and arguments `command` is spawned with, and whether that is the engine linked
+/// into this executable.
+fn launch_of(command: &[String]) -> Result<(PathBuf, Vec<String>, bool), HttpError> {
+    let (name, rest) = command.split_first().ok_or(HttpError::EmptyCommand)?;
+    let exe = std::env::current_exe();
+    let exe_dir = exe.as_ref().ok().and_then(|e| e.parent());
+    match resolve(name, exe_dir, std::env::var_os("PATH").as_deref()) {
+        Launch::File(program) => Ok((program, rest.to_vec(), false)),
+        Launch::SelfEngine => {
+            let exe = exe.map_err(|source| HttpError::Spawn {
+                program: PathBuf::from(name),
+                source,
+            })?;
+            let args = std::iter::once(ENGINE.to_string())
+                .chain(rest.iter().cloned())
+                .collect();
+            Ok((exe, args, true))
         }
     }
-    PathBuf::from(program)
 }
 
 /// A running server the harness started.
 pub struct Spawned {
     child: Option<Child>,
     pub pid: u32,
+    /// The file that was started (this executable when `linked_engine`).
     pub program: PathBuf,
+    /// Its arguments (`engine serve ...` when `linked_engine`).
+    pub args: Vec<String>,
+    /// No `engine` binary was found, so this executable runs the engine server it links in.
+    pub linked_engine: bool,
     /// `http://...` from the first line of stdout.
     pub url: String,
 }
@@ -50,10 +103,9 @@ pub struct Spawned {
 impl Spawned {
     /// Starts `command` and reads its address line within `timeout`.
     pub fn start(command: &[String], timeout: Duration) -> Result<Spawned, HttpError> {
-        let (program, args) = command.split_first().ok_or(HttpError::EmptyCommand)?;
-        let program = locate(program);
+        let (program, args, linked_engine) = launch_of(command)?;
         let mut child = Command::new(&program)
-            .args(args)
+            .args(&args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -68,6 +120,8 @@ impl Spawned {
             child: Some(child),
             pid,
             program: program.clone(),
+            args,
+            linked_engine,
             url: String::new(),
         };
         let (tx, rx) = std::sync::mpsc::channel();
@@ -188,5 +242,76 @@ impl Drop for Spawned {
     /// Never leave a server behind, whatever path the run took.
     fn drop(&mut self) {
         self.stop(Duration::ZERO);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::OsString;
+
+    /// A directory holding an empty file `engine`.
+    fn dir_with_engine() -> tempfile::TempDir {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::write(d.path().join(ENGINE), b"").unwrap();
+        d
+    }
+
+    fn path_of(dirs: &[&Path]) -> OsString {
+        std::env::join_paths(dirs).unwrap()
+    }
+
+    #[test]
+    fn a_path_with_a_slash_is_used_as_given() {
+        let sibling = dir_with_engine();
+        let path = path_of(&[sibling.path()]);
+        for p in ["./engine", "/nowhere/engine", "bin/engine"] {
+            assert_eq!(
+                resolve(p, Some(sibling.path()), Some(&path)),
+                Launch::File(PathBuf::from(p))
+            );
+        }
+    }
+
+    #[test]
+    fn a_sibling_of_the_executable_comes_before_the_path() {
+        let (exe_dir, on_path) = (dir_with_engine(), dir_with_engine());
+        let path = path_of(&[on_path.path()]);
+        assert_eq!(
+            resolve(ENGINE, Some(exe_dir.path()), Some(&path)),
+            Launch::File(exe_dir.path().join(ENGINE))
+        );
+    }
+
+    #[test]
+    fn the_first_path_entry_with_a_file_of_that_name_is_used() {
+        let exe_dir = tempfile::tempdir().unwrap();
+        // A directory named `engine` is not a program: the next entry's file is.
+        let dir_named_engine = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir_named_engine.path().join(ENGINE)).unwrap();
+        let (first, second) = (dir_with_engine(), dir_with_engine());
+        let path = path_of(&[dir_named_engine.path(), first.path(), second.path()]);
+        assert_eq!(
+            resolve(ENGINE, Some(exe_dir.path()), Some(&path)),
+            Launch::File(first.path().join(ENGINE))
+        );
+    }
+
+    #[test]
+    fn an_engine_found_nowhere_is_the_linked_one_and_other_names_stay_bare() {
+        let (exe_dir, empty) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let path = path_of(&[empty.path()]);
+        assert_eq!(
+            resolve(ENGINE, Some(exe_dir.path()), Some(&path)),
+            Launch::SelfEngine
+        );
+        assert_eq!(resolve(ENGINE, None, None), Launch::SelfEngine);
+        // Only the exact name: anything else fails to spawn under the name the scenario gave.
+        for other in ["engine2", "Engine", "server"] {
+            assert_eq!(
+                resolve(other, Some(exe_dir.path()), Some(&path)),
+                Launch::File(PathBuf::from(other))
+            );
+        }
     }
 }
