@@ -93,12 +93,13 @@ fn a_starved_generator_is_invalid_not_the_targets_fault() {
         .env("HARNESS_HTTP_THREADS", "1")
         .status()
         .unwrap();
-    let out = std::fs::read_dir(dir.path())
+    // --out DIR writes DIR/<scenario>/<timestamp>/.
+    let out = std::fs::read_dir(dir.path().join("t-starved"))
         .unwrap()
         .flatten()
         .map(|e| e.path())
         .find(|p| p.join("results.json").is_file())
-        .expect("a run directory with results.json");
+        .unwrap_or_else(|| panic!("no results.json; the harness exited {status}"));
     let r = read_result(&out);
     let d = r
         .summary
@@ -272,5 +273,5 @@ fn a_dying_target_counts_every_transaction_its_failed_batches_carried() {
     assert!(r.histogram_failed.is_some());
     let md = std::fs::read_to_string(o.dir.join("report.md")).unwrap();
     assert!(md.contains("carried by failed operations"), "{md}");
-    assert!(md.contains("| failed |"), "{md}");
+    assert!(md.contains("| successful | 2"), "{md}");
 }

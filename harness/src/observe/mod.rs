@@ -6,3 +6,8 @@ pub mod environment;
 pub mod profile;
 pub mod sampler;
 pub mod threads;
+
+/// Tests that spin a thread and read the process's CPU take this, so they do not count each
+/// other's spinning.
+#[cfg(test)]
+pub(crate) static SPIN_TESTS: std::sync::Mutex<()> = std::sync::Mutex::new(());

@@ -155,6 +155,9 @@ mod tests {
 
     #[test]
     fn a_busy_thread_shows_as_busy_and_cpu_seconds_start_at_zero() {
+        let _spin = crate::observe::SPIN_TESTS
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         let mut s = Sampler::new(None);
         let t0 = Instant::now();
         let cpu0 = crate::observe::threads::thread_cpu_seconds();

@@ -103,6 +103,9 @@ mod tests {
     #[cfg(target_os = "linux")]
     #[test]
     fn a_spinning_thread_is_the_busiest() {
+        let _spin = crate::observe::SPIN_TESTS
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         let mut t = ThreadCpu::new();
         let t0 = Instant::now();
         // The thread must still be alive when read: a finished thread leaves /proc.

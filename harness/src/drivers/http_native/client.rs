@@ -52,6 +52,9 @@ pub enum Client {
 pub struct Reply<'a> {
     pub status: u16,
     pub body: &'a [u8],
+    /// When the answer reached the machine (the builtin client's kernel stamp; `None` for
+    /// hyper's clients, whose reads we do not see).
+    pub arrived: Option<std::time::Instant>,
 }
 
 impl Conn {
@@ -109,6 +112,7 @@ impl Conn {
                 Ok(Reply {
                     status: a.status,
                     body: a.body,
+                    arrived: a.arrived,
                 })
             }
             Conn::H1 {
@@ -121,6 +125,7 @@ impl Conn {
                 Ok(Reply {
                     status: a.status.as_u16(),
                     body: kept,
+                    arrived: None,
                 })
             }
             Conn::H2 { send, body: kept } => {
@@ -134,6 +139,7 @@ impl Conn {
                 Ok(Reply {
                     status: a.status.as_u16(),
                     body: kept,
+                    arrived: None,
                 })
             }
         }

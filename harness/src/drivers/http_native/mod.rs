@@ -12,6 +12,7 @@
 //! measurement that chose it). Failures are data: a dead target costs a `connect` error per
 //! operation (with a 10 ms back-off per worker), never the run.
 
+mod arrival;
 pub mod client;
 mod pacer;
 pub mod wire;
@@ -209,8 +210,13 @@ async fn worker(
                 }
                 let deadline = tokio::time::Instant::from_std(now) + ctx.timeout;
                 timer.as_mut().reset(deadline);
-                let outcome = one_request(&ctx, &mut conn, &mut maker, timer.as_mut()).await;
+                let (outcome, arrived) =
+                    one_request(&ctx, &mut conn, &mut maker, timer.as_mut()).await;
                 core.complete(intended, Instant::now(), stage, &outcome);
+                if let Some(at) = arrived {
+                    // Free since the answer arrived, not since this thread got to read it.
+                    core.free_from(at);
+                }
                 if outcome.errors[ErrorKind::Connect as usize] > 0 {
                     tokio::time::sleep(CONNECT_BACKOFF).await;
                     // The refusing target imposed this pause, not the generator.
@@ -224,20 +230,21 @@ async fn worker(
     core.finish();
 }
 
-/// Sends one request on the worker's connection (opening it if needed) and judges the answer.
-/// `timer` fires at the request's deadline (set by the caller).
+/// Sends one request on the worker's connection (opening it if needed) and judges the answer;
+/// also returns when the answer arrived, when known. `timer` fires at the request's deadline
+/// (set by the caller).
 async fn one_request(
     ctx: &WorkerEnv,
     conn: &mut Option<Conn>,
     maker: &mut RequestMaker,
     timer: std::pin::Pin<&mut tokio::time::Sleep>,
-) -> OpOutcome {
+) -> (OpOutcome, Option<Instant>) {
     let made = maker.make();
     let c = match conn {
         Some(c) => c,
         None => match Conn::open(ctx.addr, ctx.client, ctx.timeout).await {
             Ok(c) => conn.insert(c),
-            Err(kind) => return OpOutcome::failure(kind, made.submitted_tx),
+            Err(kind) => return (OpOutcome::failure(kind, made.submitted_tx), None),
         },
     };
     let answer = tokio::select! {
@@ -245,24 +252,27 @@ async fn one_request(
         r = c.send(&ctx.table, made.template, made.body) => r,
         () = timer => Err(ErrorKind::Timeout),
     };
-    let outcome = match answer {
-        Ok(a) => judge(
-            &ctx.table,
-            ctx.engine,
-            made.template,
-            a.status,
-            a.body,
-            made.submitted_tx,
+    let (outcome, arrived) = match answer {
+        Ok(a) => (
+            judge(
+                &ctx.table,
+                ctx.engine,
+                made.template,
+                a.status,
+                a.body,
+                made.submitted_tx,
+            ),
+            a.arrived,
         ),
         // Failed, or timed out (the answer may still arrive on this connection): start afresh.
         Err(kind) => {
             *conn = None;
-            return OpOutcome::failure(kind, made.submitted_tx);
+            return (OpOutcome::failure(kind, made.submitted_tx), None);
         }
     };
     if !c.reusable() {
         // The server closes it (`connection: close`, or a body framed by the close).
         *conn = None;
     }
-    outcome
+    (outcome, arrived)
 }

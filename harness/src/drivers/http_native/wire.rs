@@ -14,11 +14,14 @@
 //! close` and HTTP/1.0 answers without keep-alive end the connection after the answer. Anything
 //! malformed is an I/O error for the caller to count, and the connection is dropped.
 
+use super::arrival;
 use crate::load::worker::ErrorKind;
 use std::io::IoSlice;
 use std::net::SocketAddr;
-use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use std::time::{Duration, Instant};
+#[cfg(not(target_os = "linux"))]
+use tokio::io::AsyncReadExt;
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
 /// The read buffer's starting size; it grows to hold a whole answer.
@@ -47,12 +50,16 @@ pub struct WireConn {
     dechunked: Vec<u8>,
     /// False once the server said it closes, or framed its answer by closing.
     reusable: bool,
+    /// The kernel's receive stamp of the answer's last bytes read so far.
+    arrived: Option<Instant>,
 }
 
 /// An answer's status and body (borrowed from the connection until its next request).
 pub struct WireAnswer<'a> {
     pub status: u16,
     pub body: &'a [u8],
+    /// When its last bytes reached the machine (kernel stamp; `None` where there is none).
+    pub arrived: Option<Instant>,
 }
 
 /// How the answer's body is delimited.
@@ -80,6 +87,8 @@ impl WireConn {
             Err(_) => return Err(ErrorKind::Timeout),
         };
         let _ = stream.set_nodelay(true);
+        #[cfg(target_os = "linux")]
+        arrival::enable(std::os::fd::AsRawFd::as_raw_fd(&stream));
         Ok(WireConn {
             stream,
             buf: vec![0; READ_BUF],
@@ -88,6 +97,7 @@ impl WireConn {
             out: Vec::with_capacity(1024),
             dechunked: Vec::new(),
             reusable: true,
+            arrived: None,
         })
     }
 
@@ -111,6 +121,7 @@ impl WireConn {
             return Err(ErrorKind::Io);
         }
         self.consume_last()?;
+        self.arrived = None;
         self.write_request(head, body, length).await?;
         let head = loop {
             let h = self.read_head().await?;
@@ -152,7 +163,11 @@ impl WireConn {
                 &self.buf[head.len..self.filled]
             }
         };
-        Ok(WireAnswer { status, body })
+        Ok(WireAnswer {
+            status,
+            body,
+            arrived: self.arrived,
+        })
     }
 
     /// Drops the previous answer from the read buffer. Bytes after it were sent without a
@@ -221,13 +236,35 @@ impl WireConn {
             let grown = (self.buf.len() * 2).max(READ_BUF);
             self.buf.resize(grown, 0);
         }
-        let n = self
-            .stream
-            .read(&mut self.buf[self.filled..])
-            .await
-            .map_err(|_| ErrorKind::Io)?;
+        let n = self.recv().await.map_err(|_| ErrorKind::Io)?;
         self.filled += n;
         Ok(n)
+    }
+
+    /// One read into the free end of the buffer, keeping the kernel's receive stamp.
+    #[cfg(target_os = "linux")]
+    async fn recv(&mut self) -> std::io::Result<usize> {
+        let fd = std::os::fd::AsRawFd::as_raw_fd(&self.stream);
+        loop {
+            self.stream.readable().await?;
+            let buf = &mut self.buf[self.filled..];
+            match self
+                .stream
+                .try_io(tokio::io::Interest::READABLE, || arrival::recv(fd, buf))
+            {
+                Ok((n, at)) => {
+                    self.arrived = at.or(self.arrived);
+                    return Ok(n);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    async fn recv(&mut self) -> std::io::Result<usize> {
+        self.stream.read(&mut self.buf[self.filled..]).await
     }
 
     async fn read_head(&mut self) -> Result<Head, ErrorKind> {
@@ -404,6 +441,8 @@ fn parse_length(v: &[u8]) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(target_os = "linux")]
+    use tokio::io::AsyncReadExt;
 
     fn head(s: &str) -> Head {
         parse_head(s.as_bytes()).unwrap().unwrap()
