@@ -352,6 +352,8 @@ fn summary_of(steady: &Acc) -> Summary {
         error_rate: steady.error_rate(),
         errors_by_kind: steady.by_kind.clone(),
         latency_us: steady_lat,
+        // Closed-model stages: the load is what the workers achieved, nothing was offered.
+        offered_tps: None,
     }
 }
 
@@ -648,6 +650,7 @@ pub fn no_intervals() -> RunResult {
         error_rate: 0.0,
         errors_by_kind: BTreeMap::new(),
         latency_us: Percentiles::default(),
+        offered_tps: None,
     };
     for c in &mut r.criteria {
         c.status = CriterionStatus::NotMeasured;
