@@ -8,6 +8,7 @@ use crate::drivers::Driver;
 use crate::load::acc::Acc;
 use crate::load::capacity::{CapacityCheck, StageUnit};
 use crate::load::collector::Collected;
+use crate::load::timeline::{SpanKind, Timeline};
 use crate::load::worker::Shared;
 use crate::observe::environment;
 use crate::observe::sampler::ProcSample;
@@ -47,13 +48,7 @@ pub fn assemble(p: &Parts<'_>) -> RunResult {
             status: Status::Pass,
             reasons: Vec::new(),
         },
-        summary: summarize(
-            &p.collected.steady,
-            p.shared
-                .timeline
-                .steady_seconds(end_s, p.shared.interval.as_secs_f64()),
-            per_tx,
-        ),
+        summary: steady_summary(p, end_s, per_tx),
         stages: stages(p, end_s, per_tx),
         intervals: p.collected.intervals.clone(),
         resources: resources(p),
@@ -69,6 +64,42 @@ pub fn assemble(p: &Parts<'_>) -> RunResult {
             flamegraph: None,
         },
     }
+}
+
+/// The steady state's figures, with what the plan offered over the same window.
+fn steady_summary(p: &Parts<'_>, end_s: f64, per_tx: bool) -> Summary {
+    let interval = p.shared.interval.as_secs_f64();
+    let seconds = p.shared.timeline.steady_seconds(end_s, interval);
+    let mut s = summarize(&p.collected.steady, seconds, per_tx);
+    s.offered_tps = offered_tps(p.plan, &p.shared.timeline, end_s, interval);
+    s
+}
+
+/// Transactions per second the plan offered over the steady window (the summary's: what ran
+/// of it, up to `end_s`): the open-model operations due in it times the transactions each
+/// carries, exact fractions included, so `committed_tps` reads against the plan itself.
+/// `None` when a steady stage is closed-model (its load is what the workers achieve) or the
+/// operations carry no transactions.
+pub fn offered_tps(plan: &Plan, tl: &Timeline, end_s: f64, interval: f64) -> Option<f64> {
+    let tx_per_op = plan.tx_per_op();
+    let seconds = tl.steady_seconds(end_s, interval);
+    if tx_per_op <= 0.0 || seconds <= 0.0 {
+        return None;
+    }
+    let mut ops = 0.0;
+    for (i, span) in tl.spans.iter().enumerate() {
+        let Some(from) = tl.steady_from(i, interval) else {
+            continue;
+        };
+        if matches!(span.kind, SpanKind::Closed { .. }) {
+            return None;
+        }
+        let to = (span.start + span.duration).min(end_s);
+        if to > from {
+            ops += tl.ops_due(to) - tl.ops_due(from);
+        }
+    }
+    Some(ops * tx_per_op / seconds)
 }
 
 fn scenario_info(p: &Parts<'_>) -> ScenarioInfo {
@@ -245,6 +276,7 @@ fn summarize(acc: &Acc, seconds: f64, per_tx: bool) -> Summary {
         error_rate: acc.error_rate(per_tx),
         errors_by_kind: acc.errors_by_kind(),
         latency_us: acc.percentiles(),
+        offered_tps: None,
     }
 }
 

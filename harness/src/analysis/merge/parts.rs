@@ -161,7 +161,8 @@ pub(super) fn merged_histogram(segs: &[Seg<'_>]) -> Result<Option<Histogram<u64>
     Ok(hist)
 }
 
-/// Counts and rates summed; the run as long as the longest segment's steady state.
+/// Counts and rates (offered included) summed; the run as long as the longest segment's
+/// steady state.
 pub(super) fn merged_summary(segs: &[Seg<'_>], hist: Option<&Histogram<u64>>) -> Summary {
     let mut summary = Summary {
         duration_s: segs
@@ -172,6 +173,8 @@ pub(super) fn merged_summary(segs: &[Seg<'_>], hist: Option<&Histogram<u64>>) ->
         ..segs[0].1.summary.clone()
     };
     sum_counts!(summary, segs.iter().map(|(_, r, _)| &r.summary));
+    // Each segment offered its share of the plan: the shares add up, when every one is known.
+    summary.offered_tps = segs.iter().map(|(_, r, _)| r.summary.offered_tps).sum();
     summary
 }
 
