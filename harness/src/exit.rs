@@ -1,8 +1,10 @@
 //! Every exit code of the `harness` binary, in one place.
 //!
 //! Scripts and CI read these, so they are part of the interface (the README lists them). When
-//! several apply, the most severe wins: aborted > invalid > fail > pass. Errors that are not the
-//! run's verdict are usage errors (the user's to fix: a bad flag, scenario or input file) or
+//! several apply, the most severe wins: aborted > invalid > fail > pass. A run that was not
+//! judged (no criteria) exits 0 like a pass: nothing failed, and the status word, not the
+//! code, tells the two apart (every report and results.json say "not judged"). Errors that
+//! are not the run's verdict are usage errors (the user's to fix: a bad flag, scenario or input file) or
 //! internal errors (a panic, an I/O failure while measuring or writing).
 
 use results::Status;
@@ -11,7 +13,7 @@ use std::process::ExitCode;
 /// What the process reports to its caller.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Exit {
-    /// Every criterion met (or nothing to judge), no regression.
+    /// Every criterion met, or nothing to judge (status "not judged"); no regression.
     Pass = 0,
     /// A criterion failed, or a comparison found a regression.
     Fail = 1,
@@ -29,7 +31,8 @@ impl Exit {
     /// The exit code of a verdict.
     pub fn of(status: Status) -> Exit {
         match status {
-            Status::Pass => Exit::Pass,
+            // Not judged is not a failure: a scenario without criteria still measures.
+            Status::Pass | Status::NotJudged => Exit::Pass,
             Status::Fail => Exit::Fail,
             Status::Invalid => Exit::Invalid,
             Status::Aborted => Exit::Aborted,
@@ -95,6 +98,8 @@ mod tests {
         assert_eq!(Exit::Invalid.worst(Exit::Fail), Exit::Invalid);
         assert_eq!(Exit::Invalid.worst(Exit::Aborted), Exit::Aborted);
         assert_eq!(Exit::of(Status::Invalid).code(), 4);
+        assert_eq!(Exit::of(Status::NotJudged).code(), 0);
+        assert_eq!(Exit::of(Status::NotJudged).worst(Exit::Fail), Exit::Fail);
         assert_eq!(Exit::Internal.code(), 5);
     }
 }

@@ -144,3 +144,53 @@ fn sigint_writes_a_partial_report_marked_aborted_and_exits_3() {
     );
     assert!(r.audit.unwrap().ok);
 }
+
+/// No criteria is "not judged", never "pass": exit 0 (nothing failed), and every output says
+/// so; JUnit still holds the run as a (skipped) testcase, so CI never sees an empty suite.
+#[test]
+fn a_run_without_criteria_is_not_judged_in_every_output_and_exits_0() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("nocrit.toml");
+    std::fs::write(
+        &f,
+        "[scenario]\nname = \"nocrit\"\n[target]\nkind = \"in-process\"\n[workload]\naccounts = 1000\nbatch_size = 64\n[output]\ninterval = \"200ms\"\n[[stages]]\nduration = \"1s\"\nworkers = 1\n",
+    )
+    .unwrap();
+    let out = Command::cargo_bin("harness")
+        .unwrap()
+        .args(["run", "--out"])
+        .arg(dir.path())
+        .arg(&f)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("nocrit: NOT JUDGED"), "{stdout}");
+    assert!(!stdout.contains("PASS"), "{stdout}");
+    let run = dir.path().join("nocrit/latest");
+    let r = results::RunResult::read(run.join("results.json")).unwrap();
+    assert_eq!(r.verdict.status, results::Status::NotJudged);
+    let json = std::fs::read_to_string(run.join("results.json")).unwrap();
+    assert!(json.contains("\"status\": \"not_judged\""));
+    let md = std::fs::read_to_string(run.join("report.md")).unwrap();
+    assert!(md.contains("**NOT JUDGED**"), "{md}");
+    let html = std::fs::read_to_string(run.join("report.html")).unwrap();
+    assert!(html.contains("verdict not-judged") && html.contains("NOT JUDGED"));
+    assert!(run.join("report.pdf").is_file());
+    let xml = std::fs::read_to_string(run.join("junit.xml")).unwrap();
+    let doc = roxmltree::Document::parse(&xml).unwrap();
+    let cases: Vec<_> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("testcase"))
+        .collect();
+    assert!(!cases.is_empty(), "{xml}");
+    let case = cases
+        .iter()
+        .find(|c| c.attribute("name") == Some("run"))
+        .expect("the run is a testcase");
+    let skipped = case.children().find(|n| n.has_tag_name("skipped")).unwrap();
+    assert!(skipped
+        .attribute("message")
+        .unwrap()
+        .starts_with("no criteria: not judged"));
+}

@@ -46,7 +46,7 @@ fn committed_in_stages(r: &results::RunResult) -> u64 {
 fn binary_batches_open_model_agree_with_the_engine() {
     let dir = tempfile::tempdir().unwrap();
     let text = format!(
-        "[scenario]\nname = \"t-binary\"\n{}\n[workload]\naccounts = 10_000\nbatch_size = 128\n[http]\ntimeout = \"5s\"\nconnections = 8\n[[requests]]\nname = \"tx\"\nmethod = \"POST\"\npath = \"/api/v11/transactions\"\nheaders = {{ content-type = \"application/octet-stream\" }}\nbody = \"binary-batch\"\nexpect_status = [200]\n[[stages]]\nname = \"steady\"\nduration = \"3s\"\nrate = \"100/s\"\n",
+        "[scenario]\nname = \"t-binary\"\n{}\n[workload]\naccounts = 10_000\nbatch_size = 128\n[http]\ntimeout = \"5s\"\nconnections = 8\n[[requests]]\nname = \"tx\"\nmethod = \"POST\"\npath = \"/api/v11/transactions\"\nheaders = {{ content-type = \"application/octet-stream\" }}\nbody = \"binary-batch\"\nexpect_status = [200]\n[[stages]]\nname = \"steady\"\nduration = \"3s\"\nrate = \"100/s\"\n[criteria]\nmin_tps = \"12800/s\"\n",
         spawn_target(10_000)
     );
     let f = write_scenario(dir.path(), "binary", &text);
@@ -60,6 +60,19 @@ fn binary_batches_open_model_agree_with_the_engine() {
     assert!(committed >= 250 * 128, "{committed}");
     assert_eq!(committed, audit.committed_transfers);
     assert_eq!(r.summary.errors, 0, "{:?}", r.summary.errors_by_kind);
+    // 100 batches of 128 per second is 12,800 tx/s, what min_tps asks for: whole operations
+    // land on the plan within one batch, which passes; the offered figure is the plan's.
+    let min_tps = r.criteria.iter().find(|c| c.name == "min_tps").unwrap();
+    assert_eq!(
+        min_tps.status,
+        results::CriterionStatus::Pass,
+        "{min_tps:?}"
+    );
+    let offered = r
+        .summary
+        .offered_tps
+        .expect("an open-model plan offers a rate");
+    assert!((offered - 12_800.0).abs() < 1e-6, "{offered}");
     assert!(r.resources.target.pid.is_some());
     assert!(r.resources.target.rss_peak.is_some());
     assert!(o.dir.join("results.json").is_file());
@@ -197,6 +210,14 @@ fn a_silent_server_gives_timeouts_one_per_request_deadline() {
     assert_eq!(kinds.len(), 1, "only timeouts: {kinds:?}");
     assert_eq!(r.summary.errors, r.summary.ops);
     assert!(took < Duration::from_secs(8), "{took:?}");
+    // No criteria, and nothing succeeded: a failure, never "pass" or "not judged".
+    assert_eq!(r.verdict.status, results::Status::Fail, "{:?}", r.verdict);
+    let why = format!(
+        "no operation succeeded: {n} of {n} requests failed (timeout {n})",
+        n = r.summary.ops
+    );
+    assert_eq!(r.verdict.reasons, [why]);
+    assert_eq!(o.exit, Exit::Fail);
 }
 
 #[test]

@@ -180,7 +180,14 @@ fn in_process_run_counts_only_committed_transfers_and_audits() {
         .unwrap_or(0);
     let frac = rejected as f64 / (r.summary.committed + rejected) as f64;
     assert!((0.007..0.013).contains(&frac), "bad-nonce fraction {frac}");
-    assert_eq!(r.verdict.status, results::Status::Pass);
+    // No criteria: measured, not judged (and rejected transfers are no failed operations).
+    assert_eq!(
+        r.verdict.status,
+        results::Status::NotJudged,
+        "{:?}",
+        r.verdict
+    );
+    assert_eq!(out.exit, harness::exit::Exit::Pass);
 }
 
 #[test]

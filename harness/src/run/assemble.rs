@@ -8,6 +8,7 @@ use crate::drivers::Driver;
 use crate::load::acc::Acc;
 use crate::load::capacity::{CapacityCheck, StageUnit};
 use crate::load::collector::Collected;
+use crate::load::timeline::{SpanKind, Timeline};
 use crate::load::worker::Shared;
 use crate::observe::environment;
 use crate::observe::sampler::ProcSample;
@@ -66,6 +67,41 @@ pub fn assemble(p: &Parts<'_>) -> RunResult {
             flamegraph: None,
         },
     }
+}
+
+/// The steady state's figures, with what the plan offered over the same window and how late
+/// the generator sent it.
+fn steady_summary(p: &Parts<'_>, end_s: f64, per_tx: bool) -> Summary {
+    let interval = p.shared.interval.as_secs_f64();
+    let tl = &p.shared.timeline;
+    let seconds = tl.steady_seconds(end_s, interval);
+    let mut s = summarize(&p.collected.steady, seconds, per_tx);
+    s.offered_tps = offered_tps(p.plan, tl, end_s, interval);
+    let offered_ops = tl.steady_offered_ops(end_s, interval);
+    s.dispatch = dispatch(
+        &p.collected.steady,
+        &p.plan.criteria.dispatch,
+        offered_ops,
+        seconds,
+    );
+    s
+}
+
+/// Transactions per second the plan offered over the steady window (the summary's: what ran
+/// of it, up to `end_s`): the open-model operations due in it times the transactions each
+/// carries, exact fractions included, so `committed_tps` reads against the plan itself.
+/// `None` when a steady stage is closed-model (its load is what the workers achieve) or the
+/// operations carry no transactions.
+pub fn offered_tps(plan: &Plan, tl: &Timeline, end_s: f64, interval: f64) -> Option<f64> {
+    let tx_per_op = plan.tx_per_op();
+    let seconds = tl.steady_seconds(end_s, interval);
+    let closed = tl.spans.iter().enumerate().any(|(i, span)| {
+        tl.steady_from(i, interval).is_some() && matches!(span.kind, SpanKind::Closed { .. })
+    });
+    if tx_per_op <= 0.0 || seconds <= 0.0 || closed {
+        return None;
+    }
+    Some(tl.steady_offered_ops(end_s, interval) * tx_per_op / seconds)
 }
 
 fn scenario_info(p: &Parts<'_>) -> ScenarioInfo {
@@ -231,21 +267,6 @@ fn stage_plans(plan: &Plan) -> Vec<StagePlan> {
         .collect()
 }
 
-/// The steady state's figures, with the generator's dispatch lag.
-fn steady_summary(p: &Parts<'_>, end_s: f64, per_tx: bool) -> Summary {
-    let interval = p.shared.interval.as_secs_f64();
-    let seconds = p.shared.timeline.steady_seconds(end_s, interval);
-    let mut s = summarize(&p.collected.steady, seconds, per_tx);
-    let offered = p.shared.timeline.steady_offered_ops(end_s, interval);
-    s.dispatch = dispatch(
-        &p.collected.steady,
-        &p.plan.criteria.dispatch,
-        offered,
-        seconds,
-    );
-    s
-}
-
 /// How late the generator sent the steady open-model operations; `None` when there were none
 /// (closed-model and goose runs).
 fn dispatch(
@@ -287,6 +308,7 @@ fn summarize(acc: &Acc, seconds: f64, per_tx: bool) -> Summary {
         latency_us: acc.percentiles(),
         failures: acc.failures(),
         dispatch: None,
+        offered_tps: None,
     }
 }
 

@@ -38,6 +38,7 @@ dl{display:grid;grid-template-columns:max-content auto;gap:.2em 1.2em;margin:.6e
 .pass{border-color:#1a7f37;background:#eef8f0}.pass .status{color:#1a7f37}
 .fail,.invalid{border-color:#c62828;background:#fdeeee}.fail .status,.invalid .status{color:#c62828}
 .aborted{border-color:#b26a00;background:#fff6e5}.aborted .status{color:#b26a00}
+.not-judged{border-color:#888;background:#f4f4f4}.not-judged .status{color:#555}
 .verdict ul{margin:.4em 0 0}
 figure{margin:1em 0}figure svg{width:100%;height:auto;border:1px solid #eee}figcaption{color:#666;font-size:.85em}
 code{font-family:\"DejaVu Sans Mono\",monospace;font-size:.9em}
@@ -139,6 +140,7 @@ fn verdict(out: &mut String, status: Status, reasons: &[String]) {
         Status::Fail => "fail",
         Status::Aborted => "aborted",
         Status::Invalid => "invalid",
+        Status::NotJudged => "not-judged",
     };
     let _ = write!(
         out,

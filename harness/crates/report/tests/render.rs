@@ -104,9 +104,9 @@ fn junit_parses_and_counts_match() {
         .children()
         .filter(|n| n.has_tag_name("testcase"))
         .collect();
-    // 8 criteria + audit.
-    assert_eq!(cases.len(), 9);
-    assert_eq!(s.attribute("tests"), Some("9"));
+    // 8 criteria + audit + the run itself.
+    assert_eq!(cases.len(), 10);
+    assert_eq!(s.attribute("tests"), Some("10"));
     let failures = cases
         .iter()
         .filter(|c| c.children().any(|n| n.has_tag_name("failure")))
@@ -115,8 +115,9 @@ fn junit_parses_and_counts_match() {
         .iter()
         .filter(|c| c.children().any(|n| n.has_tag_name("skipped")))
         .count();
-    assert_eq!((failures, skipped), (3, 1));
-    assert_eq!(s.attribute("failures"), Some("3"));
+    // Three criteria failed, so the run failed too.
+    assert_eq!((failures, skipped), (4, 1));
+    assert_eq!(s.attribute("failures"), Some("4"));
     assert_eq!(s.attribute("skipped"), Some("1"));
     let p99 = cases
         .iter()
@@ -424,4 +425,92 @@ fn long_tables_break_across_pages_with_their_header() {
     );
     let text = doc.extract_text(&pages).unwrap();
     assert!(text.contains("some_rather_long_function_name_149"));
+}
+
+/// A run with no criteria is "not judged" in every format, never "pass", and JUnit still
+/// holds one testcase (the run, skipped): an empty suite reads as green in CI.
+#[test]
+fn not_judged_says_so_in_every_format() {
+    let mut r = fixture::sample();
+    r.criteria.clear();
+    r.audit = None;
+    r.verdict = results::Verdict {
+        status: results::Status::NotJudged,
+        reasons: vec!["no criteria: not judged (the scenario sets none)".into()],
+    };
+    let md = text_of(&r, Format::Markdown, "report.md");
+    assert!(md.contains("**NOT JUDGED**"), "{md}");
+    assert!(md.contains("not judged (it is not a pass)"), "{md}");
+    let html = text_of(&r, Format::Html, "report.html");
+    assert!(html.contains("<div class=\"verdict not-judged\"><span class=\"status\">NOT JUDGED"));
+    let (_, pdf) = pdf_text(&render_to_bytes(&r, Format::Pdf).unwrap()[0].bytes);
+    assert!(pdf.contains("JUDGED"), "{pdf:.400}");
+    let text = text_summary(&r);
+    assert!(text.starts_with("transfer-sustain: NOT JUDGED"), "{text}");
+    for out in [&md, &html, &pdf, &text] {
+        assert!(
+            !out.contains("PASS"),
+            "a not-judged run is never called a pass"
+        );
+    }
+    let xml = text_of(&r, Format::Junit, "junit.xml");
+    let doc = roxmltree::Document::parse(&xml).unwrap();
+    let cases: Vec<_> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("testcase"))
+        .collect();
+    assert_eq!(cases.len(), 1, "{xml}");
+    assert_eq!(cases[0].attribute("name"), Some("run"));
+    let skipped = cases[0]
+        .children()
+        .find(|n| n.has_tag_name("skipped"))
+        .unwrap();
+    assert_eq!(
+        skipped.attribute("message"),
+        Some("no criteria: not judged (the scenario sets none)")
+    );
+}
+
+/// Every status gives the run its own testcase, with the outcome CI understands.
+#[test]
+fn junit_always_holds_the_run() {
+    use results::Status;
+    for (status, child) in [
+        (Status::Pass, None),
+        (Status::Fail, Some("failure")),
+        (Status::Invalid, Some("error")),
+        (Status::Aborted, Some("error")),
+        (Status::NotJudged, Some("skipped")),
+    ] {
+        let mut r = fixture::sample();
+        r.criteria.clear();
+        r.audit = None;
+        r.verdict.status = status;
+        r.verdict.reasons = vec!["why".into()];
+        let xml = text_of(&r, Format::Junit, "junit.xml");
+        let doc = roxmltree::Document::parse(&xml).unwrap();
+        let run = doc
+            .descendants()
+            .find(|n| n.has_tag_name("testcase") && n.attribute("name") == Some("run"))
+            .unwrap_or_else(|| panic!("{status:?}: {xml}"));
+        let got = run
+            .children()
+            .find(|n| {
+                ["failure", "error", "skipped"]
+                    .iter()
+                    .any(|t| n.has_tag_name(*t))
+            })
+            .map(|n| n.tag_name().name());
+        assert_eq!(got, child, "{status:?}: {xml}");
+    }
+}
+
+/// The offered rate stands next to the committed one, so a shortfall shows.
+#[test]
+fn the_steady_sentence_states_the_offered_rate() {
+    let mut r = fixture::sample();
+    r.summary.offered_tps = Some(8_510_000.0);
+    let md = text_of(&r, Format::Markdown, "report.md");
+    assert!(md.contains(" (offered 8.51M tx/s), p50 "), "{md}");
+    assert!(text_summary(&r).contains("(offered 8.51M tx/s)"));
 }

@@ -360,6 +360,8 @@ fn summary_of(steady: &Acc) -> Summary {
             ..Failures::default()
         },
         dispatch: None,
+        // Closed-model stages: the load is what the workers achieved, nothing was offered.
+        offered_tps: None,
     }
 }
 
@@ -663,6 +665,7 @@ pub fn no_intervals() -> RunResult {
         latency_us: Percentiles::default(),
         failures: Failures::default(),
         dispatch: None,
+        offered_tps: None,
     };
     for c in &mut r.criteria {
         c.status = CriterionStatus::NotMeasured;

@@ -245,16 +245,19 @@ pub struct Verdict {
 
 /// Overall status of a run.
 #[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq, Hash, JsonSchema)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum Status {
     /// Every criterion met and the audit (if any) passed.
     Pass,
-    /// At least one criterion failed.
+    /// At least one criterion failed, or no operation succeeded.
     Fail,
     /// The run was stopped early (Ctrl-C, deadline, target died).
     Aborted,
     /// The numbers cannot be trusted (e.g. audit failed, driver overloaded).
     Invalid,
+    /// Operations succeeded but the scenario sets no criterion that could be measured, so
+    /// nothing was judged: never shown as a pass (exit code 0 all the same).
+    NotJudged,
 }
 
 impl Status {
@@ -265,13 +268,15 @@ impl Status {
             Status::Fail => "fail",
             Status::Aborted => "aborted",
             Status::Invalid => "invalid",
+            Status::NotJudged => "not_judged",
         }
     }
 }
 
 impl std::fmt::Display for Status {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.as_str().to_uppercase())
+        // "NOT JUDGED", as the reports write it.
+        f.write_str(&self.as_str().replace('_', " ").to_uppercase())
     }
 }
 
@@ -332,6 +337,12 @@ pub struct Summary {
     /// Open-model stages: how late the generator sent operations (absent otherwise).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dispatch: Option<Dispatch>,
+    /// Transactions per second the plan offered over the same window (open-model stages' due
+    /// operations times the transactions each carries), to read `committed_tps` against.
+    /// Absent for closed-model stages (their load is what the workers achieve), requests that
+    /// carry no transactions, and results written before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offered_tps: Option<f64>,
 }
 
 /// Failures counted whole: operations, and every transaction they carried.
@@ -812,6 +823,7 @@ mod tests {
             (Status::Fail, "fail"),
             (Status::Aborted, "aborted"),
             (Status::Invalid, "invalid"),
+            (Status::NotJudged, "not_judged"),
         ] {
             assert_eq!(serde_json::to_value(s).unwrap(), n);
             assert_eq!(s.as_str(), n);
@@ -828,6 +840,7 @@ mod tests {
             "not_measured"
         );
         assert_eq!(serde_json::to_value(LoadModel::Open).unwrap(), "open");
+        assert_eq!(Status::NotJudged.to_string(), "NOT JUDGED");
     }
 
     #[test]

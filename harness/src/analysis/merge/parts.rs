@@ -166,8 +166,8 @@ pub(super) fn merged_histogram(
     Ok(hist)
 }
 
-/// Counts and rates summed; the run as long as the longest segment's steady state. `hists`:
-/// the summed histograms of the successful and the failed operations.
+/// Counts and rates (offered included) summed; the run as long as the longest segment's
+/// steady state. `hists`: the summed histograms of the successful and the failed operations.
 pub(super) fn merged_summary(segs: &[Seg<'_>], hists: [Option<&Histogram<u64>>; 2]) -> Summary {
     let mut summary = Summary {
         duration_s: segs
@@ -182,6 +182,8 @@ pub(super) fn merged_summary(segs: &[Seg<'_>], hists: [Option<&Histogram<u64>>; 
     sum_counts!(summary, segs.iter().map(|(_, r, _)| &r.summary));
     summary.failures = merged_failures(segs, summary.ops, hists[1]);
     summary.dispatch = merged_dispatch(segs);
+    // Each segment offered its share of the plan: the shares add up, when every one is known.
+    summary.offered_tps = segs.iter().map(|(_, r, _)| r.summary.offered_tps).sum();
     summary
 }
 

@@ -71,15 +71,22 @@ pub fn steady_sentence(r: &RunResult) -> String {
         return "No operations were recorded in the steady state.".into();
     }
     let (unit, committed) = throughput_basis(r);
-    let tput = if committed {
-        s.committed_tps
-    } else {
-        s.ops_per_s
-    };
+    let mut tput = fmt::rate(
+        if committed {
+            s.committed_tps
+        } else {
+            s.ops_per_s
+        },
+        unit,
+    );
+    if let (true, Some(offered)) = (committed, s.offered_tps) {
+        // What the plan asked for, so a shortfall (or the generator falling behind) shows.
+        tput.push_str(&format!(" (offered {})", fmt::rate(offered, "tx/s")));
+    }
     format!(
         "Steady state ({}): {}, p50 {}, p99 {}, p99.9 {}, max {}, errors {}.",
         fmt::duration_s(s.duration_s),
-        fmt::rate(tput, unit),
+        tput,
         fmt::latency_us(s.latency_us.p50),
         fmt::latency_us(s.latency_us.p99),
         fmt::latency_us(s.latency_us.p999),
@@ -114,12 +121,15 @@ fn verdict(r: &RunResult) -> Vec<Block> {
 fn criteria(r: &RunResult) -> Vec<Block> {
     let mut b = vec![Block::Heading("Criteria".into())];
     if r.criteria.is_empty() {
-        b.push(Block::Paragraph("The scenario sets no criteria.".into()));
+        b.push(Block::Paragraph(
+            "The scenario sets no criteria, so this run is not judged (it is not a pass).".into(),
+        ));
     } else {
         b.push(Block::Table(tables::criteria_table(r)));
         b.push(Block::Note(
-            "Judged on the steady state (after warm-up). \"Not measured\" criteria did not count \
-             towards the verdict."
+            "Judged on the steady state (after warm-up). Throughput passes within one operation's \
+             transactions of the plan (operations are whole: a batch cannot be split at the \
+             window's edge). \"Not measured\" criteria did not count towards the verdict."
                 .into(),
         ));
     }

@@ -162,6 +162,7 @@ pub fn status_label(s: Status) -> &'static str {
         Status::Fail => "FAIL",
         Status::Aborted => "ABORTED",
         Status::Invalid => "INVALID",
+        Status::NotJudged => "NOT JUDGED",
     }
 }
 
@@ -172,5 +173,8 @@ pub fn status_meaning(s: Status) -> &'static str {
         Status::Fail => "At least one criterion was not met.",
         Status::Aborted => "The run was stopped before it finished; figures cover only what ran.",
         Status::Invalid => "The figures of this run cannot be trusted.",
+        Status::NotJudged => {
+            "No criterion was judged: the figures are measured, but nothing says whether they pass."
+        }
     }
 }

@@ -2,9 +2,10 @@
 //!
 //! One `<testsuite>` per run and one `<testcase>` per criterion: a failed criterion carries a
 //! `<failure>` with target and measured value, a criterion that could not be measured is
-//! `<skipped>`. The audit, when present, is one more testcase. An aborted or invalid run adds a
-//! testcase "run" with an `<error>`, so that a run whose criteria were all skipped still shows
-//! red in CI.
+//! `<skipped>`. The audit, when present, is one more testcase. The run itself is always a
+//! testcase "run", so a suite is never empty (CI reads an empty suite as green): passed, a
+//! `<failure>` with the reasons when it failed (e.g. no operation succeeded), an `<error>` when
+//! it was aborted or invalid, `<skipped>` when it was not judged.
 
 use results::{CriterionResult, CriterionStatus, RunResult, Status};
 
@@ -26,9 +27,7 @@ fn suite(r: &RunResult) -> Suite {
     let name = &r.scenario.name;
     let mut cases: Vec<Case> = r.criteria.iter().map(|c| criterion(name, c)).collect();
     cases.extend(audit(r));
-    if matches!(r.verdict.status, Status::Aborted | Status::Invalid) {
-        cases.push(run_error(r));
-    }
+    cases.push(run_case(r));
     Suite {
         name: name.clone(),
         time_s: run_seconds(r),
@@ -99,16 +98,30 @@ fn audit(r: &RunResult) -> Option<Case> {
     Some(case)
 }
 
-/// The "run" case of an aborted or invalid run.
-fn run_error(r: &RunResult) -> Case {
+/// The "run" case: the verdict itself.
+fn run_case(r: &RunResult) -> Case {
     let status = r.verdict.status;
+    let reasons = &r.verdict.reasons;
+    let problem = || Problem {
+        message: format!("{}: {}", doc::status_label(status), reasons.join("; ")),
+        kind: status.as_str().to_string(),
+        detail: reasons.join("\n"),
+    };
+    let outcome = match status {
+        Status::Pass => Outcome::Passed,
+        Status::Fail => Outcome::Failed(problem()),
+        Status::Aborted | Status::Invalid => Outcome::Error(problem()),
+        Status::NotJudged => Outcome::Skipped {
+            message: reasons
+                .first()
+                .cloned()
+                .unwrap_or_else(|| "no criteria: not judged".to_string()),
+        },
+    };
     Case {
         time_s: Some(run_seconds(r)),
-        outcome: Outcome::Error(Problem {
-            message: format!("run {}", doc::status_label(status).to_lowercase()),
-            kind: status.as_str().to_string(),
-            detail: r.verdict.reasons.join("\n"),
-        }),
+        outcome,
+        system_out: (status == Status::Pass).then(|| doc::steady_sentence(r)),
         ..Case::new(&r.scenario.name, "run")
     }
 }

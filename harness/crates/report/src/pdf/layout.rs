@@ -212,11 +212,13 @@ impl<'f> Layout<'f> {
             Status::Pass => GOOD,
             Status::Fail | Status::Invalid => BAD,
             Status::Aborted => WARN,
+            Status::NotJudged => GREY,
         };
         let bg = match status {
             Status::Pass => (238, 248, 240),
             Status::Fail | Status::Invalid => (253, 238, 238),
             Status::Aborted => (255, 246, 229),
+            Status::NotJudged => (244, 244, 244),
         };
         let pad = 10.0;
         let big = 18.0;
