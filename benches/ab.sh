@@ -9,7 +9,10 @@
 #     the worker loop, generator and recorder around the engine's apply);
 #   - HTTP: 64 keep-alive connections of GET /api/v11/health against one `engine serve`
 #     (SECS, default 10 s, closed model): requests per second and CPU-seconds per million
-#     requests of the generator process (/usr/bin/time), as benches/loadgen/compare.sh does.
+#     requests of the generator process (/usr/bin/time), as benches/loadgen/compare.sh does;
+#   - HTTP open model: the same requests at RATE (default 20k/s) for SECS: CPU-seconds per
+#     million requests (what paced sending costs), and the dispatch lag p99 where the build
+#     records it.
 # ENGINE defaults to target/release/engine. Alternating spreads this shared machine's drift
 # over both sides; quote the medians, not a single round. Only ever targets loopback. Needs jq.
 set -euo pipefail
@@ -43,6 +46,7 @@ name = "steady"
 duration = "${SECS}s"
 workers = 64
 TOML
+sed -e 's|^workers = 64$|rate = "'"${RATE:-20k/s}"'"|; s|ab-health|ab-open|' "$work/h.toml" >"$work/o.toml"
 
 : >"$work/rows"
 for round in $(seq "$ROUNDS"); do
@@ -56,16 +60,23 @@ for round in $(seq "$ROUNDS"); do
       "$bin" run "$work/h.toml" --quiet --no-reports --out "$work/http" >/dev/null || true
     ops=$(jq '.summary.ops' "$work"/http/ab-health/*/results.json)
     read -r wall user sys <"$work/time"
-    awk -v s="$side" -v t="$tps" -v o="$ops" -v w="$wall" -v u="$user" -v k="$sys" 'BEGIN {
-      printf "%s\t%.0f\t%.0f\t%.2f\n", s, t, o / w, (u + k) / o * 1e6 }' >>"$work/rows"
-    tail -1 "$work/rows" | awk -F'\t' -v r="$round" '{ printf "round %s %s: in-process %.2fM tx/s; http %.0f req/s, %.2f CPU-s/1M\n", r, $1, $2 / 1e6, $3, $4 }' >&2
+    rm -rf "$work/open"
+    /usr/bin/time -f '%e %U %S' -o "$work/otime" \
+      "$bin" run "$work/o.toml" --quiet --no-reports --out "$work/open" >/dev/null || true
+    oops=$(jq '.summary.ops' "$work"/open/ab-open/*/results.json)
+    lag=$(jq '.summary.dispatch.lag_us.p99 // -1' "$work"/open/ab-open/*/results.json)
+    read -r _ ouser osys <"$work/otime"
+    awk -v s="$side" -v t="$tps" -v o="$ops" -v w="$wall" -v u="$user" -v k="$sys" \
+      -v oo="$oops" -v ou="$ouser" -v ok="$osys" -v l="$lag" 'BEGIN {
+      printf "%s\t%.0f\t%.0f\t%.2f\t%.2f\t%.1f\n", s, t, o / w, (u + k) / o * 1e6, (ou + ok) / oo * 1e6, l }' >>"$work/rows"
+    tail -1 "$work/rows" | awk -F'\t' -v r="$round" '{ printf "round %s %s: in-process %.2fM tx/s; http %.0f req/s, %.2f CPU-s/1M; open %.2f CPU-s/1M, lag p99 %s us\n", r, $1, $2 / 1e6, $3, $4, $5, $6 }' >&2
   done
 done
 med() { grep "^$1"$'\t' "$work/rows" | cut -f"$2" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 echo "medians of $ROUNDS alternating rounds:"
 for side in old new; do
-  printf "%s: in-process %.2fM tx/s; http %.0f req/s, %.2f CPU-s per 1M requests\n" "$side" \
-    "$(awk -v v="$(med $side 2)" 'BEGIN { print v / 1e6 }')" "$(med $side 3)" "$(med $side 4)"
+  printf "%s: in-process %.2fM tx/s; http %.0f req/s, %.2f CPU-s per 1M requests; open %.2f CPU-s per 1M, lag p99 %s us (-1: not recorded)\n" "$side" \
+    "$(awk -v v="$(med $side 2)" 'BEGIN { print v / 1e6 }')" "$(med $side 3)" "$(med $side 4)" "$(med $side 5)" "$(med $side 6)"
 done
-awk -v a="$(med old 2)" -v b="$(med new 2)" -v c="$(med old 4)" -v d="$(med new 4)" \
-  'BEGIN { printf "new vs old: in-process tx/s %+.1f %%, http CPU per request %+.1f %%\n", 100 * (b / a - 1), 100 * (d / c - 1) }'
+awk -v a="$(med old 2)" -v b="$(med new 2)" -v c="$(med old 4)" -v d="$(med new 4)" -v e="$(med old 5)" -v f="$(med new 5)" \
+  'BEGIN { printf "new vs old: in-process tx/s %+.1f %%, http CPU per request %+.1f %%, open-model CPU per request %+.1f %%\n", 100 * (b / a - 1), 100 * (d / c - 1), 100 * (f / e - 1) }'

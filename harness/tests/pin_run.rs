@@ -110,6 +110,8 @@ const RESOURCE_KEYS: &[&str] = &[
     "rss_after_warmup",
     "rss_peak",
     "rss_end",
+    "busiest_thread_peak_pct",
+    "busiest_thread_wait_peak_pct",
 ];
 
 /// Every key of the environment: the machine, the build and the wall clock.
@@ -143,6 +145,9 @@ const INTERVAL_MEASURED_KEYS: &[&str] = &[
     "harness_rss_bytes",
     "machine_cpu_pct",
     "cpu_per_core_pct",
+    "harness_busiest_thread_pct",
+    "harness_busiest_thread_wait_pct",
+    "dispatch",
 ];
 
 /// Redacts, key by key (a `.*` wildcard would redact the keys as well), every value of a run's

@@ -116,6 +116,11 @@ fn a_starved_generator_is_invalid_not_the_targets_fault() {
     let why = r.verdict.reasons.join("; ");
     assert!(why.contains("the load generator started"), "{why}");
     assert!(why.contains("busiest thread was"), "{why}");
+    // Three busy loops share its core: it waited for the core most of the time.
+    if let Some(w) = r.resources.harness.busiest_thread_wait_peak_pct {
+        assert!(w > 30.0, "{w}");
+        assert!(why.contains("waited for a core"), "{why}");
+    }
     // The charts' late marks: some interval was late.
     assert!(r
         .intervals

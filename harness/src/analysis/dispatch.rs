@@ -28,8 +28,16 @@ pub fn late_generator(r: &RunResult) -> Option<String> {
         fmt::latency_us(d.late_after_us),
         fmt::fraction_pct(d.max_late_fraction),
     );
-    if let Some(busy) = r.resources.harness.busiest_thread_peak_pct {
+    let h = &r.resources.harness;
+    if let Some(busy) = h.busiest_thread_peak_pct {
         why.push_str(&format!("; its busiest thread was {} busy", fmt::pct(busy)));
+    }
+    if let Some(wait) = h.busiest_thread_wait_peak_pct.filter(|w| *w >= 10.0) {
+        // Runnable but not running: the machine's other load took the core.
+        why.push_str(&format!(
+            " and waited for a core up to {} of the time",
+            fmt::pct(wait)
+        ));
     }
     why.push_str(": add generator cores or segments, or lower the rate");
     Some(why)
@@ -50,6 +58,7 @@ mod tests {
             ..Dispatch::default()
         });
         r.resources.harness.busiest_thread_peak_pct = Some(99.2);
+        r.resources.harness.busiest_thread_wait_peak_pct = Some(3.0);
         r
     }
 
@@ -63,6 +72,12 @@ mod tests {
              (limit 1 %); its busiest thread was 99.2 % busy: add generator cores or segments, \
              or lower the rate"
         );
+        let mut starved = with(1000, 31);
+        starved.resources.harness.busiest_thread_peak_pct = Some(25.3);
+        starved.resources.harness.busiest_thread_wait_peak_pct = Some(74.0);
+        assert!(late_generator(&starved).unwrap().contains(
+            "its busiest thread was 25.3 % busy and waited for a core up to 74 % of the time"
+        ));
         let mut closed = with(0, 0);
         closed.summary.dispatch = None;
         assert_eq!(late_generator(&closed), None);

@@ -6,7 +6,8 @@
 //! segments are missing), evaluates the scenario's criteria on those figures, and sets
 //! `criteria` and `verdict`. Order of severity: aborted > invalid > fail > not judged > pass.
 //! There is no empty pass: a run in which no operation succeeded in the steady state fails,
-//! and one with no criterion that could be measured is "not judged", never "pass".
+//! and one with no criterion that could be measured is "not judged", never "pass". A run whose
+//! load generator fell behind its schedule is invalid, criteria or not.
 
 use crate::analysis::criteria::{self, Allowance, Measured};
 use report::fmt;
@@ -14,7 +15,8 @@ use results::{IntervalRecord, RunResult, Status, Summary, Verdict};
 use scenario::Criteria;
 use std::time::Duration;
 
-/// What decides a verdict besides the figures.
+/// What decides a verdict besides the figures. (A late load generator is read from the
+/// result itself, `summary.dispatch`, by [`crate::analysis::dispatch`].)
 #[derive(Clone, Debug, Default)]
 pub struct Facts {
     /// The interval length the run was cut into, seconds.

@@ -262,7 +262,7 @@ impl Collector {
         let load = self.load(t0, t_end, acc, active_workers);
         let (target, harness) = self.sampler.sample();
         let (machine_cpu_pct, cpu_per_core_pct) = self.sampler.cores();
-        let harness_busiest_thread_pct = self.sampler.busiest_thread_pct();
+        let busiest = self.sampler.busiest_thread();
         samples.push((t_end, target, harness));
         let target_proc = if self.sampler.separate_target() {
             target
@@ -294,7 +294,8 @@ impl Collector {
             harness_rss_bytes: harness.map(|p| p.rss_bytes),
             machine_cpu_pct,
             cpu_per_core_pct,
-            harness_busiest_thread_pct,
+            harness_busiest_thread_pct: busiest.map(|b| b.busy_pct),
+            harness_busiest_thread_wait_pct: busiest.and_then(|b| b.wait_pct),
             dispatch: acc.interval_dispatch(self.late_after_ns),
         };
         self.progress

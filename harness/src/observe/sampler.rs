@@ -8,7 +8,7 @@
 //! (FACTS.md). CPU seconds are counted from when the sampler was created, so several runs in one
 //! process each report their own.
 
-use crate::observe::threads::ThreadCpu;
+use crate::observe::threads::{Busiest, ThreadCpu};
 use std::time::Instant;
 use sysinfo::{Pid, ProcessRefreshKind, ProcessesToUpdate, System};
 
@@ -123,9 +123,9 @@ impl Sampler {
         (total, per_core)
     }
 
-    /// The harness's busiest thread since the last call, percent of one core.
-    pub fn busiest_thread_pct(&mut self) -> Option<f64> {
-        self.threads.busiest_pct()
+    /// The harness's busiest thread since the last call.
+    pub fn busiest_thread(&mut self) -> Option<Busiest> {
+        self.threads.busiest()
     }
 
     /// Whether the target is sampled separately from the harness.

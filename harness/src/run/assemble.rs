@@ -160,12 +160,12 @@ fn resources(p: &Parts<'_>) -> Resources {
     let samples = &p.collected.samples;
     let harness_samples: Vec<_> = samples.iter().map(|(t, _, h)| (*t, *h)).collect();
     let mut harness = process_resources(&harness_samples, warmup, Some(std::process::id()));
-    harness.busiest_thread_peak_pct = p
-        .collected
-        .intervals
-        .iter()
-        .filter(|r| r.t_s > warmup)
+    let steady = || p.collected.intervals.iter().filter(|r| r.t_s > warmup);
+    harness.busiest_thread_peak_pct = steady()
         .filter_map(|r| r.harness_busiest_thread_pct)
+        .reduce(f64::max);
+    harness.busiest_thread_wait_peak_pct = steady()
+        .filter_map(|r| r.harness_busiest_thread_wait_pct)
         .reduce(f64::max);
     let target = if p.target.same_process() {
         // In-process: the engine and the load generator are one process.
@@ -344,5 +344,6 @@ fn process_resources(
         rss_peak: present.iter().map(|(_, s)| s.rss_bytes).max(),
         rss_end: present.last().map(|(_, s)| s.rss_bytes),
         busiest_thread_peak_pct: None,
+        busiest_thread_wait_peak_pct: None,
     }
 }

@@ -265,6 +265,7 @@ fn interval(rng: &mut Rng, plans: &[StagePlan], i: u32) -> (IntervalRecord, Hist
         machine_cpu_pct: None,
         cpu_per_core_pct: Vec::new(),
         harness_busiest_thread_pct: Some(round1((cpu * 1.6).min(100.0))),
+        harness_busiest_thread_wait_pct: Some(round1(cpu / 20.0)),
         dispatch: None,
     };
     (rec, h)
@@ -402,6 +403,11 @@ fn resource_figures(plans: &[StagePlan], intervals: &[IntervalRecord]) -> Resour
             .iter()
             .skip(4)
             .filter_map(|r| r.harness_busiest_thread_pct)
+            .reduce(f64::max),
+        busiest_thread_wait_peak_pct: intervals
+            .iter()
+            .skip(4)
+            .filter_map(|r| r.harness_busiest_thread_wait_pct)
             .reduce(f64::max),
     };
     let growth = match (rss_end, rss_after_warmup) {

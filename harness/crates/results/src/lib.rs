@@ -478,6 +478,10 @@ pub struct IntervalRecord {
     /// The harness's busiest thread over the interval, percent of one core.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub harness_busiest_thread_pct: Option<f64>,
+    /// How long that thread was runnable but waiting for a core, percent of the interval (a
+    /// generator starved by the machine's other load; absent without schedstat).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub harness_busiest_thread_wait_pct: Option<f64>,
     /// Open-model intervals: how late the generator sent operations.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dispatch: Option<IntervalDispatch>,
@@ -498,6 +502,10 @@ pub struct ProcessResources {
     /// (measured for the harness only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub busiest_thread_peak_pct: Option<f64>,
+    /// Highest steady-state share of an interval that interval's busiest thread spent waiting
+    /// for a core, percent (harness only; absent without schedstat).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub busiest_thread_wait_peak_pct: Option<f64>,
 }
 
 /// Resource use of the target and the harness.

@@ -93,6 +93,7 @@ pub(super) fn merge_interval(
         machine_cpu_pct: None,
         cpu_per_core_pct: Vec::new(),
         harness_busiest_thread_pct: None,
+        harness_busiest_thread_wait_pct: None,
         dispatch: None,
     };
     for r in recs {
@@ -119,11 +120,16 @@ pub(super) fn merge_interval(
             into.lag_p99_us = into.lag_p99_us.max(d.lag_p99_us);
             into.lag_max_us = into.lag_max_us.max(d.lag_max_us);
         }
+        let max = |a: Option<f64>, b: Option<f64>| match (a, b) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
         m.harness_busiest_thread_pct =
-            match (m.harness_busiest_thread_pct, r.harness_busiest_thread_pct) {
-                (Some(a), Some(b)) => Some(a.max(b)),
-                (a, b) => a.or(b),
-            };
+            max(m.harness_busiest_thread_pct, r.harness_busiest_thread_pct);
+        m.harness_busiest_thread_wait_pct = max(
+            m.harness_busiest_thread_wait_pct,
+            r.harness_busiest_thread_wait_pct,
+        );
     }
     m
 }

@@ -131,6 +131,10 @@ pub(super) fn worst_resources<'a>(
         rss_peak: max_u(acc.rss_peak, p.rss_peak),
         rss_end: max_u(acc.rss_end, p.rss_end),
         busiest_thread_peak_pct: max_f(acc.busiest_thread_peak_pct, p.busiest_thread_peak_pct),
+        busiest_thread_wait_peak_pct: max_f(
+            acc.busiest_thread_wait_peak_pct,
+            p.busiest_thread_wait_peak_pct,
+        ),
     })
 }
 

@@ -11,6 +11,11 @@
 //! (no work stealing, no cross-thread wake-ups; see `benches/loadgen/compare.sh` for the
 //! measurement that chose it). Failures are data: a dead target costs a `connect` error per
 //! operation (with a 10 ms back-off per worker), never the run.
+//!
+//! Open stages: idle workers on a thread take turns sleeping precisely until the next request
+//! is due (`pacer`), and each worker's dispatch lag is measured from when its previous
+//! answer reached the machine (`arrival`: the kernel's receive stamp), so a generator that
+//! falls behind shows as late, not as a slow target.
 
 mod arrival;
 pub mod client;

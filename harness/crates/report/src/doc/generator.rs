@@ -36,6 +36,12 @@ pub(super) fn generator(r: &RunResult) -> Vec<Block> {
         "Busiest harness thread (peak, one core)".into(),
         opt(h.busiest_thread_peak_pct),
     ));
+    if let Some(w) = h.busiest_thread_wait_peak_pct {
+        pairs.push((
+            "Busiest thread waiting for a core (peak share of an interval)".into(),
+            fmt::pct(w),
+        ));
+    }
     b.push(Block::Pairs(pairs));
     if r.summary.dispatch.is_some() {
         b.push(Block::Note(
