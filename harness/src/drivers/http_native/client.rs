@@ -145,6 +145,14 @@ impl Conn {
         }
     }
 
+    /// Answers carry when they reached the machine (the builtin client only; hyper's reads are
+    /// not ours to stamp).
+    pub fn stamp_arrivals(&mut self) {
+        if let Conn::Wire(w) = self {
+            w.stamp_arrivals();
+        }
+    }
+
     /// Whether another request may follow (the builtin client knows when the server closes;
     /// hyper's connections report that on their next request).
     pub fn reusable(&self) -> bool {

@@ -128,6 +128,7 @@ impl HttpNative {
             client: self.client,
             table: Arc::clone(target.table()),
             engine: target.is_engine(),
+            open_model: shared.timeline.has_open(),
         });
         let mut per_thread: Vec<Vec<(WorkerCore, RequestMaker)>> =
             (0..self.threads).map(|_| Vec::new()).collect();
@@ -183,6 +184,8 @@ struct WorkerEnv {
     table: Arc<RequestTable>,
     /// The target is our engine: transaction answers must carry `"committed"`.
     engine: bool,
+    /// The plan has open-model stages: answers are stamped for the dispatch lag.
+    open_model: bool,
 }
 
 /// The worker loop of one HTTP worker: `WorkerCore` decides, this sends.
@@ -248,7 +251,12 @@ async fn one_request(
     let c = match conn {
         Some(c) => c,
         None => match Conn::open(ctx.addr, ctx.client, ctx.timeout).await {
-            Ok(c) => conn.insert(c),
+            Ok(mut c) => {
+                if ctx.open_model {
+                    c.stamp_arrivals();
+                }
+                conn.insert(c)
+            }
             Err(kind) => return (OpOutcome::failure(kind, made.submitted_tx), None),
         },
     };
