@@ -189,6 +189,14 @@ fn a_slow_target_under_an_idle_generator_fails_and_is_not_invalid() {
         "{:?}",
         r.verdict
     );
+    // A server the harness did not start is not sampled: no target CPU or RSS anywhere (the
+    // charts drew the harness's own figures as the target's).
+    assert!(r
+        .intervals
+        .iter()
+        .all(|i| i.target_cpu_pct.is_none() && i.target_rss_bytes.is_none()));
+    // A GET is not "a batch of 1,024 transactions", whatever the workload's default batch.
+    assert_eq!(r.driver.batch_size, None);
     // The queue shows in the latency (from each request's slot), not in the lag.
     assert!(
         r.summary.latency_us.p99 > 300_000.0,

@@ -93,23 +93,30 @@ impl Driver {
                 name: self.name().to_string(),
                 latency_resolution_ns: goose::LATENCY_RESOLUTION_NS,
                 latency_basis: "service time to first byte (goose's own timing)".to_string(),
-                // A request is a batch only when it carries a binary batch.
-                batch_size: plan
-                    .requests
-                    .iter()
-                    .any(|r| matches!(r.body, scenario::Body::BinaryBatch))
-                    .then_some(u64::from(plan.workload.batch_size)),
+                batch_size: batch_size(plan),
                 notes,
             },
             _ => DriverInfo {
                 name: self.name().to_string(),
                 latency_resolution_ns: 1,
                 latency_basis: native_latency_basis(&Timeline::new(plan)),
-                batch_size: Some(u64::from(plan.workload.batch_size)),
+                batch_size: batch_size(plan),
                 notes,
             },
         }
     }
+}
+
+/// Transactions one operation carries, when operations are batches: always in process; over
+/// HTTP only when some request carries a binary batch (a GET or one JSON transfer is not "a
+/// batch of 1,024", whatever the workload's default batch size).
+fn batch_size(plan: &Plan) -> Option<u64> {
+    let batches = !plan.target.is_http()
+        || plan
+            .requests
+            .iter()
+            .any(|r| matches!(r.body, scenario::Body::BinaryBatch));
+    batches.then_some(u64::from(plan.workload.batch_size))
 }
 
 /// Where the native drivers measure latency from, by the plan's load models.

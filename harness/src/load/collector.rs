@@ -51,6 +51,8 @@ pub struct Collector {
     pub per_tx_errors: bool,
     /// A dispatch lag over this many nanoseconds makes an operation late.
     pub late_after_ns: u64,
+    /// In-process runs: the target is the harness process.
+    pub target_is_harness: bool,
     /// Each stage's unit (the planned load's, and the achieved load's).
     pub stage_units: Vec<StageUnit>,
     pub capacity: Option<CapacityCheck>,
@@ -264,10 +266,14 @@ impl Collector {
         let (machine_cpu_pct, cpu_per_core_pct) = self.sampler.cores();
         let busiest = self.sampler.busiest_thread();
         samples.push((t_end, target, harness));
+        // The target's figures: its own process when sampled, the harness's when they are one
+        // process (in-process), none for a server we did not start (not ours to see).
         let target_proc = if self.sampler.separate_target() {
             target
-        } else {
+        } else if self.target_is_harness {
             harness
+        } else {
+            None
         };
         if let Some(Err(e)) = log.as_mut().map(|w| hlog::append(w, &acc.hist, t0, dur)) {
             self.hlog_error
