@@ -13,7 +13,6 @@ use harness::exit::Exit;
 use harness::plan::Prepared;
 use harness::run::{execute, RunOptions};
 use harness::targets::http::HttpError;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -116,44 +115,15 @@ fn json_transfers_closed_model_and_health() {
     assert!(audit.ok && audit.committed_transfers == 0);
 }
 
-/// Starts `engine serve` on port 0 and returns the child and its URL.
-fn start_engine() -> (std::process::Child, String) {
-    let mut child = Command::new(engine_bin())
-        .args([
-            "serve",
-            "--addr",
-            "127.0.0.1:0",
-            "--accounts",
-            "1000",
-            "--workers",
-            "1",
-        ])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line[line.find("http://").expect(&line)..]
-        .trim()
-        .to_string();
-    (child, url)
-}
-
 #[test]
 fn a_killed_server_is_counted_not_fatal() {
-    let (mut child, url) = start_engine();
+    let (child, url) = start_engine(1000);
     let dir = tempfile::tempdir().unwrap();
     let text = format!(
         "[scenario]\nname = \"t-kill\"\n[target]\nkind = \"http\"\nurl = \"{url}\"\n[workload]\naccounts = 1000\n[http]\ntimeout = \"1s\"\nconnections = 4\n[[requests]]\nname = \"health\"\nmethod = \"GET\"\npath = \"/api/v11/health\"\nexpect_status = [200]\n[[stages]]\nname = \"steady\"\nduration = \"3s\"\nrate = \"200/s\"\n"
     );
     let f = write_scenario(dir.path(), "kill", &text);
-    let killer = std::thread::spawn(move || {
-        std::thread::sleep(Duration::from_millis(1200));
-        child.kill().unwrap(); // SIGKILL
-        child.wait().unwrap();
-    });
+    let killer = kill_after(child, Duration::from_millis(1200));
     let t0 = Instant::now();
     let o = run(&f, dir.path()).unwrap();
     killer.join().unwrap();

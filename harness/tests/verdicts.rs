@@ -12,9 +12,9 @@ use harness::exit::Exit;
 use harness::plan::Prepared;
 use harness::run::{execute, RunOptions};
 use results::{RunResult, Status};
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -230,40 +230,16 @@ fn a_healthy_run_is_neither_invalid_nor_failed() {
     assert!(md.contains("it kept up with its schedule"), "{md}");
 }
 
-/// Starts `engine serve` on port 0 and returns the child and its URL.
-fn start_engine() -> (Child, String) {
-    let mut child = Command::new(engine_bin())
-        .args(["serve", "--addr", "127.0.0.1:0", "--accounts", "10000"])
-        .args(["--workers", "1"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    let mut out = child.stdout.take().unwrap();
-    let mut byte = [0u8; 1];
-    while out.read(&mut byte).unwrap() == 1 && byte[0] != b'\n' {
-        line.push(byte[0] as char);
-    }
-    let url = line[line.find("http://").expect(&line)..]
-        .trim()
-        .to_string();
-    (child, url)
-}
-
 #[test]
 fn a_dying_target_counts_every_transaction_its_failed_batches_carried() {
     let _one = serial();
-    let (mut child, url) = start_engine();
+    let (child, url) = start_engine(10000);
     let dir = tempfile::tempdir().unwrap();
     let text = format!(
         "[scenario]\nname = \"t-dying\"\n[target]\nkind = \"http\"\nurl = \"{url}\"\n[workload]\naccounts = 10000\nbatch_size = 64\n[http]\ntimeout = \"1s\"\nconnections = 4\n[[requests]]\nname = \"transactions\"\nmethod = \"POST\"\npath = \"/api/v11/transactions\"\nheaders = {{ content-type = \"application/octet-stream\" }}\nbody = \"binary-batch\"\nexpect_status = [200, 202]\n[[stages]]\nname = \"steady\"\nduration = \"3s\"\nrate = \"200/s\"\n"
     );
     let f = write_scenario(dir.path(), "dying", &text);
-    let killer = std::thread::spawn(move || {
-        std::thread::sleep(Duration::from_millis(1200));
-        child.kill().unwrap();
-        child.wait().unwrap();
-    });
+    let killer = kill_after(child, Duration::from_millis(1200));
     let o = run(&f, dir.path());
     killer.join().unwrap();
     let r = &o.result;

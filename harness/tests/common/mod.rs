@@ -39,3 +39,44 @@ pub fn write_scenario(dir: &Path, name: &str, text: &str) -> PathBuf {
     std::fs::write(&f, text).unwrap();
     f
 }
+
+/// Starts `engine serve` (one worker) with `accounts` on port 0 and returns the child and the
+/// URL it announced on its first line of stdout.
+#[allow(dead_code)] // not every test binary starts its own server
+pub fn start_engine(accounts: u64) -> (std::process::Child, String) {
+    use std::io::BufRead;
+    let mut child = Command::new(engine_bin())
+        .args([
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--workers",
+            "1",
+            "--accounts",
+        ])
+        .arg(accounts.to_string())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line[line.find("http://").expect(&line)..]
+        .trim()
+        .to_string();
+    (child, url)
+}
+
+/// SIGKILLs `child` after `after`, from a thread: join it once the run is over.
+#[allow(dead_code)]
+pub fn kill_after(
+    mut child: std::process::Child,
+    after: std::time::Duration,
+) -> std::thread::JoinHandle<()> {
+    std::thread::spawn(move || {
+        std::thread::sleep(after);
+        child.kill().unwrap();
+        child.wait().unwrap();
+    })
+}
