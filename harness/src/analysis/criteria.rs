@@ -9,9 +9,14 @@
 //! window it is counted in may fall short of the exact plan by the fractional operation at its
 //! boundary. A throughput criterion therefore passes within one operation's transactions of
 //! the plan ([`Allowance`]), and says so in its measured figure when that is what passed it.
+//!
+//! A latency criterion is judged on the percentile's point figure, and states that figure's
+//! 95 % sampling interval: where the interval straddles the limit (or the samples were too
+//! few to have one) the outcome could flip on a rerun from sampling alone, and the result says
+//! "not significant" (`significant: false`) next to pass or fail.
 
 use report::fmt;
-use results::{CriterionResult, CriterionStatus};
+use results::{CriterionResult, CriterionStatus, Percentiles, Quantile};
 use scenario::Criteria;
 use std::time::Duration;
 
@@ -56,11 +61,8 @@ pub struct Measured {
     pub min_interval_tps: Option<f64>,
     /// How far `min_interval_tps` may fall below the target (that interval's allowance).
     pub min_interval_allowance: Allowance,
-    /// Microseconds.
-    pub p50_us: Option<f64>,
-    pub p90_us: Option<f64>,
-    pub p99_us: Option<f64>,
-    pub p999_us: Option<f64>,
+    /// The steady state's latency percentiles (None without operations).
+    pub latency: Option<Percentiles>,
     pub error_rate: Option<f64>,
     pub rss_peak: Option<u64>,
     pub rss_growth: Option<i64>,
@@ -118,6 +120,8 @@ struct Spec {
     unit: Unit,
     /// Throughput only: how far below the target still passes.
     allowance: Option<Allowance>,
+    /// Latency percentiles only: the distribution the figure was read from.
+    sampled: Option<(Quantile, Percentiles)>,
 }
 
 impl Spec {
@@ -137,6 +141,7 @@ impl Spec {
             measured,
             unit: Unit::TxPerS,
             allowance: Some(allowance),
+            sampled: None,
         }
     }
 
@@ -155,7 +160,30 @@ impl Spec {
             measured,
             unit,
             allowance: None,
+            sampled: None,
         }
+    }
+
+    /// A percentile's ceiling, judged on its point figure with its sampling interval stated.
+    fn percentile(
+        name: &'static str,
+        label: &'static str,
+        limit: Duration,
+        q: Quantile,
+        p: Option<&Percentiles>,
+    ) -> Spec {
+        Spec {
+            sampled: p.map(|p| (q, p.clone())),
+            ..Spec::at_most(name, label, Unit::Micros, us(limit), p.map(|p| p.value(q)))
+        }
+    }
+
+    /// Whether sampling alone could not flip the outcome: None for figures that are not
+    /// sampled percentiles; false where the interval straddles the limit or the samples were
+    /// too few to have one.
+    fn significant(&self) -> Option<bool> {
+        let (q, p) = self.sampled.as_ref()?;
+        Some(p.interval(*q).is_some_and(|b| b.decides(self.target)))
     }
 
     /// The lowest figure that passes an at-least bound: the target less the allowance.
@@ -179,9 +207,10 @@ impl Spec {
             Bound::AtMost => "≤",
         };
         let target = self.unit.show(self.target);
-        let mut measured = self
-            .measured
-            .map_or_else(|| "n/a".to_string(), |v| self.unit.show(v));
+        let mut measured = match (&self.sampled, self.measured) {
+            (Some((q, p)), Some(_)) => fmt::percentile(p, *q),
+            (_, v) => v.map_or_else(|| "n/a".to_string(), |v| self.unit.show(v)),
+        };
         if let (Some(v), CriterionStatus::Fail) = (self.measured, status) {
             if measured == target {
                 // Rounding hides the difference ("8.51M" against "8.51M"): show the exact figure.
@@ -203,6 +232,7 @@ impl Spec {
             measured_value: self.measured,
             unit: self.unit.as_str().to_string(),
             status,
+            significant: self.significant(),
         }
     }
 }
@@ -222,8 +252,8 @@ pub fn evaluate(c: &Criteria, m: &Measured) -> Vec<CriterionResult> {
 }
 
 fn throughput_and_latency(c: &Criteria, m: &Measured) -> [Option<Spec>; 6] {
-    let latency = |name, label, bound: Option<Duration>, measured| {
-        bound.map(|t| Spec::at_most(name, label, Unit::Micros, us(t), measured))
+    let latency = |name, label, bound: Option<Duration>, q| {
+        bound.map(|t| Spec::percentile(name, label, t, q, m.latency.as_ref()))
     };
     [
         c.min_tps.map(|t| {
@@ -235,10 +265,10 @@ fn throughput_and_latency(c: &Criteria, m: &Measured) -> [Option<Spec>; 6] {
             let (v, a) = (m.min_interval_tps, m.min_interval_allowance);
             Spec::at_least("min_interval_tps", label, t, v, a)
         }),
-        latency("max_p50", "Latency p50", c.max_p50, m.p50_us),
-        latency("max_p90", "Latency p90", c.max_p90, m.p90_us),
-        latency("max_p99", "Latency p99", c.max_p99, m.p99_us),
-        latency("max_p999", "Latency p99.9", c.max_p999, m.p999_us),
+        latency("max_p50", "Latency p50", c.max_p50, Quantile::P50),
+        latency("max_p90", "Latency p90", c.max_p90, Quantile::P90),
+        latency("max_p99", "Latency p99", c.max_p99, Quantile::P99),
+        latency("max_p999", "Latency p99.9", c.max_p999, Quantile::P999),
     ]
 }
 
@@ -280,7 +310,13 @@ pub fn failures(criteria: &[CriterionResult]) -> Vec<String> {
     criteria
         .iter()
         .filter(|c| c.status == CriterionStatus::Fail)
-        .map(|c| format!("{}: measured {}, target {}", c.label, c.measured, c.target))
+        .map(|c| {
+            let note = report::doc::significance(c);
+            format!(
+                "{}: measured {}, target {}{note}",
+                c.label, c.measured, c.target
+            )
+        })
         .collect()
 }
 
@@ -307,7 +343,7 @@ mod tests {
         };
         let m = Measured {
             committed_tps: Some(8.5e6),
-            p99_us: Some(5000.0),
+            latency: Some(p99_of(5_000.0)),
             error_rate: Some(0.0),
             ..Measured::default()
         };
@@ -350,7 +386,7 @@ mod tests {
             rss_peak: Some(300 << 20),
             error_rate: Some(0.000265),
             cpu_avg_pct: Some(91.54),
-            p99_us: Some(812.4),
+            latency: Some(p99_of(812.4)),
             ..Measured::default()
         };
         let r = evaluate(&c, &m);
@@ -362,5 +398,91 @@ mod tests {
         assert_eq!(by("max_error_rate"), ("≤ 0.01 %", "0.0265 %"));
         assert_eq!(by("max_cpu"), ("≤ 60 %", "91.5 %"));
         assert_eq!(by("max_p99"), ("≤ 1.23 ms", "812 µs"));
+    }
+
+    /// Percentiles whose p99 is `us` (no interval recorded, enough samples).
+    fn p99_of(us: f64) -> Percentiles {
+        Percentiles {
+            count: 1_000_000,
+            p99: us,
+            ..Percentiles::default()
+        }
+    }
+
+    /// 1..=n µs, one sample each.
+    fn uniform(n: u64) -> Percentiles {
+        let mut h = hdrhistogram::Histogram::<u64>::new(3).unwrap();
+        for v in 1..=n {
+            h.record(v * 1_000).unwrap();
+        }
+        Percentiles::from_histogram(&h)
+    }
+
+    #[test]
+    fn a_percentile_whose_interval_straddles_the_limit_is_not_significant() {
+        // p99 of 1..=10,000 µs is 9.9 ms, its 95 % interval ranks 9,880..9,920.
+        let p = uniform(10_000);
+        let judge = |limit_us: u64, p: &Percentiles| {
+            let c = Criteria {
+                max_p99: Some(Duration::from_micros(limit_us)),
+                ..Criteria::default()
+            };
+            let m = Measured {
+                latency: Some(p.clone()),
+                ..Measured::default()
+            };
+            let r = evaluate(&c, &m).remove(0);
+            (r.status, r.significant)
+        };
+        use CriterionStatus::{Fail, Pass};
+        assert_eq!(judge(9_950, &p), (Pass, Some(true)));
+        assert_eq!(judge(9_910, &p), (Pass, Some(false)));
+        assert_eq!(judge(9_890, &p), (Fail, Some(false)));
+        assert_eq!(judge(9_800, &p), (Fail, Some(true)));
+        let failed = evaluate(
+            &Criteria {
+                max_p99: Some(Duration::from_micros(9_890)),
+                ..Criteria::default()
+            },
+            &Measured {
+                latency: Some(p.clone()),
+                ..Measured::default()
+            },
+        );
+        assert_eq!(
+            failed[0].measured,
+            "9.90 ms (95 % CI 9.89–9.92 ms, n = 10,000)"
+        );
+        assert_eq!(
+            failures(&failed),
+            ["Latency p99: measured 9.90 ms (95 % CI 9.89–9.92 ms, n = 10,000), target ≤ 9.89 ms, \
+              not significant"]
+        );
+        // Too few samples for a p99: judged on the figure, never significant, shown as such.
+        let few = uniform(500);
+        assert_eq!(judge(10_000, &few), (Pass, Some(false)));
+        let r = evaluate(
+            &Criteria {
+                max_p99: Some(Duration::from_millis(10)),
+                ..Criteria::default()
+            },
+            &Measured {
+                latency: Some(few),
+                ..Measured::default()
+            },
+        );
+        assert_eq!(r[0].measured, "insufficient samples (n = 500)");
+        // Figures that are not sampled percentiles carry no significance.
+        let t = evaluate(
+            &Criteria {
+                min_tps: Some(1e6),
+                ..Criteria::default()
+            },
+            &Measured {
+                committed_tps: Some(2e6),
+                ..Measured::default()
+            },
+        );
+        assert_eq!(t[0].significant, None);
     }
 }

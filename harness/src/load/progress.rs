@@ -3,7 +3,7 @@
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use report::fmt;
-use results::IntervalRecord;
+use results::{IntervalRecord, Quantile};
 use std::io::IsTerminal;
 
 pub enum Progress {
@@ -34,34 +34,12 @@ impl Progress {
 
     /// Shows one finalized interval.
     pub fn interval(&self, rec: &IntervalRecord, total_s: f64, per_tx_errors: bool) {
-        let line = |names: &[String]| {
-            let stage = names.get(rec.stage).map_or("-", String::as_str);
-            let tps = if rec.committed > 0 || per_tx_errors {
-                fmt::rate(rec.committed_tps, "tx/s")
-            } else {
-                fmt::rate(rec.ops_per_s, "req/s")
-            };
-            format!(
-                "[{stage} {}/{}] {:>6.1}s/{:.0}s  {tps}  p99 {}  errors {}{}",
-                rec.stage + 1,
-                names.len(),
-                rec.t_s,
-                total_s,
-                fmt::latency_us(rec.latency_us.p99),
-                rec.errors,
-                if rec.backlog > 0 {
-                    format!("  backlog {} ops", rec.backlog)
-                } else {
-                    String::new()
-                }
-            )
-        };
         match self {
             Progress::Bar(bar, names) => {
                 bar.set_position((rec.t_s * 10.0).round() as u64);
-                bar.set_message(line(names));
+                bar.set_message(line(rec, names, total_s, per_tx_errors));
             }
-            Progress::Lines(names) => eprintln!("{}", line(names)),
+            Progress::Lines(names) => eprintln!("{}", line(rec, names, total_s, per_tx_errors)),
             Progress::Quiet => {}
         }
     }
@@ -70,5 +48,58 @@ impl Progress {
         if let Progress::Bar(bar, _) = self {
             bar.finish_and_clear();
         }
+    }
+}
+
+/// One interval as the live line states it: stage, time, throughput, the interval's p99 with
+/// its 95 % sampling interval (or "insufficient samples" under 1,000 operations), errors and
+/// the open model's backlog.
+fn line(rec: &IntervalRecord, names: &[String], total_s: f64, per_tx_errors: bool) -> String {
+    let stage = names.get(rec.stage).map_or("-", String::as_str);
+    let tps = if rec.committed > 0 || per_tx_errors {
+        fmt::rate(rec.committed_tps, "tx/s")
+    } else {
+        fmt::rate(rec.ops_per_s, "req/s")
+    };
+    format!(
+        "[{stage} {}/{}] {:>6.1}s/{:.0}s  {tps}  p99 {}  errors {}{}",
+        rec.stage + 1,
+        names.len(),
+        rec.t_s,
+        total_s,
+        fmt::percentile_cell(&rec.latency_us, Quantile::P99),
+        rec.errors,
+        if rec.backlog > 0 {
+            format!("  backlog {} ops", rec.backlog)
+        } else {
+            String::new()
+        }
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn interval_of(samples_us: impl Iterator<Item = u64>) -> IntervalRecord {
+        let mut h = hdrhistogram::Histogram::<u64>::new(3).unwrap();
+        for us in samples_us {
+            h.record(us * 1_000).unwrap();
+        }
+        let mut rec = results::fixture::sample().intervals[0].clone();
+        rec.latency_us = results::Percentiles::from_histogram(&h);
+        rec.backlog = 0;
+        rec
+    }
+
+    #[test]
+    fn the_live_line_states_the_p99_interval_or_too_few_samples() {
+        let names = vec!["steady".to_string()];
+        let rec = interval_of(1..=2_000);
+        let l = line(&rec, &names, 60.0, true);
+        assert!(l.contains("p99 1.98 ms (1.97–1.99 ms)"), "{l}");
+        let rec = interval_of(1..=500);
+        let l = line(&rec, &names, 60.0, true);
+        assert!(l.contains("p99 insufficient samples (n = 500)"), "{l}");
     }
 }

@@ -75,6 +75,61 @@ pub fn rate(v: f64, unit: &str) -> String {
     format!("{} {unit}", si(v))
 }
 
+/// A percentile as every report states it, with its 95 % sampling interval and sample count:
+/// "1.91 s (95 % CI 1.88–1.94 s, n = 1,000)". Too few samples to report it (see
+/// [`results::Quantile::is_sufficient`]) reads "insufficient samples (n = 500)", never a number;
+/// results written before intervals were recorded give the figure alone.
+///
+/// ```
+/// use results::{Bounds, PercentileIntervals, Percentiles, Quantile};
+/// let ci = Bounds { lo: 1_880_000.0, hi: 1_940_000.0 };
+/// let p = Percentiles {
+///     count: 1_000,
+///     p99: 1_910_000.0,
+///     ci95: Some(PercentileIntervals { p99: Some(ci), ..Default::default() }),
+///     ..Default::default()
+/// };
+/// assert_eq!(report::fmt::percentile(&p, Quantile::P99), "1.91 s (95 % CI 1.88–1.94 s, n = 1,000)");
+/// assert_eq!(report::fmt::percentile_cell(&p, Quantile::P99), "1.91 s (1.88–1.94 s)");
+/// let few = Percentiles { count: 500, ..p };
+/// assert_eq!(report::fmt::percentile(&few, Quantile::P99), "insufficient samples (n = 500)");
+/// ```
+pub fn percentile(p: &results::Percentiles, q: results::Quantile) -> String {
+    percentile_as(p, q, true)
+}
+
+/// [`percentile`] in a table cell, where the column says what it is and a note under the
+/// table says what the brackets are: "1.91 s (1.88–1.94 s)".
+pub fn percentile_cell(p: &results::Percentiles, q: results::Quantile) -> String {
+    percentile_as(p, q, false)
+}
+
+fn percentile_as(p: &results::Percentiles, q: results::Quantile, long: bool) -> String {
+    if !p.is_sufficient(q) {
+        return format!("insufficient samples (n = {})", count(p.count));
+    }
+    let value = latency_us(p.value(q));
+    match (p.interval(q), long) {
+        (None, _) => value,
+        (Some(b), true) => format!(
+            "{value} (95 % CI {}, n = {})",
+            latency_range_us(b.lo, b.hi),
+            count(p.count)
+        ),
+        (Some(b), false) => format!("{value} ({})", latency_range_us(b.lo, b.hi)),
+    }
+}
+
+/// Two latencies as a range, the unit said once when both share it: "1.88–1.94 s",
+/// "998 µs–1.02 ms".
+pub fn latency_range_us(lo: f64, hi: f64) -> String {
+    let (lo, hi) = (latency_us(lo), latency_us(hi));
+    match (lo.rsplit_once(' '), hi.rsplit_once(' ')) {
+        (Some((a, u)), Some((_, v))) if u == v => format!("{a}–{hi}"),
+        _ => format!("{lo}–{hi}"),
+    }
+}
+
 /// A latency given in microseconds: "850 ns", "413 µs", "1.23 ms", "38.0 ms", "2.50 s".
 ///
 /// ```

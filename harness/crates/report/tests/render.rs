@@ -511,6 +511,6 @@ fn the_steady_sentence_states_the_offered_rate() {
     let mut r = fixture::sample();
     r.summary.offered_tps = Some(8_510_000.0);
     let md = text_of(&r, Format::Markdown, "report.md");
-    assert!(md.contains(" (offered 8.51M tx/s), p50 "), "{md}");
+    assert!(md.contains(" (offered 8.51M tx/s), errors "), "{md}");
     assert!(text_summary(&r).contains("(offered 8.51M tx/s)"));
 }

@@ -515,6 +515,7 @@ fn resource_criteria(res: &ResourceFigures) -> Vec<CriterionResult> {
             measured_value: None,
             unit: "s".into(),
             status: CriterionStatus::NotMeasured,
+            significant: None,
         },
     ]
 }
@@ -734,6 +735,7 @@ fn crit(
         } else {
             CriterionStatus::Fail
         },
+        significant: None,
     }
 }
 

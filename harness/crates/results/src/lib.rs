@@ -41,11 +41,13 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 mod histogram;
+mod quantile;
 
 #[cfg(feature = "fixture")]
 pub mod fixture;
 
 pub use histogram::{decode_histogram, encode_histogram, percentile_points, PERCENTILE_LADDER};
+pub use quantile::{Bounds, PercentileIntervals, Quantile};
 
 /// Version of the `results.json` layout this build writes, and the newest it reads (see the
 /// crate docs for when it changes).
@@ -290,6 +292,11 @@ pub struct Percentiles {
     pub p99: f64,
     pub p999: f64,
     pub max: f64,
+    /// 95 % sampling interval of each percentile, from the order statistics of the same
+    /// histogram (see [`Quantile`]); null where too few samples to report the percentile.
+    /// Absent in results written before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ci95: Option<PercentileIntervals>,
 }
 
 impl Percentiles {
@@ -308,7 +315,28 @@ impl Percentiles {
             p99: us(h.value_at_quantile(0.99)),
             p999: us(h.value_at_quantile(0.999)),
             max: us(h.max()),
+            ci95: Some(PercentileIntervals::from_histogram(h)),
         }
+    }
+
+    /// One percentile's point figure, microseconds.
+    pub fn value(&self, q: Quantile) -> f64 {
+        match q {
+            Quantile::P50 => self.p50,
+            Quantile::P90 => self.p90,
+            Quantile::P99 => self.p99,
+            Quantile::P999 => self.p999,
+        }
+    }
+
+    /// Whether there were enough samples to report this percentile (see [`Quantile`]).
+    pub fn is_sufficient(&self, q: Quantile) -> bool {
+        q.is_sufficient(self.count)
+    }
+
+    /// One percentile's 95 % sampling interval, when recorded and the samples suffice.
+    pub fn interval(&self, q: Quantile) -> Option<Bounds> {
+        self.ci95.and_then(|c| c.get(q))
     }
 }
 
@@ -561,6 +589,12 @@ pub struct CriterionResult {
     pub measured_value: Option<f64>,
     pub unit: String,
     pub status: CriterionStatus,
+    /// Latency percentiles only: whether the figure's 95 % sampling interval lies wholly on
+    /// one side of the target (false: it straddles the target, or too few samples to have
+    /// one, so the status could flip on a rerun from sampling alone). Absent for figures that
+    /// are not sampled percentiles, and in results written before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub significant: Option<bool>,
 }
 
 /// Outcome of one criterion.

@@ -37,6 +37,11 @@ pub struct Figures {
     /// Peak RSS of the load generator when it ran apart from the target. Shown, not judged.
     #[serde(default)]
     pub generator_rss_peak_bytes: Option<u64>,
+    /// The steady state's latency percentiles with their sampling intervals, shown next to a
+    /// single run's figures (never judged: the CI-gate issue owns the rule). Absent in
+    /// baselines saved before it was recorded and in medians of several runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency_us: Option<results::Percentiles>,
 }
 
 impl Figures {
@@ -63,6 +68,7 @@ impl Figures {
             generator_rss_peak_bytes: (!r.resources.same_process)
                 .then_some(r.resources.harness.rss_peak)
                 .flatten(),
+            latency_us: Some(s.latency_us.clone()),
         }
     }
 
@@ -99,6 +105,11 @@ impl Figures {
             closed_model: runs.iter().all(|r| r.closed_model),
             generator_cpu_s_per_m_ops: median(&gen_cpu),
             generator_rss_peak_bytes: median(&gen_rss).map(|v| v.round() as u64),
+            // One run's interval says something about that run; a median of several has none.
+            latency_us: match runs {
+                [one] => one.latency_us.clone(),
+                _ => None,
+            },
         })
     }
 }

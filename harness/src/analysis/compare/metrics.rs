@@ -13,6 +13,7 @@
 
 use super::rule::{judge, Better, Judgement, MetricVerdict, Slack, LATENCY_FLOOR_US};
 use super::{Figures, Side, Tolerances};
+use results::{Bounds, Quantile};
 use serde::{Deserialize, Serialize};
 
 /// Units the renderers format values in.
@@ -40,6 +41,12 @@ pub struct MetricRow {
     pub slack: Slack,
     /// `None` when a side did not measure the metric.
     pub judgement: Option<Judgement>,
+    /// Latency percentiles of a side made of one run: that run's 95 % sampling interval, shown
+    /// in the table and not judged (several runs have their spread instead).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_ci95: Option<Bounds>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new_ci95: Option<Bounds>,
 }
 
 impl MetricRow {
@@ -71,6 +78,8 @@ struct MetricSpec {
     slack: Slack,
     get: fn(&Figures) -> Option<f64>,
     role: Role,
+    /// Latency percentiles: which one, for its sampling interval.
+    quantile: Option<Quantile>,
 }
 
 impl MetricSpec {
@@ -107,7 +116,17 @@ impl MetricSpec {
             better: self.better,
             slack: self.slack,
             judgement,
+            base_ci95: self.interval(base),
+            new_ci95: self.interval(new),
         })
+    }
+
+    /// A one-run side's sampling interval of this metric's percentile.
+    fn interval(&self, side: &Side) -> Option<Bounds> {
+        match side.runs.as_slice() {
+            [one] => one.latency_us.as_ref()?.interval(self.quantile?),
+            _ => None,
+        }
     }
 }
 
@@ -158,6 +177,28 @@ fn spec(
         slack,
         get,
         role: Role::Judged,
+        quantile: None,
+    }
+}
+
+/// A latency percentile's spec.
+fn percentile(
+    key: &'static str,
+    label: &'static str,
+    q: Quantile,
+    slack: f64,
+    get: fn(&Figures) -> Option<f64>,
+) -> MetricSpec {
+    MetricSpec {
+        quantile: Some(q),
+        ..spec(
+            key,
+            label,
+            Unit::Micros,
+            Better::Lower,
+            Slack::Relative(slack),
+            get,
+        )
     }
 }
 
@@ -194,30 +235,15 @@ fn throughput_and_latency(tol: &Tolerances, committing: bool) -> [MetricSpec; 6]
             Relative(tol.tps_per_cpu),
             |f| f.tx_per_cpu_s,
         ),
-        spec(
-            "p50",
-            "p50 latency",
-            Unit::Micros,
-            Lower,
-            Relative(tol.p50),
-            |f| Some(f.p50_us),
-        ),
-        spec(
-            "p99",
-            "p99 latency",
-            Unit::Micros,
-            Lower,
-            Relative(tol.p99),
-            |f| Some(f.p99_us),
-        ),
-        spec(
-            "p999",
-            "p99.9 latency",
-            Unit::Micros,
-            Lower,
-            Relative(tol.p999),
-            |f| Some(f.p999_us),
-        ),
+        percentile("p50", "p50 latency", Quantile::P50, tol.p50, |f| {
+            Some(f.p50_us)
+        }),
+        percentile("p99", "p99 latency", Quantile::P99, tol.p99, |f| {
+            Some(f.p99_us)
+        }),
+        percentile("p999", "p99.9 latency", Quantile::P999, tol.p999, |f| {
+            Some(f.p999_us)
+        }),
         spec(
             "error_rate",
             "Error rate",

@@ -27,7 +27,8 @@ pub const LATENCY_FLOOR_US: f64 = 20.0;
 pub const RULE: &str = "Rule: a metric regressed only if its new median is worse than the baseline median by more \
 than the tolerance AND every new repeat lies outside the baseline's [min, max] over its repeats widened by the \
 tolerance (single runs: the tolerance alone); improvements likewise. Latency changes under 20 µs are ignored. \
-Error rate tolerance is absolute (percentage points).";
+Error rate tolerance is absolute (percentage points). In brackets: a single run's 95 % sampling \
+interval of a latency percentile, shown and not judged.";
 
 /// Which direction is better for a metric.
 #[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]

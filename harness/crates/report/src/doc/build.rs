@@ -4,7 +4,7 @@
 //! environment, charts, stages, errors, load generator, resources, audit, profile, capacity, segment); each
 //! section is one function returning its blocks, and tables come from [`super::tables`].
 
-use results::{RunResult, SegmentInfo};
+use results::{Quantile, RunResult, SegmentInfo};
 
 use super::{generator, outcomes, tables, Block, Doc};
 use crate::charts::Chart;
@@ -83,15 +83,18 @@ pub fn steady_sentence(r: &RunResult) -> String {
         // What the plan asked for, so a shortfall (or the generator falling behind) shows.
         tput.push_str(&format!(" (offered {})", fmt::rate(offered, "tx/s")));
     }
+    let l = &s.latency_us;
     format!(
-        "Steady state ({}): {}, p50 {}, p99 {}, p99.9 {}, max {}, errors {}.",
+        "Steady state ({}): {}, errors {}; latency of {} successful operations p50 {}, p99 {}, \
+         p99.9 {}, max {} (in brackets: 95 % sampling intervals).",
         fmt::duration_s(s.duration_s),
         tput,
-        fmt::latency_us(s.latency_us.p50),
-        fmt::latency_us(s.latency_us.p99),
-        fmt::latency_us(s.latency_us.p999),
-        fmt::latency_us(s.latency_us.max),
-        fmt::fraction_pct(s.error_rate)
+        fmt::fraction_pct(s.error_rate),
+        fmt::count(l.count),
+        fmt::percentile_cell(l, Quantile::P50),
+        fmt::percentile_cell(l, Quantile::P99),
+        fmt::percentile_cell(l, Quantile::P999),
+        fmt::latency_us(l.max)
     )
 }
 
@@ -129,7 +132,10 @@ fn criteria(r: &RunResult) -> Vec<Block> {
         b.push(Block::Note(
             "Judged on the steady state (after warm-up). Throughput passes within one operation's \
              transactions of the plan (operations are whole: a batch cannot be split at the \
-             window's edge). \"Not measured\" criteria did not count towards the verdict."
+             window's edge). \"Not measured\" criteria did not count towards the verdict. \
+             A percentile is judged on its figure; \"not significant\" means its 95 % sampling \
+             interval straddles the target (or too few samples to have one), so sampling alone \
+             could flip the outcome on a rerun."
                 .into(),
         ));
     }
@@ -245,8 +251,9 @@ fn stages(r: &RunResult) -> Vec<Block> {
         b.push(Block::Table(tables::stage_results(r)));
     }
     b.push(Block::Note(format!(
-        "Latency basis: {}. TPS counts committed transactions; ops/s counts driver operations.",
-        r.driver.latency_basis
+        "Latency basis: {}. TPS counts committed transactions; ops/s counts driver operations. {}",
+        r.driver.latency_basis,
+        super::SAMPLING_NOTE
     )));
     b
 }

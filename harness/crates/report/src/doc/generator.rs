@@ -6,7 +6,7 @@
 //! busy its process and busiest thread were, so a reader can tell "the target is slow" from
 //! "the generator was starved".
 
-use results::{Dispatch, RunResult};
+use results::{Dispatch, Quantile, RunResult};
 
 use super::Block;
 use crate::fmt;
@@ -89,8 +89,8 @@ fn dispatch_pairs(d: &Dispatch) -> Vec<(String, String)> {
             "Dispatch lag p50 / p99 / max".into(),
             format!(
                 "{} / {} / {}",
-                fmt::latency_us(l.p50),
-                fmt::latency_us(l.p99),
+                fmt::percentile_cell(l, Quantile::P50),
+                fmt::percentile_cell(l, Quantile::P99),
                 fmt::latency_us(l.max)
             ),
         ),

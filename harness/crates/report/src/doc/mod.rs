@@ -18,7 +18,7 @@
 //! assert!(report::html::render(&doc, "Comparison").contains("<td class=\"good\">✓ pass</td>"));
 //! ```
 
-use results::{CriterionStatus, Status};
+use results::{CriterionResult, CriterionStatus, Status};
 
 mod build;
 mod generator;
@@ -76,6 +76,13 @@ impl Cell {
     pub fn status(s: CriterionStatus) -> Cell {
         let (label, tone) = criterion_status_label(s);
         Cell::tone(label, tone)
+    }
+
+    /// A criterion's status cell: [`Cell::status`], plus ", not significant" where the
+    /// figure's sampling interval straddles the target ("✓ pass, not significant").
+    pub fn criterion(c: &CriterionResult) -> Cell {
+        let (label, tone) = criterion_status_label(c.status);
+        Cell::tone(format!("{label}{}", significance(c)), tone)
     }
 }
 
@@ -144,6 +151,21 @@ pub enum Block {
 #[derive(Debug, Clone, Default)]
 pub struct Doc {
     pub blocks: Vec<Block>,
+}
+
+/// What the brackets after a percentile are, said under every table that has them.
+pub const SAMPLING_NOTE: &str = "In brackets: the percentile's 95 % sampling interval \
+     (order statistics of the same histogram). It covers sampling only: latencies under a stall \
+     are correlated, which it does not account for. A percentile with fewer than 10 samples \
+     expected above it is shown as \"insufficient samples\".";
+
+/// ", not significant" for a criterion whose sampling interval straddles its target (or
+/// had too few samples to have one), else nothing: the one wording every report uses.
+pub fn significance(c: &CriterionResult) -> &'static str {
+    match c.significant {
+        Some(false) => ", not significant",
+        _ => "",
+    }
 }
 
 /// The human label of a criterion status.

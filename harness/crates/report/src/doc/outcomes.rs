@@ -2,7 +2,7 @@
 //! rates side by side, and the latency of failed operations next to the successful ones'
 //! (Gatling's OK/KO split), so a dead target's instant refusals never pass for fast answers.
 
-use results::{Percentiles, RunResult};
+use results::{Percentiles, Quantile, RunResult};
 
 use super::{Align, Block, Cell, Table, Tone};
 use crate::fmt;
@@ -33,11 +33,11 @@ pub(super) fn failures(r: &RunResult) -> Vec<Block> {
     let mut b = vec![Block::Pairs(pairs)];
     if let Some(ko) = &f.latency_failed_us {
         b.push(Block::Table(ok_ko(&s.latency_us, ko)));
-        b.push(Block::Note(
+        b.push(Block::Note(format!(
             "Latency criteria judge the successful operations only; failed ones are shown \
-             apart."
-                .into(),
-        ));
+                 apart. {}",
+            super::SAMPLING_NOTE
+        )));
     }
     b
 }
@@ -56,9 +56,9 @@ fn ok_ko(ok: &Percentiles, ko: &Percentiles) -> Table {
         t.row(vec![
             Cell::tone(name, tone),
             Cell::plain(fmt::count(p.count)),
-            Cell::plain(fmt::latency_us(p.p50)),
-            Cell::plain(fmt::latency_us(p.p90)),
-            Cell::plain(fmt::latency_us(p.p99)),
+            Cell::plain(fmt::percentile_cell(p, Quantile::P50)),
+            Cell::plain(fmt::percentile_cell(p, Quantile::P90)),
+            Cell::plain(fmt::percentile_cell(p, Quantile::P99)),
             Cell::plain(fmt::latency_us(p.max)),
         ]);
     }

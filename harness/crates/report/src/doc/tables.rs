@@ -5,7 +5,8 @@
 //! formatting decision of its own (which columns, which row is the total, what is muted).
 
 use results::{
-    AuditResult, MergedSegments, Percentiles, ProcessResources, ProfileInfo, RunResult, Summary,
+    AuditResult, MergedSegments, Percentiles, ProcessResources, ProfileInfo, Quantile, RunResult,
+    Summary,
 };
 
 use super::build::throughput_basis;
@@ -25,7 +26,7 @@ pub fn criteria_table(r: &RunResult) -> Table {
             Cell::plain(&c.label),
             Cell::plain(&c.target),
             Cell::plain(&c.measured),
-            Cell::status(c.status),
+            Cell::criterion(c),
         ]);
     }
     t
@@ -78,10 +79,10 @@ fn stage_row(name: Cell, f: StageFigures<'_>, tone: Tone) -> Vec<Cell> {
         Cell::tone(f.time, tone),
         Cell::tone(fmt::si(f.throughput), tone),
         Cell::tone(fmt::si(f.ops_per_s), tone),
-        Cell::tone(fmt::latency_us(l.p50), tone),
-        Cell::tone(fmt::latency_us(l.p90), tone),
-        Cell::tone(fmt::latency_us(l.p99), tone),
-        Cell::tone(fmt::latency_us(l.p999), tone),
+        Cell::tone(fmt::percentile_cell(l, Quantile::P50), tone),
+        Cell::tone(fmt::percentile_cell(l, Quantile::P90), tone),
+        Cell::tone(fmt::percentile_cell(l, Quantile::P99), tone),
+        Cell::tone(fmt::percentile_cell(l, Quantile::P999), tone),
         Cell::tone(fmt::latency_us(l.max), tone),
         Cell::tone(
             if f.errors == 0 {

@@ -50,13 +50,22 @@ fn criterion(suite: &str, c: &CriterionResult) -> Case {
     match c.status {
         CriterionStatus::Pass => {
             case.system_out = Some(format!(
-                "{}: target {}, measured {}",
-                c.label, c.target, c.measured
+                "{}: target {}, measured {}{}",
+                c.label,
+                c.target,
+                c.measured,
+                doc::significance(c)
             ));
         }
         CriterionStatus::Fail => {
             case.outcome = Outcome::Failed(Problem {
-                message: format!("{}: measured {}, target {}", c.label, c.measured, c.target),
+                message: format!(
+                    "{}: measured {}, target {}{}",
+                    c.label,
+                    c.measured,
+                    c.target,
+                    doc::significance(c)
+                ),
                 kind: c.name.clone(),
                 detail: format!(
                     "{}\ntarget:   {}\nmeasured: {}",

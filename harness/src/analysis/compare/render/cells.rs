@@ -32,7 +32,10 @@ pub(super) struct RowText {
 impl RowText {
     pub fn of(r: &MetricRow) -> RowText {
         let (base, new) = match &r.judgement {
-            Some(j) => (value(r.unit, j.base_median), value(r.unit, j.new_median)),
+            Some(j) => (
+                with_interval(value(r.unit, j.base_median), r.base_ci95),
+                with_interval(value(r.unit, j.new_median), r.new_ci95),
+            ),
             None => ("n/a".to_string(), "n/a".to_string()),
         };
         RowText {
@@ -79,6 +82,15 @@ fn value(unit: Unit, v: f64) -> String {
         Unit::Bytes => fmt::bytes_f64(v),
         Unit::Percent => fmt::pct(v),
         Unit::CpuSecondsPerMillion => format!("{} CPU-s/1M ops", fmt::sig3(v)),
+    }
+}
+
+/// A one-run side's percentile with its sampling interval in brackets, as the run report
+/// writes it: "1.91 s (1.88–1.94 s)".
+fn with_interval(value: String, ci: Option<results::Bounds>) -> String {
+    match ci {
+        Some(b) => format!("{value} ({})", fmt::latency_range_us(b.lo, b.hi)),
+        None => value,
     }
 }
 
