@@ -171,6 +171,10 @@ fn redactions() -> insta::Settings {
         for k in LATENCY_KEYS {
             redact(format!("{at}.latency_us.{k}"), "[latency]");
         }
+        // Each interval's bounds, or null where the measured count was too small for it.
+        for q in ["p50", "p90", "p99", "p999"] {
+            redact(format!("{at}.latency_us.ci95.{q}"), "[interval]");
+        }
     }
     redact(".stages[].histogram".into(), "[histogram]");
     for k in INTERVAL_MEASURED_KEYS {
@@ -183,7 +187,7 @@ fn redactions() -> insta::Settings {
             redact(format!(".resources.{p}.{k}"), "[resources]");
         }
     }
-    for k in ["measured", "measured_value"] {
+    for k in ["measured", "measured_value", "significant"] {
         redact(format!(".criteria[].{k}"), "[measured]");
     }
     redact(".histogram".into(), "[histogram]");

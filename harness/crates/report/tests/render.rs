@@ -514,3 +514,23 @@ fn the_steady_sentence_states_the_offered_rate() {
     assert!(md.contains(" (offered 8.51M tx/s), errors "), "{md}");
     assert!(text_summary(&r).contains("(offered 8.51M tx/s)"));
 }
+
+/// A criterion whose sampling interval straddles its target says so in every format, next to
+/// its status; one that was decided (or is not a percentile) adds nothing.
+#[test]
+fn a_not_significant_criterion_says_so_everywhere() {
+    let mut r = fixture::sample();
+    let p99 = r.criteria.iter_mut().find(|c| c.name == "max_p99").unwrap();
+    p99.significant = Some(false);
+    let md = text_of(&r, Format::Markdown, "report.md");
+    assert!(md.contains("**✗ FAIL, not significant**"), "{md}");
+    assert_eq!(md.matches("not significant**").count(), 1, "{md}");
+    let html = text_of(&r, Format::Html, "report.html");
+    assert!(html.contains("✗ FAIL, not significant"), "{html}");
+    let junit = text_of(&r, Format::Junit, "junit.xml");
+    assert!(
+        junit.contains("target ≤ 0.75 ms, not significant\""),
+        "{junit}"
+    );
+    assert!(text_summary(&r).contains("FAIL, not significant"));
+}

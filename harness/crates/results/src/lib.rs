@@ -301,10 +301,14 @@ pub struct Percentiles {
 
 impl Percentiles {
     /// Summarize a histogram recorded in nanoseconds into microseconds. An empty histogram
-    /// gives all zeros (never NaN, which JSON cannot hold).
+    /// gives all zeros (never NaN, which JSON cannot hold) and no interval for any percentile
+    /// (too few samples), so every summary made from a histogram has the same keys.
     pub fn from_histogram(h: &hdrhistogram::Histogram<u64>) -> Percentiles {
         if h.is_empty() {
-            return Percentiles::default();
+            return Percentiles {
+                ci95: Some(PercentileIntervals::default()),
+                ..Percentiles::default()
+            };
         }
         let us = |ns: u64| ns as f64 / 1_000.0;
         Percentiles {
@@ -912,6 +916,9 @@ mod tests {
         assert!((p.max - 1000.0).abs() < 1.0, "max {}", p.max);
         assert!((p.mean - 500.5).abs() < 1.0, "mean {}", p.mean);
         let empty = hdrhistogram::Histogram::<u64>::new(3).unwrap();
-        assert_eq!(Percentiles::from_histogram(&empty), Percentiles::default());
+        let none = Percentiles::from_histogram(&empty);
+        assert_eq!(none.p99, 0.0);
+        assert_eq!(none.ci95, Some(PercentileIntervals::default()));
+        assert!(!none.is_sufficient(Quantile::P50));
     }
 }

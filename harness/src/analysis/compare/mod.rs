@@ -95,6 +95,37 @@ mod tests {
         assert_eq!(back.exit(), Exit::Pass);
     }
 
+    /// A side of one run shows its percentiles' sampling intervals; a side of several runs
+    /// has none (its spread says how the runs varied). Shown only: the verdict is the rule's.
+    #[test]
+    fn a_single_run_side_shows_its_sampling_intervals() {
+        let mut one = figures(1e6, 1000.0);
+        let mut h = hdrhistogram::Histogram::<u64>::new(3).unwrap();
+        for v in 1..=10_000u64 {
+            h.record(v * 100).unwrap(); // 0.1 .. 1,000 µs
+        }
+        let l = results::Percentiles::from_histogram(&h);
+        (one.p50_us, one.p99_us, one.p999_us) = (l.p50, l.p99, l.p999);
+        one.latency_us = Some(l);
+        let base = side("s", "aa", vec![one.clone()]);
+        let new = side("s", "aa", vec![one.clone(), one]);
+        let c = compare(
+            &base,
+            &new,
+            &Tolerances::default(),
+            CompareOptions::default(),
+        )
+        .unwrap();
+        let row = |k: &str| c.rows.iter().find(|r| r.key == k).unwrap();
+        let b = row("p99").base_ci95.expect("one run: its interval");
+        assert!(b.lo < 990.0 && 990.0 < b.hi, "{b:?}");
+        assert_eq!(row("p99").new_ci95, None, "several runs: no interval");
+        assert_eq!(row("tps").base_ci95, None, "not a percentile");
+        let text = render_text(&c);
+        assert!(text.contains("990 µs (988–992 µs)"), "{text}");
+        assert_eq!(row("p99").verdict(), MetricVerdict::Unchanged);
+    }
+
     #[test]
     fn names_with_markup_are_escaped_in_every_format() {
         let nasty = "a|b <c> & \"d\" [e]";
