@@ -8,7 +8,7 @@ use super::frame::{self, nice_max, stage_marks, x_range, Frame};
 use super::series::{legend, line};
 use super::style::{Look, L_MAX, L_P50, L_P99, L_P999};
 use super::Chart;
-use crate::fmt;
+use crate::{doc, fmt};
 
 /// A latency series: name, field of the percentiles, look.
 type Pick = (&'static str, fn(&results::Percentiles) -> f64, Look);
@@ -25,8 +25,7 @@ fn latency_unit(max_us: f64) -> (&'static str, f64) {
 }
 
 pub(super) fn latency_over_time(r: &RunResult) -> Result<Chart, String> {
-    let max_us = r
-        .intervals
+    let max_us = doc::full_intervals(r)
         .iter()
         .map(|i| i.latency_us.max)
         .fold(0.0, f64::max);
@@ -50,9 +49,12 @@ pub(super) fn latency_over_time(r: &RunResult) -> Result<Chart, String> {
     Ok(Chart {
         file: "latency.svg",
         title,
-        caption: format!(
-            "Latency in each interval (log scale); basis: {}.",
-            r.driver.latency_basis
+        caption: frame::caption(
+            r,
+            format!(
+                "Latency in each interval (log scale); basis: {}.",
+                r.driver.latency_basis
+            ),
         ),
         series: series.into_iter().map(|s| s.0).collect(),
         svg,
@@ -67,11 +69,12 @@ fn percentile_series(r: &RunResult, div: f64) -> Vec<Series> {
         ("p99.9", |p| p.p999, L_P999),
         ("max", |p| p.max, L_MAX),
     ];
+    // Whole intervals only: a partial last interval's percentiles rest on a sample or two.
+    let full = doc::full_intervals(r);
     // Log axis: zero (empty interval) cannot be drawn, so such points are left out.
     pick.iter()
         .map(|(name, f, l)| {
-            let pts = r
-                .intervals
+            let pts = full
                 .iter()
                 .filter(|i| i.latency_us.count > 0 && f(&i.latency_us) > 0.0)
                 .map(|i| (i.t_s, f(&i.latency_us) / div))

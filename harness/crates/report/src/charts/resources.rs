@@ -10,6 +10,7 @@ use super::frame::{self, nice_max, stage_marks, x_range, Frame, Plot};
 use super::series::{legend, line, Plane};
 use super::style::{font, Look, L_HARNESS_CPU, L_HARNESS_RSS, L_TARGET_CPU, L_TARGET_RSS};
 use super::{Chart, HEIGHT};
+use crate::doc;
 
 /// A named series with its points and look; one without points is left out.
 type Line<'a> = (&'a str, &'a [(f64, f64)], Look);
@@ -17,9 +18,10 @@ type Line<'a> = (&'a str, &'a [(f64, f64)], Look);
 pub(super) fn resources(r: &RunResult) -> Result<Chart, String> {
     // In-process runs: the harness is the target, so its own lines would repeat the target's.
     let same = r.resources.same_process;
+    // CPU is a rate: whole intervals only (RSS too, so both panels end at the same point).
+    let full = doc::full_intervals(r);
     let get = |f: fn(&IntervalRecord) -> Option<f64>| -> Vec<(f64, f64)> {
-        r.intervals
-            .iter()
+        full.iter()
             .filter_map(|i| f(i).map(|v| (i.t_s, v)))
             .collect()
     };
@@ -70,9 +72,12 @@ pub(super) fn resources(r: &RunResult) -> Result<Chart, String> {
     Ok(Chart {
         file: "resources.svg",
         title,
-        caption: format!(
-            "CPU per interval, in {}; resident memory (RSS) below.",
-            r.resources.cpu_pct_basis
+        caption: frame::caption(
+            r,
+            format!(
+                "CPU per interval, in {}; resident memory (RSS) below.",
+                r.resources.cpu_pct_basis
+            ),
         ),
         series,
         svg,
