@@ -12,7 +12,7 @@ use results::RunResult;
 use super::series::{line, Plane};
 use super::style::{finish_svg, font, GRID, LATE_SHADE, SHADE, STAGE_LINE};
 use super::{HEIGHT, WIDTH};
-use crate::fmt;
+use crate::{doc, fmt};
 
 /// Map any plotters error into a string (its error types are generic over the backend).
 pub(super) trait Plot<T> {
@@ -166,6 +166,15 @@ pub(super) fn x_range(r: &RunResult) -> (f64, f64) {
         .fold(0.0, f64::max)
         .max(r.stages.iter().map(|s| s.end_s).fold(0.0, f64::max));
     (0.0, if end > 0.0 { end } else { 1.0 })
+}
+
+/// A per-interval chart's caption, with the sentence saying which intervals were too short
+/// to draw (`doc::full_intervals` left them out) when there are any.
+pub(super) fn caption(r: &RunResult, text: String) -> String {
+    match doc::short_intervals_note(r) {
+        Some(note) => format!("{text} {note}"),
+        None => text,
+    }
 }
 
 /// The top of a linear y axis: headroom above the data, so the legend stays off the lines.

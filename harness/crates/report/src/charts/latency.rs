@@ -2,18 +2,18 @@
 //! latency at each percentile (HdrHistogram style).
 
 use plotters::prelude::*;
-use results::RunResult;
+use results::{IntervalRecord, RunResult};
 
 use super::frame::{self, nice_max, stage_marks, x_range, Frame};
-use super::series::{legend, line};
+use super::series::{broken_line, legend, line, runs};
 use super::style::{Look, L_MAX, L_P50, L_P99, L_P999};
 use super::Chart;
-use crate::fmt;
+use crate::{doc, fmt};
 
 /// A latency series: name, field of the percentiles, look.
 type Pick = (&'static str, fn(&results::Percentiles) -> f64, Look);
-/// A series ready to draw: name, points, look.
-type Series = (String, Vec<(f64, f64)>, Look);
+/// A series ready to draw: name, runs of points (broken where nothing completed), look.
+type Series = (String, Vec<Vec<(f64, f64)>>, Look);
 
 /// Unit for a latency axis: ms when the values reach a millisecond.
 fn latency_unit(max_us: f64) -> (&'static str, f64) {
@@ -25,15 +25,18 @@ fn latency_unit(max_us: f64) -> (&'static str, f64) {
 }
 
 pub(super) fn latency_over_time(r: &RunResult) -> Result<Chart, String> {
-    let max_us = r
-        .intervals
-        .iter()
-        .map(|i| i.latency_us.max)
-        .fold(0.0, f64::max);
+    // Whole intervals only: a partial last interval's percentiles rest on a sample or two.
+    let full = doc::full_intervals(r);
+    let max_us = full.iter().map(|i| i.latency_us.max).fold(0.0, f64::max);
     let (unit, div) = latency_unit(max_us);
-    let series = percentile_series(r, div);
+    let series = percentile_series(&full, div);
     let (lo, hi) = log_range(&series);
     let title = "Latency percentiles per interval".to_string();
+    let gaps = if full.iter().any(|i| i.latency_us.count == 0) {
+        "; gaps are intervals in which nothing completed"
+    } else {
+        ""
+    };
     let svg = frame::svg(|root| {
         let y = (lo..hi).log_scale().with_key_points(log_ticks(lo, hi));
         let mut chart = Frame::chart(&title, format!("latency ({unit}, log scale)")).draw(
@@ -42,17 +45,20 @@ pub(super) fn latency_over_time(r: &RunResult) -> Result<Chart, String> {
             y,
         )?;
         stage_marks(&mut chart, r, lo, hi)?;
-        for (name, pts, l) in &series {
-            line(&mut chart, name, pts, *l)?;
+        for (name, runs, l) in &series {
+            broken_line(&mut chart, name, runs, *l)?;
         }
         legend(&mut chart, SeriesLabelPosition::UpperRight)
     })?;
     Ok(Chart {
         file: "latency.svg",
         title,
-        caption: format!(
-            "Latency in each interval (log scale); basis: {}.",
-            r.driver.latency_basis
+        caption: frame::caption(
+            r,
+            format!(
+                "Latency in each interval (log scale); basis: {}{}.",
+                r.driver.latency_basis, gaps
+            ),
         ),
         series: series.into_iter().map(|s| s.0).collect(),
         svg,
@@ -60,22 +66,22 @@ pub(super) fn latency_over_time(r: &RunResult) -> Result<Chart, String> {
 }
 
 /// p50, p99, p99.9 and max of each interval, divided by `div` (the axis unit).
-fn percentile_series(r: &RunResult, div: f64) -> Vec<Series> {
+fn percentile_series(intervals: &[&IntervalRecord], div: f64) -> Vec<Series> {
     let pick: [Pick; 4] = [
         ("p50", |p| p.p50, L_P50),
         ("p99", |p| p.p99, L_P99),
         ("p99.9", |p| p.p999, L_P999),
         ("max", |p| p.max, L_MAX),
     ];
-    // Log axis: zero (empty interval) cannot be drawn, so such points are left out.
+    // An interval in which nothing completed has no latency: the line breaks there, since
+    // joining its neighbours would draw a stall as a ramp. (Zero, which a log axis cannot
+    // show, breaks it too.)
     pick.iter()
         .map(|(name, f, l)| {
-            let pts = r
-                .intervals
-                .iter()
-                .filter(|i| i.latency_us.count > 0 && f(&i.latency_us) > 0.0)
-                .map(|i| (i.t_s, f(&i.latency_us) / div))
-                .collect();
+            let pts = runs(intervals, |i| {
+                let v = f(&i.latency_us);
+                (i.latency_us.count > 0 && v > 0.0).then_some((i.t_s, v / div))
+            });
             (name.to_string(), pts, *l)
         })
         .collect()
@@ -84,7 +90,9 @@ fn percentile_series(r: &RunResult, div: f64) -> Vec<Series> {
 /// The log axis range for the series, with headroom above the data (a quarter of the log
 /// range) that keeps the legend off the lines.
 fn log_range(series: &[Series]) -> (f64, f64) {
-    let all = series.iter().flat_map(|s| s.1.iter().map(|p| p.1));
+    let all = series
+        .iter()
+        .flat_map(|s| s.1.iter().flatten().map(|p| p.1));
     let (lo, hi) = all.fold((f64::INFINITY, 0.0f64), |(lo, hi), v| {
         (lo.min(v), hi.max(v))
     });

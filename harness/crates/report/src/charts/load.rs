@@ -9,6 +9,7 @@ use super::frame::{self, nice_max, si_label, stage_marks, x_range, Frame, Plot};
 use super::series::{legend, line};
 use super::style::{font, L_ACHIEVED, L_BACKLOG, L_PLANNED};
 use super::Chart;
+use crate::doc;
 
 const BACKLOG: &str = "backlog (ops due, not started)";
 
@@ -30,16 +31,18 @@ fn is_rate(r: &RunResult, unit: &str) -> bool {
 }
 
 pub(super) fn load(r: &RunResult) -> Result<Chart, String> {
+    // Achieved load is a rate in open-model stages: whole intervals only.
+    let full = doc::full_intervals(r);
     // Stages may count load in different units (workers, then ops/s): one panel per unit,
     // sharing the time axis, so neither flattens the other.
     let mut units: Vec<&str> = Vec::new();
-    for i in &r.intervals {
+    for i in &full {
         let u = interval_unit(r, i);
         if !units.contains(&u) {
             units.push(u);
         }
     }
-    let has_backlog = r.intervals.iter().any(|i| i.backlog > 0);
+    let has_backlog = full.iter().any(|i| i.backlog > 0);
     let title = "Planned and achieved load".to_string();
     let mut series = vec!["planned".to_string(), "achieved".to_string()];
     if has_backlog && units.iter().any(|u| is_rate(r, u)) {
@@ -53,41 +56,43 @@ pub(super) fn load(r: &RunResult) -> Result<Chart, String> {
         for (n, (unit, area)) in units.iter().zip(&panels).enumerate() {
             let last = n + 1 == units.len();
             let backlog_here = has_backlog && backlog_panel == Some(n);
-            load_panel(r, area, unit, last, backlog_here)?;
+            load_panel(r, &full, area, unit, last, backlog_here)?;
         }
         Ok(())
     })?;
     Ok(Chart {
         file: "load.svg",
         title,
-        caption: format!(
-            "Load asked for (dashed) and achieved (solid) per interval, in {}.",
-            units.join(" / ")
+        caption: frame::caption(
+            r,
+            format!(
+                "Load asked for (dashed) and achieved (solid) per interval, in {}.",
+                units.join(" / ")
+            ),
         ),
         series,
         svg,
     })
 }
 
-/// One unit's panel: planned load as steps, achieved load as points, the backlog if asked.
+/// One unit's panel over the intervals drawn (`full`): planned load as steps, achieved load
+/// as points, the backlog if asked.
 fn load_panel<DB: DrawingBackend>(
     r: &RunResult,
+    full: &[&IntervalRecord],
     area: &DrawingArea<DB, Shift>,
     unit: &str,
     lowest: bool,
     backlog_here: bool,
 ) -> Result<(), String> {
-    let mine: Vec<&IntervalRecord> = r
-        .intervals
+    let mine: Vec<&IntervalRecord> = full
         .iter()
+        .copied()
         .filter(|i| interval_unit(r, i) == unit)
         .collect();
     let runs = load_runs(&mine);
     let backlog: Vec<(f64, f64)> = if backlog_here {
-        r.intervals
-            .iter()
-            .map(|i| (i.t_s, i.backlog as f64))
-            .collect()
+        full.iter().map(|i| (i.t_s, i.backlog as f64)).collect()
     } else {
         Vec::new()
     };

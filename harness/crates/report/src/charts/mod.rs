@@ -18,6 +18,8 @@ use results::RunResult;
 use crate::ReportError;
 
 mod frame;
+#[cfg(test)]
+mod interval_tests;
 mod latency;
 mod load;
 mod resources;
@@ -72,7 +74,8 @@ pub fn render_charts(r: &RunResult) -> Result<Vec<Chart>, ReportError> {
     if r.percentiles.iter().any(|p| p.percentile < 100.0) {
         out.push(latency::distribution(r).map_err(chart_err("distribution"))?);
     }
-    if r.intervals.iter().any(|i| {
+    // The same intervals the resources chart draws (see `doc::full_intervals`).
+    if crate::doc::full_intervals(r).iter().any(|i| {
         i.target_cpu_pct.is_some()
             || i.harness_cpu_pct.is_some()
             || i.target_rss_bytes.is_some()

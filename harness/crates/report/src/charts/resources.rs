@@ -7,21 +7,23 @@ use plotters::prelude::*;
 use results::{IntervalRecord, RunResult};
 
 use super::frame::{self, nice_max, stage_marks, x_range, Frame, Plot};
-use super::series::{legend, line, Plane};
+use super::series::{broken_line, legend, runs, Plane};
 use super::style::{font, Look, L_HARNESS_CPU, L_HARNESS_RSS, L_TARGET_CPU, L_TARGET_RSS};
 use super::{Chart, HEIGHT};
+use crate::doc;
 
-/// A named series with its points and look; one without points is left out.
-type Line<'a> = (&'a str, &'a [(f64, f64)], Look);
+/// A named series with its runs of points and look; one without points is left out.
+type Line<'a> = (&'a str, &'a [Vec<(f64, f64)>], Look);
 
 pub(super) fn resources(r: &RunResult) -> Result<Chart, String> {
     // In-process runs: the harness is the target, so its own lines would repeat the target's.
     let same = r.resources.same_process;
-    let get = |f: fn(&IntervalRecord) -> Option<f64>| -> Vec<(f64, f64)> {
-        r.intervals
-            .iter()
-            .filter_map(|i| f(i).map(|v| (i.t_s, v)))
-            .collect()
+    // CPU is a rate: whole intervals only (RSS too, so both panels end at the same point).
+    let full = doc::full_intervals(r);
+    // An interval without a sample (a process not sampled then) breaks the line: joining
+    // its neighbours would draw a figure nobody measured.
+    let get = |f: fn(&IntervalRecord) -> Option<f64>| -> Vec<Vec<(f64, f64)>> {
+        runs(&full, |i| f(i).map(|v| (i.t_s, v)))
     };
     let cpu_t = get(|i| i.target_cpu_pct);
     let cpu_h = if same {
@@ -57,26 +59,47 @@ pub(super) fn resources(r: &RunResult) -> Result<Chart, String> {
         let cpu_max = cpu_t
             .iter()
             .chain(&cpu_h)
+            .flatten()
             .map(|p| p.1)
             .fold(100.0, f64::max)
             * 1.05;
         let mut chart = panel(r, &top, "CPU (%)", false, cpu_max)?;
         stage_marks(&mut chart, r, 0.0, cpu_max)?;
         draw_lines(&mut chart, &cpu, &mut series)?;
-        let rss_max = nice_max(rss_t.iter().chain(&rss_h).map(|p| p.1).fold(0.0, f64::max));
+        let rss_max = nice_max(
+            rss_t
+                .iter()
+                .chain(&rss_h)
+                .flatten()
+                .map(|p| p.1)
+                .fold(0.0, f64::max),
+        );
         let mut chart = panel(r, &bottom, "RSS (MiB)", true, rss_max)?;
         draw_lines(&mut chart, &rss, &mut series)
     })?;
     Ok(Chart {
         file: "resources.svg",
         title,
-        caption: format!(
-            "CPU per interval, in {}; resident memory (RSS) below.",
-            r.resources.cpu_pct_basis
-        ),
+        caption: caption(r, &[cpu, rss].concat()),
         series,
         svg,
     })
+}
+
+/// What the chart shows, and whether a line was broken because a figure was not sampled.
+fn caption(r: &RunResult, lines: &[Line<'_>]) -> String {
+    let gaps = if lines.iter().any(|l| l.1.len() > 1) {
+        " Gaps: intervals in which that figure was not sampled."
+    } else {
+        ""
+    };
+    frame::caption(
+        r,
+        format!(
+            "CPU per interval, in {}; resident memory (RSS) below.{gaps}",
+            r.resources.cpu_pct_basis
+        ),
+    )
 }
 
 fn mib(b: u64) -> f64 {
@@ -104,9 +127,9 @@ fn draw_lines<'a, DB: DrawingBackend + 'a>(
     lines: &[Line<'_>],
     series: &mut Vec<String>,
 ) -> Result<(), String> {
-    for (name, pts, look) in lines {
-        if !pts.is_empty() {
-            line(chart, name, pts, *look)?;
+    for (name, runs, look) in lines {
+        if !runs.is_empty() {
+            broken_line(chart, name, runs, *look)?;
             series.push(name.to_string());
         }
     }

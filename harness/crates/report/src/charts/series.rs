@@ -1,5 +1,5 @@
-//! Drawing series: a line with its markers and a legend entry that shows both, and the legend
-//! box itself.
+//! Drawing series: a line with its markers and a legend entry that shows both, a line broken
+//! where the series has no value (so a gap is not drawn as a ramp), and the legend box itself.
 
 use plotters::coord::types::RangedCoordf64;
 use plotters::element::{Drawable, PointCollection};
@@ -24,9 +24,76 @@ where
     DB: DrawingBackend + 'a,
     Y: Ranged<ValueType = f64>,
 {
-    if points.is_empty() {
-        return Ok(());
+    draw_runs(chart, name, &[points], l)
+}
+
+/// Draw a series with gaps: one polyline per run of points (see [`runs`]), one legend entry,
+/// and markers spaced over all the points as on an unbroken line.
+pub(super) fn broken_line<'a, DB, Y>(
+    chart: &mut Plane<'a, DB, Y>,
+    name: &str,
+    runs: &[Vec<(f64, f64)>],
+    l: Look,
+) -> Result<(), String>
+where
+    DB: DrawingBackend + 'a,
+    Y: Ranged<ValueType = f64>,
+{
+    let runs: Vec<&[(f64, f64)]> = runs.iter().map(Vec::as_slice).collect();
+    draw_runs(chart, name, &runs, l)
+}
+
+/// A series' points split where an item has no value (`point` gives None): a line through
+/// the runs breaks there instead of joining the points either side, which would draw a stall
+/// or a missing sample as a ramp. No run is empty.
+pub(super) fn runs<T>(
+    items: impl IntoIterator<Item = T>,
+    point: impl Fn(T) -> Option<(f64, f64)>,
+) -> Vec<Vec<(f64, f64)>> {
+    let mut out: Vec<Vec<(f64, f64)>> = Vec::new();
+    let mut open = false;
+    for item in items {
+        match point(item) {
+            Some(p) if open => out.last_mut().expect("an open run exists").push(p),
+            Some(p) => {
+                out.push(vec![p]);
+                open = true;
+            }
+            None => open = false,
+        }
     }
+    out
+}
+
+fn draw_runs<'a, DB, Y>(
+    chart: &mut Plane<'a, DB, Y>,
+    name: &str,
+    runs: &[&[(f64, f64)]],
+    l: Look,
+) -> Result<(), String>
+where
+    DB: DrawingBackend + 'a,
+    Y: Ranged<ValueType = f64>,
+{
+    let mut named = name.is_empty();
+    for run in runs.iter().filter(|r| !r.is_empty()) {
+        polyline(chart, if named { "" } else { name }, run, l)?;
+        named = true;
+    }
+    markers(chart, &marked(runs), l)
+}
+
+/// One polyline, with a legend entry unless `name` is empty.
+fn polyline<'a, DB, Y>(
+    chart: &mut Plane<'a, DB, Y>,
+    name: &str,
+    points: &[(f64, f64)],
+    l: Look,
+) -> Result<(), String>
+where
+    DB: DrawingBackend + 'a,
+    Y: Ranged<ValueType = f64>,
+{
     // Dashed series are drawn as one solid polyline in a tag colour; `finish_svg` turns the
     // tag into the real colour plus an SVG dash array. plotters' own DashedLineSeries emits
     // one element per dash, which made a 30-minute run's chart 2 MB and its dashes vanish
@@ -55,21 +122,37 @@ where
             look: l,
         });
     }
-    markers(chart, points, l)
+    Ok(())
 }
 
-/// Markers on at most ~40 points, so long runs stay readable.
+/// The points that get a marker: at most ~40 over all runs, so long runs stay readable, and
+/// every run of one point, which has no line to show it.
+fn marked(runs: &[&[(f64, f64)]]) -> Vec<(f64, f64)> {
+    let total: usize = runs.iter().map(|r| r.len()).sum();
+    let step = total.div_ceil(40).max(1);
+    let mut k = 0;
+    let mut out = Vec::new();
+    for run in runs {
+        for p in *run {
+            if k % step == 0 || run.len() == 1 {
+                out.push(*p);
+            }
+            k += 1;
+        }
+    }
+    out
+}
+
+/// A marker in the series' shape on each of `marked`.
 fn markers<'a, DB, Y>(
     chart: &mut Plane<'a, DB, Y>,
-    points: &[(f64, f64)],
+    marked: &[(f64, f64)],
     l: Look,
 ) -> Result<(), String>
 where
     DB: DrawingBackend + 'a,
     Y: Ranged<ValueType = f64>,
 {
-    let step = points.len().div_ceil(40).max(1);
-    let marked: Vec<(f64, f64)> = points.iter().copied().step_by(step).collect();
     match l.marker {
         Marker::None => {}
         Marker::Circle => {
@@ -175,5 +258,37 @@ impl<DB: DrawingBackend> Drawable<DB> for LegendGlyph {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn split(values: &[Option<f64>]) -> Vec<Vec<(f64, f64)>> {
+        runs(values.iter().enumerate(), |(k, v)| v.map(|v| (k as f64, v)))
+    }
+
+    #[test]
+    fn runs_break_at_missing_values_and_are_never_empty() {
+        let (a, b) = (Some(1.0), None);
+        assert_eq!(
+            split(&[a, a, b, b, a]),
+            [vec![(0.0, 1.0), (1.0, 1.0)], vec![(4.0, 1.0)]]
+        );
+        assert_eq!(split(&[b, a, b]), [vec![(1.0, 1.0)]]);
+        assert!(split(&[b, b]).is_empty());
+        assert!(split(&[]).is_empty());
+    }
+
+    #[test]
+    fn markers_are_spaced_over_all_runs_and_lone_points_keep_theirs() {
+        let long: Vec<(f64, f64)> = (0..80).map(|k| (f64::from(k), 1.0)).collect();
+        let lone = [(90.0, 1.0)];
+        let m = marked(&[&long[..40], &lone, &long[40..]]);
+        // 81 points: every third, plus the lone one (index 40, not a multiple of 3).
+        assert_eq!(m.len(), 28);
+        assert!(m.contains(&(90.0, 1.0)));
+        assert_eq!(marked(&[&long]).len(), 40);
     }
 }

@@ -11,9 +11,9 @@ use crate::{doc, fmt};
 
 pub(super) fn throughput(r: &RunResult) -> Result<Chart, String> {
     let (unit, committed) = doc::throughput_basis(r);
-    let pts: Vec<(f64, f64)> = r
-        .intervals
-        .iter()
+    // Whole intervals only: a partial last interval's rate over a few ms reads as a drop.
+    let pts: Vec<(f64, f64)> = doc::full_intervals(r)
+        .into_iter()
         .map(|i| {
             (
                 i.t_s,
@@ -54,22 +54,23 @@ pub(super) fn throughput(r: &RunResult) -> Result<Chart, String> {
         }
         legend(&mut chart, SeriesLabelPosition::LowerRight)
     })?;
+    let caption = format!(
+        "{} in each interval; the dashed line is the target. Shaded: warm-up (not judged){}.",
+        if committed {
+            "Committed transactions per second"
+        } else {
+            "Operations per second"
+        },
+        if frame::late_intervals(r).is_empty() {
+            ""
+        } else {
+            "; red: the load generator sent operations late (its figures, not the target's)"
+        }
+    );
     Ok(Chart {
         file: "throughput.svg",
         title,
-        caption: format!(
-            "{} in each interval; the dashed line is the target. Shaded: warm-up (not judged){}.",
-            if committed {
-                "Committed transactions per second"
-            } else {
-                "Operations per second"
-            },
-            if frame::late_intervals(r).is_empty() {
-                ""
-            } else {
-                "; red: the load generator sent operations late (its figures, not the target's)"
-            }
-        ),
+        caption: frame::caption(r, caption),
         series,
         svg,
     })

@@ -22,10 +22,12 @@ use results::{CriterionResult, CriterionStatus, Status};
 
 mod build;
 mod generator;
+mod intervals;
 mod outcomes;
 mod tables;
 
 pub use build::{build, driver_sentence, steady_sentence, throughput_basis};
+pub use intervals::{full_intervals, short_intervals_note};
 pub use tables::criteria_table;
 
 /// Column alignment in a table.
