@@ -2,7 +2,7 @@
 //! latency at each percentile (HdrHistogram style).
 
 use plotters::prelude::*;
-use results::{IntervalRecord, RunResult};
+use results::{IntervalRecord, Quantile, RunResult};
 
 use super::frame::{self, nice_max, stage_marks, x_range, Frame};
 use super::series::{broken_line, legend, line, runs};
@@ -10,8 +10,8 @@ use super::style::{Look, L_MAX, L_P50, L_P99, L_P999};
 use super::Chart;
 use crate::{doc, fmt};
 
-/// A latency series: name, field of the percentiles, look.
-type Pick = (&'static str, fn(&results::Percentiles) -> f64, Look);
+/// A latency series: name, the percentile (None: the maximum), look.
+type Pick = (&'static str, Option<Quantile>, Look);
 /// A series ready to draw: name, runs of points (broken where nothing completed), look.
 type Series = (String, Vec<Vec<(f64, f64)>>, Look);
 
@@ -31,12 +31,14 @@ pub(super) fn latency_over_time(r: &RunResult) -> Result<Chart, String> {
     let (unit, div) = latency_unit(max_us);
     let series = percentile_series(&full, div);
     let (lo, hi) = log_range(&series);
+    let band = p99_band(&full, div);
     let title = "Latency percentiles per interval".to_string();
     let gaps = if full.iter().any(|i| i.latency_us.count == 0) {
         "; gaps are intervals in which nothing completed"
     } else {
         ""
     };
+    let notes = format!("{gaps}{}{}", band_note(&band), too_few_note(&full));
     let svg = frame::svg(|root| {
         let y = (lo..hi).log_scale().with_key_points(log_ticks(lo, hi));
         let mut chart = Frame::chart(&title, format!("latency ({unit}, log scale)")).draw(
@@ -45,6 +47,16 @@ pub(super) fn latency_over_time(r: &RunResult) -> Result<Chart, String> {
             y,
         )?;
         stage_marks(&mut chart, r, lo, hi)?;
+        for stretch in &band {
+            let outline = stretch.iter().map(|p| (p.0, p.1));
+            let back = stretch.iter().rev().map(|p| (p.0, p.2));
+            chart
+                .draw_series(std::iter::once(Polygon::new(
+                    outline.chain(back).collect::<Vec<_>>(),
+                    L_P99.color.mix(0.18).filled(),
+                )))
+                .map_err(|e| e.to_string())?;
+        }
         for (name, runs, l) in &series {
             broken_line(&mut chart, name, runs, *l)?;
         }
@@ -57,10 +69,15 @@ pub(super) fn latency_over_time(r: &RunResult) -> Result<Chart, String> {
             r,
             format!(
                 "Latency in each interval (log scale); basis: {}{}.",
-                r.driver.latency_basis, gaps
+                r.driver.latency_basis, notes
             ),
         ),
-        series: series.into_iter().map(|s| s.0).collect(),
+        // A percentile with too few samples in every interval is not drawn, nor in the legend.
+        series: series
+            .into_iter()
+            .filter(|s| !s.1.is_empty())
+            .map(|s| s.0)
+            .collect(),
         svg,
     })
 }
@@ -68,23 +85,80 @@ pub(super) fn latency_over_time(r: &RunResult) -> Result<Chart, String> {
 /// p50, p99, p99.9 and max of each interval, divided by `div` (the axis unit).
 fn percentile_series(intervals: &[&IntervalRecord], div: f64) -> Vec<Series> {
     let pick: [Pick; 4] = [
-        ("p50", |p| p.p50, L_P50),
-        ("p99", |p| p.p99, L_P99),
-        ("p99.9", |p| p.p999, L_P999),
-        ("max", |p| p.max, L_MAX),
+        ("p50", Some(Quantile::P50), L_P50),
+        ("p99", Some(Quantile::P99), L_P99),
+        ("p99.9", Some(Quantile::P999), L_P999),
+        ("max", None, L_MAX),
     ];
     // An interval in which nothing completed has no latency: the line breaks there, since
     // joining its neighbours would draw a stall as a ramp. (Zero, which a log axis cannot
-    // show, breaks it too.)
+    // show, breaks it too.) A percentile with too few samples under it is not a figure
+    // (the reports say "insufficient samples"), so its line breaks there as well.
     pick.iter()
-        .map(|(name, f, l)| {
+        .map(|(name, q, l)| {
             let pts = runs(intervals, |i| {
-                let v = f(&i.latency_us);
-                (i.latency_us.count > 0 && v > 0.0).then_some((i.t_s, v / div))
+                let p = &i.latency_us;
+                let (v, known) = match q {
+                    Some(q) => (p.value(*q), p.is_sufficient(*q)),
+                    None => (p.max, p.count > 0),
+                };
+                (known && v > 0.0).then_some((i.t_s, v / div))
             });
             (name.to_string(), pts, *l)
         })
         .collect()
+}
+
+/// Stretches of consecutive intervals with a p99 sampling interval: (t, lo, hi) in the axis
+/// unit, shaded behind the p99 line.
+fn p99_band(intervals: &[&IntervalRecord], div: f64) -> Vec<Vec<(f64, f64, f64)>> {
+    let mut out: Vec<Vec<(f64, f64, f64)>> = Vec::new();
+    let mut open = false;
+    for i in intervals {
+        match i.latency_us.interval(Quantile::P99).filter(|b| b.lo > 0.0) {
+            Some(b) => {
+                let p = (i.t_s, b.lo / div, b.hi / div);
+                if open {
+                    out.last_mut().expect("an open stretch").push(p);
+                } else {
+                    out.push(vec![p]);
+                }
+                open = true;
+            }
+            None => open = false,
+        }
+    }
+    out
+}
+
+fn band_note(band: &[Vec<(f64, f64, f64)>]) -> &'static str {
+    if band.is_empty() {
+        ""
+    } else {
+        "; the shaded band is each interval's p99 95 % sampling interval"
+    }
+}
+
+/// Which percentiles were left out of some intervals for too few samples, said once.
+fn too_few_note(intervals: &[&IntervalRecord]) -> String {
+    let short: Vec<&str> = [Quantile::P50, Quantile::P99, Quantile::P999]
+        .into_iter()
+        .filter(|q| {
+            intervals
+                .iter()
+                .any(|i| i.latency_us.count > 0 && !i.latency_us.is_sufficient(*q))
+        })
+        .map(Quantile::label)
+        .collect();
+    if short.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "; {} left out where an interval had too few operations for it (under 10 expected \
+             above it)",
+            short.join(", ")
+        )
+    }
 }
 
 /// The log axis range for the series, with headroom above the data (a quarter of the log

@@ -86,7 +86,7 @@ pub fn steady_sentence(r: &RunResult) -> String {
     let l = &s.latency_us;
     format!(
         "Steady state ({}): {}, errors {}; latency of {} successful operations p50 {}, p99 {}, \
-         p99.9 {}, max {} (in brackets: 95 % sampling intervals).",
+         p99.9 {}, max {}{}.",
         fmt::duration_s(s.duration_s),
         tput,
         fmt::fraction_pct(s.error_rate),
@@ -94,7 +94,13 @@ pub fn steady_sentence(r: &RunResult) -> String {
         fmt::percentile_cell(l, Quantile::P50),
         fmt::percentile_cell(l, Quantile::P99),
         fmt::percentile_cell(l, Quantile::P999),
-        fmt::latency_us(l.max)
+        fmt::latency_us(l.max),
+        // Results written before intervals were recorded have no brackets to explain.
+        if l.ci95.is_some() {
+            " (in brackets: 95 % sampling intervals)"
+        } else {
+            ""
+        }
     )
 }
 
