@@ -1,11 +1,11 @@
-//! Helpers shared by the engine's server tests: an in-process server on 127.0.0.1:0 with a
-//! oneshot shutdown, and valid batches.
+//! Helpers shared by the engine's server tests: an in-process server on 127.0.0.1:0 (plain or
+//! TLS) with a oneshot shutdown, and valid batches.
 //!
 //! Each test crate that says `mod common;` compiles this module and uses a different part of
 //! it, hence the `dead_code` allowance.
 #![allow(dead_code)]
 
-use engine::server::{serve, ServeError, ServeOptions};
+use engine::server::{serve, ServeError, ServeOptions, Transport};
 use engine::{encode_batch, Config, Design, Engine, Transfer};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -27,8 +27,13 @@ pub struct Server {
 }
 
 impl Server {
-    /// A server of `ACCOUNTS` accounts in 16 shards.
+    /// A plain-HTTP server of `ACCOUNTS` accounts in 16 shards.
     pub async fn start(design: Design, opts: ServeOptions) -> Server {
+        Server::start_with(design, opts, Transport::Plain).await
+    }
+
+    /// The same, speaking `transport` (plain HTTP or TLS).
+    pub async fn start_with(design: Design, opts: ServeOptions, transport: Transport) -> Server {
         let engine = Arc::new(
             Engine::new(Config {
                 accounts: ACCOUNTS,
@@ -41,9 +46,15 @@ impl Server {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(serve(listener, Arc::clone(&engine), opts, async {
-            let _ = stopped.await;
-        }));
+        let task = tokio::spawn(serve(
+            listener,
+            Arc::clone(&engine),
+            opts,
+            transport,
+            async {
+                let _ = stopped.await;
+            },
+        ));
         Server {
             addr,
             engine,
