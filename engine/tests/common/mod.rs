@@ -1,9 +1,11 @@
-//! Helpers shared by the engine's server tests: an in-process server on 127.0.0.1:0 (plain or
-//! TLS) with a oneshot shutdown, and valid batches.
+//! Helpers shared by the engine's server tests: an in-process server on 127.0.0.1:0 with a
+//! oneshot shutdown, valid batches, and (in `testcert`) a self-signed certificate for TLS.
 //!
 //! Each test crate that says `mod common;` compiles this module and uses a different part of
 //! it, hence the `dead_code` allowance.
 #![allow(dead_code)]
+
+pub mod testcert;
 
 use engine::server::{serve, ServeError, ServeOptions, Transport};
 use engine::{encode_batch, Config, Design, Engine, Transfer};
