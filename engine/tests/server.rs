@@ -3,67 +3,18 @@
 //! and when (a body withheld, a request left half-sent).
 #![cfg(feature = "server")]
 
-use engine::server::{serve, ServeError, ServeOptions};
-use engine::{encode_batch, Config, Design, Engine, Transfer};
+mod common;
+
+use common::{binary, valid_batch, Server, ACCOUNTS, TIMEOUT};
+use engine::server::ServeOptions;
+use engine::{Design, Transfer};
 use serde_json::Value;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
-
-const ACCOUNTS: u64 = 10_000;
-const TIMEOUT: Duration = Duration::from_secs(10);
-
-struct Server {
-    addr: SocketAddr,
-    engine: Arc<Engine>,
-    stop: Option<oneshot::Sender<()>>,
-    task: JoinHandle<Result<(), ServeError>>,
-}
-
-impl Server {
-    async fn start(design: Design, opts: ServeOptions) -> Server {
-        let engine = Arc::new(
-            Engine::new(Config {
-                accounts: ACCOUNTS,
-                design,
-                shards: 16,
-                ..Config::default()
-            })
-            .unwrap(),
-        );
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(serve(listener, Arc::clone(&engine), opts, async {
-            let _ = stopped.await;
-        }));
-        Server {
-            addr,
-            engine,
-            stop: Some(stop),
-            task,
-        }
-    }
-
-    async fn cas() -> Server {
-        Server::start(Design::Cas, ServeOptions::default()).await
-    }
-
-    /// Signals shutdown and waits for `serve` to return.
-    async fn shutdown(mut self) {
-        let _ = self.stop.take().unwrap().send(());
-        tokio::time::timeout(TIMEOUT, self.task)
-            .await
-            .expect("serve returns after shutdown")
-            .unwrap()
-            .unwrap();
-    }
-}
+use tokio::net::TcpStream;
 
 #[derive(Debug)]
 struct Reply {
@@ -180,24 +131,6 @@ async fn post(addr: SocketAddr, content_type: &str, body: &[u8]) -> Reply {
         body,
     )
     .await
-}
-
-/// `n` valid first transfers of distinct senders `first..first+n`.
-fn valid_batch(first: u64, n: u64) -> Vec<Transfer> {
-    (first..first + n)
-        .map(|from| Transfer {
-            from,
-            to: (from + 1) % ACCOUNTS,
-            amount: 3,
-            nonce: 0,
-        })
-        .collect()
-}
-
-fn binary(batch: &[Transfer]) -> Vec<u8> {
-    let mut bytes = Vec::new();
-    encode_batch(batch, &mut bytes);
-    bytes
 }
 
 /// Starts a POST whose body is withheld after `sent` of `len` bytes: the request is in flight.

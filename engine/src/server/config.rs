@@ -5,9 +5,11 @@
 //! one; [`ServeArgs::into_config`] checks them and produces the immutable [`ServerConfig`] that
 //! [`crate::server::run`] takes. Tests build [`ServeOptions`] directly.
 
+use crate::server::TlsFiles;
 use crate::{Config, Design};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 /// The `engine` binary's command line.
@@ -25,7 +27,8 @@ pub struct Cli {
 /// The binary's subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Serve the engine over HTTP (prints `listening on http://ADDR` as its first line).
+    /// Serve the engine over HTTP, or HTTPS with --tls-cert and --tls-key (prints
+    /// `listening on http://ADDR`, or `https://ADDR`, as its first line).
     Serve(ServeArgs),
     /// Drive the engine in-process for a few seconds and print committed tx/s and the audit.
     Bench(BenchArgs),
@@ -94,6 +97,18 @@ pub struct ServeArgs {
     /// Spin-loop iterations added to every committed transfer (regression-gate tests).
     #[arg(long, default_value_t = 0)]
     pub synthetic_cost: u32,
+    /// Serve HTTPS with this PEM certificate chain (server certificate first). Needs
+    /// --tls-key. ALPN offers h2 and http/1.1 and the negotiated one is served. Without it the
+    /// server speaks plain HTTP.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert's certificate: PKCS#8 ("BEGIN PRIVATE KEY"), RSA
+    /// ("BEGIN RSA PRIVATE KEY") or EC ("BEGIN EC PRIVATE KEY"). Needs --tls-cert.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Seconds a TLS client may take to complete its handshake before it is disconnected.
+    #[arg(long, default_value_t = 10)]
+    pub tls_handshake_timeout_secs: u64,
 }
 
 /// Flags of `engine bench`.
@@ -118,6 +133,9 @@ pub enum ConfigError {
     Zero { flag: &'static str },
     #[error("--max-body {0} does not fit in this machine's address space")]
     BodyTooLarge(u64),
+    /// One of `--tls-cert` and `--tls-key` without the other.
+    #[error("--{0} needs --{1}: HTTPS takes both a certificate and its key")]
+    TlsHalf(&'static str, &'static str),
 }
 
 /// Limits and switches of one server instance, independent of how it was started.
@@ -128,6 +146,8 @@ pub struct ServeOptions {
     pub max_connections: usize,
     pub max_inflight: usize,
     pub header_read_timeout: Duration,
+    /// How long a TLS client may take to complete its handshake (HTTPS only).
+    pub tls_handshake_timeout: Duration,
     /// How long in-flight requests may take to finish after shutdown is signalled; connections
     /// still open then are dropped.
     pub shutdown_grace: Duration,
@@ -143,6 +163,7 @@ impl Default for ServeOptions {
             max_connections: 1024,
             max_inflight: 256,
             header_read_timeout: Duration::from_secs(10),
+            tls_handshake_timeout: Duration::from_secs(10),
             shutdown_grace: Duration::from_secs(30),
             enable_profiling: false,
             appliers: 2,
@@ -150,11 +171,14 @@ impl Default for ServeOptions {
     }
 }
 
-/// Everything [`crate::server::run`] needs: where to listen, the engine's genesis, the runtime
-/// size and the server's limits.
+/// Everything [`crate::server::run`] needs: where to listen, plain HTTP or TLS, the engine's
+/// genesis, the runtime size and the server's limits.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServerConfig {
     pub addr: SocketAddr,
+    /// The certificate and key to serve HTTPS with; `None` serves plain HTTP. The files are read
+    /// by `run`, which reports what is wrong with them, naming the file.
+    pub tls: Option<TlsFiles>,
     pub engine: Config,
     /// Tokio worker threads.
     pub workers: usize,
@@ -174,6 +198,10 @@ impl ServeArgs {
             ("max-connections", self.max_connections as u64),
             ("max-inflight", self.max_inflight as u64),
             ("header-timeout-secs", self.header_timeout_secs),
+            (
+                "tls-handshake-timeout-secs",
+                self.tls_handshake_timeout_secs,
+            ),
         ];
         if let Some((flag, _)) = positive.iter().find(|(_, v)| *v == 0) {
             return Err(ConfigError::Zero { flag });
@@ -181,8 +209,17 @@ impl ServeArgs {
         if usize::try_from(self.max_body).is_err() {
             return Err(ConfigError::BodyTooLarge(self.max_body));
         }
+        // clap's `requires` refuses one without the other on the command line; this catches
+        // a `ServeArgs` built in code.
+        let tls = match (self.tls_cert, self.tls_key) {
+            (Some(cert), Some(key)) => Some(TlsFiles { cert, key }),
+            (None, None) => None,
+            (Some(_), None) => return Err(ConfigError::TlsHalf("tls-cert", "tls-key")),
+            (None, Some(_)) => return Err(ConfigError::TlsHalf("tls-key", "tls-cert")),
+        };
         Ok(ServerConfig {
             addr: self.addr,
+            tls,
             engine: Config {
                 accounts: self.accounts,
                 initial_balance: self.initial_balance,
@@ -196,6 +233,7 @@ impl ServeArgs {
                 max_connections: self.max_connections,
                 max_inflight: self.max_inflight,
                 header_read_timeout: Duration::from_secs(self.header_timeout_secs),
+                tls_handshake_timeout: Duration::from_secs(self.tls_handshake_timeout_secs),
                 shutdown_grace: Duration::from_secs(self.shutdown_grace_secs),
                 enable_profiling: self.enable_profiling,
                 appliers,
@@ -285,5 +323,40 @@ mod tests {
         assert_eq!(c.workers, 3);
         assert_eq!(c.serve.appliers, 3);
         assert_eq!(c.serve.max_body, 1024);
+    }
+
+    #[test]
+    fn tls_takes_both_files_or_neither() {
+        let serve = |args: &[&str]| {
+            let cli = Cli::try_parse_from(["engine", "serve"].iter().chain(args))?;
+            let Command::Serve(args) = cli.command else {
+                panic!("expected serve")
+            };
+            Ok::<_, clap::Error>(args)
+        };
+        let plain = serve(&[]).unwrap().into_config().unwrap();
+        assert_eq!(plain.tls, None);
+        let tls = serve(&["--tls-cert", "c.pem", "--tls-key", "k.pem"])
+            .unwrap()
+            .into_config()
+            .unwrap();
+        assert_eq!(
+            tls.tls,
+            Some(TlsFiles {
+                cert: "c.pem".into(),
+                key: "k.pem".into()
+            })
+        );
+        assert_eq!(tls.serve.tls_handshake_timeout, Duration::from_secs(10));
+        let e = serve(&["--tls-cert", "c.pem"]).unwrap_err();
+        assert_eq!(e.kind(), clap::error::ErrorKind::MissingRequiredArgument);
+        assert!(serve(&["--tls-key", "k.pem"]).is_err());
+        // Built in code, one without the other is refused by name too.
+        let mut half = serve(&[]).unwrap();
+        half.tls_key = Some("k.pem".into());
+        assert_eq!(
+            half.into_config(),
+            Err(ConfigError::TlsHalf("tls-key", "tls-cert"))
+        );
     }
 }

@@ -92,7 +92,10 @@ pub(crate) struct Metrics {
     pub(crate) overloaded: AtomicU64,
     pub(crate) connections_active: AtomicUsize,
     pub(crate) connections_total: AtomicU64,
+    /// Closed at once because `max_connections` were open.
     pub(crate) connections_rejected: AtomicU64,
+    /// TLS handshakes that failed or ran out of time (HTTPS only).
+    pub(crate) tls_handshakes_failed: AtomicU64,
 }
 
 /// Request counters as reported by `/api/v11/stats`.
@@ -104,6 +107,7 @@ pub(crate) struct RequestCounters {
     pub connections_active: usize,
     pub connections_total: u64,
     pub connections_rejected: u64,
+    pub tls_handshakes_failed: u64,
 }
 
 impl Metrics {
@@ -135,6 +139,7 @@ impl Metrics {
             connections_active: self.connections_active.load(Ordering::Relaxed),
             connections_total: self.connections_total.load(Ordering::Relaxed),
             connections_rejected: self.connections_rejected.load(Ordering::Relaxed),
+            tls_handshakes_failed: self.tls_handshakes_failed.load(Ordering::Relaxed),
         }
     }
 
@@ -185,11 +190,22 @@ impl Metrics {
             "Open connections.",
             self.connections_active.load(Ordering::Relaxed) as u64,
         );
-        out.single(
+        // Both reasons are always present, so a rate() over either starts from 0.
+        let rejected = [
+            ("connection_limit", &self.connections_rejected),
+            ("tls_handshake_failed", &self.tls_handshakes_failed),
+        ]
+        .map(|(reason, n)| {
+            (
+                format!("{{reason=\"{reason}\"}}"),
+                n.load(Ordering::Relaxed),
+            )
+        });
+        out.family(
             "http_connections_rejected_total",
             "counter",
-            "Connections closed at once because the connection limit was reached.",
-            self.connections_rejected.load(Ordering::Relaxed),
+            "Connections closed before a request was served: over the connection limit, or a TLS handshake that failed or timed out.",
+            &rejected,
         );
     }
 
@@ -367,6 +383,7 @@ mod tests {
         m.overloaded.store(1, Ordering::Relaxed);
         m.connections_active.store(2, Ordering::Relaxed);
         m.connections_rejected.store(4, Ordering::Relaxed);
+        m.tls_handshakes_failed.store(5, Ordering::Relaxed);
         let engine = Engine::new(Config {
             accounts: 10,
             ..Config::default()

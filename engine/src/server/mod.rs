@@ -7,12 +7,18 @@
 //!
 //! # Bounded everywhere
 //! - Connections: a semaphore of `max_connections` permits; a connection over it gets a canned
-//!   503 and is closed, instead of waiting in an unbounded queue.
+//!   503 and is closed (over TLS just closed), instead of waiting in an unbounded queue.
 //! - Requests: at most `max_inflight` handled at once (an atomic counter, no lock); over it,
 //!   503 with `Retry-After: 1`.
 //! - Bodies: Content-Length over `max_body` is refused before reading; streamed bodies are
 //!   capped with `http_body_util::Limited`.
-//! - Slow clients: a header read timeout (HTTP/1).
+//! - Slow clients: a header read timeout (HTTP/1); over TLS, a handshake deadline as well.
+//!
+//! # Plain HTTP or HTTPS
+//! [`Transport`] says what the accepted sockets speak: plain HTTP (the default) or TLS with ALPN
+//! (`--tls-cert`/`--tls-key`, see `tls`). The accept loop only accepts; any handshake happens
+//! in the connection's task (`connection`), so a silent or garbage-sending client cannot stall
+//! it.
 //!
 //! # Shutdown
 //! The mini-redis pattern: when the shutdown future resolves the accept loop ends and the
@@ -25,9 +31,11 @@
 mod apply;
 mod bench;
 mod config;
+mod connection;
 mod metrics;
 mod profile;
 mod routes;
+mod tls;
 
 pub use apply::ApplyError;
 pub use bench::{bench, BenchReport};
@@ -35,24 +43,22 @@ pub use config::{
     parse_size, BenchArgs, Cli, Command, ConfigError, DesignArg, ServeArgs, ServeOptions,
     ServerConfig,
 };
+pub use connection::Transport;
+pub use tls::{ServerTls, TlsError, TlsFiles};
 
 use crate::Engine;
 use anyhow::Context as _;
 use apply::Applier;
-use hyper::service::service_fn;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::conn::auto;
+use connection::{connection, http_builder};
 use metrics::Metrics;
-use std::convert::Infallible;
 use std::future::Future;
 use std::io::Write as _;
-use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{watch, Semaphore};
 use tokio::task::JoinSet;
 
 /// Why [`serve`] could not run.
@@ -69,19 +75,21 @@ pub(crate) struct State {
     engine: Arc<Engine>,
     applier: Applier,
     opts: ServeOptions,
+    transport: Transport,
     metrics: Metrics,
     started: Instant,
     /// Becomes true when shutdown starts.
     stop: watch::Receiver<bool>,
 }
 
-/// Serves `engine` on `listener` until `shutdown` resolves, then stops accepting, lets the
-/// requests in flight finish (up to `opts.shutdown_grace`) and returns when every connection
-/// task has ended.
+/// Serves `engine` on `listener`, speaking `transport`, until `shutdown` resolves, then stops
+/// accepting, lets the requests in flight finish (up to `opts.shutdown_grace`) and returns when
+/// every connection task has ended.
 pub async fn serve(
     listener: TcpListener,
     engine: Arc<Engine>,
     opts: ServeOptions,
+    transport: Transport,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), ServeError> {
     listener.local_addr().map_err(ServeError::LocalAddr)?;
@@ -89,18 +97,12 @@ pub async fn serve(
     let (stop_tx, stop_rx) = watch::channel(false);
     let connections = Arc::new(Semaphore::new(opts.max_connections));
     let grace = opts.shutdown_grace;
-    let mut builder = auto::Builder::new(TokioExecutor::new());
-    builder
-        .http1()
-        .timer(TokioTimer::new())
-        .header_read_timeout(opts.header_read_timeout)
-        .keep_alive(true);
-    builder.http2().timer(TokioTimer::new());
-    let builder = Arc::new(builder);
+    let builder = Arc::new(http_builder(&opts));
     let state = Arc::new(State {
         engine,
         applier,
         opts,
+        transport,
         metrics: Metrics::default(),
         started: Instant::now(),
         stop: stop_rx.clone(),
@@ -130,7 +132,10 @@ pub async fn serve(
                 .metrics
                 .connections_rejected
                 .fetch_add(1, Ordering::Relaxed);
-            refuse(&stream);
+            // A TLS client would read a plain-text 503 as a broken record: just close.
+            if let Transport::Plain = state.transport {
+                refuse(&stream);
+            }
             continue;
         };
         tasks.spawn(connection(
@@ -168,45 +173,21 @@ fn refuse(stream: &TcpStream) {
     let _ = stream.try_write(response.as_bytes());
 }
 
-async fn connection(
-    stream: TcpStream,
-    peer: SocketAddr,
-    state: Arc<State>,
-    builder: Arc<auto::Builder<TokioExecutor>>,
-    mut stop: watch::Receiver<bool>,
-    _permit: OwnedSemaphorePermit,
-) {
-    let _ = stream.set_nodelay(true);
-    let m = &state.metrics;
-    m.connections_total.fetch_add(1, Ordering::Relaxed);
-    m.connections_active.fetch_add(1, Ordering::Relaxed);
-    let svc_state = Arc::clone(&state);
-    let service = service_fn(move |req| {
-        let state = Arc::clone(&svc_state);
-        async move { Ok::<_, Infallible>(routes::handle(state, peer, req).await) }
-    });
-    let conn = builder.serve_connection(TokioIo::new(stream), service);
-    tokio::pin!(conn);
-    tokio::select! {
-        // Connection errors (resets, timeouts, garbage) are the client's business.
-        _ = conn.as_mut() => {}
-        () = stopped(&mut stop) => {
-            conn.as_mut().graceful_shutdown();
-            let _ = conn.await;
-        }
-    }
-    m.connections_active.fetch_sub(1, Ordering::Relaxed);
-}
-
 /// Resolves once shutdown has started (or the stop sender is gone). Drops the watch guard
 /// before returning so the future stays `Send`.
 pub(crate) async fn stopped(stop: &mut watch::Receiver<bool>) {
     let _ = stop.wait_for(|s| *s).await.map(|_| ());
 }
 
-/// Runs the server described by `config` until SIGINT or SIGTERM: builds the engine and the
-/// runtime, binds, prints `listening on http://ADDR` as the first line of stdout, serves.
+/// Runs the server described by `config` until SIGINT or SIGTERM: loads the TLS files if any,
+/// builds the engine and the runtime, binds, prints `listening on http://ADDR` (or `https://`)
+/// as the first line of stdout, serves.
 pub fn run(config: ServerConfig) -> anyhow::Result<ExitCode> {
+    // First, so a wrong file fails in milliseconds, before a large engine is allocated.
+    let transport = match &config.tls {
+        Some(files) => Transport::Tls(ServerTls::from_files(files)?),
+        None => Transport::Plain,
+    };
     let engine = Engine::new(config.engine.clone()).context("building the engine")?;
     let engine = Arc::new(engine);
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -226,17 +207,18 @@ pub fn run(config: ServerConfig) -> anyhow::Result<ExitCode> {
         let local = listener.local_addr().context("reading the bound address")?;
         {
             let mut out = std::io::stdout().lock();
-            writeln!(out, "listening on http://{local}")
+            writeln!(out, "listening on {}://{local}", transport.scheme())
                 .and_then(|()| out.flush())
                 .context("writing the address to stdout")?;
         }
         eprintln!(
-            "engine: serving {} accounts, design {}, {} workers",
+            "engine: serving {} accounts over {}, design {}, {} workers",
             engine.accounts(),
+            transport.scheme(),
             engine.design().as_str(),
             config.workers
         );
-        serve(listener, engine, config.serve, shutdown).await?;
+        serve(listener, engine, config.serve, transport, shutdown).await?;
         eprintln!("engine: stopped");
         Ok(ExitCode::SUCCESS)
     })
