@@ -65,6 +65,13 @@ mod tests {
     #[test]
     fn over_the_share_is_late_and_says_why() {
         assert_eq!(late_generator(&with(1000, 10)), None, "1 % is allowed");
+        assert_eq!(
+            late_generator(&with(160, 3)),
+            None,
+            "1.9 % of a 160-operation run, but only 3 late: too few to judge"
+        );
+        assert!(late_generator(&with(160, 10)).is_some(), "10 late of 160");
+        assert!(late_generator(&with(100_000, 1_001)).is_some());
         let why = late_generator(&with(1000, 31)).expect("3.1 % is over");
         assert_eq!(
             why,

@@ -69,6 +69,12 @@ fn dispatch_sentence(d: &Dispatch) -> String {
     );
     if d.is_late() {
         format!("{head}: it was the bottleneck, so the run is invalid.")
+    } else if d.too_few_to_judge() {
+        format!(
+            "{head}: over the share, but on fewer than {} late operations, too few to call the \
+             generator the bottleneck.",
+            Dispatch::MIN_LATE_OPS
+        )
     } else {
         format!("{head}: it kept up with its schedule.")
     }
