@@ -543,3 +543,23 @@ fn a_not_significant_criterion_says_so_everywhere() {
     );
     assert!(text_summary(&r).contains("FAIL, not significant"));
 }
+
+/// JUnit carries the p99 with its sampling interval as properties.
+#[test]
+fn junit_states_the_p99_interval() {
+    let r = fixture::sample();
+    let b = r
+        .summary
+        .latency_us
+        .interval(results::Quantile::P99)
+        .unwrap();
+    let junit = text_of(&r, Format::Junit, "junit.xml");
+    assert!(
+        junit.contains(&format!(
+            "<property name=\"p99_ci95_lo_us\" value=\"{:.3}\"/>",
+            b.lo
+        )),
+        "{junit}"
+    );
+    assert!(junit.contains("name=\"p99_ci95_hi_us\""), "{junit}");
+}

@@ -7,7 +7,7 @@
 //! `<failure>` with the reasons when it failed (e.g. no operation succeeded), an `<error>` when
 //! it was aborted or invalid, `<skipped>` when it was not judged.
 
-use results::{CriterionResult, CriterionStatus, RunResult, Status};
+use results::{CriterionResult, CriterionStatus, Quantile, RunResult, Status};
 
 use super::{Case, Outcome, Problem, Suite};
 use crate::{doc, Context, Output, Renderer, ReportError};
@@ -146,6 +146,11 @@ fn properties(r: &RunResult) -> Vec<(String, String)> {
         ("p99_us", format!("{:.3}", r.summary.latency_us.p99)),
         ("error_rate", format!("{}", r.summary.error_rate)),
     ];
+    if let Some(b) = r.summary.latency_us.interval(Quantile::P99) {
+        // The p99's 95 % sampling interval, for dashboards that plot the figure with its spread.
+        props.push(("p99_ci95_lo_us", format!("{:.3}", b.lo)));
+        props.push(("p99_ci95_hi_us", format!("{:.3}", b.hi)));
+    }
     if let Some(c) = &r.environment.git_commit {
         props.push(("git_commit", c.clone()));
     }
