@@ -104,7 +104,12 @@ impl Driver {
                 latency_basis: native_latency_basis(&Timeline::new(plan)),
                 batch_size: batch_size(plan),
                 notes,
-                tls: None,
+                tls: match (self, target) {
+                    (Driver::HttpNative(d), Target::Http(t)) => {
+                        t.tls.as_ref().map(|tls| tls.info(d.alpn()))
+                    }
+                    _ => None,
+                },
             },
         }
     }
