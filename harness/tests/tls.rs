@@ -470,3 +470,48 @@ fn an_https_remote_target_is_refused_before_any_connection() {
     assert!(matches!(http, HttpError::Remote { .. }), "{http}");
     assert!(http.to_string().contains("https://10.1.2.3:8443"), "{http}");
 }
+
+#[test]
+fn the_shipped_https_example_runs_with_its_example_certificates() {
+    let scenarios = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios");
+    let tls = scenarios.join("tls");
+    let leaf = server::Leaf {
+        chain: scenario::pem::certificates(&tls.join("server.pem")).unwrap(),
+        key: scenario::pem::private_key(&tls.join("server.key")).unwrap(),
+        cert_file: tls.join("server.pem"),
+        key_file: tls.join("server.key"),
+    };
+    let srv = Server::start(Options {
+        leaf: &leaf,
+        require_client_cert: None,
+        alpn: &["http/1.1"],
+        close: false,
+    });
+    // The example as shipped (its CA, SNI "localhost"), at this server's port and 1 s long.
+    let mut plan = scenario::load(&scenarios.join("https-example.toml"))
+        .unwrap()
+        .scaled(0.05);
+    plan.target = scenario::Target::Http {
+        base_url: format!("https://127.0.0.1:{}", srv.addr.port()),
+        allow_remote: false,
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let o = execute(
+        &Prepared::whole(plan),
+        &RunOptions {
+            out: Some(dir.path().to_path_buf()),
+            quiet: true,
+            no_reports: true,
+            ..RunOptions::default()
+        },
+    )
+    .unwrap();
+    let r = &o.result;
+    assert!(r.summary.ops > 0);
+    assert_eq!(r.summary.errors, 0, "{:?}", r.summary.errors_by_kind);
+    assert_eq!(tls_of(r).handshakes, 8, "one connection per worker");
+    assert!(srv
+        .handshakes()
+        .iter()
+        .all(|h| h.sni.as_deref() == Some("localhost")));
+}
