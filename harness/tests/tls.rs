@@ -515,3 +515,60 @@ fn the_shipped_https_example_runs_with_its_example_certificates() {
         .iter()
         .all(|h| h.sni.as_deref() == Some("localhost")));
 }
+
+#[test]
+fn goose_reaches_https_with_system_roots_only_so_a_private_ca_is_a_tls_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let pki = Pki::new(dir.path());
+    let leaf = pki.leaf("server", &["127.0.0.1"], false, false);
+    let srv = Server::start(Options {
+        leaf: &leaf,
+        require_client_cert: None,
+        alpn: &["http/1.1"],
+        close: false,
+    });
+    let url = format!("https://{}", srv.addr);
+    // goose cannot be given ca_file, and the test CA is in no system store: every request
+    // fails its handshake, counted as tls, and the run still reports.
+    let text = scenario("tls-goose", &url, 1, "", "", GET)
+        .replace("[scenario]\n", "[scenario]\ndriver = \"goose\"\n");
+    let f = write_scenario(dir.path(), "tls-goose", &text);
+    let (code, run_dir) = run_binary(&f, &dir.path().join("out"));
+    assert_eq!(code, Some(1));
+    let r = RunResult::read(run_dir.join("results.json")).unwrap();
+    assert!(errors_of(&r, "tls") > 0, "{:?}", r.summary.errors_by_kind);
+    assert_eq!(
+        r.summary.errors,
+        errors_of(&r, "tls"),
+        "{:?}",
+        r.summary.errors_by_kind
+    );
+    assert!(
+        r.driver.tls.is_none(),
+        "goose's TLS is not ours to describe"
+    );
+    assert!(r
+        .driver
+        .notes
+        .iter()
+        .any(|n| n.starts_with("https: goose's own client")));
+    assert!(run_dir.join("report.md").is_file());
+    // And a setting goose cannot honour is refused before anything runs (exit 2).
+    std::fs::write(
+        &f,
+        text.replace("[http.tls]\n", "[http.tls]\nca_file = \"ca.pem\"\n"),
+    )
+    .unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_harness"))
+        .args(["run", "--quiet", "--out"])
+        .arg(dir.path().join("out2"))
+        .arg(&f)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        stderr.contains("http.tls.ca_file") && stderr.contains("goose"),
+        "{stderr}"
+    );
+}

@@ -312,6 +312,11 @@ impl AttackState {
                     }
                 }
             }
+            // A refused certificate or handshake is `tls`, as for the native driver (goose's
+            // client is rustls too); only the count is kept, not the message.
+            Err(e) if crate::targets::http::tls::in_chain(&e) => {
+                OpOutcome::failure(ErrorKind::Tls, submitted_tx)
+            }
             Err(e) => OpOutcome::failure(
                 transport_error(e.is_timeout(), e.is_connect()),
                 submitted_tx,

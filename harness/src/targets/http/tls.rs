@@ -254,6 +254,20 @@ pub fn kind_of(e: &std::io::Error) -> ErrorKind {
     }
 }
 
+/// Whether rustls raised `e` or anything in its source chain, looking inside I/O errors too
+/// (an `io::Error`'s `source()` skips the error it wraps): for clients whose errors wrap ours
+/// in their own types, such as goose's reqwest (reqwest -> hyper-util -> io -> io -> rustls).
+pub fn in_chain(e: &(dyn std::error::Error + 'static)) -> bool {
+    if e.is::<rustls::Error>() {
+        return true;
+    }
+    let wrapped = e
+        .downcast_ref::<std::io::Error>()
+        .and_then(|io| io.get_ref())
+        .is_some_and(|inner| in_chain(inner));
+    wrapped || e.source().is_some_and(in_chain)
+}
+
 /// The rustls error inside an I/O error, if that is what it is.
 pub fn rustls_error(e: &std::io::Error) -> Option<&rustls::Error> {
     e.get_ref()
