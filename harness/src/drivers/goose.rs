@@ -188,6 +188,8 @@ struct Report {
     goose_totals: Option<(u64, u64)>,
     /// Set when the attack failed to run or ended with an error.
     error: Option<String>,
+    /// The target is https (goose's client made the TLS connections).
+    https: bool,
 }
 
 impl GooseState {
@@ -310,6 +312,11 @@ impl AttackState {
                     }
                 }
             }
+            // A refused certificate or handshake is `tls`, as for the native driver (goose's
+            // client is rustls too); only the count is kept, not the message.
+            Err(e) if crate::targets::http::tls::in_chain(&e) => {
+                OpOutcome::failure(ErrorKind::Tls, submitted_tx)
+            }
             Err(e) => OpOutcome::failure(
                 transport_error(e.is_timeout(), e.is_connect()),
                 submitted_tx,
@@ -351,7 +358,8 @@ pub fn spawn(
 ) -> anyhow::Result<Vec<JoinHandle<()>>> {
     let state = driver.state.clone();
     let (spec, names, users) = {
-        let r = state.lock();
+        let mut r = state.lock();
+        r.https = target.endpoint.tls;
         (r.spec.clone(), r.names.clone(), r.users)
     };
     if names.is_empty() {
@@ -409,10 +417,17 @@ pub fn spawn(
 }
 
 /// goose's configuration, built in code (never from the process's argv): the checked loopback
-/// address, no controllers, no report files or printed metrics, gzip off.
+/// address, no controllers, no report files or printed metrics, gzip off. An https target is
+/// named by its URL's host (the certificate is checked against it; every address it resolved
+/// to passed the loopback check), a plain one by the checked address itself.
 fn config(driver: &Goose, target: &HttpTarget) -> GooseConfiguration {
     let mut config = GooseConfiguration::default();
-    config.host = Some(format!("http://{}", target.endpoint.addrs[0]));
+    let ep = &target.endpoint;
+    config.host = Some(if ep.tls {
+        format!("https://{}", ep.authority)
+    } else {
+        format!("http://{}", ep.addrs[0])
+    });
     config.quiet = 1;
     config.no_print_metrics = true;
     config.no_error_summary = true;
@@ -503,6 +518,9 @@ pub fn notes(driver: &Goose) -> Vec<String> {
         "one operation = one request; latency = goose's own per-request time to first byte (request sent to response headers), which goose 0.19 records in whole microseconds; the body is read afterwards and not counted (the native driver counts it)".to_string(),
         "goose gives no per-interval series: the harness counts completions, errors and committed transfers inside the goose transaction functions, so intervals, stages, criteria and resources come from the same collector as native runs".to_string(),
     ];
+    if r.https {
+        n.push("https: goose's own client (reqwest with rustls) made the TLS connections, verifying against the system's roots with SNI from the URL, TLS 1.2 and 1.3 and session resumption; connect and TLS handshake times are not recorded for goose".to_string());
+    }
     if r.rounded {
         n.push("goose reads test-plan times in whole seconds: stage durations were rounded, so goose's users follow the stages only to the nearest second".to_string());
     }

@@ -95,6 +95,8 @@ impl Driver {
                 latency_basis: "service time to first byte (goose's own timing)".to_string(),
                 batch_size: batch_size(plan),
                 notes,
+                // goose's reqwest does its own TLS (its notes say how).
+                tls: None,
             },
             _ => DriverInfo {
                 name: self.name().to_string(),
@@ -102,6 +104,12 @@ impl Driver {
                 latency_basis: native_latency_basis(&Timeline::new(plan)),
                 batch_size: batch_size(plan),
                 notes,
+                tls: match (self, target) {
+                    (Driver::HttpNative(d), Target::Http(t)) => {
+                        t.tls.as_ref().map(|tls| tls.info(d.alpn()))
+                    }
+                    _ => None,
+                },
             },
         }
     }

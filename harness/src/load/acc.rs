@@ -13,6 +13,9 @@ pub struct Acc {
     pub hist: Histogram<u64>,
     pub hist_failed: Histogram<u64>,
     pub lag: Histogram<u64>,
+    /// New connections' connect and TLS handshake times (HTTP only).
+    pub connect: Histogram<u64>,
+    pub tls_handshake: Histogram<u64>,
     pub ops: u64,
     pub failed_ops: u64,
     pub failed_tx: u64,
@@ -27,6 +30,8 @@ impl Default for Acc {
             hist: new_histogram(),
             hist_failed: new_histogram(),
             lag: new_histogram(),
+            connect: new_histogram(),
+            tls_handshake: new_histogram(),
             ops: 0,
             failed_ops: 0,
             failed_tx: 0,
@@ -43,6 +48,12 @@ impl Acc {
         let _ = self.hist.add(&s.hist);
         let _ = self.hist_failed.add(&s.hist_failed);
         let _ = self.lag.add(&s.lag);
+        if let Some(h) = &s.connect {
+            let _ = self.connect.add(h);
+        }
+        if let Some(h) = &s.tls_handshake {
+            let _ = self.tls_handshake.add(h);
+        }
         self.ops += s.ops;
         self.failed_ops += s.failed_ops;
         self.failed_tx += s.failed_tx;
@@ -120,6 +131,12 @@ impl Acc {
             latency_failed_us: (!self.hist_failed.is_empty())
                 .then(|| Percentiles::from_histogram(&self.hist_failed)),
         }
+    }
+
+    /// Connect and TLS handshake percentiles, each absent when nothing was recorded.
+    pub fn connections(&self) -> (Option<Percentiles>, Option<Percentiles>) {
+        let of = |h: &Histogram<u64>| (!h.is_empty()).then(|| Percentiles::from_histogram(h));
+        (of(&self.connect), of(&self.tls_handshake))
     }
 
     pub fn percentiles(&self) -> Percentiles {

@@ -20,6 +20,9 @@ pub enum ErrorKind {
     RejectedNotOwner = RejectReason::NotOwner as u8,
     /// HTTP: could not connect.
     Connect = RejectReason::COUNT as u8,
+    /// HTTPS: the TLS handshake failed (certificate refused, name mismatch, no common version,
+    /// no HTTP/2 by ALPN when asked for it), or the peer ended the session with a TLS alert.
+    Tls,
     /// HTTP: no answer within the request timeout.
     Timeout,
     /// HTTP: the connection failed mid-request.
@@ -33,7 +36,7 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
-    pub const COUNT: usize = 13;
+    pub const COUNT: usize = 14;
     pub const ALL: [ErrorKind; Self::COUNT] = [
         ErrorKind::RejectedUnknownAccount,
         ErrorKind::RejectedSelfTransfer,
@@ -42,6 +45,7 @@ impl ErrorKind {
         ErrorKind::RejectedInsufficientFunds,
         ErrorKind::RejectedNotOwner,
         ErrorKind::Connect,
+        ErrorKind::Tls,
         ErrorKind::Timeout,
         ErrorKind::Io,
         ErrorKind::Status4xx,
@@ -59,6 +63,7 @@ impl ErrorKind {
             ErrorKind::RejectedInsufficientFunds => "rejected:insufficient_funds",
             ErrorKind::RejectedNotOwner => "rejected:not_owner",
             ErrorKind::Connect => "connect",
+            ErrorKind::Tls => "tls",
             ErrorKind::Timeout => "timeout",
             ErrorKind::Io => "io",
             ErrorKind::Status4xx => "status_4xx",

@@ -31,6 +31,11 @@ pub struct Shipment {
     pub hist_failed: Histogram<u64>,
     /// Dispatch lag of open-model operations, nanoseconds (see [`WorkerCore::next`]).
     pub lag: Histogram<u64>,
+    /// Time to connect and to complete the TLS handshake of each new connection, nanoseconds
+    /// (HTTP only). Created on the first connection of the slice: most slices open none, and
+    /// an empty histogram per worker and interval would be allocated for nothing.
+    pub connect: Option<Histogram<u64>>,
+    pub tls_handshake: Option<Histogram<u64>>,
     pub ops: u64,
     pub failed_ops: u64,
     /// Transactions carried by failed operations.
@@ -53,6 +58,8 @@ impl Shipment {
             hist: fresh(like.map(|s| &s.hist)),
             hist_failed: fresh(like.map(|s| &s.hist_failed)),
             lag: fresh(like.map(|s| &s.lag)),
+            connect: None,
+            tls_handshake: None,
             ops: 0,
             failed_ops: 0,
             failed_tx: 0,
@@ -129,6 +136,10 @@ pub struct WorkerCore {
     free_at: Option<Instant>,
     /// The dispatch lag of the open-model operation handed out by `next`, recorded with it.
     pending_lag: Option<u64>,
+    /// Connect and TLS handshake times (ns) of a connection opened for the operation in
+    /// flight, recorded with it (so they land in a slice that is shipped: a slice with no
+    /// completed operation is not).
+    pending_conn: Option<(u64, Option<u64>)>,
 }
 
 /// Longest a worker sleeps before looking at the timeline again.
@@ -145,7 +156,15 @@ impl WorkerCore {
             tx,
             free_at: None,
             pending_lag: None,
+            pending_conn: None,
         }
+    }
+
+    /// The operation in flight opened a new connection: `connect` to establish TCP, then
+    /// `handshake` for TLS (https). Recorded with the operation when it completes.
+    pub fn connected(&mut self, connect: Duration, handshake: Option<Duration>) {
+        let ns = |d: Duration| (d.as_nanos() as u64).max(1);
+        self.pending_conn = Some((ns(connect), handshake.map(ns)));
     }
 
     /// The worker was kept from sending until `at` by the target (a back-off after a refused
@@ -256,6 +275,12 @@ impl WorkerCore {
         }
         if let Some(lag) = self.pending_lag.take() {
             let _ = s.lag.record(lag);
+        }
+        if let Some((connect, handshake)) = self.pending_conn.take() {
+            let _ = s.connect.get_or_insert_with(new_histogram).record(connect);
+            if let Some(h) = handshake {
+                let _ = s.tls_handshake.get_or_insert_with(new_histogram).record(h);
+            }
         }
         s.ops += 1;
         s.failed_ops += u64::from(outcome.failed);

@@ -11,6 +11,7 @@
 //! handler never unwinds through code that may hold a lock.
 
 use crate::targets::http::control::fetch_once;
+use crate::targets::http::dial::Dialer;
 use anyhow::{Context, Result};
 use results::{FrameShare, ProfileInfo};
 use std::collections::HashMap;
@@ -73,7 +74,7 @@ impl Profiler {
         window: Window,
         hz: u32,
         target: ProfileTarget,
-        addr: std::net::SocketAddr,
+        dialer: Dialer,
         authority: String,
         base_path: String,
     ) -> Profiler {
@@ -81,7 +82,7 @@ impl Profiler {
         let handle = std::thread::Builder::new()
             .name("harness-profiler".to_string())
             .spawn(move || {
-                let info = remote(&window, hz, &target, addr, &authority, &base_path);
+                let info = remote(&window, hz, &target, &dialer, &authority, &base_path);
                 let _ = go.recv();
                 info
             })
@@ -157,7 +158,7 @@ fn remote(
     window: &Window,
     hz: u32,
     target: &ProfileTarget,
-    addr: std::net::SocketAddr,
+    dialer: &Dialer,
     authority: &str,
     base_path: &str,
 ) -> Result<ProfileInfo> {
@@ -176,7 +177,7 @@ fn remote(
         .build()
         .context("starting a runtime for the profile request")?;
     let answer = rt.block_on(async {
-        let fetch = fetch_once(addr, req, Duration::from_secs(seconds + 30));
+        let fetch = fetch_once(dialer, req, Duration::from_secs(seconds + 30));
         tokio::pin!(fetch);
         loop {
             tokio::select! {
@@ -191,7 +192,11 @@ fn remote(
     });
     let answer = match answer {
         None => anyhow::bail!("the run was interrupted during the server's profile"),
-        Some(Err(kind)) => anyhow::bail!("profile request to {addr} failed: {}", kind.as_str()),
+        Some(Err(kind)) => anyhow::bail!(
+            "profile request to {} failed: {}",
+            dialer.addr,
+            kind.as_str()
+        ),
         Some(Ok(a)) => a,
     };
     match answer.status.as_u16() {

@@ -76,6 +76,8 @@ fn steady_summary(p: &Parts<'_>, end_s: f64, per_tx: bool) -> Summary {
     let tl = &p.shared.timeline;
     let seconds = tl.steady_seconds(end_s, interval);
     let mut s = summarize(&p.collected.steady, seconds, per_tx);
+    // Connections open mostly at the start, in the warm-up: their times cover the whole run.
+    (s.connect_us, s.tls_handshake_us) = p.collected.whole.connections();
     s.offered_tps = offered_tps(p.plan, tl, end_s, interval);
     let offered_ops = tl.steady_offered_ops(end_s, interval);
     s.dispatch = dispatch(
@@ -309,6 +311,8 @@ fn summarize(acc: &Acc, seconds: f64, per_tx: bool) -> Summary {
         failures: acc.failures(),
         dispatch: None,
         offered_tps: None,
+        connect_us: None,
+        tls_handshake_us: None,
     }
 }
 

@@ -254,7 +254,7 @@ fn start_profiler(
             window,
             plan.output.profile_hz,
             files,
-            t.endpoint.addrs[0],
+            t.control_dialer(),
             t.endpoint.authority.clone(),
             t.endpoint.base_path.clone(),
         ),

@@ -351,6 +351,34 @@ fn no_audit_and_optional_sections() {
 }
 
 #[test]
+fn https_runs_show_connection_times_and_say_insecure_in_every_format() {
+    let r = fixture::https_native();
+    let md = text_of(&r, Format::Markdown, "report.md");
+    // The scenario section says the certificates were not checked.
+    let scenario = &md[md.find("## Scenario").unwrap()..md.find("## Environment").unwrap()];
+    assert!(
+        scenario.contains("INSECURE: any server certificate accepted"),
+        "{scenario}"
+    );
+    let conn = &md[md.find("## Connections").expect("a Connections section")..];
+    assert!(conn.contains("| TCP connect | 64 |"), "{conn}");
+    assert!(conn.contains("| TLS handshake | 64 |"), "{conn}");
+    assert!(
+        conn.contains("on: 48 of 64 handshakes resumed a session"),
+        "{conn}"
+    );
+    assert!(
+        conn.contains("received fatal alert: HandshakeFailure (3×)"),
+        "{conn}"
+    );
+    let html = text_of(&r, Format::Html, "report.html");
+    assert!(html.contains("INSECURE: any server certificate accepted"));
+    // Plain runs of the in-process engine have no such section.
+    let plain = text_of(&fixture::sample(), Format::Markdown, "report.md");
+    assert!(!plain.contains("## Connections"));
+}
+
+#[test]
 fn load_chart_splits_units_and_shows_open_model_backlog() {
     let mut r = fixture::sample();
     let plan = &mut r.scenario.stages_planned[2];

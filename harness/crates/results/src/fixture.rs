@@ -137,6 +137,7 @@ pub fn sample() -> RunResult {
             notes: vec![
                 "closed model: latency is the service time of one batch of 1024 transfers".into(),
             ],
+            tls: None,
         },
         verdict,
         summary,
@@ -363,6 +364,8 @@ fn summary_of(steady: &Acc) -> Summary {
         dispatch: None,
         // Closed-model stages: the load is what the workers achieved, nothing was offered.
         offered_tps: None,
+        connect_us: None,
+        tls_handshake_us: None,
     }
 }
 
@@ -673,6 +676,8 @@ pub fn no_intervals() -> RunResult {
         failures: Failures::default(),
         dispatch: None,
         offered_tps: None,
+        connect_us: None,
+        tls_handshake_us: None,
     };
     for c in &mut r.criteria {
         c.status = CriterionStatus::NotMeasured;
@@ -698,6 +703,7 @@ pub fn http_goose() -> RunResult {
         latency_basis: "service time".into(),
         batch_size: Some(BATCH),
         notes: vec!["goose records whole milliseconds of time to first byte".into()],
+        tls: None,
     };
     r.audit = None;
     r.resources.same_process = false;
@@ -708,6 +714,43 @@ pub fn http_goose() -> RunResult {
         first_rate_broken: Some(9_000_000.0),
     });
     r.segment = Some(SegmentInfo::new(0, 2));
+    r
+}
+
+/// The sample as if driven by the native client over https with `insecure = true`: connect
+/// and TLS handshake times, resumed handshakes, and one kind of TLS failure.
+pub fn https_native() -> RunResult {
+    let mut r = sample();
+    r.scenario.target_kind = "http".into();
+    r.scenario.target = "https://127.0.0.1:8443/api/v11/transactions".into();
+    r.audit = None;
+    r.resources.same_process = false;
+    let mut connect = Histogram::<u64>::new(3).expect("3 significant digits");
+    let mut handshake = Histogram::<u64>::new(3).expect("3 significant digits");
+    for i in 0..64u64 {
+        connect.record(40_000 + 1_000 * i).expect("in range");
+        handshake.record(300_000 + 20_000 * i).expect("in range");
+    }
+    r.summary.connect_us = Some(Percentiles::from_histogram(&connect));
+    r.summary.tls_handshake_us = Some(Percentiles::from_histogram(&handshake));
+    r.driver.tls = Some(TlsInfo {
+        insecure: true,
+        ca_file: None,
+        system_roots: 0,
+        server_name: "127.0.0.1".into(),
+        client_cert: None,
+        versions: vec!["1.2".into(), "1.3".into()],
+        alpn: vec!["http/1.1".into()],
+        resumption: true,
+        handshakes: 64,
+        resumed: 48,
+        by_version: [("1.3".to_string(), 64)].into(),
+        errors: vec![TlsError {
+            message: "TLS handshake with 127.0.0.1 failed: received fatal alert: HandshakeFailure"
+                .into(),
+            count: 3,
+        }],
+    });
     r
 }
 

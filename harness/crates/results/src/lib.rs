@@ -236,6 +236,47 @@ pub struct DriverInfo {
     pub latency_basis: String,
     pub batch_size: Option<u64>,
     pub notes: Vec<String>,
+    /// How an https target was reached and what the handshakes did (the native driver; absent
+    /// for plain http, in-process runs and goose, whose client does TLS its own way).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls: Option<TlsInfo>,
+}
+
+/// TLS as the native driver spoke it to an https target (`[http.tls]`), and what happened.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Default, JsonSchema)]
+pub struct TlsInfo {
+    /// `insecure = true`: any server certificate was accepted, so the server was not
+    /// authenticated. Every report says so.
+    pub insecure: bool,
+    /// Roots trusted besides the system's, as given (`ca_file`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_file: Option<String>,
+    /// Certificates read from the system's trust store.
+    pub system_roots: u64,
+    /// The name sent as SNI and checked against the server's certificate.
+    pub server_name: String,
+    /// The client certificate presented when the server asked (mutual TLS).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_cert: Option<String>,
+    /// Protocol versions offered ("1.2", "1.3") and ALPN protocols offered ("http/1.1", "h2").
+    pub versions: Vec<String>,
+    pub alpn: Vec<String>,
+    /// Whether new connections could resume earlier sessions.
+    pub resumption: bool,
+    /// Handshakes the load connections completed, and how many of them resumed a session.
+    pub handshakes: u64,
+    pub resumed: u64,
+    /// Completed handshakes by negotiated version ("1.2", "1.3").
+    pub by_version: BTreeMap<String, u64>,
+    /// What the `tls` errors were: distinct messages (at most 8, the first seen) with counts.
+    pub errors: Vec<TlsError>,
+}
+
+/// One kind of TLS failure and how often it happened.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, JsonSchema)]
+pub struct TlsError {
+    pub message: String,
+    pub count: u64,
 }
 
 /// The overall outcome.
@@ -375,6 +416,16 @@ pub struct Summary {
     /// carry no transactions, and results written before it was recorded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub offered_tps: Option<f64>,
+    /// Time to open each new TCP connection (k6's `http_req_connecting`), over the whole run,
+    /// warm-up included (connections are mostly opened at the start). Native HTTP driver only;
+    /// absent in process, for goose, and when no connection was opened.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connect_us: Option<Percentiles>,
+    /// Time of each TLS handshake on a new connection (k6's `http_req_tls_handshaking`), over
+    /// the whole run: https targets only; resumed and full handshakes together (see
+    /// `driver.tls` for how many resumed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_handshake_us: Option<Percentiles>,
 }
 
 /// Failures counted whole: operations, and every transaction they carried.

@@ -12,6 +12,7 @@ fn every_fixture_round_trips_through_a_file() {
         ("aborted", fixture::aborted()),
         ("no_intervals", fixture::no_intervals()),
         ("http_goose", fixture::http_goose()),
+        ("https_native", fixture::https_native()),
     ] {
         let path = dir.path().join(format!("{name}.json"));
         r.write(&path).unwrap();

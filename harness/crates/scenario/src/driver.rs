@@ -3,13 +3,17 @@
 //! The native driver runs every valid plan. goose is narrower: it drives HTTP services only,
 //! has no arrival-rate model (its throttle only caps requests per second, so a planned rate
 //! would silently become "at most this rate" and hide coordinated omission), its client is
-//! built for HTTP/1.1 here, and it sends six methods. Those rules live here once, as a pure
+//! built for HTTP/1.1 here, it sends six methods, and its reqwest client does TLS its own way
+//! (system roots, SNI from the URL, TLS 1.2 and 1.3, resumption on), so `[http.tls]` may only
+//! ask for those defaults. Those rules live here once, as a pure
 //! function of the [`Plan`], so every way a plan comes to name goose is refused alike:
 //! `driver = "goose"` in a file (validation points each [`DriverError`] at the field it
 //! concerns) and `--driver goose` on the harness's command line (which calls [`check_driver`]
 //! on the overridden plan).
 
-use crate::plan::{Driver, HttpOptions, Plan, RequestTemplate, Stage, Target};
+use crate::plan::{
+    Driver, HttpOptions, Plan, RequestTemplate, Stage, Target, TlsOptions, TlsTrust,
+};
 
 /// The methods goose can send (its `GooseMethod`).
 const GOOSE_METHODS: [&str; 6] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"];
@@ -33,6 +37,12 @@ pub enum DriverError {
          set http2 = false or use driver native"
     )]
     Http2,
+    #[error(
+        "driver goose: http.tls.{key} is set, but goose's own client (reqwest) is not given TLS \
+         settings here: goose reaches https targets with the system's roots, SNI from the URL, \
+         TLS 1.2 and 1.3 and session resumption only; remove the key or use driver native"
+    )]
+    Tls { key: &'static str },
     #[error(
         "driver goose: request template {name:?} uses method {method}, which goose cannot send \
          (GET, POST, PUT, PATCH, DELETE, HEAD)"
@@ -86,6 +96,9 @@ fn check_goose(p: &DriverInputs) -> Result<(), DriverError> {
     if p.http.http2 {
         return Err(DriverError::Http2);
     }
+    if let Some(key) = tls_key_goose_cannot_honour(&p.http.tls) {
+        return Err(DriverError::Tls { key });
+    }
     if let Some(r) = p
         .requests
         .iter()
@@ -106,6 +119,29 @@ fn check_goose(p: &DriverInputs) -> Result<(), DriverError> {
         }),
         None => Ok(()),
     }
+}
+
+/// The first `[http.tls]` key (in file order) that asks goose's client for something other
+/// than what it does by itself; `None` when every setting is goose's own default.
+pub(crate) fn tls_key_goose_cannot_honour(t: &TlsOptions) -> Option<&'static str> {
+    let d = TlsOptions::default();
+    match &t.trust {
+        TlsTrust::Roots { ca_file: Some(_) } => return Some("ca_file"),
+        TlsTrust::Insecure => return Some("insecure"),
+        TlsTrust::Roots { ca_file: None } => {}
+    }
+    if t.server_name.is_some() {
+        return Some("server_name");
+    }
+    if t.client_auth.is_some() {
+        return Some("client_cert");
+    }
+    let mut versions = t.versions.clone();
+    versions.sort();
+    if versions != d.versions {
+        return Some("versions");
+    }
+    (t.resumption != d.resumption).then_some("resumption")
 }
 
 #[cfg(test)]
@@ -145,6 +181,20 @@ mod tests {
         let mut plan = http_plan();
         plan.http.http2 = true;
         assert_eq!(check_driver(&plan), Err(DriverError::Http2));
+        let mut plan = http_plan();
+        plan.http.tls.resumption = false;
+        assert_eq!(
+            check_driver(&plan),
+            Err(DriverError::Tls { key: "resumption" })
+        );
+        let mut plan = http_plan();
+        plan.http.tls.versions = vec![crate::TlsVersion::Tls13, crate::TlsVersion::Tls12];
+        assert_eq!(check_driver(&plan), Ok(()), "both versions, in any order");
+        plan.http.tls.trust = TlsTrust::Insecure;
+        assert_eq!(
+            check_driver(&plan),
+            Err(DriverError::Tls { key: "insecure" })
+        );
         let mut plan = http_plan();
         plan.target = Target::InProcess;
         assert_eq!(

@@ -20,7 +20,7 @@
 //!
 //! [target]                      # required
 //! kind = "in-process"           # "in-process" | "http" | "spawn"
-//! # url = "http://127.0.0.1:8080"          # http only: http://host[:port][/path]
+//! # url = "http://127.0.0.1:8080"          # http only: http[s]://host[:port][/path]
 //! # command = ["engine", "serve", "--addr", "127.0.0.1:0"]   # spawn only, non-empty
 //! # health_path = "/api/v11/health"        # spawn; default shown
 //! # startup_timeout = "10s"                # spawn; default 10s
@@ -40,6 +40,14 @@
 //!
 //! [http]                        # http/spawn only; timeout = "5s", http2 = false, connections = N,
 //!                               # client = "builtin" (default, HTTP/1.1) | "hyper" (default with http2)
+//! [http.tls]                    # https targets only; every key optional (see pem for the files)
+//! ca_file = "certs/ca.pem"      # PEM roots added to the system's; relative to this file's directory
+//! # insecure = true             # accept any certificate (not with ca_file); said in every report
+//! server_name = "localhost"     # SNI and the name the certificate must match; default the URL host
+//! client_cert = "client.pem"    # mutual TLS: certificate chain and key, PEM, both or neither
+//! client_key = "client.key"
+//! versions = ["1.2", "1.3"]     # offered versions; default both
+//! resumption = true             # session resumption; default on
 //!
 //! [[requests]]                  # http/spawn: at least one; in-process: none
 //! name = "health"               # default "request-N" (1-based); unique
@@ -90,6 +98,7 @@
 
 mod driver;
 mod error;
+pub mod pem;
 mod plan;
 mod raw;
 pub mod units;

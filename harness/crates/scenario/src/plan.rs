@@ -154,6 +154,75 @@ pub struct HttpOptions {
     /// Which HTTP/1.1 client the native driver uses (HTTP/2 always runs on hyper's).
     #[serde(default)]
     pub client: HttpClient,
+    /// `[http.tls]`: used when the target's URL (or a spawned server's announced address) is
+    /// `https://`; the defaults when the table is absent.
+    #[serde(default)]
+    pub tls: TlsOptions,
+}
+
+/// How an https target is reached (`[http.tls]`). Paths are resolved against the scenario
+/// file's directory and were readable PEM of the right kind when the plan was validated.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TlsOptions {
+    /// Which certificates the client accepts.
+    pub trust: TlsTrust,
+    /// The name sent as SNI and checked against the certificate; `None`: the URL's host.
+    pub server_name: Option<String>,
+    /// A client certificate for mutual TLS.
+    pub client_auth: Option<ClientAuth>,
+    /// The protocol versions offered, in no particular order; never empty.
+    pub versions: Vec<TlsVersion>,
+    /// Whether new connections resume earlier sessions (tickets / session IDs).
+    pub resumption: bool,
+}
+
+impl Default for TlsOptions {
+    fn default() -> Self {
+        TlsOptions {
+            trust: TlsTrust::Roots { ca_file: None },
+            server_name: None,
+            client_auth: None,
+            versions: vec![TlsVersion::Tls12, TlsVersion::Tls13],
+            resumption: true,
+        }
+    }
+}
+
+/// Which server certificates are accepted: one or the other, never both.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum TlsTrust {
+    /// Verified against the system's roots, plus the certificates in `ca_file` when given.
+    Roots { ca_file: Option<PathBuf> },
+    /// `insecure = true`: any certificate is accepted (signatures are still checked); results
+    /// and reports say so.
+    Insecure,
+}
+
+/// A PEM certificate chain and its private key, presented when the server asks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientAuth {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+/// A TLS protocol version, written "1.2" or "1.3".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum TlsVersion {
+    #[serde(rename = "1.2")]
+    Tls12,
+    #[serde(rename = "1.3")]
+    Tls13,
+}
+
+impl TlsVersion {
+    /// "1.2" or "1.3", as scenario files and results write it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TlsVersion::Tls12 => "1.2",
+            TlsVersion::Tls13 => "1.3",
+        }
+    }
 }
 
 /// The native driver's HTTP/1.1 client.
@@ -176,6 +245,7 @@ impl Default for HttpOptions {
             http2: false,
             connections: None,
             client: HttpClient::Builtin,
+            tls: TlsOptions::default(),
         }
     }
 }

@@ -111,6 +111,20 @@ pub struct RawHttp {
     pub http2: Option<S<bool>>,
     pub connections: Option<S<u64>>,
     pub client: Option<S<RawHttpClient>>,
+    pub tls: Option<S<RawTls>>,
+}
+
+/// `[http.tls]`: how https targets are reached (paths as written, resolved in `validate::tls`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTls {
+    pub ca_file: Option<S<String>>,
+    pub insecure: Option<S<bool>>,
+    pub server_name: Option<S<String>>,
+    pub client_cert: Option<S<String>>,
+    pub client_key: Option<S<String>>,
+    pub versions: Option<S<Vec<S<String>>>>,
+    pub resumption: Option<S<bool>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

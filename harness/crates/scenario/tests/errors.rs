@@ -180,7 +180,7 @@ fn cases() -> Vec<Case> {
                 + STAGE,
             Some((6, 7)),
             "target.url",
-            "expected a URL such as \"http://127.0.0.1:8080\", found \"localhost:8080\": it must start with \"http://\"",
+            "expected a URL such as \"http://127.0.0.1:8080\", found \"localhost:8080\": it must start with \"http://\" or \"https://\"",
             Invalid,
         ),
         case(

@@ -36,7 +36,7 @@ pub use intervals::MergedHlog;
 use intervals::{interval_histograms, merge_intervals, write_hlog};
 use parts::{
     merge_note, merge_stages, merged_environment, merged_histogram, merged_resources,
-    merged_scenario, merged_segment_info, merged_summary,
+    merged_scenario, merged_segment_info, merged_summary, merged_tls,
 };
 use results::{RunResult, SegmentInfo, Status, Verdict};
 use scenario::Criteria;
@@ -316,6 +316,7 @@ pub fn merge_with_intervals(
     let audit = merge_audit(&segs, committed_all, missing.is_empty(), &mut notes);
     let mut driver = r0.driver.clone();
     driver.notes = notes;
+    driver.tls = merged_tls(&segs);
     let mut result = RunResult {
         schema_version: results::SCHEMA_VERSION,
         scenario: merged_scenario(&segs, share),

@@ -5,7 +5,7 @@ use super::{MergeError, Seg};
 use hdrhistogram::Histogram;
 use results::{
     Dispatch, Failures, InstanceResult, MergedSegments, Percentiles, ProcessResources, Resources,
-    RunResult, SegmentInfo, StageResult, Summary,
+    RunResult, SegmentInfo, StageResult, Summary, TlsInfo,
 };
 use std::collections::BTreeMap;
 /// Sets the counters a [`StageResult`] and a [`Summary`] share (same field names) in `into` to
@@ -186,6 +186,13 @@ pub(super) fn merged_summary(segs: &[Seg<'_>], hists: [Option<&Histogram<u64>>; 
     sum_counts!(summary, segs.iter().map(|(_, r, _)| &r.summary));
     summary.failures = merged_failures(segs, summary.ops, hists[1]);
     summary.dispatch = merged_dispatch(segs);
+    // No connection histograms travel in results.json: the worst segment's, as for the lag.
+    let worst = |f: fn(&Summary) -> Option<&Percentiles>| {
+        let parts: Vec<&Percentiles> = segs.iter().filter_map(|(_, r, _)| f(&r.summary)).collect();
+        (!parts.is_empty()).then(|| worst_percentiles(parts.into_iter()))
+    };
+    summary.connect_us = worst(|s| s.connect_us.as_ref());
+    summary.tls_handshake_us = worst(|s| s.tls_handshake_us.as_ref());
     // Each segment offered its share of the plan: the shares add up, when every one is known.
     summary.offered_tps = segs.iter().map(|(_, r, _)| r.summary.offered_tps).sum();
     summary
@@ -224,6 +231,25 @@ fn merged_dispatch(segs: &[Seg<'_>]) -> Option<Dispatch> {
         achieved_ops_per_s: parts.iter().map(|d| d.achieved_ops_per_s).sum(),
         ..first
     })
+}
+
+/// Every segment's TLS figures added up (the set-up is the same scenario's); the first
+/// messages seen anywhere, with their counts summed.
+pub(super) fn merged_tls(segs: &[Seg<'_>]) -> Option<TlsInfo> {
+    let mut parts = segs.iter().filter_map(|(_, r, _)| r.driver.tls.as_ref());
+    let mut out = parts.next()?.clone();
+    for t in parts {
+        out.handshakes += t.handshakes;
+        out.resumed += t.resumed;
+        add_counts(&mut out.by_version, &t.by_version);
+        for e in &t.errors {
+            match out.errors.iter_mut().find(|o| o.message == e.message) {
+                Some(o) => o.count += e.count,
+                None => out.errors.push(e.clone()),
+            }
+        }
+    }
+    Some(out)
 }
 
 /// The driver note that says what was merged and how exact each figure is.

@@ -5,18 +5,24 @@
 //! per request. The control path (health polls, stats, audit) is the target's
 //! ([`crate::targets::http::control`]). A failed connection is dropped and the next request reconnects; the failure
 //! itself is returned as an [`ErrorKind`] for the worker to count (failures are data).
+//!
+//! Every client opens its connection through the target's [`Dialer`] (TCP, then TLS for
+//! https), which also times both steps for the worker to record. Over TLS, ALPN asks for
+//! "http/1.1", or only "h2" for HTTP/2: a server that does not agree to h2 is a `tls` error,
+//! not a quiet fall-back to HTTP/1.1.
 
+use super::stamped::StampedTcp;
 use super::wire::WireConn;
 use crate::load::worker::ErrorKind;
-use crate::targets::http::control::{h1_exchange, read_answer, H1Io};
+use crate::targets::http::control::{h1_exchange, hyper_kind, read_answer, H1Io};
+use crate::targets::http::dial::{Dialer, Opened};
 use crate::targets::http::request::RequestTable;
+use crate::targets::http::tls::Alpn;
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::client::conn::{http1, http2};
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use std::net::SocketAddr;
 use std::time::Duration;
-use tokio::net::TcpStream;
 
 /// A ready-to-use connection.
 // One per worker, created once per (re)connect: its size does not matter, an indirection on
@@ -57,44 +63,50 @@ pub struct Reply<'a> {
     pub arrived: Option<std::time::Instant>,
 }
 
+impl Client {
+    /// What the client asks for by ALPN over TLS.
+    pub fn alpn(self) -> Alpn {
+        match self {
+            Client::Hyper2 => Alpn::H2,
+            Client::Builtin | Client::Hyper1 => Alpn::Http11,
+        }
+    }
+}
+
 impl Conn {
-    /// Connects (TCP_NODELAY) and, for hyper, handshakes; an HTTP/2 connection task runs on the
-    /// current runtime.
+    /// Connects (TCP_NODELAY, TLS for https) and, for hyper, handshakes HTTP; an HTTP/2
+    /// connection task runs on the current runtime. Also says how long connecting took.
     pub async fn open(
-        addr: SocketAddr,
+        dialer: &Dialer,
         client: Client,
         timeout: Duration,
-    ) -> Result<Conn, ErrorKind> {
+    ) -> Result<(Conn, Opened), ErrorKind> {
         if client == Client::Builtin {
-            return Ok(Conn::Wire(WireConn::open(addr, timeout).await?));
+            let (stream, opened) = dialer.open(timeout, Alpn::Http11, StampedTcp::new).await?;
+            return Ok((Conn::Wire(WireConn::new(stream)), opened));
         }
-        let stream = match tokio::time::timeout(timeout, TcpStream::connect(addr)).await {
-            Ok(Ok(s)) => s,
-            Ok(Err(_)) => return Err(ErrorKind::Connect),
-            Err(_) => return Err(ErrorKind::Timeout),
-        };
-        // Without it, small requests wait on Nagle's algorithm behind delayed ACKs.
-        let _ = stream.set_nodelay(true);
+        let (stream, opened) = dialer.open(timeout, client.alpn(), |tcp| tcp).await?;
         let io = TokioIo::new(stream);
-        if client == Client::Hyper2 {
+        let conn = if client == Client::Hyper2 {
             let (send, conn) = http2::handshake(TokioExecutor::new(), io)
                 .await
-                .map_err(|_| ErrorKind::Connect)?;
+                .map_err(|e| handshake_kind(&e))?;
             tokio::spawn(async move {
                 let _ = conn.await;
             });
-            Ok(Conn::H2 {
+            Conn::H2 {
                 send,
                 body: Bytes::new(),
-            })
+            }
         } else {
-            let (send, conn) = http1::handshake(io).await.map_err(|_| ErrorKind::Connect)?;
-            Ok(Conn::H1 {
+            let (send, conn) = http1::handshake(io).await.map_err(|e| handshake_kind(&e))?;
+            Conn::H1 {
                 send,
                 conn,
                 body: Bytes::new(),
-            })
-        }
+            }
+        };
+        Ok((conn, opened))
     }
 
     /// Sends one request from template `t` with `body` and reads the whole answer. Any error
@@ -129,11 +141,11 @@ impl Conn {
                 })
             }
             Conn::H2 { send, body: kept } => {
-                send.ready().await.map_err(|_| ErrorKind::Io)?;
+                send.ready().await.map_err(|e| hyper_kind(&e))?;
                 let resp = send
                     .send_request(table.hyper_request(t, body))
                     .await
-                    .map_err(|_| ErrorKind::Io)?;
+                    .map_err(|e| hyper_kind(&e))?;
                 let a = read_answer(resp).await?;
                 *kept = a.body;
                 Ok(Reply {
@@ -160,5 +172,14 @@ impl Conn {
             Conn::Wire(w) => w.reusable(),
             Conn::H1 { .. } | Conn::H2 { .. } => true,
         }
+    }
+}
+
+/// A failed HTTP handshake (hyper's; over TLS after the TLS one) is a connect error, or `tls`
+/// when a TLS alert ended it.
+fn handshake_kind(e: &hyper::Error) -> ErrorKind {
+    match hyper_kind(e) {
+        ErrorKind::Tls => ErrorKind::Tls,
+        _ => ErrorKind::Connect,
     }
 }

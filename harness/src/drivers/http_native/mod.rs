@@ -20,11 +20,13 @@
 mod arrival;
 pub mod client;
 mod pacer;
+mod stamped;
 pub mod wire;
 
 use crate::load::errors::{ErrorKind, OpOutcome};
 use crate::load::timeline::Timeline;
 use crate::load::worker::{tighten_timer_slack, Next, Shared, Shipment, WorkerCore};
+use crate::targets::http::dial::Dialer;
 use crate::targets::http::judge::judge;
 use crate::targets::http::request::{RequestMaker, RequestTable};
 use crate::targets::http::{current_thread_rt, HttpTarget};
@@ -95,6 +97,11 @@ impl HttpNative {
         self.workers
     }
 
+    /// What this driver's connections ask for by ALPN over TLS.
+    pub fn alpn(&self) -> crate::targets::http::tls::Alpn {
+        self.client.alpn()
+    }
+
     /// How this driver drove the target, for the result's notes.
     pub fn notes(&self) -> Vec<String> {
         vec![
@@ -123,7 +130,7 @@ impl HttpNative {
         tx: &Sender<Shipment>,
     ) -> anyhow::Result<Vec<JoinHandle<()>>> {
         let ctx = Arc::new(WorkerEnv {
-            addr: target.endpoint.addrs[0],
+            dialer: target.dialer(),
             timeout: self.timeout,
             client: self.client,
             table: Arc::clone(target.table()),
@@ -178,7 +185,8 @@ fn spawn_thread(
 
 /// What every worker task shares.
 struct WorkerEnv {
-    addr: std::net::SocketAddr,
+    /// Where connections go (TLS for https targets).
+    dialer: Dialer,
     timeout: Duration,
     client: Client,
     table: Arc<RequestTable>,
@@ -219,13 +227,16 @@ async fn worker(
                 let deadline = tokio::time::Instant::from_std(now) + ctx.timeout;
                 timer.as_mut().reset(deadline);
                 let (outcome, arrived) =
-                    one_request(&ctx, &mut conn, &mut maker, timer.as_mut()).await;
+                    one_request(&ctx, &mut conn, &mut maker, &mut core, timer.as_mut()).await;
                 core.complete(intended, Instant::now(), stage, &outcome);
                 if let Some(at) = arrived {
                     // Free since the answer arrived, not since this thread got to read it.
                     core.free_from(at);
                 }
-                if outcome.errors[ErrorKind::Connect as usize] > 0 {
+                // A refused connection or certificate fails again at once: pause.
+                let refused = outcome.errors[ErrorKind::Connect as usize]
+                    + outcome.errors[ErrorKind::Tls as usize];
+                if refused > 0 {
                     tokio::time::sleep(CONNECT_BACKOFF).await;
                     // The refusing target imposed this pause, not the generator.
                     core.free_from(Instant::now());
@@ -238,20 +249,22 @@ async fn worker(
     core.finish();
 }
 
-/// Sends one request on the worker's connection (opening it if needed) and judges the answer;
-/// also returns when the answer arrived, when known. `timer` fires at the request's deadline
-/// (set by the caller).
+/// Sends one request on the worker's connection (opening it if needed, and telling `core` how
+/// long that took) and judges the answer; also returns when the answer arrived, when known.
+/// `timer` fires at the request's deadline (set by the caller).
 async fn one_request(
     ctx: &WorkerEnv,
     conn: &mut Option<Conn>,
     maker: &mut RequestMaker,
+    core: &mut WorkerCore,
     timer: std::pin::Pin<&mut tokio::time::Sleep>,
 ) -> (OpOutcome, Option<Instant>) {
     let made = maker.make();
     let c = match conn {
         Some(c) => c,
-        None => match Conn::open(ctx.addr, ctx.client, ctx.timeout).await {
-            Ok(mut c) => {
+        None => match Conn::open(&ctx.dialer, ctx.client, ctx.timeout).await {
+            Ok((mut c, opened)) => {
+                core.connected(opened.connect, opened.handshake);
                 if ctx.open_model {
                     c.stamp_arrivals();
                 }

@@ -12,17 +12,20 @@
 //! `transfer-encoding: chunked` (trailers skipped) or, without either, by the connection closing;
 //! no body for HEAD requests or 1xx/204/304 answers; interim 1xx answers skipped; `connection:
 //! close` and HTTP/1.0 answers without keep-alive end the connection after the answer. Anything
-//! malformed is an I/O error for the caller to count, and the connection is dropped.
+//! malformed is an I/O error for the caller to count, and the connection is dropped. Over
+//! https it reads and writes through rustls ([`WireStream`]'s TLS variant); a TLS alert is a
+//! `tls` error.
 
-use super::arrival;
+use super::stamped::StampedTcp;
 use crate::load::worker::ErrorKind;
+use crate::targets::http::stream::Stream;
+use crate::targets::http::tls::kind_of;
 use std::io::IoSlice;
-use std::net::SocketAddr;
-use std::time::{Duration, Instant};
-#[cfg(not(target_os = "linux"))]
-use tokio::io::AsyncReadExt;
-use tokio::io::AsyncWriteExt;
-use tokio::net::TcpStream;
+use std::time::Instant;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// The connection's byte stream: plain TCP or TLS over it, stamping reads when asked.
+pub type WireStream = Stream<StampedTcp>;
 
 /// The read buffer's starting size; it grows to hold a whole answer.
 const READ_BUF: usize = 16 * 1024;
@@ -38,7 +41,7 @@ const MAX_HEADERS: usize = 64;
 
 /// One keep-alive HTTP/1.1 connection.
 pub struct WireConn {
-    stream: TcpStream,
+    stream: WireStream,
     /// Read buffer: `buf[..filled]` holds bytes read and not yet consumed.
     buf: Vec<u8>,
     filled: usize,
@@ -50,8 +53,6 @@ pub struct WireConn {
     dechunked: Vec<u8>,
     /// False once the server said it closes, or framed its answer by closing.
     reusable: bool,
-    /// Whether reads ask for the kernel's receive stamp ([`WireConn::stamp_arrivals`]).
-    stamp: bool,
     /// The kernel's receive stamp of the answer's last bytes read so far.
     arrived: Option<Instant>,
 }
@@ -81,15 +82,9 @@ struct Head {
 }
 
 impl WireConn {
-    /// Connects (TCP_NODELAY: small requests must not wait on Nagle behind delayed ACKs).
-    pub async fn open(addr: SocketAddr, timeout: Duration) -> Result<WireConn, ErrorKind> {
-        let stream = match tokio::time::timeout(timeout, TcpStream::connect(addr)).await {
-            Ok(Ok(s)) => s,
-            Ok(Err(_)) => return Err(ErrorKind::Connect),
-            Err(_) => return Err(ErrorKind::Timeout),
-        };
-        let _ = stream.set_nodelay(true);
-        Ok(WireConn {
+    /// A connection over a stream opened by [`crate::targets::http::dial::Dialer::open`].
+    pub fn new(stream: WireStream) -> WireConn {
+        WireConn {
             stream,
             buf: vec![0; READ_BUF],
             filled: 0,
@@ -97,19 +92,15 @@ impl WireConn {
             out: Vec::with_capacity(1024),
             dechunked: Vec::new(),
             reusable: true,
-            stamp: false,
             arrived: None,
-        })
+        }
     }
 
     /// Reads from now on keep the kernel's receive stamp of each answer (open-model runs, for
     /// the dispatch lag). Off by default: stamping every received packet cost closed-model
     /// runs ~8 % more CPU per request (benches/ab.sh, 3 rounds: 5.91 -> 6.39 CPU-s per 1M).
     pub fn stamp_arrivals(&mut self) {
-        #[cfg(target_os = "linux")]
-        {
-            self.stamp = arrival::enable(std::os::fd::AsRawFd::as_raw_fd(&self.stream));
-        }
+        self.stream.tcp_mut().stamp_arrivals();
     }
 
     /// Whether another request may follow on this connection.
@@ -132,6 +123,8 @@ impl WireConn {
             return Err(ErrorKind::Io);
         }
         self.consume_last()?;
+        // Stamps of earlier reads (a handshake's, the previous answer's) are not this answer's.
+        self.stream.tcp_mut().take_arrival();
         self.arrived = None;
         self.write_request(head, body, length).await?;
         let head = loop {
@@ -216,21 +209,23 @@ impl WireConn {
         self.out.extend_from_slice(b"\r\n");
         if body.len() <= COPY_BODY {
             self.out.extend_from_slice(body);
-            return self
-                .stream
+            self.stream
                 .write_all(&self.out)
                 .await
-                .map_err(|_| ErrorKind::Io);
+                .map_err(|e| kind_of(&e))?;
+            // TLS may hold records back when the socket is full; plain TCP flushes for free.
+            return self.stream.flush().await.map_err(|e| kind_of(&e));
         }
         let mut slices = [IoSlice::new(&self.out), IoSlice::new(body)];
         let mut rest: &mut [IoSlice<'_>] = &mut slices;
         while !rest.is_empty() {
             match self.stream.write_vectored(rest).await {
-                Ok(0) | Err(_) => return Err(ErrorKind::Io),
+                Ok(0) => return Err(ErrorKind::Io),
+                Err(e) => return Err(kind_of(&e)),
                 Ok(n) => IoSlice::advance_slices(&mut rest, n),
             }
         }
-        Ok(())
+        self.stream.flush().await.map_err(|e| kind_of(&e))
     }
 
     /// Reads more bytes into the buffer (growing it when full). End of stream is an error:
@@ -247,39 +242,16 @@ impl WireConn {
             let grown = (self.buf.len() * 2).max(READ_BUF);
             self.buf.resize(grown, 0);
         }
-        let n = self.recv().await.map_err(|_| ErrorKind::Io)?;
+        let n = self
+            .stream
+            .read(&mut self.buf[self.filled..])
+            .await
+            .map_err(|e| kind_of(&e))?;
+        // The stamp of the TCP read that brought these bytes (over TLS: the read that
+        // completed the record they came in).
+        self.arrived = self.stream.tcp_mut().take_arrival().or(self.arrived);
         self.filled += n;
         Ok(n)
-    }
-
-    /// One read into the free end of the buffer, keeping the kernel's receive stamp when asked.
-    #[cfg(target_os = "linux")]
-    async fn recv(&mut self) -> std::io::Result<usize> {
-        if !self.stamp {
-            use tokio::io::AsyncReadExt;
-            return self.stream.read(&mut self.buf[self.filled..]).await;
-        }
-        let fd = std::os::fd::AsRawFd::as_raw_fd(&self.stream);
-        loop {
-            self.stream.readable().await?;
-            let buf = &mut self.buf[self.filled..];
-            match self
-                .stream
-                .try_io(tokio::io::Interest::READABLE, || arrival::recv(fd, buf))
-            {
-                Ok((n, at)) => {
-                    self.arrived = at.or(self.arrived);
-                    return Ok(n);
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
-                Err(e) => return Err(e),
-            }
-        }
-    }
-
-    #[cfg(not(target_os = "linux"))]
-    async fn recv(&mut self) -> std::io::Result<usize> {
-        self.stream.read(&mut self.buf[self.filled..]).await
     }
 
     async fn read_head(&mut self) -> Result<Head, ErrorKind> {
@@ -456,8 +428,23 @@ fn parse_length(v: &[u8]) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    #[cfg(target_os = "linux")]
-    use tokio::io::AsyncReadExt;
+    use crate::targets::http::dial::Dialer;
+    use crate::targets::http::tls::Alpn;
+    use std::net::SocketAddr;
+    use std::time::Duration;
+
+    impl WireConn {
+        /// A plain connection to `addr`, as the driver opens one for an http target.
+        async fn open(addr: SocketAddr, timeout: Duration) -> Result<WireConn, ErrorKind> {
+            let dialer = Dialer {
+                addr,
+                tls: None,
+                counted: true,
+            };
+            let (stream, _) = dialer.open(timeout, Alpn::Http11, StampedTcp::new).await?;
+            Ok(WireConn::new(stream))
+        }
+    }
 
     fn head(s: &str) -> Head {
         parse_head(s.as_bytes()).unwrap().unwrap()

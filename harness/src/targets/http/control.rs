@@ -2,20 +2,35 @@
 //! health polls, the engine's info, stats and audit, and the server's profile endpoint.
 //!
 //! Apart from the load path on purpose: control requests are rare, so a connection each keeps
-//! them from disturbing the workers' keep-alive connections and their figures.
+//! them from disturbing the workers' keep-alive connections and their figures. Over https they
+//! use the run's TLS settings ([`Dialer`]) but do not count in its TLS figures.
 
+use super::dial::Dialer;
+use super::stream::Stream;
+use super::tls::{self, Alpn};
 use crate::load::worker::ErrorKind;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::client::conn::http1;
 use hyper::{Request, StatusCode};
 use hyper_util::rt::TokioIo;
-use std::net::SocketAddr;
 use std::time::Duration;
-use tokio::net::TcpStream;
 
 /// A hyper HTTP/1.1 connection's I/O type.
-pub type H1Io = TokioIo<TcpStream>;
+pub type H1Io = TokioIo<Stream>;
+
+/// The kind of error a failed hyper call counts as: `tls` when rustls raised the I/O error
+/// underneath, else `io`.
+pub fn hyper_kind(e: &hyper::Error) -> ErrorKind {
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        if let Some(io) = s.downcast_ref::<std::io::Error>() {
+            return tls::kind_of(io);
+        }
+        source = s.source();
+    }
+    ErrorKind::Io
+}
 
 /// An answer: status and the whole body.
 pub struct Answer {
@@ -30,8 +45,8 @@ pub async fn h1_exchange(
     req: Request<Full<Bytes>>,
 ) -> Result<Answer, ErrorKind> {
     let exchange = async {
-        send.ready().await.map_err(|_| ErrorKind::Io)?;
-        let resp = send.send_request(req).await.map_err(|_| ErrorKind::Io)?;
+        send.ready().await.map_err(|e| hyper_kind(&e))?;
+        let resp = send.send_request(req).await.map_err(|e| hyper_kind(&e))?;
         read_answer(resp).await
     };
     tokio::select! {
@@ -39,7 +54,7 @@ pub async fn h1_exchange(
         biased;
         r = exchange => r,
         // The connection ended (closed by the peer or failed) mid-request.
-        _ = conn => Err(ErrorKind::Io),
+        r = conn => Err(r.err().map_or(ErrorKind::Io, |e| hyper_kind(&e))),
     }
 }
 
@@ -51,22 +66,19 @@ pub async fn read_answer(
         .into_body()
         .collect()
         .await
-        .map_err(|_| ErrorKind::Io)?
+        .map_err(|e| hyper_kind(&e))?
         .to_bytes();
     Ok(Answer { status, body })
 }
 
 /// One request on a fresh connection, for the control path (health polls, stats, audit).
 pub async fn fetch_once(
-    addr: SocketAddr,
+    dialer: &Dialer,
     req: Request<Full<Bytes>>,
     timeout: Duration,
 ) -> Result<Answer, ErrorKind> {
     match tokio::time::timeout(timeout, async {
-        let stream = TcpStream::connect(addr)
-            .await
-            .map_err(|_| ErrorKind::Connect)?;
-        let _ = stream.set_nodelay(true);
+        let (stream, _) = dialer.open(timeout, Alpn::Http11, |tcp| tcp).await?;
         let (mut send, mut conn) = http1::handshake(TokioIo::new(stream))
             .await
             .map_err(|_| ErrorKind::Connect)?;

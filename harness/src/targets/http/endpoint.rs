@@ -8,11 +8,13 @@
 use super::HttpError;
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 
-/// A parsed `http://host[:port][/base]` URL, resolved.
+/// A parsed `http[s]://host[:port][/base]` URL, resolved.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Endpoint {
     /// The URL as given.
     pub url: String,
+    /// `https://`: connections speak TLS (see [`super::tls`]).
+    pub tls: bool,
     /// `host[:port]` for the Host header (as written in the URL).
     pub authority: String,
     pub host: String,
@@ -24,21 +26,20 @@ pub struct Endpoint {
 }
 
 impl Endpoint {
-    /// Parses `url` (only `http://`; no TLS) and resolves its host.
+    /// Parses `url` (`http://` or `https://`) and resolves its host.
     pub fn parse(url: &str) -> Result<Endpoint, HttpError> {
         let bad = |why: &str| HttpError::BadUrl {
             url: url.to_string(),
             why: why.to_string(),
         };
-        let rest = if let Some(r) = url.strip_prefix("http://") {
-            r
-        } else if url.starts_with("https://") {
-            return Err(bad(
-                "https is not supported by the native driver (no TLS); use http://",
-            ));
+        let (tls, rest) = if let Some(r) = url.strip_prefix("http://") {
+            (false, r)
+        } else if let Some(r) = url.strip_prefix("https://") {
+            (true, r)
         } else {
-            return Err(bad("must start with http://"));
+            return Err(bad("must start with http:// or https://"));
         };
+        let default_port = if tls { 443 } else { 80 };
         let (authority, path) = match rest.find('/') {
             Some(i) => (&rest[..i], &rest[i..]),
             None => (rest, ""),
@@ -52,7 +53,7 @@ impl Endpoint {
                 .ok_or_else(|| bad("unclosed '[' in the host"))?;
             let host = &v6[..end];
             let port = match &v6[end + 1..] {
-                "" => 80,
+                "" => default_port,
                 p => p
                     .strip_prefix(':')
                     .and_then(|p| p.parse().ok())
@@ -62,7 +63,7 @@ impl Endpoint {
         } else {
             match authority.rsplit_once(':') {
                 Some((h, p)) => (h.to_string(), p.parse().map_err(|_| bad("bad port"))?),
-                None => (authority.to_string(), 80),
+                None => (authority.to_string(), default_port),
             }
         };
         if host.is_empty() {
@@ -88,6 +89,7 @@ impl Endpoint {
         }
         Ok(Endpoint {
             url: url.to_string(),
+            tls,
             authority: authority.to_string(),
             host,
             port,
@@ -158,7 +160,11 @@ mod tests {
         let e = Endpoint::parse("http://127.1.2.3").unwrap();
         assert_eq!(e.port, 80);
         assert!(e.is_loopback());
-        assert!(Endpoint::parse("https://127.0.0.1").is_err());
+        let e = Endpoint::parse("https://127.0.0.1").unwrap();
+        assert_eq!((e.tls, e.port), (true, 443));
+        let e = Endpoint::parse("https://[::1]:8443/api").unwrap();
+        assert_eq!((e.tls, e.port, e.base_path.as_str()), (true, 8443, "/api"));
+        assert!(!Endpoint::parse("http://127.0.0.1").unwrap().tls);
         assert!(Endpoint::parse("ftp://127.0.0.1").is_err());
         assert!(Endpoint::parse("http://127.0.0.1:x").is_err());
         assert!(Endpoint::parse("http://u@127.0.0.1").is_err());
@@ -166,10 +172,13 @@ mod tests {
 
     #[test]
     fn refuses_remote_unless_both_allow() {
+        // https changes nothing about where load may go.
         for url in [
             "http://10.1.2.3:80",
             "http://192.168.0.1",
             "http://[2001:db8::1]:80",
+            "https://10.1.2.3:8443",
+            "https://[2001:db8::1]",
         ] {
             let e = Endpoint::parse(url).unwrap();
             assert!(!e.is_loopback());

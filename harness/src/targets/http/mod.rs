@@ -7,21 +7,26 @@
 //!
 //! Safety: every target is resolved and refused unless it is loopback, or both the scenario
 //! and the command line allow remote targets ([`endpoint`]); the check happens before the
-//! first connection, and for spawn targets again on the announced address.
+//! first connection, and for spawn targets again on the announced address. https changes
+//! nothing there: it changes how a connection is opened ([`dial`], [`tls`], [`stream`]).
 //!
 //! Our engine (recognised by `GET /api/v11/info`) is also audited: its stats before and after
 //! the run are compared with the transactions the harness saw committed, and its audit goes
 //! into the result; a run whose audit fails gets no throughput verdict.
 
 pub(crate) mod control;
+pub mod dial;
 pub mod endpoint;
 pub mod engine_api;
 pub(crate) mod judge;
 pub mod request;
 pub mod spawn;
+pub mod stream;
+pub mod tls;
 
 use bytes::Bytes;
 use control::fetch_once;
+use dial::Dialer;
 use endpoint::Endpoint;
 use engine_api::{Audit, Info, Stats};
 use http_body_util::Full;
@@ -34,6 +39,7 @@ use std::ops::Range;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tls::TlsClient;
 
 /// Timeout of control requests (info, stats, audit).
 const CONTROL_TIMEOUT: Duration = Duration::from_secs(10);
@@ -81,7 +87,7 @@ pub enum HttpError {
         timeout: Duration,
         status: String,
     },
-    #[error("{program:?}'s first stdout line has no http:// address: {line:?}")]
+    #[error("{program:?}'s first stdout line has no http:// or https:// address: {line:?}")]
     BadAddressLine { program: PathBuf, line: String },
     #[error("{program:?} exited before it was healthy ({status})")]
     Exited { program: PathBuf, status: String },
@@ -89,6 +95,8 @@ pub enum HttpError {
     Unhealthy { path: String, last: String },
     #[error("building the tokio runtime")]
     Runtime(#[source] std::io::Error),
+    #[error("[http.tls]: {0}")]
+    Tls(String),
 }
 
 impl HttpError {
@@ -102,6 +110,7 @@ impl HttpError {
                 | HttpError::BadTemplate { .. }
                 | HttpError::TooFewAccounts { .. }
                 | HttpError::EmptyCommand
+                | HttpError::Tls(_)
         )
     }
 }
@@ -119,6 +128,8 @@ pub struct Finish {
 /// An HTTP target, ready to drive.
 pub struct HttpTarget {
     pub endpoint: Endpoint,
+    /// https targets: the run's TLS client (one session cache for every connection).
+    pub tls: Option<Arc<TlsClient>>,
     table: Arc<RequestTable>,
     /// The scenario's request timeout (also the longest the engine probe waits).
     timeout: Duration,
@@ -150,10 +161,11 @@ impl HttpTarget {
     /// and asks whether it is our engine. Nothing is sent before the loopback check passed.
     pub fn prepare(plan: &Plan, cli_allow_remote: bool) -> Result<HttpTarget, HttpError> {
         let rt = current_thread_rt()?;
-        let (endpoint, spawned, startup) = start(plan, &rt, cli_allow_remote)?;
+        let (endpoint, tls, spawned, startup) = start(plan, &rt, cli_allow_remote)?;
         let table = Arc::new(RequestTable::new(plan, &endpoint, plan.http.http2)?);
         let mut t = HttpTarget {
             endpoint,
+            tls,
             table,
             timeout: plan.http.timeout,
             spawned,
@@ -213,6 +225,24 @@ impl HttpTarget {
     /// Whether the target answered as our engine (transaction answers carry `"committed"`).
     pub fn is_engine(&self) -> bool {
         self.info.is_some()
+    }
+
+    /// How the load connections are opened (their TLS handshakes and failures count).
+    pub fn dialer(&self) -> Dialer {
+        Dialer {
+            addr: self.endpoint.addrs[0],
+            tls: self.tls.clone(),
+            counted: true,
+        }
+    }
+
+    /// How control requests (info, stats, audit, profile) are opened: the same TLS, not
+    /// counted in the run's TLS figures.
+    pub fn control_dialer(&self) -> Dialer {
+        Dialer {
+            counted: false,
+            ..self.dialer()
+        }
     }
 
     /// The spawned server's PID (sampled for CPU and memory).
@@ -290,7 +320,7 @@ impl HttpTarget {
             .ok()?;
         let answer = self
             .rt
-            .block_on(fetch_once(self.endpoint.addrs[0], req, timeout))
+            .block_on(fetch_once(&self.control_dialer(), req, timeout))
             .ok()?;
         if !answer.status.is_success() {
             return None;
@@ -350,21 +380,30 @@ impl HttpTarget {
     }
 }
 
+/// What [`start`] hands back: the checked endpoint, its TLS client (https), the spawned
+/// server and its startup time (spawn targets).
+type Started = (
+    Endpoint,
+    Option<Arc<TlsClient>>,
+    Option<Spawned>,
+    Option<Duration>,
+);
+
 /// Resolves (and for spawn targets starts and health-checks) the plan's target.
 fn start(
     plan: &Plan,
     rt: &tokio::runtime::Runtime,
     cli_allow_remote: bool,
-) -> Result<(Endpoint, Option<Spawned>, Option<Duration>), HttpError> {
+) -> Result<Started, HttpError> {
     match &plan.target {
         Target::Http {
             base_url,
             allow_remote,
-        } => Ok((
-            endpoint::resolve_allowed(base_url, *allow_remote, cli_allow_remote)?,
-            None,
-            None,
-        )),
+        } => {
+            let ep = endpoint::resolve_allowed(base_url, *allow_remote, cli_allow_remote)?;
+            let tls = tls_client(plan, &ep)?;
+            Ok((ep, tls, None, None))
+        }
         Target::Spawn {
             command,
             health_path,
@@ -374,13 +413,34 @@ fn start(
             let t0 = Instant::now();
             let mut s = Spawned::start(command, *startup_timeout)?;
             let ep = endpoint::resolve_allowed(&s.url, *allow_remote, cli_allow_remote)?;
+            let tls = tls_client(plan, &ep)?;
             let path = format!("{}{}", ep.base_path, health_path);
-            s.wait_healthy(rt, ep.addrs[0], &ep.authority, &path, t0 + *startup_timeout)?;
-            Ok((ep, Some(s), Some(t0.elapsed())))
+            let dialer = Dialer {
+                addr: ep.addrs[0],
+                tls: tls.clone(),
+                counted: false,
+            };
+            s.wait_healthy(rt, &dialer, &ep.authority, &path, t0 + *startup_timeout)?;
+            Ok((ep, tls, Some(s), Some(t0.elapsed())))
         }
         Target::InProcess => Err(HttpError::BadUrl {
             url: String::new(),
             why: "is missing: the plan's target is in-process".into(),
         }),
     }
+}
+
+/// The TLS client for an https endpoint. `[http.tls]` settings for a server that announced
+/// plain http are refused rather than ignored.
+fn tls_client(plan: &Plan, ep: &Endpoint) -> Result<Option<Arc<TlsClient>>, HttpError> {
+    if ep.tls {
+        return Ok(Some(Arc::new(TlsClient::new(&plan.http.tls, &ep.host)?)));
+    }
+    if plan.http.tls != scenario::TlsOptions::default() {
+        return Err(HttpError::Tls(format!(
+            "TLS settings are given, but the target is plain http ({}); they apply to https:// targets only",
+            ep.url
+        )));
+    }
+    Ok(None)
 }

@@ -1,7 +1,8 @@
 //! Spawn targets: start a server, learn its address, wait until it is healthy, stop it.
 //!
 //! The server announces its address on the first line of stdout (`listening on http://ADDR`,
-//! as `engine serve --addr 127.0.0.1:0` does), so tests and scenarios can use port 0. Startup
+//! as `engine serve --addr 127.0.0.1:0` does, or `https://ADDR` for a TLS server, whose
+//! connections then use `[http.tls]`), so tests and scenarios can use port 0. Startup
 //! time is measured from the spawn to the first 200 from `health_path`. stdout is drained for
 //! the rest of the run (a full pipe would block the server); stderr is inherited.
 //!
@@ -15,6 +16,7 @@
 //! library gets no address line from it and fails with [`HttpError::NoAddress`].
 
 use super::control::fetch_once;
+use super::dial::Dialer;
 use super::HttpError;
 use bytes::Bytes;
 use http_body_util::Full;
@@ -22,7 +24,6 @@ use hyper::header::HOST;
 use hyper::{Request, StatusCode};
 use std::ffi::OsStr;
 use std::io::{BufRead, BufReader};
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
@@ -96,7 +97,7 @@ pub struct Spawned {
     pub args: Vec<String>,
     /// No `engine` binary was found, so this executable runs the engine server it links in.
     pub linked_engine: bool,
-    /// `http://...` from the first line of stdout.
+    /// `http://...` or `https://...` from the first line of stdout.
     pub url: String,
 }
 
@@ -151,7 +152,7 @@ impl Spawned {
                 });
             }
         };
-        match line.find("http://") {
+        match line.find("https://").or_else(|| line.find("http://")) {
             Some(i) => spawned.url = line[i..].trim().trim_end_matches('/').to_string(),
             None => {
                 spawned.stop(Duration::ZERO);
@@ -165,7 +166,7 @@ impl Spawned {
     pub fn wait_healthy(
         &mut self,
         rt: &tokio::runtime::Runtime,
-        addr: SocketAddr,
+        dialer: &Dialer,
         authority: &str,
         path: &str,
         deadline: Instant,
@@ -179,7 +180,7 @@ impl Spawned {
                     why: e.to_string(),
                 })?;
             let left = deadline.saturating_duration_since(Instant::now());
-            let answer = rt.block_on(fetch_once(addr, req, left.max(Duration::from_millis(50))));
+            let answer = rt.block_on(fetch_once(dialer, req, left.max(Duration::from_millis(50))));
             if matches!(&answer, Ok(a) if a.status == StatusCode::OK) {
                 return Ok(());
             }

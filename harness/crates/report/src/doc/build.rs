@@ -1,12 +1,13 @@
 //! The run report's Doc: what a [`RunResult`] says, section by section.
 //!
 //! [`build`] lists the sections in the order the brief fixes (verdict, criteria, scenario,
-//! environment, charts, stages, errors, load generator, resources, audit, profile, capacity, segment); each
+//! environment, charts, stages, errors, load generator, connections, resources, audit, profile,
+//! capacity, segment); each
 //! section is one function returning its blocks, and tables come from [`super::tables`].
 
 use results::{Quantile, RunResult, SegmentInfo};
 
-use super::{generator, outcomes, tables, Block, Doc};
+use super::{connections, generator, outcomes, tables, Block, Doc};
 use crate::charts::Chart;
 use crate::fmt;
 
@@ -21,6 +22,7 @@ pub fn build(r: &RunResult, charts: &[Chart]) -> Doc {
     b.extend(stages(r));
     b.extend(errors(r));
     b.extend(generator::generator(r));
+    b.extend(connections::connections(r));
     b.extend(resources(r));
     b.extend(audit(r));
     b.extend(profile(r));
@@ -177,6 +179,9 @@ fn scenario_facts(r: &RunResult) -> Vec<(String, String)> {
         ("Target".to_string(), sc.target.clone()),
         ("Target kind".to_string(), sc.target_kind.clone()),
     ];
+    if let Some(t) = &r.driver.tls {
+        pairs.push(connections::tls_fact(t));
+    }
     if (sc.duration_scale - 1.0).abs() > 1e-9 {
         pairs.push((
             "Duration scale".into(),

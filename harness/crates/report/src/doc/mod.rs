@@ -21,6 +21,7 @@
 use results::{CriterionResult, CriterionStatus, Status};
 
 mod build;
+mod connections;
 mod generator;
 mod intervals;
 mod outcomes;

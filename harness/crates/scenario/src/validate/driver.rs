@@ -44,6 +44,14 @@ fn locate(cx: &Ctx, raw: &RawScenarioFile, inputs: &DriverInputs, e: DriverError
                 "driver = \"goose\" speaks HTTP/1.1 only (its client is built here without HTTP/2): set http2 = false or use driver = \"native\"",
             )
         }
+        DriverError::Tls { key } => {
+            let span = tls_key_span(raw, key);
+            cx.err(
+                span,
+                format!("http.tls.{key}"),
+                "driver = \"goose\" cannot honour this: goose's own client (reqwest) reaches https targets with the system's roots, SNI from the URL, TLS 1.2 and 1.3 and session resumption only; remove the key or use driver = \"native\"",
+            )
+        }
         DriverError::Method { name, method } => {
             // Validation made request names unique, so the name finds the template.
             let i = inputs
@@ -73,6 +81,24 @@ fn locate(cx: &Ctx, raw: &RawScenarioFile, inputs: &DriverInputs, e: DriverError
             )
         }
     }
+}
+
+/// Where `[http.tls]`'s `key` is written (the table's span if the key has none).
+fn tls_key_span(raw: &RawScenarioFile, key: &str) -> Range<usize> {
+    let Some(tls) = raw.http.as_ref().and_then(|h| h.get_ref().tls.as_ref()) else {
+        return 0..0;
+    };
+    let t = tls.get_ref();
+    let span = match key {
+        "ca_file" => t.ca_file.as_ref().map(|v| v.span()),
+        "insecure" => t.insecure.as_ref().map(|v| v.span()),
+        "server_name" => t.server_name.as_ref().map(|v| v.span()),
+        "client_cert" => t.client_cert.as_ref().map(|v| v.span()),
+        "versions" => t.versions.as_ref().map(|v| v.span()),
+        "resumption" => t.resumption.as_ref().map(|v| v.span()),
+        _ => None,
+    };
+    span.unwrap_or(tls.span())
 }
 
 /// The key (`rate` or `tps`) that makes stage `index` open-model, and its span (the stage's

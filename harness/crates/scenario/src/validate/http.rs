@@ -1,5 +1,5 @@
 //! `[http]`: client options for http and spawn targets (timeout, HTTP/2, pool size, which
-//! HTTP/1.1 client).
+//! HTTP/1.1 client, and `[http.tls]` through [`super::tls`]).
 //!
 //! HTTP/2 runs only on hyper's client, so `http2 = true` picks hyper when no client is named
 //! and refuses the builtin one when it is.
@@ -48,5 +48,6 @@ pub(super) fn http_options(
             RawHttpClient::Builtin => h.client = HttpClient::Builtin,
         },
     }
+    h.tls = super::tls::tls(cx, r.tls.as_ref(), target)?;
     Ok(h)
 }

@@ -5,7 +5,7 @@
 //! nearest the top of the file. Each check names the field by its path and points at the span
 //! `serde_spanned` kept for it.
 //!
-//! One module per section of the file ([`target`], [`workload`], [`http`], [`requests`],
+//! One module per section of the file ([`target`], [`workload`], [`http`] with [`tls`], [`requests`],
 //! [`stages`], [`warmup`], [`criteria`], [`capacity`], [`output`]), one for the driver's rules
 //! pointed at the file ([`driver`]), and two they share: [`values`] (where errors point, and
 //! the duration, rate, size and fraction parsers) and [`url`] (URL and path syntax). This
@@ -19,6 +19,7 @@ mod output;
 mod requests;
 mod stages;
 mod target;
+mod tls;
 mod url;
 mod values;
 mod warmup;

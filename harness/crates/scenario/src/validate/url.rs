@@ -4,15 +4,15 @@
 //! Both return a reason rather than an error, so the section that owns the key can name its
 //! own field (`target.url`, `target.health_path`, `requests[2].path`).
 
-/// Checks `http://host[:port][/path]` and returns it without a trailing slash. Loopback is not
-/// checked here: the harness does that, with its `--allow-remote` flag.
+/// Checks `http[s]://host[:port][/path]` and returns it without a trailing slash. Loopback is
+/// not checked here: the harness does that, with its `--allow-remote` flag.
 pub(super) fn check_url(url: &str) -> std::result::Result<String, String> {
-    let rest = match url.strip_prefix("http://") {
-        Some(rest) => rest,
-        None if url.starts_with("https://") => {
-            return Err("https is not supported (the driver speaks plain HTTP)".into())
-        }
-        None => return Err("it must start with \"http://\"".into()),
+    let (scheme, rest) = if let Some(rest) = url.strip_prefix("http://") {
+        ("http", rest)
+    } else if let Some(rest) = url.strip_prefix("https://") {
+        ("https", rest)
+    } else {
+        return Err("it must start with \"http://\" or \"https://\"".into());
     };
     let end = rest.find('/').unwrap_or(rest.len());
     let (authority, path) = rest.split_at(end);
@@ -44,7 +44,10 @@ pub(super) fn check_url(url: &str) -> std::result::Result<String, String> {
             _ => return Err(format!("the port {p:?} is not a number from 1 to 65535")),
         }
     }
-    Ok(format!("http://{authority}{}", path.trim_end_matches('/')))
+    Ok(format!(
+        "{scheme}://{authority}{}",
+        path.trim_end_matches('/')
+    ))
 }
 
 /// Splits `host[:port]` or `[v6][:port]`; an IPv6 host keeps its brackets.

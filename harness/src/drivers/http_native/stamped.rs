@@ -1,0 +1,121 @@
+//! The builtin client's TCP stream: reads can keep the kernel's receive stamp of the data
+//! ([`super::arrival`]), for the dispatch lag of open-model runs.
+//!
+//! Why a stream type of its own rather than stamping in the client: over https the client
+//! reads through rustls, which reads this stream; stamping here means a TLS answer is stamped
+//! too, with the arrival of the TCP data that completed its last TLS record (the moment the
+//! answer was there to be read, as for plain http). Unstamped reads are the TcpStream's own
+//! (one branch more), so closed-model runs pay nothing for it.
+
+#[cfg(target_os = "linux")]
+use super::arrival;
+use std::io::IoSlice;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Instant;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
+
+/// A TCP stream that may stamp what it reads.
+pub struct StampedTcp {
+    tcp: TcpStream,
+    stamp: bool,
+    /// The receive stamp of the latest read that had one, until taken.
+    arrived: Option<Instant>,
+}
+
+impl StampedTcp {
+    pub fn new(tcp: TcpStream) -> StampedTcp {
+        StampedTcp {
+            tcp,
+            stamp: false,
+            arrived: None,
+        }
+    }
+
+    /// Reads from now on keep the kernel's receive stamp (Linux; elsewhere nothing changes).
+    pub fn stamp_arrivals(&mut self) {
+        #[cfg(target_os = "linux")]
+        {
+            self.stamp = arrival::enable(std::os::fd::AsRawFd::as_raw_fd(&self.tcp));
+        }
+    }
+
+    /// The stamp of the latest stamped read since the last call.
+    pub fn take_arrival(&mut self) -> Option<Instant> {
+        self.arrived.take()
+    }
+
+    /// One `recvmsg` into `buf`, keeping its stamp.
+    #[cfg(target_os = "linux")]
+    fn poll_stamped(
+        &mut self,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let fd = std::os::fd::AsRawFd::as_raw_fd(&self.tcp);
+        loop {
+            std::task::ready!(self.tcp.poll_read_ready(cx))?;
+            // Callers hand in initialized buffers (the client's read buffer, rustls's), so
+            // this initializes nothing in practice.
+            let dst = buf.initialize_unfilled();
+            match self
+                .tcp
+                .try_io(tokio::io::Interest::READABLE, || arrival::recv(fd, dst))
+            {
+                Ok((n, at)) => {
+                    buf.advance(n);
+                    self.arrived = at.or(self.arrived);
+                    return Poll::Ready(Ok(()));
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                Err(e) => return Poll::Ready(Err(e)),
+            }
+        }
+    }
+}
+
+impl AsyncRead for StampedTcp {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let me = self.get_mut();
+        #[cfg(target_os = "linux")]
+        if me.stamp {
+            return me.poll_stamped(cx, buf);
+        }
+        Pin::new(&mut me.tcp).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for StampedTcp {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.get_mut().tcp).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.get_mut().tcp).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.tcp.is_write_vectored()
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().tcp).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().tcp).poll_shutdown(cx)
+    }
+}
