@@ -154,6 +154,19 @@ pub struct HttpOptions {
     /// Which HTTP/1.1 client the native driver uses (HTTP/2 always runs on hyper's).
     #[serde(default)]
     pub client: HttpClient,
+    /// At most this many requests per connection, the last one saying `Connection: close`,
+    /// then a new connection: `None` reuses a connection for as long as the server keeps it
+    /// (keep-alive), `Some(1)` opens one per request (`connection = "close"`).
+    #[serde(default)]
+    pub max_requests_per_connection: Option<u32>,
+    /// HTTP/1.1 pipelining depth: requests one connection keeps in flight, written back to
+    /// back and answered in order (1 = no pipelining; only the builtin client pipelines).
+    #[serde(default = "no_pipelining")]
+    pub pipeline: u32,
+}
+
+fn no_pipelining() -> u32 {
+    1
 }
 
 /// The native driver's HTTP/1.1 client.
@@ -176,6 +189,8 @@ impl Default for HttpOptions {
             http2: false,
             connections: None,
             client: HttpClient::Builtin,
+            max_requests_per_connection: None,
+            pipeline: 1,
         }
     }
 }

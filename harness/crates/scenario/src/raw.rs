@@ -111,6 +111,17 @@ pub struct RawHttp {
     pub http2: Option<S<bool>>,
     pub connections: Option<S<u64>>,
     pub client: Option<S<RawHttpClient>>,
+    pub connection: Option<S<RawConnection>>,
+    pub max_requests_per_connection: Option<S<u64>>,
+    pub pipeline: Option<S<u64>>,
+}
+
+/// `[http] connection`: reuse a connection, or open one per request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RawConnection {
+    KeepAlive,
+    Close,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
