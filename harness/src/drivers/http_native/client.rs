@@ -1,4 +1,4 @@
-//! One keep-alive client connection per worker: our own HTTP/1.1 connection ([`WireConn`], the
+//! One client connection per worker (kept alive, or as many requests as `[http]` allows): our own HTTP/1.1 connection ([`WireConn`], the
 //! default) or hyper 1.x's low-level `client::conn` (HTTP/1.1 on request, and HTTP/2).
 //!
 //! No pool, no `Client`: a worker owns its connection, so there is nothing to lock or look up
@@ -13,6 +13,7 @@ use crate::targets::http::request::RequestTable;
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::client::conn::{http1, http2};
+use hyper::header::{HeaderValue, CONNECTION};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -97,18 +98,22 @@ impl Conn {
         }
     }
 
-    /// Sends one request from template `t` with `body` and reads the whole answer. Any error
-    /// leaves the connection unusable from the caller's point of view: drop it.
+    /// Sends one request from template `t` with `body` and reads the whole answer; `last`: it
+    /// is the connection's last request, and says `Connection: close` over HTTP/1.1 (see
+    /// [`super::reuse`]). Any error leaves the connection unusable from the caller's point of
+    /// view: drop it.
     pub async fn send(
         &mut self,
         table: &RequestTable,
         t: usize,
         body: Bytes,
+        last: bool,
     ) -> Result<Reply<'_>, ErrorKind> {
         match self {
             Conn::Wire(w) => {
                 let r = table.wire(t);
-                let a = w.send(r.head, &body, r.length, r.head_request).await?;
+                let head = if last { r.closing_head } else { r.head };
+                let a = w.send(head, &body, r.length, r.head_request).await?;
                 Ok(Reply {
                     status: a.status,
                     body: a.body,
@@ -120,7 +125,13 @@ impl Conn {
                 conn,
                 body: kept,
             } => {
-                let a = h1_exchange(send, conn, table.hyper_request(t, body)).await?;
+                let mut request = table.hyper_request(t, body);
+                if last {
+                    request
+                        .headers_mut()
+                        .insert(CONNECTION, HeaderValue::from_static("close"));
+                }
+                let a = h1_exchange(send, conn, request).await?;
                 *kept = a.body;
                 Ok(Reply {
                     status: a.status.as_u16(),
