@@ -44,28 +44,7 @@ fn locate(cx: &Ctx, raw: &RawScenarioFile, inputs: &DriverInputs, e: DriverError
                 "driver = \"goose\" speaks HTTP/1.1 only (its client is built here without HTTP/2): set http2 = false or use driver = \"native\"",
             )
         }
-        DriverError::ConnectionReuse { max_requests } => {
-            // Point at the key the file used (`connection = "close"` or the limit).
-            let http = raw.http.as_ref().map(|h| h.get_ref());
-            let (key, span) = match http.and_then(|h| h.max_requests_per_connection.as_ref()) {
-                Some(m) => ("max_requests_per_connection", m.span()),
-                None => (
-                    "connection",
-                    http.and_then(|h| h.connection.as_ref())
-                        .map_or(0..0, |c| c.span()),
-                ),
-            };
-            let what = if max_requests == 1 {
-                "open a new connection per request".to_string()
-            } else {
-                format!("close a connection after {max_requests} requests")
-            };
-            cx.err(
-                span,
-                format!("http.{key}"),
-                format!("driver = \"goose\" cannot {what}: goose's client keeps every connection alive; remove the key or use driver = \"native\""),
-            )
-        }
+        DriverError::ConnectionReuse { max_requests } => reuse_error(cx, raw, max_requests),
         DriverError::Pipeline { .. } => {
             let span = raw.http.as_ref().map_or(0..0, |h| {
                 h.get_ref().pipeline.as_ref().map_or(h.span(), |p| p.span())
@@ -105,6 +84,30 @@ fn locate(cx: &Ctx, raw: &RawScenarioFile, inputs: &DriverInputs, e: DriverError
             )
         }
     }
+}
+
+/// goose asked to close connections: the error points at the key the file used
+/// (`max_requests_per_connection`, else `connection = "close"`).
+fn reuse_error(cx: &Ctx, raw: &RawScenarioFile, max_requests: u32) -> ScenarioError {
+    let http = raw.http.as_ref().map(|h| h.get_ref());
+    let limit = http.and_then(|h| h.max_requests_per_connection.as_ref());
+    let (key, span) = match limit {
+        Some(m) => ("max_requests_per_connection", m.span()),
+        None => {
+            let mode = http.and_then(|h| h.connection.as_ref());
+            ("connection", mode.map_or(0..0, |c| c.span()))
+        }
+    };
+    let what = if max_requests == 1 {
+        "open a new connection per request".to_string()
+    } else {
+        format!("close a connection after {max_requests} requests")
+    };
+    cx.err(
+        span,
+        format!("http.{key}"),
+        format!("driver = \"goose\" cannot {what}: goose's client keeps every connection alive; remove the key or use driver = \"native\""),
+    )
 }
 
 /// The key (`rate` or `tps`) that makes stage `index` open-model, and its span (the stage's
