@@ -120,7 +120,8 @@ fn batch_size(plan: &Plan) -> Option<u64> {
 }
 
 /// Where the native drivers measure latency from, by the plan's load models, and what else
-/// the latency of an HTTP request holds: a connect when connections are not kept alive.
+/// the latency of an HTTP request holds: a connect when connections are not kept alive,
+/// waiting behind earlier requests when they are pipelined.
 fn native_latency_basis(tl: &Timeline, plan: &Plan) -> String {
     let mut basis = load_model_basis(tl);
     if plan.target.is_http() {
@@ -130,6 +131,12 @@ fn native_latency_basis(tl: &Timeline, plan: &Plan) -> String {
             Some(n) => basis.push_str(&format!(
                 "; the first of every {n} requests on a connection includes the TCP connect"
             )),
+        }
+        if plan.http.pipeline > 1 {
+            basis.push_str(&format!(
+                "; pipelined (depth {}): includes waiting behind earlier requests on the connection",
+                plan.http.pipeline
+            ));
         }
     }
     basis

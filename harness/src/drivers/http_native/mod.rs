@@ -7,7 +7,8 @@
 //!
 //! Shape: each worker is a tokio task running the `WorkerCore` loop over one connection of its
 //! own ([`client::Conn`]: our own HTTP/1.1 client by default, [`wire`], or hyper's), kept alive
-//! or replaced after as many requests as `[http]` allows ([`reuse`]). Workers are
+//! or replaced after as many requests as `[http]` allows ([`reuse`]); with `pipeline = N` a
+//! builtin-client worker keeps up to N requests in flight on it ([`pipeline`]). Workers are
 //! spread over one OS thread per core, each with a current-thread runtime (no work stealing,
 //! no cross-thread wake-ups; see `benches/loadgen/compare.sh` for the measurement that chose
 //! it). Failures are data: a dead target costs a `connect` error per operation (with a 10 ms
@@ -21,6 +22,7 @@
 mod arrival;
 pub mod client;
 mod pacer;
+mod pipeline;
 mod reuse;
 pub mod wire;
 
@@ -55,6 +57,8 @@ pub struct HttpNative {
     timeout: Duration,
     /// Requests per connection (`None`: keep-alive without limit; 1: one per request).
     max_requests: Option<u32>,
+    /// Requests in flight per connection (1: no pipelining; more only with `Client::Builtin`).
+    pipeline: u32,
 }
 
 /// OS threads for the workers: `HARNESS_HTTP_THREADS` if set (1..=64), else one per core.
@@ -94,6 +98,7 @@ impl HttpNative {
             },
             timeout: plan.http.timeout,
             max_requests: plan.http.max_requests_per_connection,
+            pipeline: plan.http.pipeline,
         }
     }
 
@@ -140,6 +145,12 @@ impl HttpNative {
         if self.max_requests.is_some() {
             notes.push("the first request on each connection waits for the TCP connect: its latency includes it".to_string());
         }
+        if self.pipeline > 1 {
+            notes.push(format!(
+                "HTTP/1.1 pipelining, depth {}: each worker keeps up to {} requests in flight on its connection, written back to back and answered in order; each request's latency runs from its own start and includes waiting behind earlier ones; a connection that fails or closes with requests unanswered counts an io error for each",
+                self.pipeline, self.pipeline
+            ));
+        }
         notes.push("open stages: one idle worker per thread sleeps on a timerfd until the next request is due, the others wait for it (see dispatch lag for how late requests left)".to_string());
         notes
     }
@@ -160,6 +171,7 @@ impl HttpNative {
             engine: target.is_engine(),
             open_model: shared.timeline.has_open(),
             max_requests: self.max_requests,
+            pipeline: self.pipeline,
         });
         let mut per_thread: Vec<Vec<(WorkerCore, RequestMaker)>> =
             (0..self.threads).map(|_| Vec::new()).collect();
@@ -193,7 +205,12 @@ fn spawn_thread(
                 let pacer = Arc::new(Pacer::new());
                 let mut set = tokio::task::JoinSet::new();
                 for (core, maker) in tasks {
-                    set.spawn(worker(core, maker, Arc::clone(&ctx), Arc::clone(&pacer)));
+                    let (ctx, pacer) = (Arc::clone(&ctx), Arc::clone(&pacer));
+                    if ctx.pipeline > 1 {
+                        set.spawn(pipeline::worker(core, maker, ctx, pacer));
+                    } else {
+                        set.spawn(worker(core, maker, ctx, pacer));
+                    }
                 }
                 while let Some(r) = set.join_next().await {
                     if let Err(e) = r {
@@ -219,6 +236,8 @@ struct WorkerEnv {
     open_model: bool,
     /// Requests per connection (`None`: no limit).
     max_requests: Option<u32>,
+    /// Requests in flight per connection (> 1: the builtin client, [`pipeline`]).
+    pipeline: u32,
 }
 
 /// The worker loop of one HTTP worker: `WorkerCore` decides, this sends.
