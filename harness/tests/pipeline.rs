@@ -171,11 +171,16 @@ fn pipelining_over_connections_recycled_every_n_requests() {
 
 #[test]
 fn the_engine_answers_a_depth_16_pipeline() {
-    let (child, url) = start_engine(1000);
+    let (child, url) = start_engine(10_000);
     let dir = tempfile::tempdir().unwrap();
+    // Health checks and binary batches mixed: the engine must apply each worker's batches in
+    // the order they were pipelined, or their nonces go stale (rejected:bad_nonce).
     let text = format!(
-        "[scenario]\nname = \"t-pipe-engine\"\n[target]\nkind = \"http\"\nurl = \"{url}\"\n[workload]\naccounts = 1000\n\
-         [http]\npipeline = 16\n[[requests]]\nname = \"health\"\npath = \"/api/v11/health\"\nexpect_status = [200]\n\
+        "[scenario]\nname = \"t-pipe-engine\"\n[target]\nkind = \"http\"\nurl = \"{url}\"\n\
+         [workload]\naccounts = 10000\nbatch_size = 16\n[http]\npipeline = 16\n\
+         [[requests]]\nname = \"health\"\npath = \"/api/v11/health\"\nexpect_status = [200]\nweight = 3\n\
+         [[requests]]\nname = \"tx\"\nmethod = \"POST\"\npath = \"/api/v11/transactions\"\n\
+         headers = {{ content-type = \"application/octet-stream\" }}\nbody = \"binary-batch\"\n\
          [[stages]]\nname = \"steady\"\nduration = \"2s\"\nworkers = 4\n"
     );
     let f = write_scenario(dir.path(), "engine", &text);
@@ -184,6 +189,10 @@ fn the_engine_answers_a_depth_16_pipeline() {
     let (ops, ok, _) = counts(&r);
     assert!(ops > 1000, "{ops}");
     assert_eq!(ok, ops, "{:?}", r.summary.errors_by_kind);
+    assert_eq!(r.summary.errors, 0, "{:?}", r.summary.errors_by_kind);
     let audit = r.audit.as_ref().expect("our engine is audited");
     assert!(audit.ok, "{:?}", audit.problems);
+    let committed: u64 = r.stages.iter().map(|s| s.committed).sum();
+    assert!(committed > 0 && committed.is_multiple_of(16), "{committed}");
+    assert_eq!(committed, audit.committed_transfers);
 }
