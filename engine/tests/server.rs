@@ -209,6 +209,70 @@ async fn read_endpoints_answer_and_parse() {
     server.shutdown().await;
 }
 
+/// Splits a byte stream into whole replies framed by `content-length`.
+fn split_replies(mut raw: &[u8]) -> Vec<Reply> {
+    let mut replies = Vec::new();
+    while !raw.is_empty() {
+        let end = raw
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .expect("a head")
+            + 4;
+        let head = parse_reply(&raw[..end]);
+        let len: usize = head
+            .header("content-length")
+            .expect("every answer has a length")
+            .parse()
+            .unwrap();
+        replies.push(parse_reply(&raw[..end + len]));
+        raw = &raw[end + len..];
+    }
+    replies
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pipelined_requests_are_answered_in_order() {
+    // Written in one go on one connection, the last saying `connection: close`: a batch, then
+    // reads that must see it committed, answered in order (the server flushes pipelined
+    // answers together, which hyper calls experimental).
+    let server = Server::cas().await;
+    let batch = binary(&valid_batch(0, 100));
+    let mut out = Vec::new();
+    let req = |path: &str| format!("GET {path} HTTP/1.1\r\nhost: localhost\r\n\r\n");
+    out.extend_from_slice(req("/api/v11/health").as_bytes());
+    out.extend_from_slice(
+        format!(
+            "POST /api/v11/transactions HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/octet-stream\r\ncontent-length: {}\r\n\r\n",
+            batch.len()
+        )
+        .as_bytes(),
+    );
+    out.extend_from_slice(&batch);
+    for _ in 0..14 {
+        out.extend_from_slice(req("/api/v11/health").as_bytes());
+    }
+    out.extend_from_slice(req("/api/v11/stats").as_bytes());
+    out.extend_from_slice(
+        b"GET /api/v11/nope HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\n\r\n",
+    );
+    let mut s = TcpStream::connect(server.addr).await.unwrap();
+    s.write_all(&out).await.unwrap();
+    let mut raw = Vec::new();
+    tokio::time::timeout(TIMEOUT, s.read_to_end(&mut raw))
+        .await
+        .expect("answers in time")
+        .expect("reading the answers");
+    let replies = split_replies(&raw);
+    let statuses: Vec<u16> = replies.iter().map(|r| r.status).collect();
+    assert_eq!(statuses.len(), 18, "{statuses:?}");
+    assert_eq!(replies[0].json()["status"], "UP");
+    assert_eq!(replies[1].json()["committed"], 100);
+    assert!(replies[2..16].iter().all(|r| r.json()["status"] == "UP"));
+    assert_eq!(replies[16].json()["committed"], 100);
+    assert_eq!(statuses[17], 404);
+    server.shutdown().await;
+}
+
 async fn binary_batch_round_trip(design: Design) {
     let server = Server::start(design, ServeOptions::default()).await;
     let a = server.addr;

@@ -101,7 +101,7 @@ impl Driver {
             _ => DriverInfo {
                 name: self.name().to_string(),
                 latency_resolution_ns: 1,
-                latency_basis: native_latency_basis(&Timeline::new(plan)),
+                latency_basis: native_latency_basis(&Timeline::new(plan), plan),
                 batch_size: batch_size(plan),
                 notes,
                 tls: match (self, target) {
@@ -127,8 +127,31 @@ fn batch_size(plan: &Plan) -> Option<u64> {
     batches.then_some(u64::from(plan.workload.batch_size))
 }
 
-/// Where the native drivers measure latency from, by the plan's load models.
-fn native_latency_basis(tl: &Timeline) -> String {
+/// Where the native drivers measure latency from, by the plan's load models, and what else
+/// the latency of an HTTP request holds: a connect when connections are not kept alive,
+/// waiting behind earlier requests when they are pipelined.
+fn native_latency_basis(tl: &Timeline, plan: &Plan) -> String {
+    let mut basis = load_model_basis(tl);
+    if plan.target.is_http() {
+        match plan.http.max_requests_per_connection {
+            None => {}
+            Some(1) => basis.push_str("; includes the TCP connect (a new connection per request)"),
+            Some(n) => basis.push_str(&format!(
+                "; the first of every {n} requests on a connection includes the TCP connect"
+            )),
+        }
+        if plan.http.pipeline > 1 {
+            basis.push_str(&format!(
+                "; pipelined (depth {}): includes waiting behind earlier requests on the connection",
+                plan.http.pipeline
+            ));
+        }
+    }
+    basis
+}
+
+/// Where latency runs from, by the plan's load models.
+fn load_model_basis(tl: &Timeline) -> String {
     let open = tl
         .spans
         .iter()

@@ -256,6 +256,29 @@ impl WorkerCore {
         self.record(done, stage, ns, outcome);
     }
 
+    /// Takes the dispatch lag of the operation [`WorkerCore::next`] just handed out, for a
+    /// worker with several operations in flight (HTTP pipelining) to record with that
+    /// operation through [`WorkerCore::complete_lagged`] when its answer comes.
+    #[inline]
+    pub fn take_lag(&mut self) -> Option<u64> {
+        self.pending_lag.take()
+    }
+
+    /// Records a completed operation with the dispatch lag taken for it by
+    /// [`WorkerCore::take_lag`].
+    #[inline]
+    pub fn complete_lagged(
+        &mut self,
+        intended: Instant,
+        done: Instant,
+        stage: usize,
+        outcome: &OpOutcome,
+        lag: Option<u64>,
+    ) {
+        self.pending_lag = lag;
+        self.complete(intended, done, stage, outcome);
+    }
+
     /// Records a completed operation whose latency was measured elsewhere (the goose driver
     /// takes goose's own per-request timing); `done` places it in its interval.
     #[inline]

@@ -3,9 +3,10 @@
 //! The native driver runs every valid plan. goose is narrower: it drives HTTP services only,
 //! has no arrival-rate model (its throttle only caps requests per second, so a planned rate
 //! would silently become "at most this rate" and hide coordinated omission), its client is
-//! built for HTTP/1.1 here, it sends six methods, and its reqwest client does TLS its own way
-//! (system roots, SNI from the URL, TLS 1.2 and 1.3, resumption on), so `[http.tls]` may only
-//! ask for those defaults. Those rules live here once, as a pure
+//! built for HTTP/1.1 here, keeps its connections alive and sends one request at a time on
+//! each (so neither a connection per request nor pipelining), it sends six methods, and its
+//! reqwest client does TLS its own way (system roots, SNI from the URL, TLS 1.2 and 1.3,
+//! resumption on), so `[http.tls]` may only ask for those defaults. Those rules live here once, as a pure
 //! function of the [`Plan`], so every way a plan comes to name goose is refused alike:
 //! `driver = "goose"` in a file (validation points each [`DriverError`] at the field it
 //! concerns) and `--driver goose` on the harness's command line (which calls [`check_driver`]
@@ -44,6 +45,18 @@ pub enum DriverError {
     )]
     Tls { key: &'static str },
     #[error(
+        "driver goose: [http] asks for {}, but goose's client keeps every connection alive and \
+         cannot be told to close it; remove connection / max_requests_per_connection or use \
+         driver native",
+        reuse_words(*.max_requests)
+    )]
+    ConnectionReuse { max_requests: u32 },
+    #[error(
+        "driver goose: http.pipeline = {depth}, but goose sends one request at a time per \
+         user; set pipeline = 1 or use driver native"
+    )]
+    Pipeline { depth: u32 },
+    #[error(
         "driver goose: request template {name:?} uses method {method}, which goose cannot send \
          (GET, POST, PUT, PATCH, DELETE, HEAD)"
     )]
@@ -52,10 +65,18 @@ pub enum DriverError {
     NoStages,
 }
 
+/// A connection limit in words: 1 is a new connection per request.
+fn reuse_words(max_requests: u32) -> String {
+    match max_requests {
+        1 => "a new connection per request (connection = \"close\")".to_string(),
+        n => format!("at most {n} requests per connection"),
+    }
+}
+
 /// Checks that `plan` can run on `plan.driver`: always for [`Driver::Native`]; for
-/// [`Driver::Goose`], an http or spawn target, HTTP/1.1, methods goose can send, and at least
-/// one stage, all closed-model. Problems are reported in file order (scenario, http, requests,
-/// stages), the first one found.
+/// [`Driver::Goose`], an http or spawn target, HTTP/1.1 on kept-alive connections without
+/// pipelining, methods goose can send, and at least one stage, all closed-model. Problems are
+/// reported in file order (scenario, http, requests, stages), the first one found.
 pub fn check_driver(plan: &Plan) -> Result<(), DriverError> {
     check(&DriverInputs {
         driver: plan.driver,
@@ -98,6 +119,14 @@ fn check_goose(p: &DriverInputs) -> Result<(), DriverError> {
     }
     if let Some(key) = tls_key_goose_cannot_honour(&p.http.tls) {
         return Err(DriverError::Tls { key });
+    }
+    if let Some(max_requests) = p.http.max_requests_per_connection {
+        return Err(DriverError::ConnectionReuse { max_requests });
+    }
+    if p.http.pipeline > 1 {
+        return Err(DriverError::Pipeline {
+            depth: p.http.pipeline,
+        });
     }
     if let Some(r) = p
         .requests

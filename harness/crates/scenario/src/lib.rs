@@ -39,7 +39,10 @@
 //! bad_nonce = 0.001             # also unknown_account, self_transfer, zero_amount, insufficient_funds
 //!
 //! [http]                        # http/spawn only; timeout = "5s", http2 = false, connections = N,
-//!                               # client = "builtin" (default, HTTP/1.1) | "hyper" (default with http2)
+//!                               # client = "builtin" (default, HTTP/1.1) | "hyper" (default with http2),
+//!                               # connection = "keep-alive" (default) | "close" (one request per connection),
+//!                               # max_requests_per_connection = N (keep-alive only; >= 1),
+//!                               # pipeline = 1 (HTTP/1.1 pipelining depth, builtin client only; 1 ..= 1024)
 //! [http.tls]                    # https targets only; every key optional (see pem for the files)
 //! ca_file = "certs/ca.pem"      # PEM roots added to the system's; relative to this file's directory
 //! # insecure = true             # accept any certificate (not with ca_file); said in every report

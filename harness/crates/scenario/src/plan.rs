@@ -158,6 +158,19 @@ pub struct HttpOptions {
     /// `https://`; the defaults when the table is absent.
     #[serde(default)]
     pub tls: TlsOptions,
+    /// At most this many requests per connection, the last one saying `Connection: close`,
+    /// then a new connection: `None` reuses a connection for as long as the server keeps it
+    /// (keep-alive), `Some(1)` opens one per request (`connection = "close"`).
+    #[serde(default)]
+    pub max_requests_per_connection: Option<u32>,
+    /// HTTP/1.1 pipelining depth: requests one connection keeps in flight, written back to
+    /// back and answered in order (1 = no pipelining; only the builtin client pipelines).
+    #[serde(default = "no_pipelining")]
+    pub pipeline: u32,
+}
+
+fn no_pipelining() -> u32 {
+    1
 }
 
 /// How an https target is reached (`[http.tls]`). Paths are resolved against the scenario
@@ -246,6 +259,8 @@ impl Default for HttpOptions {
             connections: None,
             client: HttpClient::Builtin,
             tls: TlsOptions::default(),
+            max_requests_per_connection: None,
+            pipeline: 1,
         }
     }
 }

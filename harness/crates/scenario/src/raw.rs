@@ -112,6 +112,17 @@ pub struct RawHttp {
     pub connections: Option<S<u64>>,
     pub client: Option<S<RawHttpClient>>,
     pub tls: Option<S<RawTls>>,
+    pub connection: Option<S<RawConnection>>,
+    pub max_requests_per_connection: Option<S<u64>>,
+    pub pipeline: Option<S<u64>>,
+}
+
+/// `[http] connection`: reuse a connection, or open one per request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RawConnection {
+    KeepAlive,
+    Close,
 }
 
 /// `[http.tls]`: how https targets are reached (paths as written, resolved in `validate::tls`).

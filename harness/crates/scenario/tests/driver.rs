@@ -48,3 +48,50 @@ fn check_driver_refuses_an_open_stage_after_a_driver_override() {
          second), so the rate could not be honoured; use driver native"
     );
 }
+
+#[test]
+fn goose_refuses_connection_modes_and_pipelining_at_the_field() {
+    let goose = |http: &str| {
+        let src = format!(
+            "[scenario]\nname = \"t\"\ndriver = \"goose\"\n\n{SPAWN}\n[http]\n{http}\n\n[[stages]]\nduration = \"10s\"\nworkers = 2\n"
+        );
+        scenario::parse(&src, Path::new("scenarios/x.toml")).expect_err("goose refuses it")
+    };
+    let e = goose("connection = \"close\"");
+    assert_eq!(e.to_string(), "scenarios/x.toml:13:14: http.connection: driver = \"goose\" cannot open a new connection per request: goose's client keeps every connection alive; remove the key or use driver = \"native\"");
+    let e = goose("max_requests_per_connection = 50");
+    assert_eq!(e.to_string(), "scenarios/x.toml:13:31: http.max_requests_per_connection: driver = \"goose\" cannot close a connection after 50 requests: goose's client keeps every connection alive; remove the key or use driver = \"native\"");
+    let e = goose("pipeline = 8");
+    assert_eq!(e.to_string(), "scenarios/x.toml:13:12: http.pipeline: driver = \"goose\" sends one request at a time per user and cannot pipeline: set pipeline = 1 or use driver = \"native\"");
+    // Keep-alive and depth 1 are what goose does anyway.
+    let src = format!(
+        "[scenario]\nname = \"t\"\ndriver = \"goose\"\n\n{SPAWN}\n[http]\nconnection = \"keep-alive\"\npipeline = 1\n\n[[stages]]\nduration = \"10s\"\nworkers = 2\n"
+    );
+    scenario::parse(&src, Path::new("x.toml")).expect("goose keeps connections alive");
+}
+
+#[test]
+fn check_driver_refuses_connection_modes_and_pipelining_after_a_driver_override() {
+    let src = format!(
+        "[scenario]\nname = \"t\"\n\n{SPAWN}\n[http]\npipeline = 4\n\n[[stages]]\nduration = \"10s\"\nworkers = 2\n"
+    );
+    let mut plan = scenario::parse(&src, Path::new("x.toml")).expect("valid for native");
+    assert_eq!(check_driver(&plan), Ok(()));
+    plan.driver = Driver::Goose;
+    let e = check_driver(&plan).expect_err("goose cannot pipeline");
+    assert_eq!(e, DriverError::Pipeline { depth: 4 });
+    assert_eq!(
+        e.to_string(),
+        "driver goose: http.pipeline = 4, but goose sends one request at a time per user; set \
+         pipeline = 1 or use driver native"
+    );
+    plan.http.pipeline = 1;
+    plan.http.max_requests_per_connection = Some(1);
+    let e = check_driver(&plan).expect_err("goose cannot close per request");
+    assert_eq!(e, DriverError::ConnectionReuse { max_requests: 1 });
+    assert!(
+        e.to_string()
+            .contains("a new connection per request (connection = \"close\")"),
+        "{e}"
+    );
+}

@@ -161,3 +161,48 @@ fn the_http_client_defaults_to_builtin_for_http1_and_hyper_for_http2() {
     assert_eq!(client("[http]\nclient = \"hyper\""), Hyper);
     assert_eq!(client("[http]\nclient = \"builtin\""), Builtin);
 }
+
+#[test]
+fn connection_reuse_and_pipelining_default_to_keep_alive_without_pipelining() {
+    let http = |http: &str| {
+        let src = format!(
+            "[scenario]\nname = \"c\"\n[target]\nkind = \"http\"\nurl = \"http://127.0.0.1:8080\"\n{http}\n[[requests]]\npath = \"/\"\n[[stages]]\nduration = \"1s\"\nworkers = 1\n"
+        );
+        let h = scenario::parse(&src, Path::new("c.toml"))
+            .unwrap_or_else(|e| panic!("{e}"))
+            .http;
+        (h.max_requests_per_connection, h.pipeline)
+    };
+    assert_eq!(http(""), (None, 1));
+    assert_eq!(http("[http]\nconnection = \"keep-alive\""), (None, 1));
+    // "close" is one request per connection, the same plan as a limit of 1.
+    assert_eq!(http("[http]\nconnection = \"close\""), (Some(1), 1));
+    assert_eq!(
+        http("[http]\nmax_requests_per_connection = 1"),
+        (Some(1), 1)
+    );
+    assert_eq!(
+        http("[http]\nconnection = \"keep-alive\"\nmax_requests_per_connection = 100"),
+        (Some(100), 1)
+    );
+    assert_eq!(http("[http]\npipeline = 16"), (None, 16));
+    // Pipelining over connections that are recycled every 1000 requests.
+    assert_eq!(
+        http("[http]\npipeline = 16\nmax_requests_per_connection = 1000"),
+        (Some(1000), 16)
+    );
+    // Depth 1 is no pipelining, whatever the client.
+    assert_eq!(http("[http]\nclient = \"hyper\"\npipeline = 1"), (None, 1));
+}
+
+#[test]
+fn plans_written_before_connection_modes_read_back_as_keep_alive() {
+    let src = "[scenario]\nname = \"c\"\n[target]\nkind = \"http\"\nurl = \"http://127.0.0.1:8080\"\n[[requests]]\npath = \"/\"\n[[stages]]\nduration = \"1s\"\nworkers = 1\n";
+    let p = scenario::parse(src, Path::new("c.toml")).unwrap();
+    let mut json = serde_json::to_value(&p).unwrap();
+    let http = json["http"].as_object_mut().unwrap();
+    http.remove("max_requests_per_connection");
+    http.remove("pipeline");
+    let back: Plan = serde_json::from_value(json).expect("old plans still deserialize");
+    assert_eq!(back, p);
+}

@@ -124,6 +124,13 @@ fn http_scenarios_use_the_engine_server() {
     let json = load("http-json.toml");
     assert_eq!(json.requests[0].body, Body::JsonTransfer);
     assert!(json.stages.iter().all(|s| !s.load.is_open()));
+
+    // The pipelining example: the builtin client, kept-alive connections, 16 deep.
+    let piped = load("pipelined-health.toml");
+    assert_eq!(piped.http.pipeline, 16);
+    assert_eq!(piped.http.client, scenario::HttpClient::Builtin);
+    assert_eq!(piped.http.max_requests_per_connection, None);
+    assert!(piped.stages.iter().all(|s| !s.load.is_open()));
 }
 
 #[test]

@@ -1,4 +1,4 @@
-//! One keep-alive client connection per worker: our own HTTP/1.1 connection ([`WireConn`], the
+//! One client connection per worker (kept alive, or as many requests as `[http]` allows): our own HTTP/1.1 connection ([`WireConn`], the
 //! default) or hyper 1.x's low-level `client::conn` (HTTP/1.1 on request, and HTTP/2).
 //!
 //! No pool, no `Client`: a worker owns its connection, so there is nothing to lock or look up
@@ -21,6 +21,7 @@ use crate::targets::http::tls::Alpn;
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::client::conn::{http1, http2};
+use hyper::header::{HeaderValue, CONNECTION};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use std::time::Duration;
 
@@ -73,6 +74,16 @@ impl Client {
     }
 }
 
+/// Opens our own HTTP/1.1 connection (TCP_NODELAY, TLS for https; the pipelined loop holds
+/// one directly) and says how long connecting took.
+pub async fn open_wire(
+    dialer: &Dialer,
+    timeout: Duration,
+) -> Result<(WireConn, Opened), ErrorKind> {
+    let (stream, opened) = dialer.open(timeout, Alpn::Http11, StampedTcp::new).await?;
+    Ok((WireConn::new(stream), opened))
+}
+
 impl Conn {
     /// Connects (TCP_NODELAY, TLS for https) and, for hyper, handshakes HTTP; an HTTP/2
     /// connection task runs on the current runtime. Also says how long connecting took.
@@ -82,8 +93,8 @@ impl Conn {
         timeout: Duration,
     ) -> Result<(Conn, Opened), ErrorKind> {
         if client == Client::Builtin {
-            let (stream, opened) = dialer.open(timeout, Alpn::Http11, StampedTcp::new).await?;
-            return Ok((Conn::Wire(WireConn::new(stream)), opened));
+            let (wire, opened) = open_wire(dialer, timeout).await?;
+            return Ok((Conn::Wire(wire), opened));
         }
         let (stream, opened) = dialer.open(timeout, client.alpn(), |tcp| tcp).await?;
         let io = TokioIo::new(stream);
@@ -109,18 +120,22 @@ impl Conn {
         Ok((conn, opened))
     }
 
-    /// Sends one request from template `t` with `body` and reads the whole answer. Any error
-    /// leaves the connection unusable from the caller's point of view: drop it.
+    /// Sends one request from template `t` with `body` and reads the whole answer; `last`: it
+    /// is the connection's last request, and says `Connection: close` over HTTP/1.1 (see
+    /// [`super::reuse`]). Any error leaves the connection unusable from the caller's point of
+    /// view: drop it.
     pub async fn send(
         &mut self,
         table: &RequestTable,
         t: usize,
         body: Bytes,
+        last: bool,
     ) -> Result<Reply<'_>, ErrorKind> {
         match self {
             Conn::Wire(w) => {
                 let r = table.wire(t);
-                let a = w.send(r.head, &body, r.length, r.head_request).await?;
+                let head = if last { r.closing_head } else { r.head };
+                let a = w.send(head, &body, r.length, r.head_request).await?;
                 Ok(Reply {
                     status: a.status,
                     body: a.body,
@@ -132,7 +147,13 @@ impl Conn {
                 conn,
                 body: kept,
             } => {
-                let a = h1_exchange(send, conn, table.hyper_request(t, body)).await?;
+                let mut request = table.hyper_request(t, body);
+                if last {
+                    request
+                        .headers_mut()
+                        .insert(CONNECTION, HeaderValue::from_static("close"));
+                }
+                let a = h1_exchange(send, conn, request).await?;
                 *kept = a.body;
                 Ok(Reply {
                     status: a.status.as_u16(),

@@ -5,12 +5,14 @@
 //! start in open stages, and it must cost less CPU per request than the tools it replaces,
 //! because the target shares the machine's two cores.
 //!
-//! Shape: each worker is a tokio task running the `WorkerCore` loop over one keep-alive
-//! connection of its own ([`client::Conn`]: our own HTTP/1.1 client by default, [`wire`], or
-//! hyper's); workers are spread over one OS thread per core, each with a current-thread runtime
-//! (no work stealing, no cross-thread wake-ups; see `benches/loadgen/compare.sh` for the
-//! measurement that chose it). Failures are data: a dead target costs a `connect` error per
-//! operation (with a 10 ms back-off per worker), never the run.
+//! Shape: each worker is a tokio task running the `WorkerCore` loop over one connection of its
+//! own ([`client::Conn`]: our own HTTP/1.1 client by default, [`wire`], or hyper's), kept alive
+//! or replaced after as many requests as `[http]` allows ([`reuse`]); with `pipeline = N` a
+//! builtin-client worker keeps up to N requests in flight on it ([`pipeline`]). Workers are
+//! spread over one OS thread per core, each with a current-thread runtime (no work stealing,
+//! no cross-thread wake-ups; see `benches/loadgen/compare.sh` for the measurement that chose
+//! it). Failures are data: a dead target costs a `connect` error per operation (with a 10 ms
+//! back-off per worker), never the run.
 //!
 //! Open stages: idle workers on a thread take turns sleeping precisely until the next request
 //! is due (`pacer`), and each worker's dispatch lag is measured from when its previous
@@ -20,6 +22,8 @@
 mod arrival;
 pub mod client;
 mod pacer;
+mod pipeline;
+mod reuse;
 mod stamped;
 pub mod wire;
 
@@ -34,6 +38,7 @@ use anyhow::Context as _;
 use client::{Client, Conn};
 use crossbeam_channel::Sender;
 use pacer::Pacer;
+use reuse::Budget;
 use scenario::Plan;
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -52,6 +57,10 @@ pub struct HttpNative {
     threads: u32,
     client: Client,
     timeout: Duration,
+    /// Requests per connection (`None`: keep-alive without limit; 1: one per request).
+    max_requests: Option<u32>,
+    /// Requests in flight per connection (1: no pipelining; more only with `Client::Builtin`).
+    pipeline: u32,
 }
 
 /// OS threads for the workers: `HARNESS_HTTP_THREADS` if set (1..=64), else one per core.
@@ -90,6 +99,8 @@ impl HttpNative {
                 (false, scenario::HttpClient::Builtin) => Client::Builtin,
             },
             timeout: plan.http.timeout,
+            max_requests: plan.http.max_requests_per_connection,
+            pipeline: plan.http.pipeline,
         }
     }
 
@@ -104,11 +115,31 @@ impl HttpNative {
 
     /// How this driver drove the target, for the result's notes.
     pub fn notes(&self) -> Vec<String> {
-        vec![
+        let proto = if self.client == Client::Hyper2 {
+            "HTTP/2"
+        } else {
+            "HTTP/1.1"
+        };
+        // HTTP/2 has no `Connection` header: its connections are just dropped.
+        let says = |which: &str| match self.client {
+            Client::Hyper2 => String::new(),
+            _ => format!(" ({which} says `connection: close`)"),
+        };
+        let connections = match self.max_requests {
+            None => format!("one keep-alive {proto} connection each"),
+            Some(1) => format!(
+                "a new {proto} connection for every request{}",
+                says("the request")
+            ),
+            Some(n) => format!(
+                "one {proto} connection each, replaced after {n} requests{}",
+                says("the last")
+            ),
+        };
+        let mut notes = vec![
             format!(
-                "http: {} workers, one keep-alive {} connection each ({}), on {} OS thread(s) with a current-thread tokio runtime each; request timeout {:?}",
+                "http: {} workers, {connections} ({}), on {} OS thread(s) with a current-thread tokio runtime each; request timeout {:?}",
                 self.workers,
-                if self.client == Client::Hyper2 { "HTTP/2" } else { "HTTP/1.1" },
                 match self.client {
                     Client::Builtin => "the harness's own HTTP/1.1 client",
                     Client::Hyper1 | Client::Hyper2 => "hyper's client connection",
@@ -117,8 +148,18 @@ impl HttpNative {
                 self.timeout
             ),
             "one operation = one request; latency = request sent to whole response body read (open stages: from the intended start)".to_string(),
-            "open stages: one idle worker per thread sleeps on a timerfd until the next request is due, the others wait for it (see dispatch lag for how late requests left)".to_string(),
-        ]
+        ];
+        if self.max_requests.is_some() {
+            notes.push("the first request on each connection waits for the TCP connect: its latency includes it".to_string());
+        }
+        if self.pipeline > 1 {
+            notes.push(format!(
+                "HTTP/1.1 pipelining, depth {}: each worker keeps up to {} requests in flight on its connection, written back to back and answered in order; each request's latency runs from its own start and includes waiting behind earlier ones; a connection that fails or closes with requests unanswered counts an io error for each",
+                self.pipeline, self.pipeline
+            ));
+        }
+        notes.push("open stages: one idle worker per thread sleeps on a timerfd until the next request is due, the others wait for it (see dispatch lag for how late requests left)".to_string());
+        notes
     }
 
     /// Starts the worker threads, each a current-thread runtime running its share of the
@@ -136,6 +177,8 @@ impl HttpNative {
             table: Arc::clone(target.table()),
             engine: target.is_engine(),
             open_model: shared.timeline.has_open(),
+            max_requests: self.max_requests,
+            pipeline: self.pipeline,
         });
         let mut per_thread: Vec<Vec<(WorkerCore, RequestMaker)>> =
             (0..self.threads).map(|_| Vec::new()).collect();
@@ -169,7 +212,12 @@ fn spawn_thread(
                 let pacer = Arc::new(Pacer::new());
                 let mut set = tokio::task::JoinSet::new();
                 for (core, maker) in tasks {
-                    set.spawn(worker(core, maker, Arc::clone(&ctx), Arc::clone(&pacer)));
+                    let (ctx, pacer) = (Arc::clone(&ctx), Arc::clone(&pacer));
+                    if ctx.pipeline > 1 {
+                        set.spawn(pipeline::worker(core, maker, ctx, pacer));
+                    } else {
+                        set.spawn(worker(core, maker, ctx, pacer));
+                    }
                 }
                 while let Some(r) = set.join_next().await {
                     if let Err(e) = r {
@@ -194,6 +242,10 @@ struct WorkerEnv {
     engine: bool,
     /// The plan has open-model stages: answers are stamped for the dispatch lag.
     open_model: bool,
+    /// Requests per connection (`None`: no limit).
+    max_requests: Option<u32>,
+    /// Requests in flight per connection (> 1: the builtin client, [`pipeline`]).
+    pipeline: u32,
 }
 
 /// The worker loop of one HTTP worker: `WorkerCore` decides, this sends.
@@ -204,6 +256,7 @@ async fn worker(
     pacer: Arc<Pacer>,
 ) {
     let mut conn: Option<Conn> = None;
+    let mut budget = Budget::new(ctx.max_requests);
     // Whether this worker leads its thread's idle workers, and whether it was waiting.
     let (mut leading, mut waited) = (false, false);
     // One request timer for the worker's life, moved forward for each request: moving a tokio
@@ -226,8 +279,14 @@ async fn worker(
                 }
                 let deadline = tokio::time::Instant::from_std(now) + ctx.timeout;
                 timer.as_mut().reset(deadline);
-                let (outcome, arrived) =
-                    one_request(&ctx, &mut conn, &mut maker, &mut core, timer.as_mut()).await;
+                let (outcome, arrived) = one_request(
+                    &ctx,
+                    (&mut conn, &mut budget),
+                    &mut maker,
+                    &mut core,
+                    timer.as_mut(),
+                )
+                .await;
                 core.complete(intended, Instant::now(), stage, &outcome);
                 if let Some(at) = arrived {
                     // Free since the answer arrived, not since this thread got to read it.
@@ -250,11 +309,12 @@ async fn worker(
 }
 
 /// Sends one request on the worker's connection (opening it if needed, and telling `core` how
-/// long that took) and judges the answer; also returns when the answer arrived, when known.
-/// `timer` fires at the request's deadline (set by the caller).
+/// long that took; `budget` says when it must be the connection's last) and judges the answer;
+/// also returns when the answer arrived, when known. `timer` fires at the request's deadline
+/// (set by the caller).
 async fn one_request(
     ctx: &WorkerEnv,
-    conn: &mut Option<Conn>,
+    (conn, budget): (&mut Option<Conn>, &mut Budget),
     maker: &mut RequestMaker,
     core: &mut WorkerCore,
     timer: std::pin::Pin<&mut tokio::time::Sleep>,
@@ -268,14 +328,17 @@ async fn one_request(
                 if ctx.open_model {
                     c.stamp_arrivals();
                 }
+                budget.renew();
                 conn.insert(c)
             }
             Err(kind) => return (OpOutcome::failure(kind, made.submitted_tx), None),
         },
     };
+    let last = budget.next_is_last();
+    budget.spend();
     let answer = tokio::select! {
         biased;
-        r = c.send(&ctx.table, made.template, made.body) => r,
+        r = c.send(&ctx.table, made.template, made.body, last) => r,
         () = timer => Err(ErrorKind::Timeout),
     };
     let (outcome, arrived) = match answer {
@@ -296,8 +359,9 @@ async fn one_request(
             return (OpOutcome::failure(kind, made.submitted_tx), None);
         }
     };
-    if !c.reusable() {
-        // The server closes it (`connection: close`, or a body framed by the close).
+    if !c.reusable() || budget.exhausted() {
+        // The server closes it (`connection: close`, or a body framed by the close), or it
+        // carried all the requests it may.
         *conn = None;
     }
     (outcome, arrived)

@@ -52,11 +52,27 @@ impl Pacer {
     /// Waits up to `d` for the next operation: precisely when this worker leads (it already
     /// did, `leading`, or no other worker does), else until woken. Returns whether it leads.
     pub async fn wait(&self, d: Duration, leading: bool) -> bool {
-        let lead = leading
+        let lead = self.lead(leading);
+        self.pause(d, lead).await;
+        lead
+    }
+
+    /// Whether this worker leads from now on: it already did (`leading`), or no other worker
+    /// does and it takes the lead. Split from [`Pacer::pause`] for a pipelined worker, which
+    /// waits for its answers at the same time and may drop the pause half-way: the lead it
+    /// took stays recorded in its own `leading`, never lost inside a cancelled future.
+    pub fn lead(&self, leading: bool) -> bool {
+        leading
             || self
                 .leader
                 .compare_exchange(false, true, Ordering::AcqRel, Ordering::Relaxed)
-                .is_ok();
+                .is_ok()
+    }
+
+    /// Sleeps precisely for `d` when `lead` (see [`Pacer::lead`]), else until a leader hands
+    /// over. Safe to drop before it ends: the timerfd is re-armed by the next sleep (which
+    /// also clears an expiry nobody read), and a dropped follower's wake-up goes to another.
+    pub async fn pause(&self, d: Duration, lead: bool) {
         if lead {
             let d = quantized(d);
             match &self.alarm {
@@ -69,7 +85,6 @@ impl Pacer {
                 () = tokio::time::sleep(FOLLOW_AT_MOST) => {}
             }
         }
-        lead
     }
 
     /// A worker that was waiting got an operation (or stops): it gives up the lead if it held

@@ -127,6 +127,17 @@ impl WireConn {
         self.stream.tcp_mut().take_arrival();
         self.arrived = None;
         self.write_request(head, body, length).await?;
+        self.read_answer(head_request).await
+    }
+
+    /// Reads the next answer, the previous one's bytes dropped first: bytes after it are kept,
+    /// the start of the next pipelined answer ([`super::pipeline`]). `head_request`: it answers
+    /// a HEAD request (no body). Any error leaves the connection unusable: drop it.
+    pub async fn read_answer(&mut self, head_request: bool) -> Result<WireAnswer<'_>, ErrorKind> {
+        let last = std::mem::take(&mut self.last);
+        if last > 0 {
+            self.consume(last);
+        }
         let head = loop {
             let h = self.read_head().await?;
             // Interim answers (100 Continue, 103 Early Hints) precede the real one.
@@ -191,6 +202,50 @@ impl WireConn {
         self.filled -= n;
     }
 
+    /// Whether bytes past the last answer read are already buffered (the next pipelined
+    /// answer has begun to arrive: read it without waiting for the socket).
+    pub fn buffered(&self) -> bool {
+        self.filled > self.last
+    }
+
+    /// Reads once, whatever the socket has, into the buffer for [`WireConn::read_answer`]
+    /// (0: the stream ended). A pipelined worker waits for its answers this way together with
+    /// its timers: dropping the wait loses nothing, as the bytes move into the buffer in the
+    /// same poll that reads them. (Waiting for readiness alone would not do: tokio keeps a
+    /// socket "ready" until a read finds it empty, so that wait returned at once after every
+    /// answer and the worker then blocked in the read, missing its next slot: 7 ms median
+    /// dispatch lag in tests/pipeline.rs.)
+    pub async fn receive(&mut self) -> Result<usize, ErrorKind> {
+        self.read_some().await
+    }
+
+    /// Adds a request to the ones waiting to be written by [`WireConn::flush`]: pipelined
+    /// requests leave in one `write`. Arguments as for [`WireConn::send`].
+    pub fn queue(&mut self, head: &[u8], body: &[u8], length: bool) {
+        self.encode_head(head, body.len(), length);
+        self.out.extend_from_slice(body);
+    }
+
+    /// Writes every queued request.
+    pub async fn flush(&mut self) -> Result<(), ErrorKind> {
+        let written = self.stream.write_all(&self.out).await;
+        self.out.clear();
+        written.map_err(|_| ErrorKind::Io)
+    }
+
+    /// Appends the head, a `content-length` when needed and the blank line to `out`.
+    fn encode_head(&mut self, head: &[u8], body_len: usize, length: bool) {
+        self.out.extend_from_slice(head);
+        if length || body_len > 0 {
+            self.out.extend_from_slice(b"content-length: ");
+            let mut digits = itoa::Buffer::new();
+            self.out
+                .extend_from_slice(digits.format(body_len).as_bytes());
+            self.out.extend_from_slice(b"\r\n");
+        }
+        self.out.extend_from_slice(b"\r\n");
+    }
+
     async fn write_request(
         &mut self,
         head: &[u8],
@@ -198,15 +253,7 @@ impl WireConn {
         length: bool,
     ) -> Result<(), ErrorKind> {
         self.out.clear();
-        self.out.extend_from_slice(head);
-        if length || !body.is_empty() {
-            self.out.extend_from_slice(b"content-length: ");
-            let mut digits = itoa::Buffer::new();
-            self.out
-                .extend_from_slice(digits.format(body.len()).as_bytes());
-            self.out.extend_from_slice(b"\r\n");
-        }
-        self.out.extend_from_slice(b"\r\n");
+        self.encode_head(head, body.len(), length);
         if body.len() <= COPY_BODY {
             self.out.extend_from_slice(body);
             self.stream

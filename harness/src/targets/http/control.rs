@@ -49,12 +49,18 @@ pub async fn h1_exchange(
         let resp = send.send_request(req).await.map_err(|e| hyper_kind(&e))?;
         read_answer(resp).await
     };
+    tokio::pin!(exchange);
     tokio::select! {
         // The exchange first: the connection only matters while it is pending.
         biased;
-        r = exchange => r,
-        // The connection ended (closed by the peer or failed) mid-request.
-        r = conn => Err(r.err().map_or(ErrorKind::Io, |e| hyper_kind(&e))),
+        r = &mut exchange => r,
+        // The connection failed mid-request. When it ends cleanly instead, this branch is
+        // disabled and the exchange goes on: after the answer to a request that said
+        // `connection: close` the connection can end before the exchange has taken the body
+        // it delivered, which is still there to read (every request of `connection =
+        // "close"` on hyper's client counted as io without this); a connection that ended
+        // without an answer fails the exchange on its own.
+        Err(e) = &mut *conn => Err(hyper_kind(&e)),
     }
 }
 

@@ -54,12 +54,17 @@ struct Prepared {
     expect: Vec<u16>,
     /// For the builtin HTTP/1.1 client: request line and headers, encoded once.
     wire_head: Vec<u8>,
+    /// The same with `connection: close`, for a connection's last request.
+    wire_head_close: Vec<u8>,
 }
 
 /// Template `t`'s request as the builtin HTTP/1.1 client writes it.
 pub struct WireRequest<'a> {
     /// Request line and header lines, each ending in CRLF, without the blank line.
     pub head: &'a [u8],
+    /// The same head with `connection: close`, for the last request on a connection
+    /// (`[http] connection`; validation keeps templates from setting `connection` themselves).
+    pub closing_head: &'a [u8],
     /// Send `content-length` even without a body (POST, PUT, PATCH).
     pub length: bool,
     /// A HEAD request: the answer has no body whatever its headers say.
@@ -191,8 +196,10 @@ impl RequestTable {
             };
             total += u64::from(r.weight.max(1));
             cumulative.push(total);
+            let head = wire_head(&method, &uri, &headers);
             templates.push(Prepared {
-                wire_head: wire_head(&method, &uri, &headers),
+                wire_head_close: [&head[..], b"connection: close\r\n"].concat(),
+                wire_head: head,
                 method,
                 uri,
                 headers,
@@ -264,6 +271,7 @@ impl RequestTable {
         let p = &self.templates[t];
         WireRequest {
             head: &p.wire_head,
+            closing_head: &p.wire_head_close,
             length: matches!(p.method, Method::POST | Method::PUT | Method::PATCH),
             head_request: p.method == Method::HEAD,
         }

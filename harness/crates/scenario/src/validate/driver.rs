@@ -52,6 +52,17 @@ fn locate(cx: &Ctx, raw: &RawScenarioFile, inputs: &DriverInputs, e: DriverError
                 "driver = \"goose\" cannot honour this: goose's own client (reqwest) reaches https targets with the system's roots, SNI from the URL, TLS 1.2 and 1.3 and session resumption only; remove the key or use driver = \"native\"",
             )
         }
+        DriverError::ConnectionReuse { max_requests } => reuse_error(cx, raw, max_requests),
+        DriverError::Pipeline { .. } => {
+            let span = raw.http.as_ref().map_or(0..0, |h| {
+                h.get_ref().pipeline.as_ref().map_or(h.span(), |p| p.span())
+            });
+            cx.err(
+                span,
+                "http.pipeline",
+                "driver = \"goose\" sends one request at a time per user and cannot pipeline: set pipeline = 1 or use driver = \"native\"",
+            )
+        }
         DriverError::Method { name, method } => {
             // Validation made request names unique, so the name finds the template.
             let i = inputs
@@ -99,6 +110,30 @@ fn tls_key_span(raw: &RawScenarioFile, key: &str) -> Range<usize> {
         _ => None,
     };
     span.unwrap_or(tls.span())
+}
+
+/// goose asked to close connections: the error points at the key the file used
+/// (`max_requests_per_connection`, else `connection = "close"`).
+fn reuse_error(cx: &Ctx, raw: &RawScenarioFile, max_requests: u32) -> ScenarioError {
+    let http = raw.http.as_ref().map(|h| h.get_ref());
+    let limit = http.and_then(|h| h.max_requests_per_connection.as_ref());
+    let (key, span) = match limit {
+        Some(m) => ("max_requests_per_connection", m.span()),
+        None => {
+            let mode = http.and_then(|h| h.connection.as_ref());
+            ("connection", mode.map_or(0..0, |c| c.span()))
+        }
+    };
+    let what = if max_requests == 1 {
+        "open a new connection per request".to_string()
+    } else {
+        format!("close a connection after {max_requests} requests")
+    };
+    cx.err(
+        span,
+        format!("http.{key}"),
+        format!("driver = \"goose\" cannot {what}: goose's client keeps every connection alive; remove the key or use driver = \"native\""),
+    )
 }
 
 /// The key (`rate` or `tps`) that makes stage `index` open-model, and its span (the stage's

@@ -131,6 +131,15 @@ fn headers(cx: &Ctx, r: &RawRequest, i: usize) -> Result<Vec<(String, String)>> 
                 format!("{key:?} is not a valid header name"),
             ));
         }
+        if key.eq_ignore_ascii_case("connection") {
+            // One way to say it: a template's own `connection: close` would make a pipelined
+            // connection fail every request after the first, behind the client's back.
+            return Err(cx.err(
+                k.span(),
+                field,
+                "the client decides when connections close: set [http] connection = \"close\" or max_requests_per_connection instead of a connection header",
+            ));
+        }
         if v.get_ref().chars().any(|c| c.is_control() && c != '\t') {
             return Err(cx.err(
                 v.span(),
