@@ -119,3 +119,38 @@ impl AsyncWrite for StampedTcp {
         Pin::new(&mut self.get_mut().tcp).poll_shutdown(cx)
     }
 }
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    #[tokio::test]
+    async fn reads_keep_the_arrival_stamp_only_when_asked() {
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let mut c = StampedTcp::new(
+            tokio::net::TcpStream::connect(l.local_addr().unwrap())
+                .await
+                .unwrap(),
+        );
+        let (mut s, _) = l.accept().await.unwrap();
+        let mut buf = [0u8; 16];
+        s.write_all(b"plain").await.unwrap();
+        assert_eq!(c.read(&mut buf).await.unwrap(), 5);
+        assert_eq!(c.take_arrival(), None, "not asked to stamp");
+        c.stamp_arrivals();
+        // The kernel turns receive stamping on through a work queue: give it a moment.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        s.write_all(b"hello").await.unwrap();
+        let sent = Instant::now();
+        // Read 30 ms after it arrived: the stamp says when it came, not when it was read.
+        std::thread::sleep(Duration::from_millis(30));
+        assert_eq!(c.read(&mut buf).await.unwrap(), 5);
+        assert_eq!(&buf[..5], b"hello");
+        let at = c.take_arrival().expect("stamped");
+        let late = at.saturating_duration_since(sent).as_secs_f64() * 1e3;
+        assert!(late < 10.0, "stamped {late} ms after the write");
+        assert_eq!(c.take_arrival(), None, "taken");
+    }
+}
