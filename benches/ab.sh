@@ -72,7 +72,7 @@ for round in $(seq "$ROUNDS"); do
     tail -1 "$work/rows" | awk -F'\t' -v r="$round" '{ printf "round %s %s: in-process %.2fM tx/s; http %.0f req/s, %.2f CPU-s/1M; open %.2f CPU-s/1M, lag p99 %s us\n", r, $1, $2 / 1e6, $3, $4, $5, $6 }' >&2
   done
 done
-med() { grep "^$1"$'\t' "$work/rows" | cut -f"$2" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+med() { grep "^$1"$'\t' "$work/rows" | cut -f"$2" | median; }
 echo "medians of $ROUNDS alternating rounds:"
 for side in old new; do
   printf "%s: in-process %.2fM tx/s; http %.0f req/s, %.2f CPU-s per 1M requests; open %.2f CPU-s per 1M, lag p99 %s us (-1: not recorded)\n" "$side" \

@@ -73,8 +73,7 @@ EOF
   done
 done
 
-med() { awk -F'\t' -v d="$1" -v c="$2" '$1 == d { print $c }' "$work/runs" | sort -g |
-  awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+med() { awk -F'\t' -v d="$1" -v c="$2" '$1 == d { print $c }' "$work/runs" | median; }
 first=${DEPTHS%% *}
 echo
 echo "Medians of $ROUNDS alternating rounds, ${SECS}s each, $CONNS connections, GET /api/v11/health, $(nproc) cores:"

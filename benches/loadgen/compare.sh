@@ -101,7 +101,7 @@ echo "Medians of $ROUNDS rounds, ${SECS}s each, $CONNS connections, GET /api/v11
 echo "| generator              |      req/s | CPU-s/1M |  user/1M |   sys/1M | RSS MiB |"
 echo "|------------------------|------------|----------|----------|----------|---------|"
 cut -f1 "$work/runs" | awk '!seen[$0]++' | while read -r name; do
-  med() { grep -F "$name"$'\t' "$work/runs" | cut -f"$1" | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+  med() { grep -F "$name"$'\t' "$work/runs" | cut -f"$1" | median; }
   printf "| %-22s | %10.0f | %8.2f | %8.2f | %8.2f | %7.1f |\n" "$name" "$(med 2)" "$(med 3)" "$(med 4)" "$(med 5)" "$(med 6)"
 done
 echo "(req/s = requests / wall time of the generator process, start-up included)"

@@ -28,11 +28,9 @@ work=$(mktemp -d)
 cleanup() { [ -n "${pid:-}" ] && kill "$pid" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
 
-"$ENGINE" serve --addr 127.0.0.1:0 --accounts 100000 --tls-cert scenarios/tls/server.pem \
-  --tls-key scenarios/tls/server.key >"$work/engine.out" 2>/dev/null &
-pid=$!
-for _ in $(seq 200); do [ -s "$work/engine.out" ] && break; sleep 0.05; done
-url=$(head -1 "$work/engine.out" | sed 's/^listening on //')
+. benches/serve.sh
+serve "$ENGINE" 100000 "$work/engine.out" --tls-cert scenarios/tls/server.pem \
+  --tls-key scenarios/tls/server.key
 echo "engine (pid $pid) at $url; ${SECS}s per generator, $CONNS connections" >&2
 
 : >"$work/runs"
@@ -106,7 +104,7 @@ echo "Medians of $ROUNDS rounds, ${SECS}s each, $CONNS connections, HTTPS GET /a
 echo "| generator, mode              |      req/s | CPU-s/1M | RSS MiB |"
 echo "|------------------------------|------------|----------|---------|"
 cut -f1 "$work/runs" | awk '!seen[$0]++' | while read -r name; do
-  med() { grep -F "$name"$'\t' "$work/runs" | cut -f"$1" | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+  med() { grep -F "$name"$'\t' "$work/runs" | cut -f"$1" | median; }
   printf "| %-28s | %10.0f | %8.2f | %7.1f |\n" "$name" "$(med 2)" "$(med 3)" "$(med 4)"
 done
 echo "(req/s = requests / wall time of the generator process, start-up included)"
