@@ -7,8 +7,13 @@
 # example certificate in scenarios/tls/ on 127.0.0.1:0, and drives GET /api/v11/health for
 # SECONDS (default 10) with CONNECTIONS (default 64) connections, in two modes: keep-alive, and a
 # new connection (and TLS handshake) per request (harness `connection = "close"`, wrk
-# `-H "Connection: close"`). Generators alternate within each round; the table gives medians of
-# ROUNDS rounds: req/s, CPU-seconds (user+sys) of the generator per million requests, peak RSS.
+# `-H "Connection: close"`). Each generator runs with one thread and with two, ours with
+# HARNESS_HTTP_THREADS=T against `wrk -tT`: like against like, since one thread costs less CPU per
+# request than two here (a single event loop wakes for more ready connections per poll; measured
+# 2026-11-30, 2-core VM: ours 5.7-6.5 CPU-s/1M on one thread, 7.2-7.4 on two). Generators
+# alternate within each round; the table gives medians of ROUNDS rounds: req/s, CPU-seconds
+# (user+sys) of the generator per million requests, peak RSS. oha has no thread setting (a
+# multi-threaded tokio runtime, one thread per core) and is listed once.
 # The harness resumes TLS sessions on reconnection (its default); wrk (OpenSSL) does too.
 # oha is measured when installed (`cargo install oha --locked`).
 #
@@ -41,7 +46,7 @@ record() {
   tail -1 "$work/runs" | awk -F'\t' '{ printf "  %-28s %9s req/s  %6s CPU-s/1M\n", $1, $2, $3 }' >&2
 }
 
-harness_run() { # MODE (keep-alive | close)
+harness_run() { # MODE (keep-alive | close) THREADS
   cat >"$work/h.toml" <<TOML
 [scenario]
 name = "https-compare"
@@ -64,20 +69,20 @@ duration = "${SECS}s"
 workers = $CONNS
 TOML
   rm -rf "$work/out"
-  /usr/bin/time -f '%e %U %S %M' -o "$work/time" \
+  HARNESS_HTTP_THREADS=$2 /usr/bin/time -f '%e %U %S %M' -o "$work/time" \
     "$HARNESS" run "$work/h.toml" --quiet --no-reports --out "$work/out" >/dev/null || true
   res="$work/out/https-compare/latest/results.json"
   errs=$(jq '.summary.errors' "$res")
   [ "$errs" = "0" ] || echo "warning: harness saw $errs errors" >&2
-  record "harness, $1" "$(jq '.summary.ops' "$res")" "$work/time"
+  record "harness -t$2, $1" "$(jq '.summary.ops' "$res")" "$work/time"
 }
 
-wrk_run() { # MODE
+wrk_run() { # MODE THREADS
   local extra=()
   [ "$1" = close ] && extra=(-H "Connection: close")
   /usr/bin/time -f '%e %U %S %M' -o "$work/time" \
-    wrk -t1 -c"$CONNS" -d"${SECS}s" "${extra[@]}" "$url/api/v11/health" >"$work/wrk.out"
-  record "wrk -t1, $1" "$(awk '/requests in/ {print $1}' "$work/wrk.out")" "$work/time"
+    wrk -t"$2" -c"$CONNS" -d"${SECS}s" "${extra[@]}" "$url/api/v11/health" >"$work/wrk.out"
+  record "wrk -t$2, $1" "$(awk '/requests in/ {print $1}' "$work/wrk.out")" "$work/time"
 }
 
 oha_run() { # MODE
@@ -93,8 +98,10 @@ oha_run() { # MODE
 for round in $(seq "$ROUNDS"); do
   echo "round $round/$ROUNDS" >&2
   for mode in keep-alive close; do
-    harness_run "$mode"
-    wrk_run "$mode"
+    for threads in 1 2; do
+      harness_run "$mode" "$threads"
+      wrk_run "$mode" "$threads"
+    done
     oha_run "$mode"
   done
 done
