@@ -33,10 +33,13 @@ pub enum ErrorKind {
     StatusOther,
     /// HTTP: the body did not match what was expected.
     Body,
+    /// HTTP: a template's `check` failed or an `extract` found nothing (the answer's status
+    /// was as expected), or the request needed a connection variable not set yet (not sent).
+    Check,
 }
 
 impl ErrorKind {
-    pub const COUNT: usize = 14;
+    pub const COUNT: usize = 15;
     pub const ALL: [ErrorKind; Self::COUNT] = [
         ErrorKind::RejectedUnknownAccount,
         ErrorKind::RejectedSelfTransfer,
@@ -52,6 +55,7 @@ impl ErrorKind {
         ErrorKind::Status5xx,
         ErrorKind::StatusOther,
         ErrorKind::Body,
+        ErrorKind::Check,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -70,6 +74,7 @@ impl ErrorKind {
             ErrorKind::Status5xx => "status_5xx",
             ErrorKind::StatusOther => "status_other",
             ErrorKind::Body => "body",
+            ErrorKind::Check => "check",
         }
     }
 

@@ -29,6 +29,9 @@ pub struct Plan {
     pub http: HttpOptions,
     /// HTTP request templates; empty for in-process targets.
     pub requests: Vec<RequestTemplate>,
+    /// `[[data]]` feeders, in file order.
+    #[serde(default)]
+    pub data: Vec<DataSource>,
     pub stages: Vec<Stage>,
     /// Time from run start excluded from the verdict: either `[scenario] warmup` or the total
     /// duration of the leading stages marked `warmup = true` (zero when neither is given).
@@ -167,6 +170,14 @@ pub struct HttpOptions {
     /// back and answered in order (1 = no pipelining; only the builtin client pipelines).
     #[serde(default = "no_pipelining")]
     pub pipeline: u32,
+    /// The largest answer body held for a template's checks or extractions (default 1 MiB);
+    /// a longer one fails as a `check` error. Bodies no check reads are never held.
+    #[serde(default = "default_max_body")]
+    pub max_body: u64,
+}
+
+fn default_max_body() -> u64 {
+    1 << 20
 }
 
 fn no_pipelining() -> u32 {
@@ -261,6 +272,7 @@ impl Default for HttpOptions {
             tls: TlsOptions::default(),
             max_requests_per_connection: None,
             pipeline: 1,
+            max_body: default_max_body(),
         }
     }
 }
@@ -279,6 +291,108 @@ pub struct RequestTemplate {
     /// Status codes that count as success.
     pub expect_status: Vec<u16>,
     pub weight: u32,
+    /// `setup = true`: not drawn by weight; sent once on every new connection, in file order,
+    /// before the connection's first timed request; its latency is reported apart.
+    #[serde(default)]
+    pub setup: bool,
+    /// `check = [...]`: what a successful answer must also show (after its status matched);
+    /// a failed one is an error of kind `check` naming the template and the check.
+    #[serde(default)]
+    pub checks: Vec<Check>,
+    /// `extract = [...]`: values taken from a successful answer into the connection's
+    /// variables, for that connection's later requests (`{{name}}`).
+    #[serde(default)]
+    pub extract: Vec<Extract>,
+}
+
+impl RequestTemplate {
+    /// Whether answers to this template are held (up to `[http] max_body`) and read: only
+    /// then, since holding every body would cost what the bodies weigh.
+    pub fn reads_body(&self) -> bool {
+        self.checks.iter().any(|c| !matches!(c, Check::Header { .. }))
+            || self.extract.iter().any(|e| !matches!(e.from, ExtractFrom::Header(_)))
+    }
+}
+
+/// One check on an answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Check {
+    /// `{ body_contains = "text" }`: the body holds these bytes.
+    BodyContains(String),
+    /// `{ json = "/pointer", equals = <value> }`: the body is JSON, the RFC 6901 pointer
+    /// resolves, and (when `equals` is given) to this value (TOML string, integer, float or
+    /// boolean, compared as JSON).
+    Json {
+        pointer: String,
+        equals: Option<serde_json::Value>,
+    },
+    /// `{ header = "name", equals = "value" }`: the header is present (name lower-case) and,
+    /// when `equals` is given, one of its values is exactly that.
+    Header { name: String, equals: Option<String> },
+}
+
+/// One value taken from an answer into a connection variable.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Extract {
+    /// The variable's name: `[A-Za-z_][A-Za-z0-9_]*`, not a built-in placeholder nor a
+    /// `[[data]]` name.
+    pub var: String,
+    pub from: ExtractFrom,
+}
+
+/// Where an extracted value comes from. A JSON string is taken without its quotes; any other
+/// JSON value as its JSON text. A missing value fails the answer as a `check` error.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExtractFrom {
+    /// `{ var = "token", json = "/token" }`
+    Json(String),
+    /// `{ var = "sid", header = "x-session" }` (name lower-case; the first value)
+    Header(String),
+    /// `{ var = "csrf", regex = 'value="([^"]+)"' }`: the first capture group of the first
+    /// match (the whole match when the pattern has no group), on the body as UTF-8 (lossy).
+    Regex(String),
+}
+
+/// `[[data]]`: a file of rows whose columns become template variables `{{name.column}}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DataSource {
+    /// `[A-Za-z_][A-Za-z0-9_]*`; the variables' prefix.
+    pub name: String,
+    /// Resolved against the scenario file's directory.
+    pub file: PathBuf,
+    pub format: DataFormat,
+    pub strategy: FeedStrategy,
+    /// Column names: a CSV file's header row, a JSON Lines file's first object's keys.
+    pub columns: Vec<String>,
+    /// Rows, each with one value per column, read and checked when the plan was validated.
+    /// Not serialised: results.json names the file, it does not copy it.
+    #[serde(skip)]
+    pub rows: std::sync::Arc<Vec<Vec<String>>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DataFormat {
+    /// RFC 4180, a header row first.
+    Csv,
+    /// One JSON object per line; a string value is used without quotes, any other as JSON.
+    Jsonl,
+}
+
+/// How rows are handed out (Gatling's feeder strategies).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FeedStrategy {
+    /// Each row once, in file order, across all workers; running out aborts the run.
+    Queue,
+    /// Each row once, in a random (seeded) order; running out aborts the run.
+    Shuffle,
+    /// A uniformly random row each time (with replacement).
+    Random,
+    /// File order, wrapping around at the end.
+    Circular,
 }
 
 /// What a request carries.

@@ -88,6 +88,7 @@ pub(crate) fn plan(raw: RawScenarioFile, src: &str, file: &Path) -> Result<Plan>
         workload,
         http,
         requests,
+        data: Vec::new(),
         stages,
         warmup,
         criteria,

@@ -97,6 +97,9 @@ fn request(
         body,
         expect_status,
         weight,
+        setup: false,
+        checks: Vec::new(),
+        extract: Vec::new(),
     })
 }
 
