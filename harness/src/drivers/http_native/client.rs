@@ -12,16 +12,19 @@
 //! not a quiet fall-back to HTTP/1.1.
 
 use super::stamped::StampedTcp;
-use super::wire::WireConn;
+use super::wire::{Keep, WireConn};
 use crate::load::worker::ErrorKind;
-use crate::targets::http::control::{h1_exchange, hyper_kind, read_answer, H1Io};
+use crate::targets::http::control::{h1_exchange, hyper_kind, read_answer, Answer, H1Io};
 use crate::targets::http::dial::{Dialer, Opened};
+use crate::targets::http::inspect;
+use crate::targets::http::maker::Made;
 use crate::targets::http::request::RequestTable;
 use crate::targets::http::tls::Alpn;
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::client::conn::{http1, http2};
 use hyper::header::{HeaderValue, CONNECTION};
+use hyper::Request;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use std::time::Duration;
 
@@ -37,13 +40,13 @@ pub enum Conn {
     H1 {
         send: http1::SendRequest<Full<Bytes>>,
         conn: http1::Connection<H1Io, Full<Bytes>>,
-        /// The last answer's body (handed out borrowed, like the builtin client's).
-        body: Bytes,
+        /// The last answer (its body handed out borrowed, like the builtin client's).
+        last: Option<Answer>,
     },
     /// HTTP/2 multiplexes, so its connection runs as its own task.
     H2 {
         send: http2::SendRequest<Full<Bytes>>,
-        body: Bytes,
+        last: Option<Answer>,
     },
 }
 
@@ -58,7 +61,9 @@ pub enum Client {
 /// An answer whose body is borrowed from the connection (until its next request).
 pub struct Reply<'a> {
     pub status: u16,
-    pub body: &'a [u8],
+    /// As much of the body as the template needs held (see [`RequestTable::needs`]), its
+    /// header fields when the checks read them, and whether the body was cut.
+    pub checked: inspect::Answer<'a>,
     /// When the answer reached the machine (the builtin client's kernel stamp; `None` for
     /// hyper's clients, whose reads we do not see).
     pub arrived: Option<std::time::Instant>,
@@ -105,75 +110,77 @@ impl Conn {
             tokio::spawn(async move {
                 let _ = conn.await;
             });
-            Conn::H2 {
-                send,
-                body: Bytes::new(),
-            }
+            Conn::H2 { send, last: None }
         } else {
             let (send, conn) = http1::handshake(io).await.map_err(|e| handshake_kind(&e))?;
             Conn::H1 {
                 send,
                 conn,
-                body: Bytes::new(),
+                last: None,
             }
         };
         Ok((conn, opened))
     }
 
-    /// Sends one request from template `t` with `body` and reads the whole answer; `last`: it
-    /// is the connection's last request, and says `Connection: close` over HTTP/1.1 (see
-    /// [`super::reuse`]). Any error leaves the connection unusable from the caller's point of
-    /// view: drop it.
+    /// Sends `made` (a request from its template) and reads the whole answer, holding what
+    /// the template needs of it; `last`: it is the connection's last request, and says
+    /// `Connection: close` over HTTP/1.1 (see [`super::reuse`]). Any error leaves the
+    /// connection unusable from the caller's point of view: drop it.
     pub async fn send(
         &mut self,
         table: &RequestTable,
-        t: usize,
-        body: Bytes,
+        made: Made,
         last: bool,
     ) -> Result<Reply<'_>, ErrorKind> {
+        let t = made.template;
+        let needs = table.needs(t);
         match self {
             Conn::Wire(w) => {
                 let r = table.wire(t);
-                let head = if last { r.closing_head } else { r.head };
-                let a = w.send(head, &body, r.length, r.head_request).await?;
+                let mut written = Vec::new();
+                let head = match &made.head {
+                    Some(h) => {
+                        table.write_wire_head(t, h, last, &mut written);
+                        &written[..]
+                    }
+                    None if last => r.closing_head,
+                    None => r.head,
+                };
+                let a = w
+                    .send(head, &made.body, r.length, (r.head_request, Keep::from(needs)))
+                    .await?;
                 Ok(Reply {
                     status: a.status,
-                    body: a.body,
+                    checked: inspect::Answer {
+                        headers: inspect::Headers::Raw(a.head),
+                        body: a.body,
+                        truncated: a.truncated,
+                    },
                     arrived: a.arrived,
                 })
             }
             Conn::H1 {
                 send,
                 conn,
-                body: kept,
+                last: kept,
             } => {
-                let mut request = table.hyper_request(t, body);
+                let mut request = hyper_request(table, made)?;
                 if last {
                     request
                         .headers_mut()
                         .insert(CONNECTION, HeaderValue::from_static("close"));
                 }
-                let a = h1_exchange(send, conn, request).await?;
-                *kept = a.body;
-                Ok(Reply {
-                    status: a.status.as_u16(),
-                    body: kept,
-                    arrived: None,
-                })
+                let a = h1_exchange(send, conn, request, needs.body.unwrap_or(0)).await?;
+                Ok(reply(kept.insert(a)))
             }
-            Conn::H2 { send, body: kept } => {
+            Conn::H2 { send, last: kept } => {
                 send.ready().await.map_err(|e| hyper_kind(&e))?;
                 let resp = send
-                    .send_request(table.hyper_request(t, body))
+                    .send_request(hyper_request(table, made)?)
                     .await
                     .map_err(|e| hyper_kind(&e))?;
-                let a = read_answer(resp).await?;
-                *kept = a.body;
-                Ok(Reply {
-                    status: a.status.as_u16(),
-                    body: kept,
-                    arrived: None,
-                })
+                let a = read_answer(resp, needs.body.unwrap_or(0)).await?;
+                Ok(reply(kept.insert(a)))
             }
         }
     }
@@ -193,6 +200,26 @@ impl Conn {
             Conn::Wire(w) => w.reusable(),
             Conn::H1 { .. } | Conn::H2 { .. } => true,
         }
+    }
+}
+
+/// `made` as a request for hyper's clients; a written path that is no URI is a `check` error.
+fn hyper_request(table: &RequestTable, made: Made) -> Result<Request<Full<Bytes>>, ErrorKind> {
+    table
+        .hyper_request(made.template, made.body, made.head.as_deref())
+        .map_err(|_| ErrorKind::Check)
+}
+
+/// A hyper answer as a [`Reply`] (hyper's reads are not stamped).
+fn reply(a: &Answer) -> Reply<'_> {
+    Reply {
+        status: a.status.as_u16(),
+        checked: inspect::Answer {
+            headers: inspect::Headers::Map(&a.headers),
+            body: &a.body,
+            truncated: a.truncated,
+        },
+        arrived: None,
     }
 }
 

@@ -24,21 +24,24 @@ pub mod client;
 mod pacer;
 mod pipeline;
 mod reuse;
+mod session;
 mod stamped;
 pub mod wire;
 
 use crate::load::errors::{ErrorKind, OpOutcome};
-use crate::load::timeline::Timeline;
+use crate::load::timeline::{SpanKind, Timeline};
 use crate::load::worker::{tighten_timer_slack, Next, Shared, Shipment, WorkerCore};
 use crate::targets::http::dial::Dialer;
-use crate::targets::http::judge::judge;
-use crate::targets::http::request::{RequestMaker, RequestTable};
+use crate::targets::http::feed::Exhausted;
+use crate::targets::http::judge::judge_checked;
+use crate::targets::http::maker::{NotMade, RequestMaker};
+use crate::targets::http::request::RequestTable;
 use crate::targets::http::{current_thread_rt, HttpTarget};
 use anyhow::Context as _;
 use client::{Client, Conn};
 use crossbeam_channel::Sender;
 use pacer::Pacer;
-use reuse::Budget;
+use session::Session;
 use scenario::Plan;
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -179,6 +182,12 @@ impl HttpNative {
             open_model: shared.timeline.has_open(),
             max_requests: self.max_requests,
             pipeline: self.pipeline,
+            closed: shared
+                .timeline
+                .spans
+                .iter()
+                .map(|s| matches!(s.kind, SpanKind::Closed { .. }))
+                .collect(),
         });
         let mut per_thread: Vec<Vec<(WorkerCore, RequestMaker)>> =
             (0..self.threads).map(|_| Vec::new()).collect();
@@ -246,6 +255,20 @@ struct WorkerEnv {
     max_requests: Option<u32>,
     /// Requests in flight per connection (> 1: the builtin client, [`pipeline`]).
     pipeline: u32,
+    /// Per stage: whether it is closed-model (an operation then starts when its worker is
+    /// ready, after a new connection's setup requests).
+    closed: Vec<bool>,
+}
+
+impl WorkerEnv {
+    fn closed_stage(&self, stage: usize) -> bool {
+        self.closed.get(stage).copied().unwrap_or(false)
+    }
+
+    /// Ends the run early, marked aborted with why: a `queue` or `shuffle` feeder ran out.
+    fn stop_run(&self, why: &Exhausted) {
+        let _ = why;
+    }
 }
 
 /// The worker loop of one HTTP worker: `WorkerCore` decides, this sends.
@@ -255,8 +278,7 @@ async fn worker(
     ctx: Arc<WorkerEnv>,
     pacer: Arc<Pacer>,
 ) {
-    let mut conn: Option<Conn> = None;
-    let mut budget = Budget::new(ctx.max_requests);
+    let mut session = Session::new(&ctx);
     // Whether this worker leads its thread's idle workers, and whether it was waiting.
     let (mut leading, mut waited) = (false, false);
     // One request timer for the worker's life, moved forward for each request: moving a tokio
@@ -272,30 +294,31 @@ async fn worker(
                 leading = pacer.wait(d, leading).await;
                 waited = true;
             }
-            Next::Run { intended, stage } => {
+            Next::Run {
+                mut intended,
+                stage,
+            } => {
                 if waited {
                     pacer.hand_over(leading);
                     (leading, waited) = (false, false);
                 }
-                let deadline = tokio::time::Instant::from_std(now) + ctx.timeout;
-                timer.as_mut().reset(deadline);
-                let (outcome, arrived) = one_request(
-                    &ctx,
-                    (&mut conn, &mut budget),
-                    &mut maker,
-                    &mut core,
-                    timer.as_mut(),
-                )
-                .await;
-                core.complete(intended, Instant::now(), stage, &outcome);
-                if let Some(at) = arrived {
+                let Some(sent) =
+                    one_request(&ctx, &mut session, &mut maker, &mut core, timer.as_mut()).await
+                else {
+                    break; // a feeder ran out: the run is ending
+                };
+                if let Some(ready) = sent.setup_ended.filter(|_| ctx.closed_stage(stage)) {
+                    // A closed-model operation starts when its connection is ready: the
+                    // setup requests are reported apart, not in its latency.
+                    intended = ready;
+                }
+                core.complete(intended, Instant::now(), stage, &sent.outcome);
+                if let Some(at) = sent.arrived {
                     // Free since the answer arrived, not since this thread got to read it.
                     core.free_from(at);
                 }
-                // A refused connection or certificate fails again at once: pause.
-                let refused = outcome.errors[ErrorKind::Connect as usize]
-                    + outcome.errors[ErrorKind::Tls as usize];
-                if refused > 0 {
+                // A refused connection, certificate or login fails again at once: pause.
+                if sent.refused {
                     tokio::time::sleep(CONNECT_BACKOFF).await;
                     // The refusing target imposed this pause, not the generator.
                     core.free_from(Instant::now());
@@ -308,61 +331,93 @@ async fn worker(
     core.finish();
 }
 
-/// Sends one request on the worker's connection (opening it if needed, and telling `core` how
-/// long that took; `budget` says when it must be the connection's last) and judges the answer;
-/// also returns when the answer arrived, when known. `timer` fires at the request's deadline
-/// (set by the caller).
+/// What one operation came to.
+struct Sent {
+    outcome: OpOutcome,
+    /// When the answer arrived, when known.
+    arrived: Option<Instant>,
+    /// When a new connection's setup requests ended, if it ran any.
+    setup_ended: Option<Instant>,
+    /// The target refused the connection, the certificate or the setup: back off.
+    refused: bool,
+}
+
+impl Sent {
+    fn failed(kind: ErrorKind, submitted_tx: u64, refused: bool) -> Sent {
+        Sent {
+            outcome: OpOutcome::failure(kind, submitted_tx),
+            arrived: None,
+            setup_ended: None,
+            refused,
+        }
+    }
+}
+
+/// Sends one request on the worker's connection (opening it and running its setup requests
+/// if needed; `session.budget` says when it must be the connection's last) and judges the
+/// answer. `timer` fires at the request's deadline (set here). `None`: a feeder ran out of
+/// rows and the run is stopping; nothing was sent.
 async fn one_request(
     ctx: &WorkerEnv,
-    (conn, budget): (&mut Option<Conn>, &mut Budget),
+    session: &mut Session,
     maker: &mut RequestMaker,
     core: &mut WorkerCore,
-    timer: std::pin::Pin<&mut tokio::time::Sleep>,
-) -> (OpOutcome, Option<Instant>) {
-    let made = maker.make();
-    let c = match conn {
-        Some(c) => c,
-        None => match Conn::open(&ctx.dialer, ctx.client, ctx.timeout).await {
-            Ok((mut c, opened)) => {
-                core.connected(opened.connect, opened.handshake);
-                if ctx.open_model {
-                    c.stamp_arrivals();
-                }
-                budget.renew();
-                conn.insert(c)
+    mut timer: std::pin::Pin<&mut tokio::time::Sleep>,
+) -> Option<Sent> {
+    let mut setup_ended = None;
+    if session.conn.is_none() {
+        match session.open(ctx, maker, core).await {
+            Ok(ended) => setup_ended = ended,
+            Err(kind) => {
+                let refused = matches!(kind, ErrorKind::Connect | ErrorKind::Tls)
+                    || ctx.table.setup_templates().next().is_some();
+                return Some(Sent::failed(kind, 0, refused));
             }
-            Err(kind) => return (OpOutcome::failure(kind, made.submitted_tx), None),
-        },
+        }
+    }
+    let made = match maker.make(&session.vars) {
+        Ok(m) => m,
+        // Needs a variable no answer on this connection has set: not sent.
+        Err(NotMade::Unset(_)) => return Some(Sent::failed(ErrorKind::Check, 0, false)),
+        Err(NotMade::Exhausted(e)) => {
+            ctx.stop_run(&e);
+            return None;
+        }
     };
-    let last = budget.next_is_last();
-    budget.spend();
+    let tx = made.submitted_tx;
+    let t = made.template;
+    let last = session.budget.next_is_last();
+    session.budget.spend();
+    timer
+        .as_mut()
+        .reset(tokio::time::Instant::now() + ctx.timeout);
+    let c = session.conn.as_mut().expect("opened above");
     let answer = tokio::select! {
         biased;
-        r = c.send(&ctx.table, made.template, made.body, last) => r,
+        r = c.send(&ctx.table, made, last) => r,
         () = timer => Err(ErrorKind::Timeout),
     };
     let (outcome, arrived) = match answer {
         Ok(a) => (
-            judge(
-                &ctx.table,
-                ctx.engine,
-                made.template,
-                a.status,
-                a.body,
-                made.submitted_tx,
-            ),
+            judge_checked(&ctx.table, ctx.engine, (t, a.status), &a.checked, tx, &mut session.vars),
             a.arrived,
         ),
         // Failed, or timed out (the answer may still arrive on this connection): start afresh.
         Err(kind) => {
-            *conn = None;
-            return (OpOutcome::failure(kind, made.submitted_tx), None);
+            session.drop_conn();
+            return Some(Sent::failed(kind, tx, false));
         }
     };
-    if !c.reusable() || budget.exhausted() {
+    let done = !session.conn.as_ref().is_some_and(Conn::reusable) || session.budget.exhausted();
+    if done {
         // The server closes it (`connection: close`, or a body framed by the close), or it
         // carried all the requests it may.
-        *conn = None;
+        session.drop_conn();
     }
-    (outcome, arrived)
+    Some(Sent {
+        outcome,
+        arrived,
+        setup_ended,
+        refused: false,
+    })
 }

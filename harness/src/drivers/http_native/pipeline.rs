@@ -43,12 +43,14 @@
 use super::client::open_wire;
 use super::pacer::Pacer;
 use super::reuse::Budget;
-use super::wire::WireConn;
+use super::wire::{Keep, WireConn};
 use super::{WorkerEnv, CONNECT_BACKOFF};
 use crate::load::errors::{ErrorKind, OpOutcome};
 use crate::load::worker::{Next, WorkerCore};
-use crate::targets::http::judge::judge;
-use crate::targets::http::request::RequestMaker;
+use crate::targets::http::inspect::{Answer, Headers};
+use crate::targets::http::judge::judge_checked;
+use crate::targets::http::maker::{NotMade, RequestMaker};
+use crate::targets::http::template::ConnVars;
 use std::collections::VecDeque;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -213,7 +215,21 @@ impl Pipe {
     /// failed and the worker has backed off.
     async fn queue(&mut self, intended: Instant, stage: usize, now: Instant) -> bool {
         let lag = self.core.take_lag();
-        let made = self.maker.make();
+        // Validation refuses `extract` (and so connection variables) with pipelining: a
+        // pipelined request leaves before the answers that could set them.
+        let made = match self.maker.make(&ConnVars::default()) {
+            Ok(m) => m,
+            Err(NotMade::Unset(_)) => {
+                let failed = OpOutcome::failure(ErrorKind::Check, 0);
+                self.core
+                    .complete_lagged(intended, Instant::now(), stage, &failed, lag);
+                return true;
+            }
+            Err(NotMade::Exhausted(e)) => {
+                self.ctx.stop_run(&e);
+                return false;
+            }
+        };
         if self.conn.is_none() {
             match open_wire(&self.ctx.dialer, self.ctx.timeout).await {
                 Ok((mut c, opened)) => {
@@ -236,10 +252,17 @@ impl Pipe {
         }
         let conn = self.conn.as_mut().expect("opened above");
         let r = self.ctx.table.wire(made.template);
-        let head = if self.budget.next_is_last() {
-            r.closing_head
-        } else {
-            r.head
+        let last = self.budget.next_is_last();
+        let mut written = Vec::new();
+        let head = match &made.head {
+            Some(h) => {
+                self.ctx
+                    .table
+                    .write_wire_head(made.template, h, last, &mut written);
+                &written[..]
+            }
+            None if last => r.closing_head,
+            None => r.head,
         };
         conn.queue(head, &made.body, r.length);
         self.budget.spend();
@@ -299,16 +322,24 @@ impl Pipe {
             let Some(conn) = self.conn.as_mut() else {
                 break;
             };
+            let keep = Keep::from(self.ctx.table.needs(front.template));
             let answer = tokio::select! {
                 biased;
-                a = conn.read_answer(front.head_request) => a,
+                a = conn.read_answer(front.head_request, keep) => a,
                 () = timer.as_mut() => Err(ErrorKind::Timeout),
             };
             let outcome = match answer {
                 Ok(a) => {
                     arrived = a.arrived.or(arrived);
                     let (t, tx) = (front.template, front.submitted_tx);
-                    judge(&self.ctx.table, self.ctx.engine, t, a.status, a.body, tx)
+                    let checked = Answer {
+                        headers: Headers::Raw(a.head),
+                        body: a.body,
+                        truncated: a.truncated,
+                    };
+                    let mut no_vars = ConnVars::default();
+                    let (table, engine) = (&self.ctx.table, self.ctx.engine);
+                    judge_checked(table, engine, (t, a.status), &checked, tx, &mut no_vars)
                 }
                 Err(kind) => {
                     self.fail_all(kind);

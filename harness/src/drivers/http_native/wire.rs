@@ -18,6 +18,7 @@
 
 use super::stamped::StampedTcp;
 use crate::load::worker::ErrorKind;
+use crate::targets::http::request::Needs;
 use crate::targets::http::stream::Stream;
 use crate::targets::http::tls::kind_of;
 use std::io::IoSlice;
@@ -31,7 +32,7 @@ pub type WireStream = Stream<StampedTcp>;
 const READ_BUF: usize = 16 * 1024;
 /// The largest answer head accepted (hyper's default limit is ~400 KiB; ours is plenty for APIs).
 const MAX_HEAD: usize = 64 * 1024;
-/// The largest answer body held (larger ones are an error, not a memory blow-up).
+/// The largest chunk of a chunked answer accepted (a chunk is read whole into the buffer).
 const MAX_BODY: usize = 256 * 1024 * 1024;
 /// Request bodies up to this size are copied behind the head (one `write`); larger ones go out
 /// with the head in one `writev`.
@@ -49,20 +50,53 @@ pub struct WireConn {
     last: usize,
     /// The request being written (head, and a small body).
     out: Vec<u8>,
-    /// A chunked answer's body, decoded.
+    /// A chunked answer's body, decoded (as much of it as is held).
     dechunked: Vec<u8>,
+    /// The last answer's head, copied when [`Keep::head`] asked for it.
+    head: Vec<u8>,
     /// False once the server said it closes, or framed its answer by closing.
     reusable: bool,
     /// The kernel's receive stamp of the answer's last bytes read so far.
     arrived: Option<Instant>,
 }
 
+/// What of an answer the caller reads, beyond its status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Keep {
+    /// Hold the body up to this many bytes (`None` or 0: read it and drop it as it arrives,
+    /// so a large answer costs no memory).
+    pub body: Option<usize>,
+    /// Keep the head's header lines ([`WireAnswer::head`]).
+    pub head: bool,
+}
+
+impl From<Needs> for Keep {
+    fn from(n: Needs) -> Keep {
+        Keep {
+            body: n.body,
+            head: n.headers,
+        }
+    }
+}
+
 /// An answer's status and body (borrowed from the connection until its next request).
 pub struct WireAnswer<'a> {
     pub status: u16,
+    /// The body as held: empty unless [`Keep::body`] asked for it, and cut at that length.
     pub body: &'a [u8],
+    /// The body was longer than [`Keep::body`] allowed (so `body` is not all of it).
+    pub truncated: bool,
+    /// Status line and header lines, when [`Keep::head`] asked for them.
+    pub head: &'a [u8],
     /// When its last bytes reached the machine (kernel stamp; `None` where there is none).
     pub arrived: Option<Instant>,
+}
+
+/// Where a held body is.
+enum Held {
+    Nothing,
+    Buf(std::ops::Range<usize>),
+    Dechunked,
 }
 
 /// How the answer's body is delimited.
@@ -91,6 +125,7 @@ impl WireConn {
             last: 0,
             out: Vec::with_capacity(1024),
             dechunked: Vec::new(),
+            head: Vec::new(),
             reusable: true,
             arrived: None,
         }
@@ -110,14 +145,14 @@ impl WireConn {
 
     /// Sends one request and reads its whole answer. `head` is the request line and headers,
     /// each line ending in CRLF, without the blank line; `length` adds `content-length` (always
-    /// for a body, and for POST/PUT/PATCH without one); `head_request` says the answer has no body.
-    /// Any error leaves the connection unusable: drop it.
+    /// for a body, and for POST/PUT/PATCH without one); `head_request` says the answer has no body;
+    /// `keep` what of the answer to hold. Any error leaves the connection unusable: drop it.
     pub async fn send(
         &mut self,
         head: &[u8],
         body: &[u8],
         length: bool,
-        head_request: bool,
+        (head_request, keep): (bool, Keep),
     ) -> Result<WireAnswer<'_>, ErrorKind> {
         if !self.reusable {
             return Err(ErrorKind::Io);
@@ -127,13 +162,18 @@ impl WireConn {
         self.stream.tcp_mut().take_arrival();
         self.arrived = None;
         self.write_request(head, body, length).await?;
-        self.read_answer(head_request).await
+        self.read_answer(head_request, keep).await
     }
 
     /// Reads the next answer, the previous one's bytes dropped first: bytes after it are kept,
     /// the start of the next pipelined answer ([`super::pipeline`]). `head_request`: it answers
-    /// a HEAD request (no body). Any error leaves the connection unusable: drop it.
-    pub async fn read_answer(&mut self, head_request: bool) -> Result<WireAnswer<'_>, ErrorKind> {
+    /// a HEAD request (no body); `keep`: what to hold. Any error leaves the connection
+    /// unusable: drop it.
+    pub async fn read_answer(
+        &mut self,
+        head_request: bool,
+        keep: Keep,
+    ) -> Result<WireAnswer<'_>, ErrorKind> {
         let last = std::mem::take(&mut self.last);
         if last > 0 {
             self.consume(last);
@@ -151,38 +191,81 @@ impl WireConn {
             // 101: the connection now speaks another protocol.
             self.reusable = false;
         }
+        self.head.clear();
+        if keep.head {
+            // Copied: decoding a chunked body moves the buffer's bytes.
+            self.head.extend_from_slice(&self.buf[..head.len]);
+        }
         let framing = if head_request || matches!(head.status, 101 | 204 | 304) {
             Framing::None
         } else {
             head.framing
         };
-        let status = head.status;
-        let body: &[u8] = match framing {
+        let hold = keep.body.unwrap_or(0);
+        let (body, truncated) = self.read_body(head.len, framing, hold).await?;
+        Ok(WireAnswer {
+            status: head.status,
+            body: match body {
+                Held::Nothing => &[],
+                Held::Buf(r) => &self.buf[r],
+                Held::Dechunked => &self.dechunked,
+            },
+            truncated,
+            head: &self.head,
+            arrived: self.arrived,
+        })
+    }
+
+    /// Reads the body after a head of `head_len` bytes, holding at most `hold` bytes of it;
+    /// says where the held part is and whether any of it was dropped.
+    async fn read_body(
+        &mut self,
+        head_len: usize,
+        framing: Framing,
+        hold: usize,
+    ) -> Result<(Held, bool), ErrorKind> {
+        Ok(match framing {
             Framing::None => {
-                self.last = head.len;
-                &[]
+                self.last = head_len;
+                (Held::Nothing, false)
+            }
+            Framing::Length(n) if n > hold => {
+                self.skip(head_len, n).await?;
+                (Held::Nothing, n > 0)
             }
             Framing::Length(n) => {
-                let end = head.len.checked_add(n).ok_or(ErrorKind::Io)?;
+                let end = head_len.checked_add(n).ok_or(ErrorKind::Io)?;
                 self.fill_to(end).await?;
                 self.last = end;
-                &self.buf[head.len..end]
+                (Held::Buf(head_len..end), false)
             }
             Framing::Chunked => {
-                self.read_chunked(head.len).await?;
-                &self.dechunked
+                let truncated = self.read_chunked(head_len, hold).await?;
+                (Held::Dechunked, truncated)
             }
             Framing::Close => {
                 self.reusable = false;
-                self.read_to_close(head.len).await?;
-                &self.buf[head.len..self.filled]
+                let truncated = self.read_to_close(head_len, hold).await?;
+                (Held::Buf(head_len..self.filled), truncated)
             }
-        };
-        Ok(WireAnswer {
-            status,
-            body,
-            arrived: self.arrived,
         })
+    }
+
+    /// Reads an `n`-byte body after a head of `head_len` bytes without holding it: the buffer
+    /// never grows past what one read brings.
+    async fn skip(&mut self, head_len: usize, n: usize) -> Result<(), ErrorKind> {
+        let mut left = n;
+        loop {
+            let got = self.filled - head_len;
+            if got >= left {
+                // Bytes past the body are the next pipelined answer's: kept.
+                self.last = head_len + left;
+                return Ok(());
+            }
+            left -= got;
+            self.filled = head_len;
+            self.read_more().await?;
+        }
     }
 
     /// Drops the previous answer from the read buffer. Bytes after it were sent without a
@@ -327,20 +410,29 @@ impl WireConn {
         Ok(())
     }
 
-    async fn read_to_close(&mut self, head_len: usize) -> Result<(), ErrorKind> {
-        while self.read_some().await? > 0 {
-            if self.filled - head_len > MAX_BODY {
-                return Err(ErrorKind::Io);
+    /// Reads a body framed by the connection's end, holding its first `hold` bytes; says
+    /// whether more came.
+    async fn read_to_close(&mut self, head_len: usize, hold: usize) -> Result<bool, ErrorKind> {
+        let mut truncated = false;
+        loop {
+            // Bytes that came with the head count too.
+            if self.filled - head_len > hold {
+                truncated = true;
+                self.filled = head_len + hold;
+            }
+            if self.read_some().await? == 0 {
+                break;
             }
         }
         self.last = self.filled;
-        Ok(())
+        Ok(truncated)
     }
 
-    /// Decodes a chunked body starting at `buf[start..]` into `dechunked`, then drops the whole
-    /// answer from the buffer.
-    async fn read_chunked(&mut self, start: usize) -> Result<(), ErrorKind> {
+    /// Decodes a chunked body starting at `buf[start..]` into `dechunked` (its first `hold`
+    /// bytes; says whether more came), then drops the whole answer from the buffer.
+    async fn read_chunked(&mut self, start: usize, hold: usize) -> Result<bool, ErrorKind> {
         self.dechunked.clear();
+        let mut truncated = false;
         let mut pos = start;
         loop {
             let size = loop {
@@ -363,7 +455,7 @@ impl WireConn {
                 break;
             }
             let size = usize::try_from(size).map_err(|_| ErrorKind::Io)?;
-            if self.dechunked.len() + size > MAX_BODY {
+            if size > MAX_BODY {
                 return Err(ErrorKind::Io);
             }
             // The chunk and its CRLF.
@@ -371,8 +463,10 @@ impl WireConn {
                 self.compact(&mut pos);
                 self.fill_to(size + 2).await?;
             }
-            let data = &self.buf[pos..pos + size];
+            let room = hold.saturating_sub(self.dechunked.len());
+            let data = &self.buf[pos..pos + size.min(room)];
             self.dechunked.extend_from_slice(data);
+            truncated |= size > room;
             if &self.buf[pos + size..pos + size + 2] != b"\r\n" {
                 return Err(ErrorKind::Io);
             }
@@ -396,7 +490,7 @@ impl WireConn {
             self.read_more().await?;
         }
         self.last = pos;
-        Ok(())
+        Ok(truncated)
     }
 
     /// Moves `buf[pos..filled]` to the front (its bytes before `pos` are decoded already).
@@ -475,6 +569,12 @@ fn parse_length(v: &[u8]) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Everything held, as the tests before `Keep` read answers.
+    const ALL: Keep = Keep {
+        body: Some(usize::MAX),
+        head: true,
+    };
     use crate::targets::http::dial::Dialer;
     use crate::targets::http::tls::Alpn;
     use std::net::SocketAddr;
@@ -588,10 +688,10 @@ mod tests {
         ])
         .await;
         let mut c = WireConn::open(addr, T).await.unwrap();
-        let a = c.send(GET, b"", false, false).await.unwrap();
+        let a = c.send(GET, b"", false, (false, ALL)).await.unwrap();
         assert_eq!((a.status, a.body), (200, &b"hello world"[..]));
         assert!(c.reusable());
-        let a = c.send(POST, b"{\"a\":1}", true, false).await.unwrap();
+        let a = c.send(POST, b"{\"a\":1}", true, (false, ALL)).await.unwrap();
         assert_eq!((a.status, a.body), (404, &b"no"[..]));
         assert_eq!(
             seen.recv().await.unwrap(),
@@ -616,9 +716,9 @@ mod tests {
         ])
         .await;
         let mut c = WireConn::open(addr, T).await.unwrap();
-        let a = c.send(GET, b"", false, false).await.unwrap();
+        let a = c.send(GET, b"", false, (false, ALL)).await.unwrap();
         assert_eq!((a.status, a.body), (200, &b"hello world"[..]));
-        let a = c.send(GET, b"", false, false).await.unwrap();
+        let a = c.send(GET, b"", false, (false, ALL)).await.unwrap();
         assert_eq!(a.body, b"abc");
         assert!(c.reusable());
     }
@@ -637,16 +737,16 @@ mod tests {
         ])
         .await;
         let mut c = WireConn::open(addr, T).await.unwrap();
-        let a = c.send(POST, b"", true, false).await.unwrap();
+        let a = c.send(POST, b"", true, (false, ALL)).await.unwrap();
         assert_eq!((a.status, a.body), (201, &b"ok"[..]));
         let a = c
-            .send(b"HEAD /x HTTP/1.1\r\n", b"", false, true)
+            .send(b"HEAD /x HTTP/1.1\r\n", b"", false, (true, ALL))
             .await
             .unwrap();
         assert_eq!((a.status, a.body), (200, &b""[..]));
-        let a = c.send(GET, b"", false, false).await.unwrap();
+        let a = c.send(GET, b"", false, (false, ALL)).await.unwrap();
         assert_eq!((a.status, a.body), (204, &b""[..]));
-        let a = c.send(GET, b"", false, false).await.unwrap();
+        let a = c.send(GET, b"", false, (false, ALL)).await.unwrap();
         assert_eq!(a.body, b"!");
         // A POST without a body still says its length.
         assert_eq!(
@@ -662,15 +762,15 @@ mod tests {
         ]])
         .await;
         let mut c = WireConn::open(addr, T).await.unwrap();
-        let a = c.send(GET, b"", false, false).await.unwrap();
+        let a = c.send(GET, b"", false, (false, ALL)).await.unwrap();
         assert_eq!(a.body, b"ok");
         assert!(!c.reusable());
-        assert!(c.send(GET, b"", false, false).await.is_err());
+        assert!(c.send(GET, b"", false, (false, ALL)).await.is_err());
 
         // No length, no chunking: the body runs to the close.
         let (addr, _seen) = scripted(vec![vec![b"HTTP/1.0 200 OK\r\n\r\nall ", b"of it"]]).await;
         let mut c = WireConn::open(addr, T).await.unwrap();
-        let a = c.send(GET, b"", false, false).await.unwrap();
+        let a = c.send(GET, b"", false, (false, ALL)).await.unwrap();
         assert_eq!(a.body, b"all of it");
         assert!(!c.reusable());
     }
@@ -684,14 +784,14 @@ mod tests {
         .await;
         let mut c = WireConn::open(addr, T).await.unwrap();
         assert_eq!(
-            c.send(GET, b"", false, false).await.err(),
+            c.send(GET, b"", false, (false, ALL)).await.err(),
             Some(ErrorKind::Io)
         );
         // Not HTTP.
         let (addr, _seen) = scripted(vec![vec![b"SSH-2.0-OpenSSH\r\n\r\n"]]).await;
         let mut c = WireConn::open(addr, T).await.unwrap();
         assert_eq!(
-            c.send(GET, b"", false, false).await.err(),
+            c.send(GET, b"", false, (false, ALL)).await.err(),
             Some(ErrorKind::Io)
         );
         // A chunk without its CRLF.
@@ -701,7 +801,7 @@ mod tests {
         .await;
         let mut c = WireConn::open(addr, T).await.unwrap();
         assert_eq!(
-            c.send(GET, b"", false, false).await.err(),
+            c.send(GET, b"", false, (false, ALL)).await.err(),
             Some(ErrorKind::Io)
         );
         // Bytes nobody asked for after an answer.
@@ -711,10 +811,10 @@ mod tests {
         ])
         .await;
         let mut c = WireConn::open(addr, T).await.unwrap();
-        let a = c.send(GET, b"", false, false).await.unwrap();
+        let a = c.send(GET, b"", false, (false, ALL)).await.unwrap();
         assert_eq!(a.body, b"1");
         assert_eq!(
-            c.send(GET, b"", false, false).await.err(),
+            c.send(GET, b"", false, (false, ALL)).await.err(),
             Some(ErrorKind::Io)
         );
     }
@@ -732,7 +832,7 @@ mod tests {
         let (addr, mut seen) = scripted(vec![vec![big]]).await;
         let mut c = WireConn::open(addr, T).await.unwrap();
         let sent: Vec<u8> = (0..100_000u32).map(|i| (i % 7) as u8).collect();
-        let a = c.send(POST, &sent, true, false).await.unwrap();
+        let a = c.send(POST, &sent, true, (false, ALL)).await.unwrap();
         assert_eq!(a.body.len(), 300_000);
         assert!(a
             .body
@@ -742,5 +842,41 @@ mod tests {
         let req = seen.recv().await.unwrap();
         assert!(req.ends_with(&sent));
         assert!(req.starts_with(b"POST /tx HTTP/1.1\r\nhost: t\r\ncontent-length: 100000\r\n\r\n"));
+    }
+
+    #[tokio::test]
+    async fn bodies_not_asked_for_are_dropped_and_held_ones_cut_at_the_limit() {
+        static LONG: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+        let long: &'static [u8] = LONG.get_or_init(|| {
+            let mut a = b"HTTP/1.1 200 OK\r\nx-id: 7\r\ncontent-length: 100000\r\n\r\n".to_vec();
+            a.extend(std::iter::repeat_n(b'a', 100_000));
+            a
+        });
+        let (addr, _seen) = scripted(vec![
+            vec![long],
+            vec![long],
+            vec![b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"],
+            vec![b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"],
+            vec![b"HTTP/1.1 200 OK\r\n\r\nuntil the end"],
+        ])
+        .await;
+        let mut c = WireConn::open(addr, T).await.unwrap();
+        // Dropped as it streams: the buffer never grew to hold it.
+        let a = c.send(GET, b"", false, (false, Keep::from(Needs { body: None, headers: false }))).await.unwrap();
+        assert_eq!((a.status, a.body.len(), a.truncated, a.head.len()), (200, 0, true, 0));
+        assert!(c.buf.len() <= READ_BUF, "{}", c.buf.len());
+        let keep = |n| Keep {
+            body: Some(n),
+            head: true,
+        };
+        let a = c.send(GET, b"", false, (false, keep(10))).await.unwrap();
+        assert!(a.truncated && a.body.is_empty());
+        assert!(a.head.starts_with(b"HTTP/1.1 200 OK\r\nx-id: 7\r\n"));
+        let a = c.send(GET, b"", false, (false, keep(8))).await.unwrap();
+        assert_eq!((a.body, a.truncated), (&b"hello wo"[..], true));
+        let a = c.send(GET, b"", false, (false, keep(8))).await.unwrap();
+        assert_eq!((a.body, a.truncated), (&b"ok"[..], false));
+        let a = c.send(GET, b"", false, (false, keep(5))).await.unwrap();
+        assert_eq!((a.body, a.truncated), (&b"until"[..], true));
     }
 }

@@ -9,10 +9,10 @@ use super::dial::Dialer;
 use super::stream::Stream;
 use super::tls::{self, Alpn};
 use crate::load::worker::ErrorKind;
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use http_body_util::{BodyExt, Full};
 use hyper::client::conn::http1;
-use hyper::{Request, StatusCode};
+use hyper::{HeaderMap, Request, StatusCode};
 use hyper_util::rt::TokioIo;
 use std::time::Duration;
 
@@ -32,22 +32,27 @@ pub fn hyper_kind(e: &hyper::Error) -> ErrorKind {
     ErrorKind::Io
 }
 
-/// An answer: status and the whole body.
+/// An answer: status, header fields and the body (as much of it as was held).
 pub struct Answer {
     pub status: StatusCode,
+    pub headers: HeaderMap,
     pub body: Bytes,
+    /// More body came than was held.
+    pub truncated: bool,
 }
 
 /// One request on a hyper HTTP/1.1 connection, polling the connection future alongside.
+/// `hold`: the most body bytes kept (see [`read_answer`]).
 pub async fn h1_exchange(
     send: &mut http1::SendRequest<Full<Bytes>>,
     conn: &mut http1::Connection<H1Io, Full<Bytes>>,
     req: Request<Full<Bytes>>,
+    hold: usize,
 ) -> Result<Answer, ErrorKind> {
     let exchange = async {
         send.ready().await.map_err(|e| hyper_kind(&e))?;
         let resp = send.send_request(req).await.map_err(|e| hyper_kind(&e))?;
-        read_answer(resp).await
+        read_answer(resp, hold).await
     };
     tokio::pin!(exchange);
     tokio::select! {
@@ -64,17 +69,29 @@ pub async fn h1_exchange(
     }
 }
 
+/// Reads an answer whole, keeping the first `hold` bytes of its body: the rest is dropped
+/// frame by frame as it arrives (0: a body nobody reads costs no memory).
 pub async fn read_answer(
     resp: hyper::Response<hyper::body::Incoming>,
+    hold: usize,
 ) -> Result<Answer, ErrorKind> {
-    let status = resp.status();
-    let body = resp
-        .into_body()
-        .collect()
-        .await
-        .map_err(|e| hyper_kind(&e))?
-        .to_bytes();
-    Ok(Answer { status, body })
+    let (parts, mut incoming) = resp.into_parts();
+    let mut kept = BytesMut::new();
+    let mut truncated = false;
+    while let Some(frame) = incoming.frame().await {
+        let frame = frame.map_err(|e| hyper_kind(&e))?;
+        if let Ok(data) = frame.into_data() {
+            let room = hold.saturating_sub(kept.len());
+            kept.extend_from_slice(&data[..data.len().min(room)]);
+            truncated |= data.len() > room;
+        }
+    }
+    Ok(Answer {
+        status: parts.status,
+        headers: parts.headers,
+        body: kept.freeze(),
+        truncated,
+    })
 }
 
 /// One request on a fresh connection, for the control path (health polls, stats, audit).
@@ -88,7 +105,7 @@ pub async fn fetch_once(
         let (mut send, mut conn) = http1::handshake(TokioIo::new(stream))
             .await
             .map_err(|_| ErrorKind::Connect)?;
-        h1_exchange(&mut send, &mut conn, req).await
+        h1_exchange(&mut send, &mut conn, req, usize::MAX).await
     })
     .await
     {

@@ -5,8 +5,35 @@
 //! counts, and another service's expected status means it took what was sent.
 
 use super::engine_api::parse_outcome;
+use super::inspect::Answer;
 use super::request::RequestTable;
+use super::template::ConnVars;
 use crate::load::errors::{ErrorKind, OpOutcome};
+
+/// [`judge`], then, when the status was as expected, template `template`'s checks and
+/// extractions (into the connection's `vars`): a failed one fails the operation as `check`
+/// (transfers the engine committed stay counted: they were).
+pub fn judge_checked(
+    table: &RequestTable,
+    engine: bool,
+    (template, status): (usize, u16),
+    answer: &Answer,
+    submitted_tx: u64,
+    vars: &mut ConnVars,
+) -> OpOutcome {
+    let o = judge(table, engine, template, status, answer.body, submitted_tx);
+    let Some(inspect) = table.inspect(template).filter(|_| !o.failed) else {
+        return o;
+    };
+    match inspect.run(answer, vars) {
+        Ok(()) => o,
+        Err(_failed) => {
+            let mut f = OpOutcome::failure(ErrorKind::Check, submitted_tx);
+            f.committed_tx = o.committed_tx;
+            f
+        }
+    }
+}
 
 /// Judges an answer to a request from template `template` that carried `submitted_tx`
 /// transfers: an unexpected status is an error by status class; a transactions answer from our

@@ -18,10 +18,14 @@ pub(crate) mod control;
 pub mod dial;
 pub mod endpoint;
 pub mod engine_api;
+pub mod feed;
+pub mod inspect;
 pub(crate) mod judge;
+pub mod maker;
 pub mod request;
 pub mod spawn;
 pub mod stream;
+pub mod template;
 pub mod tls;
 
 use bytes::Bytes;

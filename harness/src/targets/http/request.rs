@@ -1,43 +1,34 @@
 //! Requests, built cheaply: everything static (method, URI, headers, the weighted choice table,
-//! the parsed body template) is prepared once per run in a [`RequestTable`]; per request a
-//! worker's [`RequestMaker`] only picks a template, clones the small static parts and writes
-//! the body.
+//! the parsed templates, compiled checks) is prepared once per run in a [`RequestTable`]; per
+//! request a worker's [`super::maker::RequestMaker`] only picks a template and writes what
+//! varies: the body, and the path and header values when they hold variables (a template
+//! without variables there keeps its request head encoded once).
 //!
 //! Transfers come from `engine::Generator`: each worker owns a disjoint, contiguous range of
 //! senders and tracks their nonces, so every transfer meant to be valid is valid when the server
 //! applies the worker's requests in order. Over HTTP a worker cannot re-read nonces cheaply
 //! after a failed request; transfers that then go stale show up as `rejected:bad_nonce`.
 
+use super::feed::Feeds;
+use super::inspect::Inspect;
+use super::maker::Head;
+use super::template::{ConnVars, Names, Seg, Template};
 use super::HttpError;
 use crate::targets::http::endpoint::Endpoint;
 use bytes::Bytes;
-use engine::{GenConfig, Generator, Transfer, ZipfPool};
+use engine::{GenConfig, ZipfPool};
 use http_body_util::Full;
 use hyper::header::{HeaderName, HeaderValue, HOST};
 use hyper::{HeaderMap, Method, Request, Uri};
-use scenario::{Body, Plan};
-use std::fmt::Write as _;
+use scenario::{Body, DataSource, Plan, RequestTemplate};
 use std::ops::Range;
 use std::sync::Arc;
 
-/// A piece of a body template.
-#[derive(Clone, Debug, PartialEq)]
-enum Seg {
-    Lit(String),
-    Seq,
-    Account,
-    Sender,
-    Receiver,
-    Nonce,
-    Amount,
-    Worker,
-}
-
 #[derive(Clone, Debug)]
-enum BodyKind {
+pub(super) enum BodyKind {
     None,
     Template {
-        segs: Vec<Seg>,
+        text: Template,
         needs_transfer: bool,
     },
     JsonTransfer,
@@ -45,17 +36,42 @@ enum BodyKind {
 }
 
 /// One template, prepared.
-#[derive(Clone, Debug)]
-struct Prepared {
-    method: Method,
+pub(super) struct Prepared {
+    name: String,
+    pub(super) method: Method,
     uri: Uri,
+    /// The headers without variables (all of them when none has one).
     headers: HeaderMap,
-    body: BodyKind,
+    pub(super) body: BodyKind,
     expect: Vec<u16>,
     /// For the builtin HTTP/1.1 client: request line and headers, encoded once.
     wire_head: Vec<u8>,
     /// The same with `connection: close`, for a connection's last request.
     wire_head_close: Vec<u8>,
+    /// The path (base path included) when it holds variables.
+    pub(super) path: Option<Template>,
+    /// Headers whose values hold variables.
+    pub(super) header_templates: Vec<(HeaderName, Template)>,
+    /// The data sources the template reads (each drawn once per request), in plan order.
+    pub(super) feeds: Vec<usize>,
+    /// Not drawn by weight: sent on each new connection before its timed requests.
+    pub(super) setup: bool,
+    pub(super) inspect: Option<Inspect>,
+}
+
+impl Prepared {
+    /// Whether the path or a header value holds variables (the head is written per request).
+    pub(super) fn dynamic_head(&self) -> bool {
+        self.path.is_some() || !self.header_templates.is_empty()
+    }
+}
+
+/// What of an answer is read beyond its status ([`RequestTable::needs`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Needs {
+    /// Hold the body up to this many bytes (`None`: count it and drop it).
+    pub body: Option<usize>,
+    pub headers: bool,
 }
 
 /// Template `t`'s request as the builtin HTTP/1.1 client writes it.
@@ -92,52 +108,124 @@ fn wire_head(method: &Method, uri: &Uri, headers: &HeaderMap) -> Vec<u8> {
 }
 
 /// Every template of a plan, prepared once and shared by the workers.
-#[derive(Debug)]
 pub struct RequestTable {
-    templates: Vec<Prepared>,
-    /// Cumulative weights; a uniform draw below the last picks a template by binary search.
-    cumulative: Vec<u64>,
-    batch_size: usize,
-    gen: GenConfig,
-    pool: Option<Arc<ZipfPool>>,
-    accounts: u64,
+    pub(super) templates: Vec<Prepared>,
+    /// Cumulative weights; a uniform draw below the last picks a template by binary search
+    /// (setup templates weigh nothing, so no draw picks them).
+    pub(super) cumulative: Vec<u64>,
+    pub(super) batch_size: usize,
+    pub(super) gen: GenConfig,
+    pub(super) pool: Option<Arc<ZipfPool>>,
+    pub(super) accounts: u64,
     /// The senders this instance owns: all accounts, or an execution segment's range.
-    senders: Range<u64>,
+    pub(super) senders: Range<u64>,
     /// Whether any template carries transfers (then workers need generators).
     pub carries_tx: bool,
+    /// The run's `[[data]]` rows, handed out per request.
+    pub(super) feeds: Feeds,
+    /// Connection variables by name (for `extract` and `{{name}}`).
+    pub(super) names: Names,
+    /// `[http] max_body`: the most of an answer's body held for checks.
+    pub max_body: usize,
 }
 
-fn parse_template(text: &str) -> Vec<Seg> {
-    let mut segs = Vec::new();
-    let mut rest = text;
-    while let Some(start) = rest.find("{{") {
-        let after = &rest[start + 2..];
-        let Some(end) = after.find("}}") else { break };
-        let var = match after[..end].trim() {
-            "seq" => Seg::Seq,
-            "account" => Seg::Account,
-            "sender" => Seg::Sender,
-            "receiver" => Seg::Receiver,
-            "nonce" => Seg::Nonce,
-            "amount" => Seg::Amount,
-            "worker" => Seg::Worker,
-            // Validation rejects unknown placeholders; keep anything else literally.
-            _ => {
-                segs.push(Seg::Lit(rest[..start + 2 + end + 2].to_string()));
-                rest = &after[end + 2..];
-                continue;
-            }
-        };
-        if start > 0 {
-            segs.push(Seg::Lit(rest[..start].to_string()));
+impl std::fmt::Debug for RequestTable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RequestTable")
+            .field("templates", &self.templates.len())
+            .field("carries_tx", &self.carries_tx)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Template `r`, prepared for `endpoint` (see [`RequestTable::new`]).
+fn prepare(
+    r: &RequestTemplate,
+    endpoint: &Endpoint,
+    http2: bool,
+    names: &Names,
+    max_body: u64,
+) -> Result<Prepared, HttpError> {
+    let bad = |why: String| HttpError::BadTemplate {
+        name: r.name.clone(),
+        why,
+    };
+    let prefix = if http2 {
+        format!("http://{}{}", endpoint.authority, endpoint.base_path)
+    } else {
+        endpoint.base_path.clone()
+    };
+    let path_template = names.parse(&format!("{prefix}{}", r.path));
+    let (uri_text, path) = match path_template.as_literal() {
+        Some(text) => (text.to_string(), None),
+        // Written per request; the static URI is only the prefix's (never sent).
+        None => (format!("{prefix}/"), Some(path_template)),
+    };
+    let uri: Uri = uri_text
+        .parse()
+        .map_err(|e| bad(format!("URI {uri_text:?}: {e}")))?;
+    let method = Method::from_bytes(r.method.as_bytes())
+        .map_err(|e| bad(format!("method {:?}: {e}", r.method)))?;
+    let mut headers = HeaderMap::new();
+    let mut header_templates = Vec::new();
+    for (k, v) in &r.headers {
+        let name = HeaderName::from_bytes(k.as_bytes())
+            .map_err(|e| bad(format!("header name {k:?}: {e}")))?;
+        let t = names.parse(v);
+        if t.as_literal().is_none() {
+            header_templates.push((name, t));
+            continue;
         }
-        segs.push(var);
-        rest = &after[end + 2..];
+        let value = HeaderValue::from_str(v)
+            .map_err(|e| bad(format!("header {k:?} value {v:?}: {e}")))?;
+        headers.append(name, value);
     }
-    if !rest.is_empty() {
-        segs.push(Seg::Lit(rest.to_string()));
+    if !http2 && !headers.contains_key(HOST) {
+        let host = HeaderValue::from_str(&endpoint.authority)
+            .map_err(|e| bad(format!("host {:?}: {e}", endpoint.authority)))?;
+        headers.insert(HOST, host);
     }
-    segs
+    let body = match &r.body {
+        Body::None => BodyKind::None,
+        Body::Template(t) => {
+            let text = names.parse(t);
+            let needs_transfer =
+                text.any(|s| matches!(s, Seg::Builtin(b) if b.is_transfer()));
+            BodyKind::Template {
+                text,
+                needs_transfer,
+            }
+        }
+        Body::JsonTransfer => BodyKind::JsonTransfer,
+        Body::BinaryBatch => BodyKind::BinaryBatch,
+    };
+    let mut feeds: Vec<usize> = path
+        .iter()
+        .chain(header_templates.iter().map(|(_, t)| t))
+        .chain(match &body {
+            BodyKind::Template { text, .. } => Some(text),
+            _ => None,
+        })
+        .flat_map(|t| t.feeds())
+        .collect();
+    feeds.sort_unstable();
+    feeds.dedup();
+    let head = wire_head(&method, &uri, &headers);
+    Ok(Prepared {
+        name: r.name.clone(),
+        wire_head_close: [&head[..], b"connection: close\r\n"].concat(),
+        wire_head: head,
+        method,
+        uri,
+        headers,
+        body,
+        expect: r.expect_status.clone(),
+        path,
+        header_templates,
+        feeds,
+        setup: r.setup,
+        inspect: Inspect::new(r, names, max_body),
+    })
 }
 
 impl RequestTable {
@@ -147,65 +235,17 @@ impl RequestTable {
         if plan.requests.is_empty() {
             return Err(HttpError::NoRequests);
         }
+        let names = Names::new(plan);
+        let max_body = usize::try_from(plan.http.max_body).unwrap_or(usize::MAX);
         let mut templates = Vec::with_capacity(plan.requests.len());
         let mut cumulative = Vec::with_capacity(plan.requests.len());
         let mut total = 0u64;
         for r in &plan.requests {
-            let bad = |why: String| HttpError::BadTemplate {
-                name: r.name.clone(),
-                why,
-            };
-            let path = format!("{}{}", endpoint.base_path, r.path);
-            let uri_text = if http2 {
-                format!("http://{}{}", endpoint.authority, path)
-            } else {
-                path
-            };
-            let uri: Uri = uri_text
-                .parse()
-                .map_err(|e| bad(format!("URI {uri_text:?}: {e}")))?;
-            let method = Method::from_bytes(r.method.as_bytes())
-                .map_err(|e| bad(format!("method {:?}: {e}", r.method)))?;
-            let mut headers = HeaderMap::new();
-            for (k, v) in &r.headers {
-                let name = HeaderName::from_bytes(k.as_bytes())
-                    .map_err(|e| bad(format!("header name {k:?}: {e}")))?;
-                let value = HeaderValue::from_str(v)
-                    .map_err(|e| bad(format!("header {k:?} value {v:?}: {e}")))?;
-                headers.append(name, value);
+            templates.push(prepare(r, endpoint, http2, &names, plan.http.max_body)?);
+            if !r.setup {
+                total += u64::from(r.weight.max(1));
             }
-            if !http2 && !headers.contains_key(HOST) {
-                let host = HeaderValue::from_str(&endpoint.authority)
-                    .map_err(|e| bad(format!("host {:?}: {e}", endpoint.authority)))?;
-                headers.insert(HOST, host);
-            }
-            let body = match &r.body {
-                Body::None => BodyKind::None,
-                Body::Template(t) => {
-                    let segs = parse_template(t);
-                    let needs_transfer = segs.iter().any(|s| {
-                        matches!(s, Seg::Sender | Seg::Receiver | Seg::Nonce | Seg::Amount)
-                    });
-                    BodyKind::Template {
-                        segs,
-                        needs_transfer,
-                    }
-                }
-                Body::JsonTransfer => BodyKind::JsonTransfer,
-                Body::BinaryBatch => BodyKind::BinaryBatch,
-            };
-            total += u64::from(r.weight.max(1));
             cumulative.push(total);
-            let head = wire_head(&method, &uri, &headers);
-            templates.push(Prepared {
-                wire_head_close: [&head[..], b"connection: close\r\n"].concat(),
-                wire_head: head,
-                method,
-                uri,
-                headers,
-                body,
-                expect: r.expect_status.clone(),
-            });
         }
         let w = &plan.workload;
         let (gen, pool) = crate::targets::inprocess::generator_config(w);
@@ -223,7 +263,16 @@ impl RequestTable {
             accounts: w.accounts,
             senders: 0..w.accounts,
             carries_tx,
+            feeds: Feeds::new(&plan.data, None, w.seed),
+            names,
+            max_body,
         })
+    }
+
+    /// Makes this instance one execution segment of `count`: `queue` and `shuffle` feeders
+    /// then hand out only this segment's share of their rows.
+    pub fn restrict_feeds(&mut self, data: &[DataSource], index: u32, count: u32, seed: u64) {
+        self.feeds = Feeds::new(data, Some((index, count)), seed);
     }
 
     /// Restricts this instance to an execution segment's senders (split among its workers as
@@ -277,14 +326,96 @@ impl RequestTable {
         }
     }
 
-    /// Template `t` with `body` as a request for hyper's client.
-    pub fn hyper_request(&self, t: usize, body: Bytes) -> Request<Full<Bytes>> {
+    /// A request from template `t` for hyper's client, with `body` and, when the template's
+    /// path or headers hold variables, this request's `head`. A written path that is not a
+    /// URI fails the request as a `check` error (see [`super::maker`] for what is encoded).
+    pub fn hyper_request(
+        &self,
+        t: usize,
+        body: Bytes,
+        head: Option<&Head>,
+    ) -> Result<Request<Full<Bytes>>, String> {
         let p = &self.templates[t];
         let mut request = Request::new(Full::new(body));
         *request.method_mut() = p.method.clone();
         *request.uri_mut() = p.uri.clone();
         *request.headers_mut() = p.headers.clone();
-        request
+        if let Some(h) = head {
+            if let Some(path) = &h.path {
+                *request.uri_mut() = Uri::try_from(path.as_slice())
+                    .map_err(|e| format!("path {:?}: {e}", String::from_utf8_lossy(path)))?;
+            }
+            for (name, value) in &h.headers {
+                let v = HeaderValue::from_bytes(value).map_err(|e| format!("header {name}: {e}"))?;
+                request.headers_mut().append(name.clone(), v);
+            }
+        }
+        Ok(request)
+    }
+
+    /// Writes template `t`'s HTTP/1.1 request head with this request's `head` (its path and
+    /// variable headers) into `out`, as [`RequestTable::wire`]'s heads are: request line and
+    /// header lines, without the blank line; `last` adds `connection: close`.
+    pub fn write_wire_head(&self, t: usize, head: &Head, last: bool, out: &mut Vec<u8>) {
+        let p = &self.templates[t];
+        out.clear();
+        match &head.path {
+            Some(path) => {
+                out.extend_from_slice(p.method.as_str().as_bytes());
+                out.push(b' ');
+                out.extend_from_slice(path);
+                out.extend_from_slice(b" HTTP/1.1\r\n");
+                let line = p.wire_head.iter().position(|&b| b == b'\n').map_or(0, |i| i + 1);
+                out.extend_from_slice(&p.wire_head[line..]);
+            }
+            None => out.extend_from_slice(&p.wire_head),
+        }
+        for (name, value) in &head.headers {
+            out.extend_from_slice(name.as_str().as_bytes());
+            out.extend_from_slice(b": ");
+            out.extend_from_slice(value);
+            out.extend_from_slice(b"\r\n");
+        }
+        if last {
+            out.extend_from_slice(b"connection: close\r\n");
+        }
+    }
+
+    /// What of an answer to template `t` must be read: the body (up to how many bytes held:
+    /// for checks and extractions, and for a request that carried a body, whose answer may say
+    /// what was committed), and the header fields.
+    pub fn needs(&self, t: usize) -> Needs {
+        let p = &self.templates[t];
+        let checks_body = p.inspect.as_ref().is_some_and(Inspect::needs_body);
+        Needs {
+            body: (checks_body || !matches!(p.body, BodyKind::None)).then_some(self.max_body),
+            headers: p.inspect.as_ref().is_some_and(Inspect::needs_headers),
+        }
+    }
+
+    /// Template `t`'s checks and extractions, if it has any.
+    pub fn inspect(&self, t: usize) -> Option<&Inspect> {
+        self.templates[t].inspect.as_ref()
+    }
+
+    /// The setup templates, in file order.
+    pub fn setup_templates(&self) -> impl Iterator<Item = usize> + '_ {
+        (0..self.templates.len()).filter(|&t| self.templates[t].setup)
+    }
+
+    /// Whether a connection needs variables ([`ConnVars`] sized for them) or setup requests.
+    pub fn has_flows(&self) -> bool {
+        !self.names.vars().is_empty() || self.templates.iter().any(|p| p.setup)
+    }
+
+    /// Fresh variables for a new connection.
+    pub fn conn_vars(&self) -> ConnVars {
+        ConnVars::new(self.names.vars().len())
+    }
+
+    /// Template `t`'s name.
+    pub fn name(&self, t: usize) -> &str {
+        &self.templates[t].name
     }
 
     /// Accounts `0..N` split into `workers` contiguous sender ranges: worker `id`'s share.
@@ -295,175 +426,9 @@ impl RequestTable {
     }
 }
 
-/// The per-worker request builder.
-pub struct RequestMaker {
-    table: Arc<RequestTable>,
-    gen: Option<Generator>,
-    rng: fastrand::Rng,
-    worker: u32,
-    workers: u32,
-    seq: u64,
-    batch: Vec<Transfer>,
-    text: String,
-}
-
-/// The next request: its template and body, and what it carries.
-pub struct Made {
-    pub template: usize,
-    pub body: Bytes,
-    /// Transfers in the body.
-    pub submitted_tx: u64,
-}
-
-impl RequestMaker {
-    /// A builder for worker `worker` of `workers`. Fails when there are fewer accounts than
-    /// workers and the templates carry transfers (each worker needs its own senders).
-    pub fn new(
-        table: Arc<RequestTable>,
-        worker: u32,
-        workers: u32,
-    ) -> Result<RequestMaker, HttpError> {
-        let gen = if table.carries_tx {
-            let own = table.senders.clone();
-            let part = RequestTable::sender_range(own.end - own.start, workers, worker);
-            let senders = own.start + part.start..own.start + part.end;
-            if senders.is_empty() {
-                return Err(HttpError::TooFewAccounts {
-                    accounts: own.end - own.start,
-                    workers,
-                });
-            }
-            let mut cfg = table.gen.clone();
-            cfg.seed = cfg.seed.wrapping_mul(1000).wrapping_add(u64::from(worker));
-            Some(Generator::new(cfg, vec![senders], table.pool.clone()))
-        } else {
-            None
-        };
-        let seed = table.gen.seed ^ (u64::from(worker) << 32) ^ 0x4854_5450;
-        Ok(RequestMaker {
-            table,
-            gen,
-            rng: fastrand::Rng::with_seed(seed),
-            worker,
-            workers,
-            seq: 0,
-            batch: Vec::new(),
-            text: String::new(),
-        })
-    }
-
-    fn pick(&mut self) -> usize {
-        let c = &self.table.cumulative;
-        if c.len() == 1 {
-            return 0;
-        }
-        // `cumulative` is non-empty and its last entry is positive (weights are at least 1).
-        let r = self.rng.u64(0..c[c.len() - 1]);
-        c.partition_point(|&x| x <= r)
-    }
-
-    /// Picks the next request's template and writes its body.
-    pub fn make(&mut self) -> Made {
-        let t = self.pick();
-        let (body, submitted_tx) = self.body_for(t);
-        Made {
-            template: t,
-            body,
-            submitted_tx,
-        }
-    }
-
-    /// The body of the next request from template `t` (`t` < [`RequestTable::len`]) and the
-    /// transfers it carries. The goose driver calls it directly: goose picks the template by
-    /// weight itself, and sends through its own client.
-    pub fn body_for(&mut self, t: usize) -> (Bytes, u64) {
-        let seq = self.seq * u64::from(self.workers) + u64::from(self.worker);
-        self.seq += 1;
-        let table = Arc::clone(&self.table);
-        let p = &table.templates[t];
-        match &p.body {
-            BodyKind::None => (Bytes::new(), 0),
-            BodyKind::JsonTransfer => {
-                let tr = self.one_transfer();
-                self.text.clear();
-                let _ = write!(
-                    self.text,
-                    r#"{{"from":{},"to":{},"amount":{},"nonce":{}}}"#,
-                    tr.from, tr.to, tr.amount, tr.nonce
-                );
-                (Bytes::copy_from_slice(self.text.as_bytes()), 1)
-            }
-            BodyKind::BinaryBatch => {
-                let n = table.batch_size;
-                if let Some(g) = self.gen.as_mut() {
-                    g.fill(&mut self.batch, n);
-                }
-                let mut buf = Vec::with_capacity(n * engine::RECORD_SIZE);
-                engine::encode_batch(&self.batch, &mut buf);
-                (Bytes::from(buf), n as u64)
-            }
-            BodyKind::Template {
-                segs,
-                needs_transfer,
-            } => {
-                let tr = if *needs_transfer {
-                    self.one_transfer()
-                } else {
-                    Transfer::default()
-                };
-                let account = self.rng.u64(0..self.table.accounts.max(1));
-                self.text.clear();
-                for s in segs {
-                    let _ = match s {
-                        Seg::Lit(l) => {
-                            self.text.push_str(l);
-                            Ok(())
-                        }
-                        Seg::Seq => write!(self.text, "{seq}"),
-                        Seg::Account => write!(self.text, "{account}"),
-                        Seg::Sender => write!(self.text, "{}", tr.from),
-                        Seg::Receiver => write!(self.text, "{}", tr.to),
-                        Seg::Nonce => write!(self.text, "{}", tr.nonce),
-                        Seg::Amount => write!(self.text, "{}", tr.amount),
-                        Seg::Worker => write!(self.text, "{}", self.worker),
-                    };
-                }
-                (Bytes::copy_from_slice(self.text.as_bytes()), 0)
-            }
-        }
-    }
-
-    fn one_transfer(&mut self) -> Transfer {
-        match self.gen.as_mut() {
-            Some(g) => {
-                g.fill(&mut self.batch, 1);
-                self.batch[0]
-            }
-            // Only templates without transfers get here without a generator.
-            None => Transfer::default(),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn template_segments() {
-        let s = parse_template(r#"{"a":{{sender}},"s":"{{ seq }}","x":"{{nope}}"}"#);
-        assert_eq!(
-            s,
-            vec![
-                Seg::Lit(r#"{"a":"#.into()),
-                Seg::Sender,
-                Seg::Lit(r#","s":""#.into()),
-                Seg::Seq,
-                Seg::Lit(r#"","x":"{{nope}}"#.into()),
-                Seg::Lit(r#""}"#.into()),
-            ]
-        );
-    }
 
     #[test]
     fn sender_ranges_partition_the_accounts() {
