@@ -74,6 +74,7 @@ pub fn execute(prepared: &Prepared, opts: &RunOptions) -> Result<RunOutcome> {
         let mut t = HttpTarget::prepare(plan, opts.allow_remote)?;
         if let Some(s) = &prepared.segment {
             t.share_engine(Some(s.senders(t.accounts_total())));
+            t.segment_feeds(plan, s.segment.index, s.segment.count);
         }
         Target::Http(Box::new(t))
     } else {

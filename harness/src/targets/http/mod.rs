@@ -206,6 +206,16 @@ impl HttpTarget {
         }
     }
 
+    /// Makes this instance execution segment `index` of `count` for the feeders: `queue` and
+    /// `shuffle` hand out only this segment's share of their rows, so no row is used twice
+    /// across segments.
+    pub fn segment_feeds(&mut self, plan: &Plan, index: u32, count: u32) {
+        match Arc::get_mut(&mut self.table) {
+            Some(t) => t.restrict_feeds(&plan.data, index, count, plan.workload.seed),
+            None => unreachable!("the request table is not shared before the workers start"),
+        }
+    }
+
     /// Whether the requests carry transfers.
     pub fn carries_tx(&self) -> bool {
         self.table.carries_tx
