@@ -377,8 +377,9 @@ async fn one_request(
     }
     let made = match maker.make(&session.vars) {
         Ok(m) => m,
-        // Needs a variable no answer on this connection has set: not sent.
-        Err(NotMade::Unset(_)) => return Some(Sent::failed(ErrorKind::Check, 0, false)),
+        // Needs a variable no answer on this connection has set: not sent, and paused like a
+        // refusal (a flow that never sets it would otherwise spin without a request).
+        Err(NotMade::Unset(_)) => return Some(Sent::failed(ErrorKind::Check, 0, true)),
         Err(NotMade::Exhausted(e)) => {
             ctx.stop_run(&e);
             return None;
