@@ -104,6 +104,7 @@ mod error;
 pub mod pem;
 mod plan;
 mod raw;
+pub mod template;
 pub mod units;
 mod validate;
 
