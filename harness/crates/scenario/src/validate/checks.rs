@@ -38,7 +38,11 @@ pub(super) fn checks(cx: &Ctx, i: usize, method: &str, raw: &[S<RawCheck>]) -> R
         let check = match kind {
             "body_contains" => {
                 if let Some(e) = &c.equals {
-                    return Err(cx.err(e.span(), key("equals"), "`equals` goes with `json` or `header` checks; body_contains is itself the text to find"));
+                    return Err(cx.err(
+                        e.span(),
+                        key("equals"),
+                        "`equals` goes with `json` or `header` checks; body_contains is itself the text to find",
+                    ));
                 }
                 if text.is_empty() {
                     return Err(cx.err(value.span(), key(kind), "must not be empty"));
@@ -168,13 +172,21 @@ fn one_of<'a>(
 fn pointer(cx: &Ctx, v: &S<String>, field: &str) -> Result<String> {
     let p = v.get_ref();
     if !p.is_empty() && !p.starts_with('/') {
-        return Err(cx.err(v.span(), field, format!("expected a JSON pointer (RFC 6901) such as \"/status\" or \"/items/0/id\" (\"\" is the whole body), found {p:?}")));
+        return Err(cx.err(
+            v.span(),
+            field,
+            format!("expected a JSON pointer (RFC 6901) such as \"/status\" or \"/items/0/id\" (\"\" is the whole body), found {p:?}"),
+        ));
     }
     let mut rest = p.as_str();
     while let Some(t) = rest.find('~') {
         rest = &rest[t + 1..];
         if !rest.starts_with(['0', '1']) {
-            return Err(cx.err(v.span(), field, format!("in a JSON pointer \"~\" must be followed by 0 or 1 (\"~0\" is \"~\", \"~1\" is \"/\"), found {p:?}")));
+            return Err(cx.err(
+                v.span(),
+                field,
+                format!("in a JSON pointer \"~\" must be followed by 0 or 1 (\"~0\" is \"~\", \"~1\" is \"/\"), found {p:?}"),
+            ));
         }
     }
     Ok(p.clone())
@@ -229,7 +241,11 @@ fn regex(cx: &Ctx, v: &S<String>, field: &str) -> Result<String> {
     // captures_len counts the implicit group 0, the whole match.
     let groups = re.captures_len() - 1;
     if groups > 1 {
-        return Err(cx.err(v.span(), field, format!("has {groups} capture groups, so which one is the value is unclear: keep one around the value and make the others non-capturing, (?:...)")));
+        return Err(cx.err(
+            v.span(),
+            field,
+            format!("has {groups} capture groups, so which one is the value is unclear: keep one around the value and make the others non-capturing, (?:...)"),
+        ));
     }
     Ok(v.get_ref().clone())
 }

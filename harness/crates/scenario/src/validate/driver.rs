@@ -113,41 +113,57 @@ fn flow_error(
     inputs: &DriverInputs,
     e: DriverError,
 ) -> ScenarioError {
-    const NATIVE: &str = "or use driver = \"native\"";
     let template = |name: &str| {
         let i = template_index(inputs, name);
-        (i, raw.requests.get(i))
+        (
+            i,
+            raw.requests.get(i).map_or(0..0, |r| r.span()),
+            raw.requests.get(i),
+        )
     };
     let (span, field, why) = match &e {
-        DriverError::Data { .. } => (
-            raw.data.first().map_or(0..0, |d| d.span()),
-            "data[0]".to_string(),
-            format!("driver = \"goose\" cannot feed [[data]] rows: goose's users draw no rows from data files here; remove [[data]] and its variables {NATIVE}"),
-        ),
+        DriverError::Data { .. } => {
+            let span = raw.data.first().map_or(0..0, |d| d.span());
+            let why = "cannot feed [[data]] rows: goose's users draw no rows from data files here; remove [[data]] and its variables";
+            (span, "data[0]".to_string(), why)
+        }
         DriverError::Setup { name } => {
-            let (i, r) = template(name);
-            let span = r.map_or(0..0, |r| r.get_ref().setup.as_ref().map_or(r.span(), |s| s.span()));
-            (span, format!("requests[{i}].setup"), format!("driver = \"goose\" runs no per-connection setup templates; remove setup {NATIVE}"))
+            let (i, whole, r) = template(name);
+            let span = r
+                .and_then(|r| r.get_ref().setup.as_ref())
+                .map_or(whole, |s| s.span());
+            let why = "runs no per-connection setup templates; remove setup";
+            (span, format!("requests[{i}].setup"), why)
         }
         DriverError::Variable { name, key } => {
-            let (i, r) = template(name);
+            let (i, whole, _) = template(name);
             let (span, field) = variable_key(raw, i, key);
-            let span = span.or(r.map(|r| r.span())).unwrap_or(0..0);
-            (span, format!("requests[{i}].{field}"), format!("driver = \"goose\" sends paths and header values as written, without {{{{ }}}} variables; remove the variable {NATIVE}"))
+            let why = "sends paths and header values as written, without {{ }} variables; remove the variable";
+            (span.unwrap_or(whole), format!("requests[{i}].{field}"), why)
         }
         DriverError::Check { name } => {
-            let (i, r) = template(name);
-            let span = r.and_then(|r| r.get_ref().check.first()).map_or(0..0, |c| c.span());
-            (span, format!("requests[{i}].check"), format!("driver = \"goose\" judges an answer by its status alone; remove check {NATIVE}"))
+            let (i, whole, r) = template(name);
+            let span = r
+                .and_then(|r| r.get_ref().check.first())
+                .map_or(whole, |c| c.span());
+            let why = "judges an answer by its status alone; remove check";
+            (span, format!("requests[{i}].check"), why)
         }
         DriverError::Extract { name } => {
-            let (i, r) = template(name);
-            let span = r.and_then(|r| r.get_ref().extract.first()).map_or(0..0, |x| x.span());
-            (span, format!("requests[{i}].extract"), format!("driver = \"goose\" keeps no variables between requests; remove extract {NATIVE}"))
+            let (i, whole, r) = template(name);
+            let span = r
+                .and_then(|r| r.get_ref().extract.first())
+                .map_or(whole, |x| x.span());
+            let why = "keeps no variables between requests; remove extract";
+            (span, format!("requests[{i}].extract"), why)
         }
         _ => unreachable!("locate passes only the flow refusals"),
     };
-    cx.err(span, field, why)
+    cx.err(
+        span,
+        field,
+        format!("driver = \"goose\" {why} or use driver = \"native\""),
+    )
 }
 
 /// Where template `i`'s variable in `key` ("path" or "headers") is written: the path, or the

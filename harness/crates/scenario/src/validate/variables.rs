@@ -59,7 +59,9 @@ impl Known<'_> {
         let err = |why: String| Err(cx.err(t.span.clone(), t.field, why));
         match v {
             Var::Placeholder(p) if t.place != Place::Body && TRANSFER_PLACEHOLDERS.contains(&p) => {
-                err(format!("{v} is the body's transfer and only for body templates; a path or header value may use {{{{seq}}}}, {{{{account}}}}, {{{{worker}}}}, data columns and extracted variables"))
+                err(format!(
+                    "{v} is the body's transfer and only for body templates; a path or header value may use {{{{seq}}}}, {{{{account}}}}, {{{{worker}}}}, data columns and extracted variables"
+                ))
             }
             Var::Placeholder(_) => Ok(()),
             Var::Extracted(name) if self.vars.contains(name) => Ok(()),
