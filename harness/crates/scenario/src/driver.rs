@@ -6,14 +6,17 @@
 //! built for HTTP/1.1 here, keeps its connections alive and sends one request at a time on
 //! each (so neither a connection per request nor pipelining), it sends six methods, and its
 //! reqwest client does TLS its own way (system roots, SNI from the URL, TLS 1.2 and 1.3,
-//! resumption on), so `[http.tls]` may only ask for those defaults. Those rules live here once, as a pure
+//! resumption on), so `[http.tls]` may only ask for those defaults. Its users send each
+//! request as written and judge it by status alone, so `[[data]]` feeders, `{{ }}` variables in
+//! paths and header values, checks, extractions and setup templates are the native driver's
+//! (a goose body template keeps its built-in placeholders). Those rules live here once, as a pure
 //! function of the [`Plan`], so every way a plan comes to name goose is refused alike:
 //! `driver = "goose"` in a file (validation points each [`DriverError`] at the field it
 //! concerns) and `--driver goose` on the harness's command line (which calls [`check_driver`]
 //! on the overridden plan).
 
 use crate::plan::{
-    Driver, HttpOptions, Plan, RequestTemplate, Stage, Target, TlsOptions, TlsTrust,
+    DataSource, Driver, HttpOptions, Plan, RequestTemplate, Stage, Target, TlsOptions, TlsTrust,
 };
 
 /// The methods goose can send (its `GooseMethod`).
@@ -61,6 +64,31 @@ pub enum DriverError {
          (GET, POST, PUT, PATCH, DELETE, HEAD)"
     )]
     Method { name: String, method: String },
+    #[error(
+        "driver goose: [[data]] {name:?} is declared, but goose's users draw no rows from data \
+         files here; remove the [[data]] entry and its variables or use driver native"
+    )]
+    Data { name: String },
+    #[error(
+        "driver goose: request template {name:?} has setup = true, but goose's users run no \
+         per-connection setup here; remove setup or use driver native"
+    )]
+    Setup { name: String },
+    #[error(
+        "driver goose: request template {name:?} has a {{{{ }}}} variable in its {key}, but goose \
+         sends paths and header values as written; remove the variable or use driver native"
+    )]
+    Variable { name: String, key: &'static str },
+    #[error(
+        "driver goose: request template {name:?} has checks, but goose judges an answer by its \
+         status alone here; remove check or use driver native"
+    )]
+    Check { name: String },
+    #[error(
+        "driver goose: request template {name:?} extracts variables, but goose's users keep no \
+         variables between requests here; remove extract or use driver native"
+    )]
+    Extract { name: String },
     #[error("driver goose: the test plan has no stage")]
     NoStages,
 }
@@ -75,14 +103,17 @@ fn reuse_words(max_requests: u32) -> String {
 
 /// Checks that `plan` can run on `plan.driver`: always for [`Driver::Native`]; for
 /// [`Driver::Goose`], an http or spawn target, HTTP/1.1 on kept-alive connections without
-/// pipelining, methods goose can send, and at least one stage, all closed-model. Problems are
-/// reported in file order (scenario, http, requests, stages), the first one found.
+/// pipelining, no `[[data]]`, templates goose can send as written (its methods; no setup,
+/// checks, extractions, nor variables in paths or header values), and at least one stage, all
+/// closed-model. Problems are reported in file order (scenario, http, data, requests, stages),
+/// the first one found.
 pub fn check_driver(plan: &Plan) -> Result<(), DriverError> {
     check(&DriverInputs {
         driver: plan.driver,
         name: &plan.name,
         target: &plan.target,
         http: &plan.http,
+        data: &plan.data,
         requests: &plan.requests,
         stages: &plan.stages,
     })
@@ -96,6 +127,7 @@ pub(crate) struct DriverInputs<'a> {
     pub name: &'a str,
     pub target: &'a Target,
     pub http: &'a HttpOptions,
+    pub data: &'a [DataSource],
     pub requests: &'a [RequestTemplate],
     pub stages: &'a [Stage],
 }
@@ -128,15 +160,13 @@ fn check_goose(p: &DriverInputs) -> Result<(), DriverError> {
             depth: p.http.pipeline,
         });
     }
-    if let Some(r) = p
-        .requests
-        .iter()
-        .find(|r| !GOOSE_METHODS.contains(&r.method.as_str()))
-    {
-        return Err(DriverError::Method {
-            name: r.name.clone(),
-            method: r.method.clone(),
+    if let Some(d) = p.data.first() {
+        return Err(DriverError::Data {
+            name: d.name.clone(),
         });
+    }
+    if let Some(e) = p.requests.iter().find_map(template_goose_cannot_send) {
+        return Err(e);
     }
     if p.stages.is_empty() {
         return Err(DriverError::NoStages);
@@ -147,6 +177,32 @@ fn check_goose(p: &DriverInputs) -> Result<(), DriverError> {
             name: p.stages[index].name.clone(),
         }),
         None => Ok(()),
+    }
+}
+
+/// What in template `r` goose cannot do, checked in the order of the template's keys in the
+/// scenario format (method, path, headers, setup, check, extract).
+fn template_goose_cannot_send(r: &RequestTemplate) -> Option<DriverError> {
+    let name = r.name.clone();
+    let has_var = |text: &str| crate::template::vars(text).next().is_some();
+    if !GOOSE_METHODS.contains(&r.method.as_str()) {
+        let method = r.method.clone();
+        Some(DriverError::Method { name, method })
+    } else if has_var(&r.path) {
+        Some(DriverError::Variable { name, key: "path" })
+    } else if r.headers.iter().any(|(_, v)| has_var(v)) {
+        Some(DriverError::Variable {
+            name,
+            key: "headers",
+        })
+    } else if r.setup {
+        Some(DriverError::Setup { name })
+    } else if !r.checks.is_empty() {
+        Some(DriverError::Check { name })
+    } else if !r.extract.is_empty() {
+        Some(DriverError::Extract { name })
+    } else {
+        None
     }
 }
 

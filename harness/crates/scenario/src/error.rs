@@ -22,6 +22,10 @@ pub enum ErrorKind {
     Syntax,
     /// The file is well formed but a value is out of range or inconsistent with another.
     Invalid,
+    /// A `[[data]]` file is missing, unreadable or malformed. The error points at the
+    /// scenario's `data[i].file`; its message starts with the data file's path and, where the
+    /// problem is in the file, its line: `data/users.csv:17: row has 3 fields, the header has 4`.
+    Data,
 }
 
 /// An error in a scenario file.

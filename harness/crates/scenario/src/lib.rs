@@ -42,7 +42,8 @@
 //!                               # client = "builtin" (default, HTTP/1.1) | "hyper" (default with http2),
 //!                               # connection = "keep-alive" (default) | "close" (one request per connection),
 //!                               # max_requests_per_connection = N (keep-alive only; >= 1),
-//!                               # pipeline = 1 (HTTP/1.1 pipelining depth, builtin client only; 1 ..= 1024)
+//!                               # pipeline = 1 (HTTP/1.1 pipelining depth, builtin client only; 1 ..= 1024),
+//!                               # max_body = "1MiB" (largest body held for checks; 1KiB ..= 1GiB)
 //! [http.tls]                    # https targets only; every key optional (see pem for the files)
 //! ca_file = "certs/ca.pem"      # PEM roots added to the system's; relative to this file's directory
 //! # insecure = true             # accept any certificate (not with ca_file); said in every report
@@ -52,14 +53,23 @@
 //! versions = ["1.2", "1.3"]     # offered versions; default both
 //! resumption = true             # session resumption; default on
 //!
+//! [[data]]                      # http/spawn only; a feeder read at validation
+//! name = "users"                # [A-Za-z_][A-Za-z0-9_]*, unique; variables {{users.<column>}}
+//! file = "data/users.csv"       # relative to this file's directory
+//! format = "csv"                # "csv" | "jsonl"; default from the extension (.csv, .jsonl, .ndjson)
+//! strategy = "queue"            # "queue" (default) | "shuffle" | "random" | "circular"
+//!
 //! [[requests]]                  # http/spawn: at least one; in-process: none
 //! name = "health"               # default "request-N" (1-based); unique
 //! method = "GET"                # GET POST PUT DELETE PATCH HEAD (default GET)
-//! path = "/api/v11/health"      # required; starts with '/'
-//! headers = { accept = "application/json" }
+//! path = "/api/v11/health"      # required; starts with '/'; {{ }} variables (see `template`)
+//! headers = { accept = "application/json" }   # values may hold variables too
 //! body = "none"                 # "none" | "json-transfer" | "binary-batch" | { template = "..." }
 //! expect_status = [200]         # an integer or a list; default [200]
-//! weight = 1                    # >= 1
+//! weight = 1                    # >= 1; not with setup = true
+//! setup = false                 # true: once per new connection, before its first timed request
+//! check = [{ json = "/status", equals = "active" }]   # or body_contains = "..", header = ".."
+//! extract = [{ var = "token", json = "/token" }]      # or header = "..", regex = '...'
 //!
 //! [[stages]]                    # at least one
 //! name = "ramp"                 # default "stage-N" (1-based); unique
@@ -95,7 +105,10 @@
 //! verdict: `[scenario] warmup`, or the sum of the leading `warmup = true` stages; it must be
 //! shorter than the whole run. A `tps` stage needs an in-process target or requests that all
 //! carry `binary-batch` bodies, since only then is the number of transactions per operation
-//! known. `driver = "goose"` is checked by [`check_driver`], the same rules the harness applies
+//! known. Variables in paths, header values and body templates are built-in placeholders,
+//! `[[data]]` columns or variables some template extracts ([`template`] splits them, for
+//! validation and the run alike); data file problems are [`ErrorKind::Data`] errors naming
+//! the data file's line. `driver = "goose"` is checked by [`check_driver`], the same rules the harness applies
 //! to a plan after its `--driver goose` override. `scenarios/README.md` describes the same
 //! format with the shipped scenarios.
 
@@ -104,6 +117,7 @@ mod error;
 pub mod pem;
 mod plan;
 mod raw;
+pub mod template;
 pub mod units;
 mod validate;
 

@@ -283,13 +283,16 @@ pub struct RequestTemplate {
     pub name: String,
     /// Upper-case: GET POST PUT DELETE PATCH HEAD.
     pub method: String,
-    /// Starts with '/'; appended to the target's base URL.
+    /// Starts with '/'; appended to the target's base URL. May hold `{{ }}` variables
+    /// (see [`crate::template`]), but not the body-only [`TRANSFER_PLACEHOLDERS`].
     pub path: String,
-    /// Header names are lower-case.
+    /// Header names are lower-case; values may hold variables as the path may.
     pub headers: Vec<(String, String)>,
     pub body: Body,
     /// Status codes that count as success.
     pub expect_status: Vec<u16>,
+    /// How often the template is drawn, relative to the others (>= 1); 0 for a setup
+    /// template, which is never drawn.
     pub weight: u32,
     /// `setup = true`: not drawn by weight; sent once on every new connection, in file order,
     /// before the connection's first timed request; its latency is reported apart.
@@ -309,8 +312,46 @@ impl RequestTemplate {
     /// Whether answers to this template are held (up to `[http] max_body`) and read: only
     /// then, since holding every body would cost what the bodies weigh.
     pub fn reads_body(&self) -> bool {
-        self.checks.iter().any(|c| !matches!(c, Check::Header { .. }))
-            || self.extract.iter().any(|e| !matches!(e.from, ExtractFrom::Header(_)))
+        self.checks
+            .iter()
+            .any(|c| !matches!(c, Check::Header { .. }))
+            || self
+                .extract
+                .iter()
+                .any(|e| !matches!(e.from, ExtractFrom::Header(_)))
+    }
+
+    /// Every `{{ }}` variable the template's path, header values and body template name, in
+    /// that order, each once.
+    pub fn variables(&self) -> Vec<crate::template::Var<'_>> {
+        let body = match &self.body {
+            Body::Template(t) => Some(t.as_str()),
+            _ => None,
+        };
+        let texts = std::iter::once(self.path.as_str())
+            .chain(self.headers.iter().map(|(_, v)| v.as_str()))
+            .chain(body);
+        let mut out = Vec::new();
+        for v in texts.flat_map(crate::template::vars) {
+            if !out.contains(&v) {
+                out.push(v);
+            }
+        }
+        out
+    }
+
+    /// The `[[data]]` sources the template draws a row from for each request (those whose
+    /// columns it names), in order of first use.
+    pub fn data_used(&self) -> Vec<&str> {
+        let mut out = Vec::new();
+        for v in self.variables() {
+            if let crate::template::Var::Column { data, .. } = v {
+                if !out.contains(&data) {
+                    out.push(data);
+                }
+            }
+        }
+        out
     }
 }
 
@@ -329,7 +370,10 @@ pub enum Check {
     },
     /// `{ header = "name", equals = "value" }`: the header is present (name lower-case) and,
     /// when `equals` is given, one of its values is exactly that.
-    Header { name: String, equals: Option<String> },
+    Header {
+        name: String,
+        equals: Option<String>,
+    },
 }
 
 /// One value taken from an answer into a connection variable.
@@ -350,8 +394,9 @@ pub enum ExtractFrom {
     Json(String),
     /// `{ var = "sid", header = "x-session" }` (name lower-case; the first value)
     Header(String),
-    /// `{ var = "csrf", regex = 'value="([^"]+)"' }`: the first capture group of the first
-    /// match (the whole match when the pattern has no group), on the body as UTF-8 (lossy).
+    /// `{ var = "csrf", regex = 'value="([^"]+)"' }` (at most one capture group, so which
+    /// part is the value is never in doubt): that group of the first match (the whole match
+    /// when the pattern has no group), on the body as UTF-8 (lossy).
     Regex(String),
 }
 
@@ -401,7 +446,8 @@ pub enum FeedStrategy {
 pub enum Body {
     None,
     /// Text with placeholders `{{seq}} {{account}} {{sender}} {{receiver}} {{nonce}} {{amount}}
-    /// {{worker}}`, substituted per request.
+    /// {{worker}}`, data columns `{{users.id}}` and extracted variables `{{token}}`,
+    /// substituted per request (see [`crate::template`]).
     Template(String),
     /// One valid transfer as JSON.
     JsonTransfer,
@@ -409,10 +455,16 @@ pub enum Body {
     BinaryBatch,
 }
 
-/// The placeholders a [`Body::Template`] may use.
+/// The built-in placeholders: every one may appear in a [`Body::Template`]; paths and header
+/// values may use all but the [`TRANSFER_PLACEHOLDERS`].
 pub const TEMPLATE_PLACEHOLDERS: [&str; 7] = [
     "seq", "account", "sender", "receiver", "nonce", "amount", "worker",
 ];
+
+/// Placeholders only a body template may use: they describe the one transfer drawn for the
+/// request's body, and a path or header naming them would need the run to share that draw
+/// between body and head, which it does not.
+pub const TRANSFER_PLACEHOLDERS: [&str; 4] = ["sender", "receiver", "nonce", "amount"];
 
 /// One stage of the run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -21,6 +21,8 @@ pub struct RawScenarioFile {
     pub workload: Option<S<RawWorkload>>,
     pub http: Option<S<RawHttp>>,
     #[serde(default)]
+    pub data: Vec<S<RawData>>,
+    #[serde(default)]
     pub requests: Vec<S<RawRequest>>,
     #[serde(default)]
     pub stages: Vec<S<RawStage>>,
@@ -115,6 +117,7 @@ pub struct RawHttp {
     pub connection: Option<S<RawConnection>>,
     pub max_requests_per_connection: Option<S<u64>>,
     pub pipeline: Option<S<u64>>,
+    pub max_body: Option<S<Value>>,
 }
 
 /// `[http] connection`: reuse a connection, or open one per request.
@@ -156,6 +159,58 @@ pub struct RawRequest {
     pub body: Option<S<Value>>,
     pub expect_status: Option<S<Value>>,
     pub weight: Option<S<u64>>,
+    pub setup: Option<S<bool>>,
+    #[serde(default)]
+    pub check: Vec<S<RawCheck>>,
+    #[serde(default)]
+    pub extract: Vec<S<RawExtract>>,
+}
+
+/// One `check = [...]` entry. Every key is optional here so that "exactly one of
+/// `body_contains`, `json` or `header`" is one message from validation, not serde's.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCheck {
+    pub body_contains: Option<S<String>>,
+    pub json: Option<S<String>>,
+    pub header: Option<S<String>>,
+    pub equals: Option<S<Value>>,
+}
+
+/// One `extract = [...]` entry: `var` and exactly one source (checked in validation).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawExtract {
+    pub var: S<String>,
+    pub json: Option<S<String>>,
+    pub header: Option<S<String>>,
+    pub regex: Option<S<String>>,
+}
+
+/// `[[data]]`: a feeder file (path as written, resolved and read in `validate::data`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawData {
+    pub name: S<String>,
+    pub file: S<String>,
+    pub format: Option<S<RawDataFormat>>,
+    pub strategy: Option<S<RawFeedStrategy>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RawDataFormat {
+    Csv,
+    Jsonl,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RawFeedStrategy {
+    Queue,
+    Shuffle,
+    Random,
+    Circular,
 }
 
 #[derive(Debug, Deserialize)]

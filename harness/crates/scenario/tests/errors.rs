@@ -65,7 +65,7 @@ fn cases() -> Vec<Case> {
             format!("{HEAD}{STAGE}\n[outputs]\ndir = \"x\"\n"),
             Some((11, 2)),
             "outputs",
-            "unknown field `outputs`, expected one of `scenario`, `target`, `workload`, `http`, `requests`, `stages`, `criteria`, `capacity`, `output`",
+            "unknown field `outputs`, expected one of `scenario`, `target`, `workload`, `http`, `data`, `requests`, `stages`, `criteria`, `capacity`, `output`",
             Syntax,
         ),
         case(
@@ -391,7 +391,7 @@ fn cases() -> Vec<Case> {
             format!("{SPAWN_HEAD}\n[[requests]]\nmethod = \"POST\"\npath = \"/tx\"\nbody = {{ template = \"{{{{from}}}}\" }}\n{STAGE}"),
             Some((11, 8)),
             "requests[0].body.template",
-            "unknown placeholder {{from}}; known: {{seq}} {{account}} {{sender}} {{receiver}} {{nonce}} {{amount}} {{worker}}",
+            "unknown variable {{from}}; known: {{seq}} {{account}} {{sender}} {{receiver}} {{nonce}} {{amount}} {{worker}}",
             Invalid,
         ),
         case(

@@ -4,6 +4,8 @@
 //! The pure check names plan items (a stage index, a request name); here they become file
 //! positions and field paths (`stages[1].rate`, `http.http2`, `requests[0].method`), worded
 //! for someone editing the file rather than passing a command-line override.
+//! The refusals of issue 19's features (data, variables, setup, checks, extractions) are in
+//! [`flow_error`], to keep [`locate`] to the connection and stage rules.
 
 use std::ops::Range;
 
@@ -64,12 +66,7 @@ fn locate(cx: &Ctx, raw: &RawScenarioFile, inputs: &DriverInputs, e: DriverError
             )
         }
         DriverError::Method { name, method } => {
-            // Validation made request names unique, so the name finds the template.
-            let i = inputs
-                .requests
-                .iter()
-                .position(|r| r.name == name)
-                .unwrap_or(0);
+            let i = template_index(inputs, &name);
             let span = raw.requests.get(i).map_or(0..0, |r| {
                 r.get_ref().method.as_ref().map_or(r.span(), |m| m.span())
             });
@@ -79,6 +76,11 @@ fn locate(cx: &Ctx, raw: &RawScenarioFile, inputs: &DriverInputs, e: DriverError
                 format!("driver = \"goose\" cannot send {method} requests: goose sends only GET, POST, PUT, PATCH, DELETE and HEAD"),
             )
         }
+        DriverError::Data { .. }
+        | DriverError::Setup { .. }
+        | DriverError::Variable { .. }
+        | DriverError::Check { .. }
+        | DriverError::Extract { .. } => flow_error(cx, raw, inputs, e),
         DriverError::NoStages => cx.err_nowhere(
             "stages",
             "driver = \"goose\" needs at least one [[stages]] entry",
@@ -91,6 +93,95 @@ fn locate(cx: &Ctx, raw: &RawScenarioFile, inputs: &DriverInputs, e: DriverError
                 "driver = \"goose\" supports only closed-model stages (`workers`): goose has no arrival-rate model, so a rate could not be honoured",
             )
         }
+    }
+}
+
+/// Template `name`'s index: validation made request names unique, so the name finds it.
+fn template_index(inputs: &DriverInputs, name: &str) -> usize {
+    inputs
+        .requests
+        .iter()
+        .position(|r| r.name == name)
+        .unwrap_or(0)
+}
+
+/// goose asked for a feeder, a setup template, a variable in a path or header, a check or an
+/// extraction: the error points at the key that asks.
+fn flow_error(
+    cx: &Ctx,
+    raw: &RawScenarioFile,
+    inputs: &DriverInputs,
+    e: DriverError,
+) -> ScenarioError {
+    let template = |name: &str| {
+        let i = template_index(inputs, name);
+        (
+            i,
+            raw.requests.get(i).map_or(0..0, |r| r.span()),
+            raw.requests.get(i),
+        )
+    };
+    let (span, field, why) = match &e {
+        DriverError::Data { .. } => {
+            let span = raw.data.first().map_or(0..0, |d| d.span());
+            let why = "cannot feed [[data]] rows: goose's users draw no rows from data files here; remove [[data]] and its variables";
+            (span, "data[0]".to_string(), why)
+        }
+        DriverError::Setup { name } => {
+            let (i, whole, r) = template(name);
+            let span = r
+                .and_then(|r| r.get_ref().setup.as_ref())
+                .map_or(whole, |s| s.span());
+            let why = "runs no per-connection setup templates; remove setup";
+            (span, format!("requests[{i}].setup"), why)
+        }
+        DriverError::Variable { name, key } => {
+            let (i, whole, _) = template(name);
+            let (span, field) = variable_key(raw, i, key);
+            let why = "sends paths and header values as written, without {{ }} variables; remove the variable";
+            (span.unwrap_or(whole), format!("requests[{i}].{field}"), why)
+        }
+        DriverError::Check { name } => {
+            let (i, whole, r) = template(name);
+            let span = r
+                .and_then(|r| r.get_ref().check.first())
+                .map_or(whole, |c| c.span());
+            let why = "judges an answer by its status alone; remove check";
+            (span, format!("requests[{i}].check"), why)
+        }
+        DriverError::Extract { name } => {
+            let (i, whole, r) = template(name);
+            let span = r
+                .and_then(|r| r.get_ref().extract.first())
+                .map_or(whole, |x| x.span());
+            let why = "keeps no variables between requests; remove extract";
+            (span, format!("requests[{i}].extract"), why)
+        }
+        _ => unreachable!("locate passes only the flow refusals"),
+    };
+    cx.err(
+        span,
+        field,
+        format!("driver = \"goose\" {why} or use driver = \"native\""),
+    )
+}
+
+/// Where template `i`'s variable in `key` ("path" or "headers") is written: the path, or the
+/// first header value holding one (its field `headers.<name>`).
+fn variable_key(raw: &RawScenarioFile, i: usize, key: &str) -> (Option<Range<usize>>, String) {
+    let Some(r) = raw.requests.get(i).map(|r| r.get_ref()) else {
+        return (None, key.to_string());
+    };
+    if key == "path" {
+        return (Some(r.path.span()), "path".to_string());
+    }
+    let header = r
+        .headers
+        .iter()
+        .find(|(_, v)| crate::template::vars(v.get_ref()).next().is_some());
+    match header {
+        Some((k, v)) => (Some(v.span()), format!("headers.{}", k.get_ref())),
+        None => (None, "headers".to_string()),
     }
 }
 

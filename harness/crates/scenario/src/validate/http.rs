@@ -1,5 +1,6 @@
 //! `[http]`: client options for http and spawn targets (timeout, HTTP/2, pool size, which
-//! HTTP/1.1 client, connection reuse, pipelining, and `[http.tls]` through [`super::tls`]).
+//! HTTP/1.1 client, connection reuse, pipelining, the largest body held for checks, and
+//! `[http.tls]` through [`super::tls`]).
 //!
 //! HTTP/2 runs only on hyper's client, so `http2 = true` picks hyper when no client is named
 //! and refuses the builtin one when it is. Pipelining is the builtin client's alone (hyper's
@@ -15,6 +16,11 @@ use crate::raw::{RawConnection, RawHttp, RawHttpClient, S};
 /// Deepest pipeline accepted: far beyond where pipelining stops paying (one read already
 /// carries ~100 answers of a health check at depth 128), and it bounds what a worker queues.
 const MAX_PIPELINE: u64 = 1024;
+
+/// `max_body` bounds: below 1 KiB hardly any JSON answer fits; above 1 GiB one held body per
+/// connection would swamp the generator's memory long before it measured anything.
+const MIN_BODY: u64 = 1 << 10;
+const MAX_BODY: u64 = 1 << 30;
 
 pub(super) fn http_options(
     cx: &Ctx,
@@ -43,6 +49,16 @@ pub(super) fn http_options(
     h.client = client(cx, r, h.http2)?;
     h.max_requests_per_connection = reuse(cx, r)?;
     h.pipeline = pipeline(cx, r, &h)?;
+    if let Some(m) = &r.max_body {
+        h.max_body = cx.size(m, "http.max_body")?;
+        if !(MIN_BODY..=MAX_BODY).contains(&h.max_body) {
+            return Err(cx.err(
+                m.span(),
+                "http.max_body",
+                format!("must be from 1KiB to 1GiB, found {} bytes", h.max_body),
+            ));
+        }
+    }
     h.tls = super::tls::tls(cx, r.tls.as_ref(), target)?;
     Ok(h)
 }

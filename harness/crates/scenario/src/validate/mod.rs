@@ -1,18 +1,23 @@
 //! Validation: raw structs in, one immutable [`Plan`] out, or the first problem found.
 //!
-//! Checks run in file order (scenario, target, workload, http, requests, stages, criteria,
-//! capacity, output) and then across sections, so the error a user sees first is the one
+//! Checks run in file order (scenario, target, workload, http, data, requests, stages,
+//! criteria, capacity, output) and then across sections, so the error a user sees first is the one
 //! nearest the top of the file. Each check names the field by its path and points at the span
 //! `serde_spanned` kept for it.
 //!
-//! One module per section of the file ([`target`], [`workload`], [`http`] with [`tls`], [`requests`],
-//! [`stages`], [`warmup`], [`criteria`], [`capacity`], [`output`]), one for the driver's rules
-//! pointed at the file ([`driver`]), and two they share: [`values`] (where errors point, and
-//! the duration, rate, size and fraction parsers) and [`url`] (URL and path syntax). This
-//! module only runs them in order and assembles the plan.
+//! One module per section of the file ([`target`], [`workload`], [`http`] with [`tls`],
+//! [`data`] with [`datafile`], [`requests`] with [`variables`] and [`checks`], [`stages`],
+//! [`warmup`], [`criteria`], [`capacity`], [`output`]), one for the driver's rules pointed at
+//! the file ([`driver`]), and two they share: [`values`] (where errors point, and the
+//! duration, rate, size and fraction parsers) and [`url`] (URL, path and header-name syntax).
+//! This module only runs them in order and assembles the plan. `[[data]]` comes before
+//! `[[requests]]` because templates name its columns.
 
 mod capacity;
+mod checks;
 mod criteria;
+mod data;
+mod datafile;
 mod driver;
 mod http;
 mod output;
@@ -22,6 +27,7 @@ mod target;
 mod tls;
 mod url;
 mod values;
+mod variables;
 mod warmup;
 mod workload;
 
@@ -58,7 +64,9 @@ pub(crate) fn plan(raw: RawScenarioFile, src: &str, file: &Path) -> Result<Plan>
     let target = target::target(&cx, &raw.target)?;
     let workload = workload::workload(&cx, raw.workload.as_ref())?;
     let http = http::http_options(&cx, raw.http.as_ref(), &target)?;
-    let requests = requests::requests(&cx, &raw.requests, &raw.target, &target)?;
+    let loaded = data::data(&cx, &raw.data, &target)?;
+    let requests = requests::requests(&cx, &raw.requests, &raw.target, &target, &loaded)?;
+    let data: Vec<_> = loaded.into_iter().map(|l| l.source).collect();
     let stages = stages::stages(&cx, &raw.stages)?;
 
     // Cross-section rules.
@@ -68,6 +76,7 @@ pub(crate) fn plan(raw: RawScenarioFile, src: &str, file: &Path) -> Result<Plan>
         name: &name,
         target: &target,
         http: &http,
+        data: &data,
         requests: &requests,
         stages: &stages,
     };
@@ -88,7 +97,7 @@ pub(crate) fn plan(raw: RawScenarioFile, src: &str, file: &Path) -> Result<Plan>
         workload,
         http,
         requests,
-        data: Vec::new(),
+        data,
         stages,
         warmup,
         criteria,

@@ -1,17 +1,24 @@
 //! `[[requests]]`: the HTTP request templates an http or spawn target is driven with.
 //!
 //! Each template is checked on its own (unique name, a method we send, a path, header names and
-//! values that cannot break the request line, a body kind, expected statuses, a weight), so an
-//! error names the template by index and key: `requests[2].headers.accept`.
+//! values that cannot break the request line, a body kind, expected statuses, a weight or
+//! `setup = true`, checks and extractions), so an error names the template by index and key:
+//! `requests[2].headers.accept`. Variables in the path, header values and body template are
+//! [`super::variables`]'s to check; checks and extractions are [`super::checks`]'s. Across
+//! templates: names are unique, a variable may be one that a later template extracts (flows
+//! run per connection, not in file order), and at least one template is drawn by weight.
 
 use std::collections::BTreeSet;
 
 use toml::Value;
 
-use super::url::check_path;
+use super::checks;
+use super::data::Loaded;
+use super::url::{check_template_path, is_header_name};
 use super::values::{describe, Ctx};
+use super::variables::{Known, Place, Text};
 use super::Result;
-use crate::plan::{Body, RequestTemplate, Target, TEMPLATE_PLACEHOLDERS};
+use crate::plan::{Body, RequestTemplate, Target};
 use crate::raw::{RawRequest, RawTarget, S};
 
 const METHODS: [&str; 6] = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"];
@@ -21,6 +28,7 @@ pub(super) fn requests(
     raw: &[S<RawRequest>],
     raw_target: &S<RawTarget>,
     target: &Target,
+    data: &[Loaded],
 ) -> Result<Vec<RequestTemplate>> {
     if !target.is_http() {
         if let Some(first) = raw.first() {
@@ -35,10 +43,31 @@ pub(super) fn requests(
             "an http or spawn target needs at least one [[requests]] entry",
         ));
     }
+    // Every template's extracted variables, as written: a template may use one that a later
+    // template sets, and a malformed name is still reported at its own template, in order.
+    let vars: BTreeSet<String> = raw
+        .iter()
+        .flat_map(|r| r.get_ref().extract.iter())
+        .map(|e| e.get_ref().var.get_ref().clone())
+        .collect();
+    let known = Known { data, vars: &vars };
     let mut names = BTreeSet::new();
     let mut out = Vec::with_capacity(raw.len());
     for (i, req) in raw.iter().enumerate() {
-        out.push(request(cx, i, req, &mut names)?);
+        out.push(request(cx, i, req, &mut names, &known)?);
+    }
+    if out.iter().all(|r| r.setup) {
+        let last = raw.len() - 1;
+        let span = raw[last]
+            .get_ref()
+            .setup
+            .as_ref()
+            .map_or(raw[last].span(), |s| s.span());
+        return Err(cx.err(
+            span,
+            format!("requests[{last}].setup"),
+            "every template has setup = true, so none is drawn to make the load: at least one must be a regular template",
+        ));
     }
     Ok(out)
 }
@@ -49,28 +78,30 @@ fn request(
     i: usize,
     req: &S<RawRequest>,
     names: &mut BTreeSet<String>,
+    known: &Known,
 ) -> Result<RequestTemplate> {
     let r = req.get_ref();
     let at = |key: &str| format!("requests[{i}].{key}");
-    let name = match &r.name {
-        Some(n) if n.get_ref().trim().is_empty() => {
-            return Err(cx.err(n.span(), at("name"), "must not be empty"));
-        }
-        Some(n) => n.get_ref().clone(),
-        None => format!("request-{}", i + 1),
-    };
-    if !names.insert(name.clone()) {
-        let span = r.name.as_ref().map_or(req.span(), |n| n.span());
-        return Err(cx.err(span, at("name"), format!("duplicate request name {name:?}")));
-    }
+    let name = name(cx, i, req, names)?;
     let method = match &r.method {
         Some(m) => method(cx, m, &at("method"))?,
         None => "GET".to_string(),
     };
-    check_path(r.path.get_ref()).map_err(|why| cx.err(r.path.span(), at("path"), why))?;
-    let headers = headers(cx, r, i)?;
+    let path = r.path.get_ref();
+    let field = at("path");
+    let literal = known.check(
+        cx,
+        &Text {
+            text: path,
+            place: Place::Path,
+            span: r.path.span(),
+            field: &field,
+        },
+    )?;
+    check_template_path(path, &literal).map_err(|why| cx.err(r.path.span(), field, why))?;
+    let headers = headers(cx, r, i, known)?;
     let body = match &r.body {
-        Some(b) => body(cx, b, &at("body"))?,
+        Some(b) => body(cx, b, &at("body"), known)?,
         None => Body::None,
     };
     if body != Body::None && (method == "GET" || method == "HEAD") {
@@ -85,22 +116,53 @@ fn request(
         Some(v) => statuses(cx, v, &at("expect_status"))?,
         None => vec![200],
     };
-    let weight = match &r.weight {
-        Some(w) => cx.u32_in(w, &at("weight"), 1, 1_000_000)?,
-        None => 1,
-    };
+    let (weight, setup) = weight(cx, r, i)?;
     Ok(RequestTemplate {
         name,
-        method,
-        path: r.path.get_ref().clone(),
+        method: method.clone(),
+        path: path.clone(),
         headers,
         body,
         expect_status,
         weight,
-        setup: false,
-        checks: Vec::new(),
-        extract: Vec::new(),
+        setup,
+        checks: checks::checks(cx, i, &method, &r.check)?,
+        extract: checks::extracts(cx, i, &method, &r.extract, known.data)?,
     })
+}
+
+/// Template `i`'s name, given or `request-N`; `names` holds the names before it.
+fn name(cx: &Ctx, i: usize, req: &S<RawRequest>, names: &mut BTreeSet<String>) -> Result<String> {
+    let r = req.get_ref();
+    let field = format!("requests[{i}].name");
+    let name = match &r.name {
+        Some(n) if n.get_ref().trim().is_empty() => {
+            return Err(cx.err(n.span(), field, "must not be empty"));
+        }
+        Some(n) => n.get_ref().clone(),
+        None => format!("request-{}", i + 1),
+    };
+    if !names.insert(name.clone()) {
+        let span = r.name.as_ref().map_or(req.span(), |n| n.span());
+        return Err(cx.err(span, field, format!("duplicate request name {name:?}")));
+    }
+    Ok(name)
+}
+
+/// `weight` (default 1) and `setup`: a setup template is never drawn, so it has no weight
+/// (0 in the plan, which keeps it out of any weighted draw).
+fn weight(cx: &Ctx, r: &RawRequest, i: usize) -> Result<(u32, bool)> {
+    let setup = r.setup.as_ref().is_some_and(|s| *s.get_ref());
+    let field = format!("requests[{i}].weight");
+    match &r.weight {
+        Some(w) if setup => Err(cx.err(
+            w.span(),
+            field,
+            "a setup template is not drawn by weight (it runs once on each new connection, before the connection's first timed request): remove weight or setup",
+        )),
+        Some(w) => Ok((cx.u32_in(w, &field, 1, 1_000_000)?, false)),
+        None => Ok((u32::from(!setup), setup)),
+    }
 }
 
 /// A method we send, upper-cased.
@@ -120,14 +182,13 @@ fn method(cx: &Ctx, m: &S<String>, field: &str) -> Result<String> {
 }
 
 /// Request `i`'s headers, names lower-cased: a name is an HTTP token, a value has no control
-/// characters but tab (a newline would end the header early).
-fn headers(cx: &Ctx, r: &RawRequest, i: usize) -> Result<Vec<(String, String)>> {
-    let tchar = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
+/// characters but tab (a newline would end the header early), its variables' included.
+fn headers(cx: &Ctx, r: &RawRequest, i: usize, known: &Known) -> Result<Vec<(String, String)>> {
     let mut headers = Vec::with_capacity(r.headers.len());
     for (k, v) in &r.headers {
         let key = k.get_ref();
         let field = format!("requests[{i}].headers.{key}");
-        if key.is_empty() || !key.bytes().all(tchar) {
+        if !is_header_name(key) {
             return Err(cx.err(
                 k.span(),
                 field,
@@ -150,12 +211,19 @@ fn headers(cx: &Ctx, r: &RawRequest, i: usize) -> Result<Vec<(String, String)>> 
                 "a header value must not contain control characters (such as a newline)",
             ));
         }
+        let text = Text {
+            text: v.get_ref(),
+            place: Place::Header,
+            span: v.span(),
+            field: &field,
+        };
+        known.check(cx, &text)?;
         headers.push((key.to_ascii_lowercase(), v.get_ref().clone()));
     }
     Ok(headers)
 }
 
-fn body(cx: &Ctx, v: &S<Value>, field: &str) -> Result<Body> {
+fn body(cx: &Ctx, v: &S<Value>, field: &str, known: &Known) -> Result<Body> {
     const EXPECT: &str =
         "\"none\", \"json-transfer\", \"binary-batch\" or a table { template = \"...\" }";
     match v.get_ref() {
@@ -175,8 +243,13 @@ fn body(cx: &Ctx, v: &S<Value>, field: &str) -> Result<Body> {
             }
             match t.get("template") {
                 Some(Value::String(s)) => {
-                    check_template(s)
-                        .map_err(|why| cx.err(v.span(), format!("{field}.template"), why))?;
+                    let text = Text {
+                        text: s,
+                        place: Place::Body,
+                        span: v.span(),
+                        field: &format!("{field}.template"),
+                    };
+                    known.check(cx, &text)?;
                     Ok(Body::Template(s.clone()))
                 }
                 Some(other) => Err(cx.err(
@@ -193,26 +266,6 @@ fn body(cx: &Ctx, v: &S<Value>, field: &str) -> Result<Body> {
         }
         _ => Err(cx.expected(v, field, EXPECT)),
     }
-}
-
-/// Every `{{name}}` in a template must be a known placeholder.
-fn check_template(s: &str) -> std::result::Result<(), String> {
-    let mut rest = s;
-    while let Some(open) = rest.find("{{") {
-        let after = &rest[open + 2..];
-        let close = after.find("}}").ok_or("unclosed \"{{\" in template")?;
-        let name = after[..close].trim();
-        if !TEMPLATE_PLACEHOLDERS.contains(&name) {
-            return Err(format!(
-                "unknown placeholder {{{{{name}}}}}; known: {}",
-                TEMPLATE_PLACEHOLDERS
-                    .map(|p| format!("{{{{{p}}}}}"))
-                    .join(" ")
-            ));
-        }
-        rest = &after[close + 2..];
-    }
-    Ok(())
 }
 
 fn statuses(cx: &Ctx, v: &S<Value>, field: &str) -> Result<Vec<u16>> {

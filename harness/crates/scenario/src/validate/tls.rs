@@ -8,7 +8,7 @@
 //! file rather than a failed run. Settings that contradict each other are refused rather than
 //! one silently winning: `insecure = true` with a `ca_file`, a certificate without its key.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use rustls_pki_types::ServerName;
 
@@ -139,20 +139,11 @@ fn pem_file(cx: &Ctx, raw: &S<String>, field: &str, kind: Kind) -> Result<PathBu
     if raw.get_ref().trim().is_empty() {
         return Err(cx.err(raw.span(), field, "must not be empty"));
     }
-    let path = resolve(cx.file, raw.get_ref());
+    let path = cx.resolve(raw.get_ref());
     let checked = match kind {
         Kind::Certificates => crate::pem::certificates(&path).map(drop),
         Kind::Key => crate::pem::private_key(&path).map(drop),
     };
     checked.map_err(|e| cx.err(raw.span(), field, e.to_string()))?;
     Ok(path)
-}
-
-/// A path from the file, relative to the scenario file's directory unless absolute.
-fn resolve(scenario_file: &Path, written: &str) -> PathBuf {
-    let p = Path::new(written);
-    match scenario_file.parent() {
-        Some(dir) if p.is_relative() => dir.join(p),
-        _ => p.to_path_buf(),
-    }
 }

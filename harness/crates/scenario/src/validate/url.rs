@@ -1,5 +1,5 @@
-//! URL and request-path syntax: a target's base URL and the paths of health checks and
-//! request templates.
+//! URL, request-path and header-name syntax: a target's base URL, the paths of health checks
+//! and request templates, and the header names templates send and checks read.
 //!
 //! Both return a reason rather than an error, so the section that owns the key can name its
 //! own field (`target.url`, `target.health_path`, `requests[2].path`).
@@ -72,16 +72,29 @@ fn host_port(authority: &str) -> std::result::Result<(&str, Option<&str>), Strin
 
 /// A request path: starts with '/', no whitespace or control characters, no fragment.
 pub(super) fn check_path(p: &str) -> std::result::Result<(), String> {
+    check_template_path(p, p)
+}
+
+/// A request template's path `p`, whose `literal` text (`p` without its `{{ }}` variables,
+/// since `{{ users.id }}` may be spaced inside its braces) obeys [`check_path`]'s rules; the
+/// values variables take are checked where they are known (data columns at validation).
+pub(super) fn check_template_path(p: &str, literal: &str) -> std::result::Result<(), String> {
     if !p.starts_with('/') {
         return Err(format!("must start with '/', found {p:?}"));
     }
-    if p.chars().any(|c| c.is_whitespace() || c.is_control()) {
+    if literal.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(format!(
             "must not contain whitespace or control characters, found {p:?}"
         ));
     }
-    if p.contains('#') {
+    if literal.contains('#') {
         return Err(format!("must not contain a fragment ('#'), found {p:?}"));
     }
     Ok(())
+}
+
+/// An HTTP header name: a token (RFC 9110 `tchar`s), not empty.
+pub(super) fn is_header_name(name: &str) -> bool {
+    let tchar = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
+    !name.is_empty() && name.bytes().all(tchar)
 }

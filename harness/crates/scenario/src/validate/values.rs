@@ -5,8 +5,9 @@
 //! duration, rate, size, fraction or bounded integer, with one wording per kind of value
 //! ("expected a duration such as ..., found ...") wherever that kind appears in the file.
 
+use std::fmt;
 use std::ops::Range;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use toml::Value;
@@ -57,6 +58,35 @@ impl Ctx<'_> {
             Some(field.into()),
             msg.into(),
         )
+    }
+
+    /// A problem with the data file `path` (at its 1-based `line` when known), pointed at the
+    /// scenario key `field` that names the file: the message reads `path:line: msg`.
+    pub(super) fn data_err(
+        &self,
+        span: Range<usize>,
+        field: impl Into<String>,
+        path: &Path,
+        line: Option<u64>,
+        msg: impl fmt::Display,
+    ) -> ScenarioError {
+        let at = match line {
+            Some(line) => format!("{}:{line}", path.display()),
+            None => path.display().to_string(),
+        };
+        let mut e = self.err(span, field, format!("{at}: {msg}"));
+        e.kind = ErrorKind::Data;
+        e
+    }
+
+    /// A path written in the file: relative to the scenario file's directory unless absolute
+    /// (a scenario travels with its certificates and data files, wherever it is run from).
+    pub(super) fn resolve(&self, written: &str) -> PathBuf {
+        let p = Path::new(written);
+        match self.file.parent() {
+            Some(dir) if p.is_relative() => dir.join(p),
+            _ => p.to_path_buf(),
+        }
     }
 
     /// "expected X, found Y" at `v`.
