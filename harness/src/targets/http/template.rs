@@ -11,6 +11,7 @@
 //! Parsing resolves each name to an index once, so writing a request is a walk over literal
 //! pieces and array lookups: no map, no string comparison per request.
 
+use scenario::template::{self, Piece, Var};
 use scenario::Plan;
 
 /// A built-in placeholder.
@@ -106,39 +107,43 @@ impl Names {
         &self.vars
     }
 
-    fn resolve(&self, name: &str) -> Option<Seg> {
-        if let Some(b) = Builtin::parse(name) {
-            return Some(Seg::Builtin(b));
+    fn resolve(&self, v: Var) -> Option<Seg> {
+        match v {
+            Var::Placeholder(name) => Builtin::parse(name).map(Seg::Builtin),
+            Var::Column { data, column } => {
+                let f = self.feeds.iter().position(|(n, _)| n == data)?;
+                let col = self.feeds[f].1.iter().position(|c| c == column)?;
+                Some(Seg::Column { feed: f, col })
+            }
+            Var::Extracted(name) => self.var(name).map(Seg::Var),
         }
-        if let Some((feed, column)) = name.split_once('.') {
-            let f = self.feeds.iter().position(|(n, _)| n == feed)?;
-            let col = self.feeds[f].1.iter().position(|c| c == column)?;
-            return Some(Seg::Column { feed: f, col });
-        }
-        self.var(name).map(Seg::Var)
     }
 
-    /// Parses `text`. Names validation did not accept (it accepts none unknown) stay literal.
+    /// Parses `text` with the scenario's own splitter ([`scenario::template::parse`]: what
+    /// validation accepted is what is written). A variable validation would not have accepted
+    /// (it accepts none unknown) stays as literal text.
     pub fn parse(&self, text: &str) -> Template {
         let mut segs = Vec::new();
         let mut lit = String::new();
-        let mut rest = text;
-        while let Some(start) = rest.find("{{") {
-            let after = &rest[start + 2..];
-            let Some(end) = after.find("}}") else { break };
-            lit.push_str(&rest[..start]);
-            match self.resolve(after[..end].trim()) {
-                Some(seg) => {
-                    if !lit.is_empty() {
-                        segs.push(Seg::Lit(std::mem::take(&mut lit)));
-                    }
-                    segs.push(seg);
+        for piece in template::parse(text).unwrap_or_else(|_| vec![Piece::Text(text)]) {
+            let seg = match piece {
+                Piece::Text(t) => {
+                    lit.push_str(t);
+                    continue;
                 }
-                None => lit.push_str(&rest[start..start + 2 + end + 2]),
+                Piece::Var(v) => match self.resolve(v) {
+                    Some(seg) => seg,
+                    None => {
+                        lit.push_str(&v.to_string());
+                        continue;
+                    }
+                },
+            };
+            if !lit.is_empty() {
+                segs.push(Seg::Lit(std::mem::take(&mut lit)));
             }
-            rest = &after[end + 2..];
+            segs.push(seg);
         }
-        lit.push_str(rest);
         if !lit.is_empty() {
             segs.push(Seg::Lit(lit));
         }
@@ -236,7 +241,7 @@ mod tests {
 
     #[test]
     fn names_resolve_to_indices_and_unknown_ones_stay_literal() {
-        let t = names().parse(r#"{"a":{{sender}},"u":"{{ users.name }}","t":"{{token}}","x":"{{nope}}"}"#);
+        let t = names().parse(r#"{"a":{{sender}},"u":"{{ users.name }}","t":"{{token}}","x":"{{no.pe}}"}"#);
         assert_eq!(
             t.segs,
             vec![
@@ -246,7 +251,7 @@ mod tests {
                 Seg::Column { feed: 0, col: 1 },
                 Seg::Lit(r#"","t":""#.into()),
                 Seg::Var(1),
-                Seg::Lit(r#"","x":"{{nope}}"}"#.into()),
+                Seg::Lit(r#"","x":"{{no.pe}}"}"#.into()),
             ]
         );
         assert_eq!(t.feeds().collect::<Vec<_>>(), [0]);
