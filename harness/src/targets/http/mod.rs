@@ -18,6 +18,7 @@ pub(crate) mod control;
 pub mod dial;
 pub mod endpoint;
 pub mod engine_api;
+pub mod feed;
 pub(crate) mod judge;
 pub mod request;
 pub mod spawn;
