@@ -309,8 +309,13 @@ impl RequestTemplate {
     /// Whether answers to this template are held (up to `[http] max_body`) and read: only
     /// then, since holding every body would cost what the bodies weigh.
     pub fn reads_body(&self) -> bool {
-        self.checks.iter().any(|c| !matches!(c, Check::Header { .. }))
-            || self.extract.iter().any(|e| !matches!(e.from, ExtractFrom::Header(_)))
+        self.checks
+            .iter()
+            .any(|c| !matches!(c, Check::Header { .. }))
+            || self
+                .extract
+                .iter()
+                .any(|e| !matches!(e.from, ExtractFrom::Header(_)))
     }
 }
 
@@ -329,7 +334,10 @@ pub enum Check {
     },
     /// `{ header = "name", equals = "value" }`: the header is present (name lower-case) and,
     /// when `equals` is given, one of its values is exactly that.
-    Header { name: String, equals: Option<String> },
+    Header {
+        name: String,
+        equals: Option<String>,
+    },
 }
 
 /// One value taken from an answer into a connection variable.
