@@ -8,7 +8,6 @@
 //! arrives after its interval was finalized still counts in its stage and in the whole-run
 //! figures.
 
-use crate::cancel::Cancel;
 use crate::load::acc::Acc;
 use crate::load::capacity::{CapacityCheck, StageUnit};
 use crate::load::hlog::{self, Writer};
@@ -56,8 +55,6 @@ pub struct Collector {
     /// Each stage's unit (the planned load's, and the achieved load's).
     pub stage_units: Vec<StageUnit>,
     pub capacity: Option<CapacityCheck>,
-    /// Cancelled on Ctrl-C: stop the workers and close what was measured.
-    pub cancel: Cancel,
     /// The first failure writing the interval log (`None` to start with): the run goes on (its
     /// figures are in memory and go to results.json), and the user is told the log is
     /// incomplete.
@@ -116,7 +113,9 @@ impl Collector {
             });
         loop {
             let deadline = sh.start + sh.interval * (t.next_final as u32 + 1) + grace;
-            if self.cancel.is_cancelled() {
+            // Ctrl-C or a worker's abort (`Shared::cancel`): stop the workers, close what was
+            // measured.
+            if sh.cancel.is_cancelled() {
                 sh.stop.store(true, Ordering::Relaxed);
             }
             // Wake at least every 50 ms to notice a cancellation.

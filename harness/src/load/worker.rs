@@ -11,6 +11,7 @@
 //! Latency basis: in an open-model stage, from the operation's intended start (its slot in the
 //! schedule); in a closed-model stage, from when the worker actually started it (service time).
 
+use crate::cancel::Cancel;
 pub use crate::load::errors::{ErrorKind, OpOutcome};
 use crate::load::timeline::{Phase, Timeline};
 use crossbeam_channel::Sender;
@@ -83,20 +84,27 @@ pub struct Shared {
     pub start: Instant,
     pub timeline: Timeline,
     pub interval: Duration,
-    /// Set on Ctrl-C, on a capacity break, or when the target died for good.
+    /// Set on Ctrl-C, on a capacity break, when the target died for good, or when a worker
+    /// aborted the run.
     pub stop: AtomicBool,
     /// Next open-model operation to claim.
     pub next_op: AtomicU64,
+    /// The run's token ([`crate::run::RunOptions::cancel`]): the collector polls it, and a
+    /// worker that cannot go on aborts the run through it ([`WorkerCore::abort`]). It lives
+    /// here because every driver already hands each worker this `Shared`; no driver needs a
+    /// parameter of its own for it.
+    pub cancel: Cancel,
 }
 
 impl Shared {
-    pub fn new(timeline: Timeline, interval: Duration) -> Shared {
+    pub fn new(timeline: Timeline, interval: Duration, cancel: Cancel) -> Shared {
         Shared {
             start: Instant::now(),
             timeline,
             interval,
             stop: AtomicBool::new(false),
             next_op: AtomicU64::new(0),
+            cancel,
         }
     }
 
@@ -171,6 +179,22 @@ impl WorkerCore {
     /// connection): waiting that long is not the generator's lateness.
     pub fn free_from(&mut self, at: Instant) {
         self.free_at = Some(at);
+    }
+
+    /// Ends the run, marked aborted with `reason` (e.g. a data feeder's
+    /// [`crate::targets::http::feed::Exhausted`]); the first reason wins. Every worker stops
+    /// at its next step: the stop flag is set here rather than on the collector's next poll
+    /// (up to 50 ms later), in which each worker would only find the same dead end again.
+    #[cfg_attr(
+        not(test),
+        expect(
+            dead_code,
+            reason = "the HTTP workers call it once they render feeder rows (issue 19); remove this then"
+        )
+    )]
+    pub fn abort(&self, reason: String) {
+        self.shared.cancel.abort(reason);
+        self.shared.stop.store(true, Ordering::Relaxed);
     }
 
     /// Decides the next step at time `now`.
@@ -376,7 +400,7 @@ mod tests {
     fn core(stages: &str) -> WorkerCore {
         let src = format!("[scenario]\nname = \"w\"\n[target]\nkind = \"in-process\"\n{stages}");
         let plan = scenario::parse(&src, std::path::Path::new("w.toml")).unwrap();
-        let shared = Shared::new(Timeline::new(&plan), Duration::from_secs(1));
+        let shared = Shared::new(Timeline::new(&plan), Duration::from_secs(1), Cancel::new());
         let (tx, _rx) = crossbeam_channel::unbounded();
         WorkerCore::new(0, Arc::new(shared), tx)
     }
@@ -435,10 +459,29 @@ mod tests {
     }
 
     #[test]
+    fn a_worker_abort_stops_every_worker_with_its_reason() {
+        let mut c = core("[[stages]]\nduration = \"1s\"\nworkers = 2\n");
+        let other = WorkerCore::new(1, Arc::clone(&c.shared), c.tx.clone());
+        let now = at(&c, 0.5);
+        assert!(matches!(c.next(now), Next::Run { .. }));
+        other.abort("feeder users.csv exhausted after 3 rows".to_string());
+        assert_eq!(c.next(now), Next::Stop);
+        assert!(c.shared.cancel.is_cancelled());
+        assert_eq!(
+            c.shared.cancel.reason(),
+            Some("feeder users.csv exhausted after 3 rows")
+        );
+    }
+
+    #[test]
     fn dispatch_lag_counts_the_generator_not_a_busy_worker() {
         let src = "[scenario]\nname = \"w\"\n[target]\nkind = \"in-process\"\n[[stages]]\nduration = \"1s\"\nrate = \"1000/s\"\n";
         let plan = scenario::parse(src, std::path::Path::new("w.toml")).unwrap();
-        let shared = Arc::new(Shared::new(Timeline::new(&plan), Duration::from_secs(1)));
+        let shared = Arc::new(Shared::new(
+            Timeline::new(&plan),
+            Duration::from_secs(1),
+            Cancel::new(),
+        ));
         let (tx, rx) = crossbeam_channel::unbounded();
         let mut c = WorkerCore::new(0, shared, tx);
         let ok = OpOutcome::default();

@@ -51,7 +51,8 @@ pub struct RunOptions {
     pub profile: bool,
     /// How an execution segment starts and ends with the others.
     pub start: StartSync,
-    /// Cancelled on Ctrl-C: the run stops, drains and writes what it measured.
+    /// Cancelled on Ctrl-C, or aborted with a reason by a worker (a data feeder ran out): the
+    /// run stops, drains and writes what it measured, marked aborted.
     pub cancel: Cancel,
 }
 
@@ -119,7 +120,11 @@ fn run_on(
     )?;
     let cpu_before = process_cpu_seconds();
     let clock_origin = SystemTime::now();
-    let shared = Arc::new(Shared::new(Timeline::new(plan), plan.output.interval));
+    let shared = Arc::new(Shared::new(
+        Timeline::new(plan),
+        plan.output.interval,
+        opts.cancel.clone(),
+    ));
     let collector = collector(prepared, opts, &shared, &target, &dir)?;
     let profiler = (opts.profile || plan.output.profile)
         .then(|| start_profiler(prepared, &root, &dir, &shared, &target));
@@ -199,7 +204,6 @@ fn collector(
         target_is_harness: target.same_process(),
         stage_units: assemble::stage_units(plan),
         capacity: assemble::capacity_check(plan),
-        cancel: opts.cancel.clone(),
         hlog_error: None,
     })
 }
@@ -312,12 +316,16 @@ fn judge(
     let facts = Facts {
         interval_s: shared.interval.as_secs_f64(),
         invalid: Vec::new(),
-        aborted: opts.cancel.is_cancelled().then(|| {
-            format!(
-                "interrupted after {end_s:.1} s of {:.1} s planned; figures cover what ran",
-                tl.total
-            )
-        }),
+        aborted: opts
+            .cancel
+            .is_cancelled()
+            .then(|| match opts.cancel.reason() {
+                Some(why) => why.to_string(),
+                None => format!(
+                    "interrupted after {end_s:.1} s of {:.1} s planned; figures cover what ran",
+                    tl.total
+                ),
+            }),
     };
     verdict::judge(result, &prepared.plan.criteria, &facts);
     let reasons = &mut result.verdict.reasons;
@@ -367,7 +375,11 @@ mod tests {
         };
         let toml = "[scenario]\nname = \"full\"\n[target]\nkind = \"in-process\"\n[output]\ninterval = \"100ms\"\n[[stages]]\nduration = \"300ms\"\nworkers = 1\n";
         let plan = scenario::parse(toml, Path::new("full.toml")).unwrap();
-        let shared = Arc::new(Shared::new(Timeline::new(&plan), plan.output.interval));
+        let shared = Arc::new(Shared::new(
+            Timeline::new(&plan),
+            plan.output.interval,
+            Cancel::new(),
+        ));
         let collector = Collector {
             shared: Arc::clone(&shared),
             sampler: Sampler::new(None),
@@ -378,7 +390,6 @@ mod tests {
             target_is_harness: false,
             stage_units: assemble::stage_units(&plan),
             capacity: None,
-            cancel: Cancel::new(),
             hlog_error: None,
         };
         let (tx, rx) = crossbeam_channel::unbounded();

@@ -147,7 +147,12 @@ impl Conn {
                     None => r.head,
                 };
                 let a = w
-                    .send(head, &made.body, r.length, (r.head_request, Keep::from(needs)))
+                    .send(
+                        head,
+                        &made.body,
+                        r.length,
+                        (r.head_request, Keep::from(needs)),
+                    )
                     .await?;
                 Ok(Reply {
                     status: a.status,

@@ -41,8 +41,8 @@ use anyhow::Context as _;
 use client::{Client, Conn};
 use crossbeam_channel::Sender;
 use pacer::Pacer;
-use session::Session;
 use scenario::Plan;
+use session::Session;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -400,7 +400,14 @@ async fn one_request(
     };
     let (outcome, arrived) = match answer {
         Ok(a) => (
-            judge_checked(&ctx.table, ctx.engine, (t, a.status), &a.checked, tx, &mut session.vars),
+            judge_checked(
+                &ctx.table,
+                ctx.engine,
+                (t, a.status),
+                &a.checked,
+                tx,
+                &mut session.vars,
+            ),
             a.arrived,
         ),
         // Failed, or timed out (the answer may still arrive on this connection): start afresh.

@@ -104,7 +104,14 @@ impl Session {
             Ok(Err(kind)) => OpOutcome::failure(kind, tx),
             Ok(Ok(a)) => {
                 let answer = (t, a.status);
-                judge_checked(&ctx.table, ctx.engine, answer, &a.checked, tx, &mut self.vars)
+                judge_checked(
+                    &ctx.table,
+                    ctx.engine,
+                    answer,
+                    &a.checked,
+                    tx,
+                    &mut self.vars,
+                )
             }
         }
     }

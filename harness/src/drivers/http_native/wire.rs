@@ -691,7 +691,10 @@ mod tests {
         let a = c.send(GET, b"", false, (false, ALL)).await.unwrap();
         assert_eq!((a.status, a.body), (200, &b"hello world"[..]));
         assert!(c.reusable());
-        let a = c.send(POST, b"{\"a\":1}", true, (false, ALL)).await.unwrap();
+        let a = c
+            .send(POST, b"{\"a\":1}", true, (false, ALL))
+            .await
+            .unwrap();
         assert_eq!((a.status, a.body), (404, &b"no"[..]));
         assert_eq!(
             seen.recv().await.unwrap(),
@@ -862,8 +865,25 @@ mod tests {
         .await;
         let mut c = WireConn::open(addr, T).await.unwrap();
         // Dropped as it streams: the buffer never grew to hold it.
-        let a = c.send(GET, b"", false, (false, Keep::from(Needs { body: None, headers: false }))).await.unwrap();
-        assert_eq!((a.status, a.body.len(), a.truncated, a.head.len()), (200, 0, true, 0));
+        let a = c
+            .send(
+                GET,
+                b"",
+                false,
+                (
+                    false,
+                    Keep::from(Needs {
+                        body: None,
+                        headers: false,
+                    }),
+                ),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            (a.status, a.body.len(), a.truncated, a.head.len()),
+            (200, 0, true, 0)
+        );
         assert!(c.buf.len() <= READ_BUF, "{}", c.buf.len());
         let keep = |n| Keep {
             body: Some(n),

@@ -289,8 +289,13 @@ mod tests {
         let i = Inspect::new(&t, &names_with(&[]), 1024).unwrap();
         assert!(i.needs_body() && i.needs_headers());
         let mut vars = ConnVars::new(0);
-        assert_eq!(i.run(&answer(br#"{"s":"active","n":2.0}"#), &mut vars), Ok(()));
-        let f = i.run(&answer(br#"{"s":"active","n":3}"#), &mut vars).unwrap_err();
+        assert_eq!(
+            i.run(&answer(br#"{"s":"active","n":2.0}"#), &mut vars),
+            Ok(())
+        );
+        let f = i
+            .run(&answer(br#"{"s":"active","n":3}"#), &mut vars)
+            .unwrap_err();
         assert_eq!(i.describe(f), "json /n == 2");
         let f = i.run(&answer(br#"{"s":"gone"}"#), &mut vars).unwrap_err();
         assert_eq!(i.describe(f), "body contains \"active\"");
@@ -323,7 +328,9 @@ mod tests {
         assert_eq!(get("token").as_deref(), Some("t-1"));
         assert_eq!(get("sid").as_deref(), Some("s-42"));
         assert_eq!(get("csrf").as_deref(), Some("ab12"));
-        let f = i.run(&answer(br#"{"html":"csrf=x"}"#), &mut vars).unwrap_err();
+        let f = i
+            .run(&answer(br#"{"html":"csrf=x"}"#), &mut vars)
+            .unwrap_err();
         assert_eq!(i.describe(f), "extract token from json /auth/token");
     }
 }

@@ -176,8 +176,8 @@ fn prepare(
             header_templates.push((name, t));
             continue;
         }
-        let value = HeaderValue::from_str(v)
-            .map_err(|e| bad(format!("header {k:?} value {v:?}: {e}")))?;
+        let value =
+            HeaderValue::from_str(v).map_err(|e| bad(format!("header {k:?} value {v:?}: {e}")))?;
         headers.append(name, value);
     }
     if !http2 && !headers.contains_key(HOST) {
@@ -189,8 +189,7 @@ fn prepare(
         Body::None => BodyKind::None,
         Body::Template(t) => {
             let text = names.parse(t);
-            let needs_transfer =
-                text.any(|s| matches!(s, Seg::Builtin(b) if b.is_transfer()));
+            let needs_transfer = text.any(|s| matches!(s, Seg::Builtin(b) if b.is_transfer()));
             BodyKind::Template {
                 text,
                 needs_transfer,
@@ -346,7 +345,8 @@ impl RequestTable {
                     .map_err(|e| format!("path {:?}: {e}", String::from_utf8_lossy(path)))?;
             }
             for (name, value) in &h.headers {
-                let v = HeaderValue::from_bytes(value).map_err(|e| format!("header {name}: {e}"))?;
+                let v =
+                    HeaderValue::from_bytes(value).map_err(|e| format!("header {name}: {e}"))?;
                 request.headers_mut().append(name.clone(), v);
             }
         }
@@ -365,7 +365,11 @@ impl RequestTable {
                 out.push(b' ');
                 out.extend_from_slice(path);
                 out.extend_from_slice(b" HTTP/1.1\r\n");
-                let line = p.wire_head.iter().position(|&b| b == b'\n').map_or(0, |i| i + 1);
+                let line = p
+                    .wire_head
+                    .iter()
+                    .position(|&b| b == b'\n')
+                    .map_or(0, |i| i + 1);
                 out.extend_from_slice(&p.wire_head[line..]);
             }
             None => out.extend_from_slice(&p.wire_head),

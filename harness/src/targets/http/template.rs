@@ -241,7 +241,8 @@ mod tests {
 
     #[test]
     fn names_resolve_to_indices_and_unknown_ones_stay_literal() {
-        let t = names().parse(r#"{"a":{{sender}},"u":"{{ users.name }}","t":"{{token}}","x":"{{no.pe}}"}"#);
+        let t = names()
+            .parse(r#"{"a":{{sender}},"u":"{{ users.name }}","t":"{{token}}","x":"{{no.pe}}"}"#);
         assert_eq!(
             t.segs,
             vec![
@@ -266,7 +267,10 @@ mod tests {
         let write = |vars: &ConnVars| {
             let mut out = Vec::new();
             t.write(&mut out, |s, out| match s {
-                Seg::Var(i) => vars.get(*i).map(|v| out.extend_from_slice(v.as_bytes())).is_some(),
+                Seg::Var(i) => vars
+                    .get(*i)
+                    .map(|v| out.extend_from_slice(v.as_bytes()))
+                    .is_some(),
                 _ => true,
             })
             .map(|()| out)
