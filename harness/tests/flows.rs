@@ -84,7 +84,11 @@ path = "/items/{{users.id}}"
 headers = { authorization = "Bearer {{token}}", x-session = "{{session}}" }
 check = [{ json = "/ok", equals = true }, { body_contains = '"id":"' }]
 "#;
-    let f = write_scenario(dir.path(), "token", &scenario("t-token", &srv, extra, 2, 1.0));
+    let f = write_scenario(
+        dir.path(),
+        "token",
+        &scenario("t-token", &srv, extra, 2, 1.0),
+    );
     let r = run(&f, dir.path()).result;
     assert!(r.summary.ops > 20, "{} requests", r.summary.ops);
     assert_eq!(r.summary.errors_by_kind, Default::default());
@@ -105,16 +109,26 @@ fn a_queue_hands_each_row_once_in_order_then_the_run_ends_aborted() {
     users_csv(dir.path(), 30);
     let extra = "[[data]]\nname = \"users\"\nfile = \"users.csv\"\nstrategy = \"queue\"\n\
         [[requests]]\nname = \"row\"\npath = \"/rows/{{users.id}}\"\n";
-    let f = write_scenario(dir.path(), "queue", &scenario("t-queue", &srv, extra, 1, 5.0));
+    let f = write_scenario(
+        dir.path(),
+        "queue",
+        &scenario("t-queue", &srv, extra, 1, 5.0),
+    );
     let started = std::time::Instant::now();
     let r = run(&f, dir.path()).result;
-    assert!(started.elapsed().as_secs_f64() < 4.0, "ended when the rows ran out");
+    assert!(
+        started.elapsed().as_secs_f64() < 4.0,
+        "ended when the rows ran out"
+    );
     let want: Vec<String> = (1..=30).map(|i| i.to_string()).collect();
     assert_eq!(srv.seen().rows, want);
     assert_eq!(r.summary.ops, 30);
     assert_eq!(r.verdict.status, results::Status::Aborted);
     let why = r.verdict.reasons.join("\n");
-    assert!(why.contains("feeder users.csv exhausted after 30 rows"), "{why}");
+    assert!(
+        why.contains("feeder users.csv exhausted after 30 rows"),
+        "{why}"
+    );
 }
 
 #[test]
@@ -134,7 +148,11 @@ fn circular_wraps_in_file_order_and_random_stays_within_the_rows() {
 
     let srv = Server::start();
     let extra = extra.replace("circular", "random");
-    let f = write_scenario(dir.path(), "rand", &scenario("t-rand", &srv, &extra, 1, 0.3));
+    let f = write_scenario(
+        dir.path(),
+        "rand",
+        &scenario("t-rand", &srv, &extra, 1, 0.3),
+    );
     run(&f, dir.path());
     let rows = srv.seen().rows.clone();
     assert!(rows.len() > 14);
@@ -171,7 +189,11 @@ fn two_segments_of_a_queue_and_of_a_shuffle_share_no_row_and_cover_all() {
         }
         assert_eq!(per_segment[0].len(), 10, "{strategy}: {per_segment:?}");
         assert_eq!(per_segment[1].len(), 10, "{strategy}: {per_segment:?}");
-        let mut all: Vec<u32> = per_segment.concat().iter().map(|v| v.parse().unwrap()).collect();
+        let mut all: Vec<u32> = per_segment
+            .concat()
+            .iter()
+            .map(|v| v.parse().unwrap())
+            .collect();
         all.sort_unstable();
         assert_eq!(all, (1..=20).collect::<Vec<_>>(), "{strategy}");
         if strategy == "shuffle" {
@@ -199,7 +221,11 @@ fn failed_checks_and_unset_variables_are_check_errors() {
         extract = [{ var = \"token\", json = \"/token\" }]\n\
         [[requests]]\nname = \"item\"\npath = \"/items/1\"\nheaders = { authorization = \"Bearer {{token}}\" }\n";
     let srv = Server::start();
-    let f = write_scenario(dir.path(), "unset", &scenario("t-unset", &srv, extra, 1, 0.3));
+    let f = write_scenario(
+        dir.path(),
+        "unset",
+        &scenario("t-unset", &srv, extra, 1, 0.3),
+    );
     let r = run(&f, dir.path()).result;
     assert!(errors_of(&r, "check") > 0, "{:?}", r.summary.errors_by_kind);
     assert_eq!(srv.seen().refused, 0, "no request left without its token");

@@ -185,13 +185,6 @@ impl WorkerCore {
     /// [`crate::targets::http::feed::Exhausted`]); the first reason wins. Every worker stops
     /// at its next step: the stop flag is set here rather than on the collector's next poll
     /// (up to 50 ms later), in which each worker would only find the same dead end again.
-    #[cfg_attr(
-        not(test),
-        expect(
-            dead_code,
-            reason = "the HTTP workers call it once they render feeder rows (issue 19); remove this then"
-        )
-    )]
     pub fn abort(&self, reason: String) {
         self.shared.cancel.abort(reason);
         self.shared.stop.store(true, Ordering::Relaxed);

@@ -32,7 +32,6 @@ use crate::load::errors::{ErrorKind, OpOutcome};
 use crate::load::timeline::{SpanKind, Timeline};
 use crate::load::worker::{tighten_timer_slack, Next, Shared, Shipment, WorkerCore};
 use crate::targets::http::dial::Dialer;
-use crate::targets::http::feed::Exhausted;
 use crate::targets::http::judge::judge_checked;
 use crate::targets::http::maker::{NotMade, RequestMaker};
 use crate::targets::http::request::RequestTable;
@@ -264,11 +263,6 @@ impl WorkerEnv {
     fn closed_stage(&self, stage: usize) -> bool {
         self.closed.get(stage).copied().unwrap_or(false)
     }
-
-    /// Ends the run early, marked aborted with why: a `queue` or `shuffle` feeder ran out.
-    fn stop_run(&self, why: &Exhausted) {
-        let _ = why;
-    }
 }
 
 /// The worker loop of one HTTP worker: `WorkerCore` decides, this sends.
@@ -381,7 +375,7 @@ async fn one_request(
         // refusal (a flow that never sets it would otherwise spin without a request).
         Err(NotMade::Unset(_)) => return Some(Sent::failed(ErrorKind::Check, 0, true)),
         Err(NotMade::Exhausted(e)) => {
-            ctx.stop_run(&e);
+            core.abort(e.to_string());
             return None;
         }
     };

@@ -226,7 +226,7 @@ impl Pipe {
                 return true;
             }
             Err(NotMade::Exhausted(e)) => {
-                self.ctx.stop_run(&e);
+                self.core.abort(e.to_string());
                 return false;
             }
         };

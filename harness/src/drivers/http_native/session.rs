@@ -60,7 +60,7 @@ impl Session {
         let mut ended = None;
         for t in ctx.table.setup_templates() {
             let start = Instant::now();
-            let outcome = self.setup_request(ctx, maker, t).await;
+            let outcome = self.setup_request(ctx, maker, core, t).await;
             let done = Instant::now();
             core.record_setup(t, done.saturating_duration_since(start), &outcome);
             ended = Some(done);
@@ -81,13 +81,14 @@ impl Session {
         &mut self,
         ctx: &WorkerEnv,
         maker: &mut RequestMaker,
+        core: &WorkerCore,
         t: usize,
     ) -> OpOutcome {
         let made = match maker.make_from(t, &self.vars) {
             Ok(m) => m,
             Err(NotMade::Unset(_)) => return OpOutcome::failure(ErrorKind::Check, 0),
             Err(NotMade::Exhausted(e)) => {
-                ctx.stop_run(&e);
+                core.abort(e.to_string());
                 return OpOutcome::failure(ErrorKind::Check, 0);
             }
         };

@@ -71,6 +71,7 @@ pub(crate) fn plan(raw: RawScenarioFile, src: &str, file: &Path) -> Result<Plan>
 
     // Cross-section rules.
     stages::check_tps_stages(&cx, &raw.stages, &stages, &target, &requests)?;
+    requests::check_pipelined_flows(&cx, &raw.requests, &http)?;
     let parts = DriverInputs {
         driver,
         name: &name,

@@ -293,3 +293,33 @@ fn statuses(cx: &Ctx, v: &S<Value>, field: &str) -> Result<Vec<u16>> {
             .ok_or_else(|| cx.expected(v, field, EXPECT)),
     }
 }
+
+/// A pipelined connection writes each request before the answers ahead of it arrive, so no
+/// answer could set a variable for a later request: `extract` and `setup` need `pipeline = 1`.
+pub(super) fn check_pipelined_flows(
+    cx: &Ctx,
+    raw: &[S<RawRequest>],
+    http: &crate::plan::HttpOptions,
+) -> Result<()> {
+    if http.pipeline <= 1 {
+        return Ok(());
+    }
+    for (i, req) in raw.iter().enumerate() {
+        let r = req.get_ref();
+        let (span, key) = match (r.extract.first(), &r.setup) {
+            (Some(e), _) => (e.span(), "extract"),
+            (None, Some(s)) if *s.get_ref() => (s.span(), "setup"),
+            _ => continue,
+        };
+        return Err(cx.err(
+            span,
+            format!("requests[{i}].{key}"),
+            format!(
+                "[http] pipeline = {} writes each request before the answers ahead of it arrive, so no answer can set a variable for it: drop {key} or set pipeline = 1",
+                http.pipeline
+            ),
+        ));
+    }
+    Ok(())
+}
+
