@@ -2,12 +2,13 @@
 //! `extract`s into the connection's variables ("log in, then use the token").
 //!
 //! Runs only when the status was expected (a 500 is already a status error), after the answer
-//! was read whole. Each template's checks are compiled once per run (regexes, header names);
-//! the body is parsed as JSON at most once per answer, and only for templates that ask a JSON
-//! question. A failed check, an extraction that finds nothing, or a body longer than
+//! was read whole. Each template's checks are compiled once per run (regexes, pointers); a
+//! JSON question walks the body's bytes to the value it names ([`Pointer`]), building nothing
+//! else. A failed check, an extraction that finds nothing, or a body longer than
 //! `[http] max_body` (not held, so not checkable) fails the operation as error kind `check`;
 //! [`Inspect::describe`] names which, for the per-template figures.
 
+use super::pointer::Pointer;
 use super::template::{ConnVars, Names};
 use hyper::HeaderMap;
 use scenario::{Check, ExtractFrom, RequestTemplate};
@@ -56,20 +57,26 @@ impl Headers<'_> {
     }
 }
 
+/// A compiled check.
+enum Compiled {
+    BodyContains(String),
+    Json(Pointer, Option<Value>),
+    Header(String, Option<String>),
+}
+
 /// A compiled extraction source.
 enum From {
-    Json(String),
+    Json(Pointer),
     Header(String),
     Regex(regex::Regex),
 }
 
 /// One template's checks and extractions, compiled.
 pub struct Inspect {
-    checks: Vec<Check>,
+    checks: Vec<Compiled>,
     extract: Vec<(usize, From)>,
     /// What each failure is called: the checks, the extractions, then "body over max_body".
     names: Vec<String>,
-    json: bool,
     body: bool,
     headers: bool,
 }
@@ -90,7 +97,7 @@ impl Inspect {
         for e in &r.extract {
             let var = names.var(&e.var)?;
             let (from, label) = match &e.from {
-                ExtractFrom::Json(p) => (From::Json(p.clone()), format!("json {p}")),
+                ExtractFrom::Json(p) => (From::Json(Pointer::new(p)), format!("json {p}")),
                 ExtractFrom::Header(h) => (From::Header(h.clone()), format!("header {h}")),
                 ExtractFrom::Regex(re) => (
                     From::Regex(regex::Regex::new(re).ok()?),
@@ -101,15 +108,12 @@ impl Inspect {
             extract.push((var, from));
         }
         labels.push(format!("body over max_body ({max_body} bytes)"));
-        let json = r.checks.iter().any(|c| matches!(c, Check::Json { .. }))
-            || extract.iter().any(|(_, f)| matches!(f, From::Json(_)));
         let headers = r.checks.iter().any(|c| matches!(c, Check::Header { .. }))
             || extract.iter().any(|(_, f)| matches!(f, From::Header(_)));
         Some(Inspect {
-            checks: r.checks.clone(),
+            checks: r.checks.iter().map(compile).collect(),
             extract,
             names: labels,
-            json,
             body: r.reads_body(),
             headers,
         })
@@ -140,18 +144,13 @@ impl Inspect {
         if a.truncated && self.body {
             return Err(Failed((self.names.len() - 1) as u16));
         }
-        let json: Option<Value> = if self.json {
-            serde_json::from_slice(a.body).ok()
-        } else {
-            None
-        };
         for (i, c) in self.checks.iter().enumerate() {
-            if !check(c, a, json.as_ref()) {
+            if !check(c, a) {
                 return Err(Failed(i as u16));
             }
         }
         for (i, (var, from)) in self.extract.iter().enumerate() {
-            match extract(from, a, json.as_ref()) {
+            match extract(from, a) {
                 Some(v) => vars.set(*var, v),
                 None => return Err(Failed((self.checks.len() + i) as u16)),
             }
@@ -160,15 +159,23 @@ impl Inspect {
     }
 }
 
-fn check(c: &Check, a: &Answer, json: Option<&Value>) -> bool {
+fn compile(c: &Check) -> Compiled {
     match c {
-        Check::BodyContains(text) => memchr::memmem::find(a.body, text.as_bytes()).is_some(),
-        Check::Json { pointer, equals } => match (json.and_then(|j| j.pointer(pointer)), equals) {
+        Check::BodyContains(t) => Compiled::BodyContains(t.clone()),
+        Check::Json { pointer, equals } => Compiled::Json(Pointer::new(pointer), equals.clone()),
+        Check::Header { name, equals } => Compiled::Header(name.clone(), equals.clone()),
+    }
+}
+
+fn check(c: &Compiled, a: &Answer) -> bool {
+    match c {
+        Compiled::BodyContains(text) => memchr::memmem::find(a.body, text.as_bytes()).is_some(),
+        Compiled::Json(pointer, equals) => match (pointer.lookup(a.body), equals) {
             (None, _) => false,
             (Some(_), None) => true,
-            (Some(found), Some(want)) => json_equal(found, want),
+            (Some(found), Some(want)) => json_equal(&found, want),
         },
-        Check::Header { name, equals } => a.headers.any(name, |v| match equals {
+        Compiled::Header(name, equals) => a.headers.any(name, |v| match equals {
             None => true,
             Some(want) => v == want.as_bytes(),
         }),
@@ -183,10 +190,10 @@ fn json_equal(found: &Value, want: &Value) -> bool {
     }
 }
 
-fn extract(from: &From, a: &Answer, json: Option<&Value>) -> Option<String> {
+fn extract(from: &From, a: &Answer) -> Option<String> {
     match from {
-        From::Json(p) => match json?.pointer(p)? {
-            Value::String(s) => Some(s.clone()),
+        From::Json(p) => match p.lookup(a.body)? {
+            Value::String(s) => Some(s),
             Value::Null => None,
             other => Some(other.to_string()),
         },

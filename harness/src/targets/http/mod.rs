@@ -22,6 +22,7 @@ pub mod feed;
 pub mod inspect;
 pub(crate) mod judge;
 pub mod maker;
+pub mod pointer;
 pub mod request;
 pub mod spawn;
 pub mod stream;
