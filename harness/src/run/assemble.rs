@@ -50,6 +50,7 @@ pub fn assemble(p: &Parts<'_>) -> RunResult {
         },
         summary: steady_summary(p, end_s, per_tx),
         stages: stages(p, end_s, per_tx),
+        templates: Vec::new(),
         intervals: p.collected.intervals.clone(),
         resources: resources(p),
         audit,

@@ -328,6 +328,7 @@ pub fn merge_with_intervals(
         },
         summary,
         stages,
+        templates: Vec::new(),
         intervals,
         resources: merged_resources(&segs),
         audit,
