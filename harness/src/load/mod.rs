@@ -2,7 +2,8 @@
 //! operation can end in ([`errors`]), the plan as a timeline ([`timeline`]), and the collector
 //! that turns the workers' shipments into interval records as the run goes ([`collector`],
 //! adding them up in [`acc::Acc`]), with its sinks: the interval log ([`hlog`]), the capacity
-//! search ([`capacity`]) and the live [`progress`] line.
+//! search ([`capacity`]) and the live [`progress`] line. HTTP runs of several request templates
+//! also tally each template apart ([`templates`]).
 
 pub mod acc;
 pub mod capacity;
@@ -10,5 +11,6 @@ pub mod collector;
 pub mod errors;
 pub mod hlog;
 pub mod progress;
+pub mod templates;
 pub mod timeline;
 pub mod worker;

@@ -118,7 +118,13 @@ fn run_on(
     )?;
     let cpu_before = process_cpu_seconds();
     let clock_origin = SystemTime::now();
-    let shared = Arc::new(Shared::new(Timeline::new(plan), plan.output.interval));
+    let templates = match &target {
+        Target::Http(_) => crate::load::templates::tracked(plan),
+        _ => 0,
+    };
+    let shared = Arc::new(
+        Shared::new(Timeline::new(plan), plan.output.interval).tallying_templates(templates),
+    );
     let collector = collector(prepared, opts, &shared, &target, &dir)?;
     let profiler = (opts.profile || plan.output.profile)
         .then(|| start_profiler(prepared, &root, &dir, &shared, &target));

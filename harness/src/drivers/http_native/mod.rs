@@ -320,6 +320,13 @@ async fn one_request(
     timer: std::pin::Pin<&mut tokio::time::Sleep>,
 ) -> (OpOutcome, Option<Instant>) {
     let made = maker.make();
+    // Failures count against the template they were sending, like its answers.
+    let failed = |k| {
+        (
+            OpOutcome::failure(k, made.submitted_tx).of_template(made.template),
+            None,
+        )
+    };
     let c = match conn {
         Some(c) => c,
         None => match Conn::open(&ctx.dialer, ctx.client, ctx.timeout).await {
@@ -331,7 +338,7 @@ async fn one_request(
                 budget.renew();
                 conn.insert(c)
             }
-            Err(kind) => return (OpOutcome::failure(kind, made.submitted_tx), None),
+            Err(kind) => return failed(kind),
         },
     };
     let last = budget.next_is_last();
@@ -356,7 +363,7 @@ async fn one_request(
         // Failed, or timed out (the answer may still arrive on this connection): start afresh.
         Err(kind) => {
             *conn = None;
-            return (OpOutcome::failure(kind, made.submitted_tx), None);
+            return failed(kind);
         }
     };
     if !c.reusable() || budget.exhausted() {
@@ -364,5 +371,5 @@ async fn one_request(
         // carried all the requests it may.
         *conn = None;
     }
-    (outcome, arrived)
+    (outcome.of_template(made.template), arrived)
 }

@@ -224,7 +224,8 @@ impl Pipe {
                     self.conn = Some(c);
                 }
                 Err(kind) => {
-                    let failed = OpOutcome::failure(kind, made.submitted_tx);
+                    let failed =
+                        OpOutcome::failure(kind, made.submitted_tx).of_template(made.template);
                     self.core
                         .complete_lagged(intended, Instant::now(), stage, &failed, lag);
                     tokio::time::sleep(CONNECT_BACKOFF).await;
@@ -308,7 +309,7 @@ impl Pipe {
                 Ok(a) => {
                     arrived = a.arrived.or(arrived);
                     let (t, tx) = (front.template, front.submitted_tx);
-                    judge(&self.ctx.table, self.ctx.engine, t, a.status, a.body, tx)
+                    judge(&self.ctx.table, self.ctx.engine, t, a.status, a.body, tx).of_template(t)
                 }
                 Err(kind) => {
                     self.fail_all(kind);
@@ -356,7 +357,7 @@ impl Pipe {
         let was_full = self.is_full();
         let done = Instant::now();
         for f in self.flight.drain(..) {
-            let failed = OpOutcome::failure(kind, f.submitted_tx);
+            let failed = OpOutcome::failure(kind, f.submitted_tx).of_template(f.template);
             self.core
                 .complete_lagged(f.intended, done, f.stage, &failed, f.lag);
         }
