@@ -3,8 +3,9 @@
 //! tallies) are added in; figures are read out.
 
 use crate::load::errors::ErrorKind;
+use crate::load::histogram::new_histogram;
 use crate::load::templates::TemplateTally;
-use crate::load::worker::{new_histogram, Shipment};
+use crate::load::worker::Shipment;
 use hdrhistogram::Histogram;
 use results::Percentiles;
 use std::collections::BTreeMap;

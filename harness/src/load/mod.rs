@@ -9,6 +9,7 @@ pub mod acc;
 pub mod capacity;
 pub mod collector;
 pub mod errors;
+pub mod histogram;
 pub mod hlog;
 pub mod progress;
 pub mod templates;

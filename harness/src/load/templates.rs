@@ -4,7 +4,7 @@
 //! Why a tally of its own rather than a dimension of the shipments: the figures are
 //! whole-phase only (results.json has no per-template interval series), so each worker keeps
 //! one small [`TemplateTally`] per template for its whole life and hands them in once, with
-//! its last shipment ([`crate::load::worker::WorkerCore::finish`]). Per-interval template
+//! its last shipment (`WorkerCore::finish`). Per-interval template
 //! histograms would cost an allocation per template, worker and interval for figures nobody
 //! reads by interval. The price: a worker thread that panics loses its tallies, and such a run
 //! is an internal error anyway.
@@ -19,7 +19,7 @@
 //! on a `false` per operation.
 
 use crate::load::errors::{ErrorKind, OpOutcome};
-use crate::load::worker::new_histogram;
+use crate::load::histogram::new_histogram;
 use hdrhistogram::Histogram;
 use scenario::Plan;
 

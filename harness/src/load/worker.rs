@@ -13,6 +13,7 @@
 //! schedule); in a closed-model stage, from when the worker actually started it (service time).
 
 pub use crate::load::errors::{ErrorKind, OpOutcome};
+use crate::load::histogram::new_histogram;
 use crate::load::templates::TemplateTally;
 use crate::load::timeline::{Phase, Timeline};
 use crossbeam_channel::Sender;
@@ -74,14 +75,6 @@ impl Shipment {
             templates: Vec::new(),
         }
     }
-}
-
-/// An auto-resizing histogram of nanoseconds with 3 significant digits: memory follows the
-/// largest value seen, not a preset bound.
-pub fn new_histogram() -> Histogram<u64> {
-    let mut h = Histogram::new(3).expect("3 significant digits is valid");
-    h.auto(true);
-    h
 }
 
 /// State shared by every worker of a run.
