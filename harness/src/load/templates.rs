@@ -4,10 +4,10 @@
 //! Why a tally of its own rather than a dimension of the shipments: the figures are
 //! whole-phase only (results.json has no per-template interval series), so each worker keeps
 //! one small [`TemplateTally`] per template for its whole life and hands them in once, with
-//! its last shipment (`WorkerCore::finish`). Per-interval template
-//! histograms would cost an allocation per template, worker and interval for figures nobody
-//! reads by interval. The price: a worker thread that panics loses its tallies, and such a run
-//! is an internal error anyway.
+//! its last shipment (`WorkerCore::finish`). Per-interval template histograms would cost an
+//! allocation per template, worker and interval for figures nobody reads by interval. The
+//! price: a worker thread that panics loses its tallies, and such a run is an internal error
+//! anyway.
 //!
 //! What counts: a timed template's operations in the steady state only (the slices the
 //! collector adds to the summary, decided per slice exactly as it does), so the template rows
