@@ -100,6 +100,13 @@ check = [{ json = "/ok", equals = true }, { body_contains = '"id":"' }]
     // Each connection used its own token only.
     assert!(seen.used.iter().all(|t| seen.issued.contains(t)));
     assert!(seen.used.contains(&"tok-1".to_string()) && seen.used.contains(&"tok-2".to_string()));
+    // Per-template figures: the logins apart, the timed template carrying every operation.
+    let by_name = |n: &str| r.templates.iter().find(|t| t.name == n).expect(n);
+    let (login, item) = (by_name("login"), by_name("item"));
+    assert!(login.setup && !item.setup);
+    assert_eq!((login.ops, login.errors, login.ops_per_s), (2, 0, None));
+    assert_eq!(item.ops, r.summary.ops);
+    assert!(login.latency_us.count == 2 && item.latency_us.count == r.summary.ops);
 }
 
 #[test]
@@ -229,6 +236,17 @@ fn failed_checks_and_unset_variables_are_check_errors() {
     let r = run(&f, dir.path()).result;
     assert!(errors_of(&r, "check") > 0, "{:?}", r.summary.errors_by_kind);
     assert_eq!(srv.seen().refused, 0, "no request left without its token");
+    // Named per template: login's extraction found nothing; item was never sent.
+    let login = r.templates.iter().find(|t| t.name == "login").unwrap();
+    let item = r.templates.iter().find(|t| t.name == "item").unwrap();
+    assert_eq!(
+        login
+            .checks_failed
+            .get("extract token from json /token")
+            .copied(),
+        Some(login.ops)
+    );
+    assert_eq!(item.errors_by_kind.get("check").copied(), Some(item.ops));
 }
 
 #[test]

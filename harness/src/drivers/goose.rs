@@ -333,7 +333,7 @@ impl AttackState {
         }
         let stage = self.stage_at(done);
         if let Some(u) = lock_user(slot).as_mut() {
-            u.core.record(done, stage, ns, &outcome);
+            u.core.record(done, stage, ns, &outcome.of_template(t));
         }
         Ok(())
     }

@@ -109,6 +109,8 @@ impl EngineWorker {
             committed_tx: u64::from(o.committed),
             failed: false,
             errors: [0; ErrorKind::COUNT],
+            template: 0,
+            check: 0,
         };
         for (slot, n) in outcome.errors.iter_mut().zip(o.rejected) {
             *slot = n;

@@ -1,8 +1,11 @@
 //! [`Acc`]: counters plus a histogram, what any slice of a run (an interval, a stage, the steady
-//! state, the whole run) adds up to. Workers' shipments are added in; figures are read out.
+//! state, the whole run, one request template) adds up to. Workers' shipments (and template
+//! tallies) are added in; figures are read out.
 
 use crate::load::errors::ErrorKind;
-use crate::load::worker::{new_histogram, Shipment};
+use crate::load::histogram::new_histogram;
+use crate::load::templates::TemplateTally;
+use crate::load::worker::Shipment;
 use hdrhistogram::Histogram;
 use results::Percentiles;
 use std::collections::BTreeMap;
@@ -22,6 +25,8 @@ pub struct Acc {
     pub submitted_tx: u64,
     pub committed_tx: u64,
     pub errors: [u64; ErrorKind::COUNT],
+    /// A request template's failures by check (template tallies only).
+    pub checks: Vec<u64>,
 }
 
 impl Default for Acc {
@@ -38,6 +43,7 @@ impl Default for Acc {
             submitted_tx: 0,
             committed_tx: 0,
             errors: [0; ErrorKind::COUNT],
+            checks: Vec::new(),
         }
     }
 }
@@ -61,6 +67,23 @@ impl Acc {
         self.committed_tx += s.committed_tx;
         for (a, b) in self.errors.iter_mut().zip(&s.errors) {
             *a += b;
+        }
+    }
+
+    /// Adds a worker's tally of one request template: its counts and success latency (a
+    /// template's failed-operation latency, lag and connection times are not kept apart).
+    pub fn add_template(&mut self, t: &TemplateTally) {
+        let _ = self.hist.add(&t.hist);
+        self.ops += t.ops;
+        self.failed_ops += t.failed_ops;
+        self.failed_tx += t.failed_tx;
+        self.submitted_tx += t.submitted_tx;
+        self.committed_tx += t.committed_tx;
+        for (a, b) in self.errors.iter_mut().zip(&t.errors) {
+            *a += b;
+        }
+        for (i, &n) in t.checks.iter().enumerate() {
+            crate::load::templates::add_check(&mut self.checks, i, n);
         }
     }
 
@@ -149,5 +172,30 @@ fn ratio(n: u64, of: u64) -> f64 {
         0.0
     } else {
         n as f64 / of as f64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::errors::OpOutcome;
+    use crate::load::templates::TemplateTally;
+
+    #[test]
+    fn template_tallies_add_up_to_figures_like_any_slice() {
+        let mut acc = Acc::default();
+        for _ in 0..2 {
+            // Two workers' tallies of one template: 3 requests each, one a 503.
+            let mut t = TemplateTally::default();
+            t.record(1_000, &OpOutcome::default());
+            t.record(2_000, &OpOutcome::default());
+            t.record(9_000, &OpOutcome::failure(ErrorKind::Status5xx, 0));
+            acc.add_template(&t);
+        }
+        assert_eq!((acc.ops, acc.failed_ops, acc.hist.len()), (6, 2, 4));
+        assert_eq!(acc.errors_by_kind()["status_5xx"], 2);
+        // No transactions carried: the rate is per request, whatever the target counts.
+        assert!((acc.error_rate(true) - 2.0 / 6.0).abs() < 1e-12);
+        assert!(acc.percentiles().max < 3.0, "{:?}", acc.percentiles());
     }
 }

@@ -6,7 +6,8 @@
 //! shown and, for capacity runs, the latency bound checked ([`capacity`]). Intervals with no
 //! completed operation still get a record: a stall must show as a gap, not vanish. A slice that
 //! arrives after its interval was finalized still counts in its stage and in the whole-run
-//! figures.
+//! figures. Workers' per-template tallies arrive once, with their last shipment, and are only
+//! summed.
 
 use crate::load::acc::Acc;
 use crate::load::capacity::{CapacityCheck, StageUnit};
@@ -33,6 +34,9 @@ pub struct Collected {
     pub stages: Vec<Acc>,
     pub steady: Acc,
     pub whole: Acc,
+    /// Each request template's figures, by template index, when the run tallies them
+    /// ([`crate::load::templates`]); empty otherwise.
+    pub templates: Vec<Acc>,
     /// Worker slices that arrived after their interval had been finalized.
     pub late: u64,
     pub samples: Vec<Sample>,
@@ -66,6 +70,7 @@ struct Tally {
     stages: Vec<Acc>,
     steady: Acc,
     whole: Acc,
+    templates: Vec<Acc>,
     /// Intervals not finalized yet: their slices, and the workers that shipped them.
     open: BTreeMap<u64, (Acc, BTreeSet<u32>)>,
     next_final: u64,
@@ -93,6 +98,7 @@ impl Collector {
                 .collect(),
             steady: Acc::default(),
             whole: Acc::default(),
+            templates: (0..sh.templates).map(|_| Acc::default()).collect(),
             open: BTreeMap::new(),
             next_final: 0,
             late: 0,
@@ -136,6 +142,7 @@ impl Collector {
             stages: t.stages,
             steady: t.steady,
             whole: t.whole,
+            templates: t.templates,
             late: t.late,
             samples: t.samples,
             capacity: self.capacity,
@@ -144,8 +151,16 @@ impl Collector {
         }
     }
 
-    /// Adds a worker's slice to its stage, the steady state, the whole run and its interval.
+    /// Adds a worker's slice to its stage, the steady state, the whole run and its interval,
+    /// and its template tallies (last shipment only) to the templates' figures.
     fn receive(&self, t: &mut Tally, s: &Shipment) {
+        for (acc, tally) in t.templates.iter_mut().zip(&s.templates) {
+            acc.add_template(tally);
+        }
+        if s.ops == 0 {
+            // A last shipment that only hands in the template tallies.
+            return;
+        }
         if let Some(st) = t.stages.get_mut(s.stage) {
             st.add(s);
         }

@@ -1,7 +1,8 @@
 //! What an operation can end in: committed and rejected transfers, and failures by kind.
 //!
 //! Failures are data: every driver reports each operation as an [`OpOutcome`] and the collector
-//! counts errors by [`ErrorKind`] in fixed arrays (an increment, no map, on the hot path).
+//! counts errors by [`ErrorKind`] in fixed arrays (an increment, no map, on the hot path). An
+//! outcome also names its request template, so HTTP runs can be broken down by template.
 
 use engine::RejectReason;
 
@@ -90,6 +91,10 @@ impl ErrorKind {
     }
 }
 
+// The outcome of every operation is passed by value on the hot path: the template and check
+// fields live in what was padding, and must stay there.
+const _: () = assert!(std::mem::size_of::<OpOutcome>() == 80);
+
 // Every engine reject reason has its kind at its own index, and `ALL` is in index order: a
 // reason added to the engine without a kind here fails the build.
 const _: () = {
@@ -112,6 +117,15 @@ impl OpOutcome {
         o.errors[kind as usize] = 1;
         o
     }
+
+    /// This outcome, as that of a request from template `t` (the drivers tag every outcome
+    /// of an HTTP request so; an index beyond u16 saturates, so it names no template rather
+    /// than a wrong one).
+    #[inline]
+    pub fn of_template(mut self, t: usize) -> OpOutcome {
+        self.template = u16::try_from(t).unwrap_or(u16::MAX);
+        self
+    }
 }
 
 /// What one operation did.
@@ -124,6 +138,16 @@ pub struct OpOutcome {
     /// their rejected transfers are counted in `errors`.
     pub failed: bool,
     pub errors: [u32; ErrorKind::COUNT],
+    /// Which `[[requests]]` template the operation sent (its index in the plan), for the
+    /// per-template figures; 0 for in-process targets. Set by the HTTP drivers once the answer
+    /// is judged; u16 so the outcome stays as small as before (it fits in the padding after
+    /// `failed`).
+    pub template: u16,
+    /// 1 + the index of the template's check that failed it (see
+    /// `targets::http::inspect::labels`); 0: none did. A u8 keeps the outcome at 80 bytes
+    /// (it fits in the padding with `failed` and `template`); a template's 255th and later
+    /// checks are counted as its 254th.
+    pub check: u8,
 }
 
 #[cfg(test)]

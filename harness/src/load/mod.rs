@@ -2,13 +2,16 @@
 //! operation can end in ([`errors`]), the plan as a timeline ([`timeline`]), and the collector
 //! that turns the workers' shipments into interval records as the run goes ([`collector`],
 //! adding them up in [`acc::Acc`]), with its sinks: the interval log ([`hlog`]), the capacity
-//! search ([`capacity`]) and the live [`progress`] line.
+//! search ([`capacity`]) and the live [`progress`] line. HTTP runs of several request templates
+//! also tally each template apart ([`templates`]).
 
 pub mod acc;
 pub mod capacity;
 pub mod collector;
 pub mod errors;
+pub mod histogram;
 pub mod hlog;
 pub mod progress;
+pub mod templates;
 pub mod timeline;
 pub mod worker;

@@ -6,13 +6,16 @@
 //! operation's latency into its own HDR histogram (no lock, no allocation on the record path),
 //! and ships the histogram and counters to the collector through a lock-free channel whenever its
 //! interval or stage changes. The thread shell (in-process) and the async shell (HTTP) are a few
-//! lines around it.
+//! lines around it. HTTP runs of several request templates also keep a tally per template for
+//! the worker's whole life, handed in with its last shipment ([`crate::load::templates`]).
 //!
 //! Latency basis: in an open-model stage, from the operation's intended start (its slot in the
 //! schedule); in a closed-model stage, from when the worker actually started it (service time).
 
 use crate::cancel::Cancel;
 pub use crate::load::errors::{ErrorKind, OpOutcome};
+use crate::load::histogram::new_histogram;
+use crate::load::templates::TemplateTally;
 use crate::load::timeline::{Phase, Timeline};
 use crossbeam_channel::Sender;
 use hdrhistogram::Histogram;
@@ -44,6 +47,9 @@ pub struct Shipment {
     pub submitted_tx: u64,
     pub committed_tx: u64,
     pub errors: [u64; ErrorKind::COUNT],
+    /// The worker's per-template tallies, by template index: only on its last shipment, and
+    /// only when the run tallies templates (empty otherwise; an empty Vec allocates nothing).
+    pub templates: Vec<TemplateTally>,
 }
 
 impl Shipment {
@@ -67,16 +73,9 @@ impl Shipment {
             submitted_tx: 0,
             committed_tx: 0,
             errors: [0; ErrorKind::COUNT],
+            templates: Vec::new(),
         }
     }
-}
-
-/// An auto-resizing histogram of nanoseconds with 3 significant digits: memory follows the
-/// largest value seen, not a preset bound.
-pub fn new_histogram() -> Histogram<u64> {
-    let mut h = Histogram::new(3).expect("3 significant digits is valid");
-    h.auto(true);
-    h
 }
 
 /// State shared by every worker of a run.
@@ -94,6 +93,8 @@ pub struct Shared {
     /// here because every driver already hands each worker this `Shared`; no driver needs a
     /// parameter of its own for it.
     pub cancel: Cancel,
+    /// Request templates each worker tallies apart (0: none; see [`crate::load::templates`]).
+    pub templates: usize,
 }
 
 impl Shared {
@@ -105,6 +106,15 @@ impl Shared {
             stop: AtomicBool::new(false),
             next_op: AtomicU64::new(0),
             cancel,
+            templates: 0,
+        }
+    }
+
+    /// The same, with `n` request templates tallied apart by every worker.
+    pub fn tallying_templates(self, n: usize) -> Shared {
+        Shared {
+            templates: n,
+            ..self
         }
     }
 
@@ -148,6 +158,11 @@ pub struct WorkerCore {
     /// flight, recorded with it (so they land in a slice that is shipped: a slice with no
     /// completed operation is not).
     pending_conn: Option<(u64, Option<u64>)>,
+    /// One tally per request template when the run keeps them (else empty).
+    templates: Vec<TemplateTally>,
+    /// Whether the slice being recorded counts in the steady state (the collector's own test,
+    /// per slice), so a timed operation enters its template's tally. Kept only when tallying.
+    steady: bool,
 }
 
 /// Longest a worker sleeps before looking at the timeline again.
@@ -157,15 +172,21 @@ const LATE_START_LIMIT: f64 = 0.1;
 
 impl WorkerCore {
     pub fn new(id: u32, shared: Arc<Shared>, tx: Sender<Shipment>) -> WorkerCore {
-        WorkerCore {
+        let mut core = WorkerCore {
             id,
             current: Shipment::new(id, 0, 0, None),
+            templates: (0..shared.templates)
+                .map(|_| TemplateTally::default())
+                .collect(),
+            steady: false,
             shared,
             tx,
             free_at: None,
             pending_lag: None,
             pending_conn: None,
-        }
+        };
+        core.steady = core.slice_is_steady();
+        core
     }
 
     /// The operation in flight opened a new connection: `connect` to establish TCP, then
@@ -296,11 +317,6 @@ impl WorkerCore {
         self.complete(intended, done, stage, outcome);
     }
 
-    /// Records a setup request (per-template figures only; merged from branch h-tmpl).
-    pub fn record_setup(&mut self, template: usize, took: Duration, outcome: &OpOutcome) {
-        let _ = (template, took, outcome);
-    }
-
     /// Records a completed operation whose latency was measured elsewhere (the goose driver
     /// takes goose's own per-request timing); `done` places it in its interval.
     #[inline]
@@ -334,6 +350,33 @@ impl WorkerCore {
         for (acc, &e) in s.errors.iter_mut().zip(&outcome.errors) {
             *acc += u64::from(e);
         }
+        // False whenever templates are not tallied: one branch for in-process runs.
+        if self.steady {
+            if let Some(t) = self.templates.get_mut(usize::from(outcome.template)) {
+                t.record(ns, outcome);
+            }
+        }
+    }
+
+    /// Records a setup operation (a setup template's request, sent once on a new connection
+    /// before its timed requests) that took `ns`: counted in its template's tally only, whatever
+    /// the slice, and never in the shipments, so in no summary, stage or interval figure.
+    #[inline]
+    pub fn record_setup(&mut self, template: usize, ns: u64, outcome: &OpOutcome) {
+        if let Some(t) = self.templates.get_mut(template) {
+            t.record(ns, outcome);
+        }
+    }
+
+    /// Whether the current slice counts in the steady state (only asked when tallying).
+    fn slice_is_steady(&self) -> bool {
+        let sh = &*self.shared;
+        !self.templates.is_empty()
+            && sh.timeline.slice_is_steady(
+                self.current.interval,
+                self.current.stage,
+                sh.interval.as_secs_f64(),
+            )
     }
 
     /// An idle worker still hands in what it holds once its interval is over, so the collector
@@ -348,16 +391,19 @@ impl WorkerCore {
     fn ship(&mut self, interval: u64, stage: usize) {
         let next = Shipment::new(self.id, interval, stage, Some(&self.current));
         let full = std::mem::replace(&mut self.current, next);
-        if full.ops > 0 {
+        self.steady = self.slice_is_steady();
+        // The last shipment may carry only the template tallies.
+        if full.ops > 0 || !full.templates.is_empty() {
             // The collector outlives the workers; a send error means it is gone, and then
             // nothing is left to record into.
             let _ = self.tx.send(full);
         }
     }
 
-    /// Ships whatever is left. Call when the worker stops.
+    /// Ships whatever is left, with the template tallies. Call when the worker stops.
     pub fn finish(mut self) {
         let (i, s) = (self.current.interval, self.current.stage);
+        self.current.templates = std::mem::take(&mut self.templates);
         self.ship(i, s);
     }
 }
@@ -464,6 +510,67 @@ mod tests {
             c.shared.cancel.reason(),
             Some("feeder users.csv exhausted after 3 rows")
         );
+    }
+
+    #[test]
+    fn templates_tally_the_steady_state_and_setup_requests_only_there() {
+        // A 1 s warm-up stage, then 1 s of steady state; two templates tallied.
+        let src = "[scenario]\nname = \"w\"\n[target]\nkind = \"in-process\"\n\
+            [[stages]]\nduration = \"1s\"\nworkers = 1\nwarmup = true\n\
+            [[stages]]\nduration = \"1s\"\nworkers = 1\n";
+        let plan = scenario::parse(src, std::path::Path::new("w.toml")).unwrap();
+        let shared = Shared::new(Timeline::new(&plan), Duration::from_secs(1), Cancel::new())
+            .tallying_templates(2);
+        let (tx, rx) = crossbeam_channel::unbounded();
+        let mut c = WorkerCore::new(0, Arc::new(shared), tx);
+        let ok = |t: usize| OpOutcome::default().of_template(t);
+        let ms = |n: u64| n * 1_000_000;
+        // Warm-up: a setup request (tallied whatever the slice) and a timed one (not).
+        c.record_setup(
+            1,
+            ms(5),
+            &OpOutcome::failure(ErrorKind::Status4xx, 0).of_template(1),
+        );
+        c.record_setup(1, ms(6), &ok(1));
+        c.record(at(&c, 0.5), 0, ms(1), &ok(0));
+        // Steady state: two of template 0, one failed; a template beyond the plan is ignored.
+        c.record(at(&c, 1.2), 1, ms(2), &ok(0));
+        c.record(
+            at(&c, 1.3),
+            1,
+            ms(3),
+            &OpOutcome::failure(ErrorKind::Timeout, 0),
+        );
+        c.record(at(&c, 1.4), 1, ms(4), &ok(7));
+        c.finish();
+        let shipments: Vec<Shipment> = rx.try_iter().collect();
+        // The setup requests are in no shipment: 1 warm-up op, 3 steady ones.
+        let ops: Vec<u64> = shipments.iter().map(|s| s.ops).collect();
+        assert_eq!(ops, [1, 3]);
+        assert!(shipments[0].templates.is_empty(), "tallies come last, once");
+        let t = &shipments[1].templates;
+        assert_eq!(t.len(), 2);
+        // Template 0: the steady state's two (the timeout is template 0's: the default).
+        assert_eq!((t[0].ops, t[0].failed_ops, t[0].hist.len()), (2, 1, 1));
+        assert_eq!(t[0].errors[ErrorKind::Timeout as usize], 1);
+        assert!((t[0].hist.max() as f64 / ms(2) as f64 - 1.0).abs() < 0.01);
+        // Template 1: both setup requests, one failed.
+        assert_eq!((t[1].ops, t[1].failed_ops, t[1].hist.len()), (2, 1, 1));
+        assert_eq!(t[1].errors[ErrorKind::Status4xx as usize], 1);
+    }
+
+    #[test]
+    fn without_templates_nothing_is_tallied_or_shipped_for_them() {
+        let mut c = core("[[stages]]\nduration = \"1s\"\nworkers = 1\n");
+        let (tx, rx) = crossbeam_channel::unbounded();
+        c.tx = tx;
+        c.record_setup(0, 1_000, &OpOutcome::default());
+        c.record(at(&c, 0.5), 0, 1_000, &OpOutcome::default());
+        assert!(!c.steady, "the steady flag is only kept when tallying");
+        c.finish();
+        let s: Vec<Shipment> = rx.try_iter().collect();
+        assert_eq!(s.len(), 1);
+        assert!(s[0].templates.is_empty());
     }
 
     #[test]

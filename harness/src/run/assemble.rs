@@ -2,7 +2,8 @@
 //!
 //! Pure bookkeeping: no verdict is taken here (that is [`crate::analysis::verdict`]'s, shared
 //! with `harness merge`), nothing is written, and every figure comes from the collector's
-//! accumulators or the samples it took.
+//! accumulators or the samples it took. Stages and request templates are summed up alike
+//! ([`summarize`]).
 
 use crate::drivers::Driver;
 use crate::load::acc::Acc;
@@ -15,7 +16,7 @@ use crate::observe::sampler::ProcSample;
 use crate::targets::Target;
 use results::{
     CapacityResult, Dispatch, Files, LoadModel, Percentiles, ProcessResources, Resources,
-    RunResult, ScenarioInfo, StagePlan, StageResult, Status, Summary, Verdict,
+    RunResult, ScenarioInfo, StagePlan, StageResult, Status, Summary, TemplateFigures, Verdict,
 };
 use scenario::{Load, Plan, RateUnit};
 
@@ -50,14 +51,13 @@ pub fn assemble(p: &Parts<'_>) -> RunResult {
         },
         summary: steady_summary(p, end_s, per_tx),
         stages: stages(p, end_s, per_tx),
+        templates: templates(p, end_s, per_tx),
         intervals: p.collected.intervals.clone(),
         resources: resources(p),
         audit,
         criteria: Vec::new(),
         histogram: results::encode_histogram(&p.collected.steady.hist).ok(),
-        histogram_failed: (!p.collected.steady.hist_failed.is_empty())
-            .then(|| results::encode_histogram(&p.collected.steady.hist_failed).ok())
-            .flatten(),
+        histogram_failed: encoded(&p.collected.steady.hist_failed),
         percentiles: results::percentile_points(&p.collected.steady.hist),
         profile: None,
         capacity: p.collected.capacity.as_ref().map(capacity_result),
@@ -147,14 +147,69 @@ fn stages(p: &Parts<'_>, end_s: f64, per_tx: bool) -> Vec<StageResult> {
                 error_rate: s.error_rate,
                 errors_by_kind: s.errors_by_kind,
                 latency_us: s.latency_us,
-                histogram: if acc.hist.is_empty() {
-                    None
-                } else {
-                    results::encode_histogram(&acc.hist).ok()
-                },
+                histogram: encoded(&acc.hist),
             }
         })
         .collect()
+}
+
+/// Each request template's figures when the run tallied them (timed ones over the steady
+/// state, so their ops add up to the summary's; setup ones over the whole run, without a
+/// rate: see [`crate::load::templates`]); none otherwise.
+fn templates(p: &Parts<'_>, end_s: f64, per_tx: bool) -> Vec<TemplateFigures> {
+    if p.shared.templates == 0 {
+        return Vec::new();
+    }
+    let seconds = p
+        .shared
+        .timeline
+        .steady_seconds(end_s, p.shared.interval.as_secs_f64());
+    let none = Acc::default();
+    p.plan
+        .requests
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let acc = p.collected.templates.get(i).unwrap_or(&none);
+            let s = summarize(acc, seconds, per_tx);
+            TemplateFigures {
+                name: t.name.clone(),
+                setup: t.setup,
+                ops: s.ops,
+                ops_per_s: (!t.setup).then_some(s.ops_per_s),
+                errors: s.errors,
+                error_rate: s.error_rate,
+                errors_by_kind: s.errors_by_kind,
+                latency_us: s.latency_us,
+                checks_failed: checks_failed(t, &acc.checks, p.plan.http.max_body),
+                histogram: encoded(&acc.hist),
+            }
+        })
+        .collect()
+}
+
+/// Template `t`'s failed checks by name (from their counts by index).
+fn checks_failed(
+    t: &scenario::RequestTemplate,
+    counts: &[u64],
+    max_body: u64,
+) -> std::collections::BTreeMap<String, u64> {
+    let labels = crate::targets::http::inspect::labels(t, max_body);
+    counts
+        .iter()
+        .zip(labels)
+        .filter(|(&n, _)| n > 0)
+        .map(|(&n, label)| (label, n))
+        .collect()
+}
+
+/// A histogram for results.json, when it holds anything.
+fn encoded(h: &hdrhistogram::Histogram<u64>) -> Option<String> {
+    if h.is_empty() {
+        None
+    } else {
+        results::encode_histogram(h).ok()
+    }
 }
 
 fn resources(p: &Parts<'_>) -> Resources {

@@ -120,11 +120,7 @@ fn run_on(
     )?;
     let cpu_before = process_cpu_seconds();
     let clock_origin = SystemTime::now();
-    let shared = Arc::new(Shared::new(
-        Timeline::new(plan),
-        plan.output.interval,
-        opts.cancel.clone(),
-    ));
+    let shared = shared(plan, &target, &opts.cancel);
     let collector = collector(prepared, opts, &shared, &target, &dir)?;
     let profiler = (opts.profile || plan.output.profile)
         .then(|| start_profiler(prepared, &root, &dir, &shared, &target));
@@ -175,6 +171,17 @@ fn run_on(
         exit,
         write_problems,
     })
+}
+
+/// What the run's workers share: the plan's timeline, and (HTTP targets) how many request
+/// templates they tally apart.
+fn shared(plan: &scenario::Plan, target: &Target, cancel: &crate::cancel::Cancel) -> Arc<Shared> {
+    let templates = match target {
+        Target::Http(_) => crate::load::templates::tracked(plan),
+        _ => 0,
+    };
+    let shared = Shared::new(Timeline::new(plan), plan.output.interval, cancel.clone());
+    Arc::new(shared.tallying_templates(templates))
 }
 
 /// The collector for this run, with the interval log opened in `dir`.

@@ -26,6 +26,9 @@ pub struct Behaviour {
     pub close_header: bool,
     /// Hold each batch of answers this long before writing it (a slow target).
     pub delay: Duration,
+    /// Hold a batch with a `/teapot` request in it this much longer (a slow endpoint beside a
+    /// fast one).
+    pub teapot_delay: Duration,
 }
 
 /// What the server saw. Only connections whose first request is `/ok` or `/teapot` (the
@@ -129,7 +132,15 @@ fn serve(mut conn: TcpStream, b: Behaviour, stats: &Stats) {
             }
         }
         first = false;
-        std::thread::sleep(b.delay);
+        let teapot = pending.iter().any(|r| r.path == "/teapot");
+        std::thread::sleep(
+            b.delay
+                + if teapot {
+                    b.teapot_delay
+                } else {
+                    Duration::ZERO
+                },
+        );
         let mut out = Vec::new();
         for r in &pending {
             answered += 1;

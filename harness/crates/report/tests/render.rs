@@ -591,3 +591,38 @@ fn junit_states_the_p99_interval() {
     );
     assert!(junit.contains("name=\"p99_ci95_hi_us\""), "{junit}");
 }
+
+/// Per-template figures: a table after the stages in Markdown, HTML and PDF (timed templates,
+/// then the setup group under its marker), properties in JUnit; nothing without them.
+#[test]
+fn request_templates_get_a_table_in_every_format() {
+    let r = fixture::http_templates();
+    let md = text_of(&r, Format::Markdown, "report.md");
+    let at = md.find("## By request template").expect("the section");
+    assert!(md.find("## Results by stage").unwrap() < at);
+    let section = &md[at..md[at..].find("## Errors").unwrap() + at];
+    insta::assert_snapshot!(section);
+    let html = text_of(&r, Format::Html, "report.html");
+    assert!(html.contains("By request template"), "{html}");
+    assert!(html.contains(report::doc::SETUP_GROUP));
+    let outputs = render_to_bytes(&r, Format::Pdf).unwrap();
+    let (_, text) = pdf_text(&outputs[0].bytes);
+    assert!(text.contains("By request template"), "{text:.2000}");
+    assert!(text.contains("login"), "{text:.2000}");
+    let junit = text_of(&r, Format::Junit, "junit.xml");
+    let ops = r.templates[0].ops;
+    assert!(
+        junit.contains(&format!(
+            "<property name=\"template.transfer.ops\" value=\"{ops}\"/>"
+        )),
+        "{junit}"
+    );
+    assert!(
+        junit.contains("name=\"setup.login.errors\" value=\"2\""),
+        "{junit}"
+    );
+    // A run without them: no section, no properties.
+    let plain = fixture::sample();
+    assert!(!text_of(&plain, Format::Markdown, "report.md").contains("By request template"));
+    assert!(!text_of(&plain, Format::Junit, "junit.xml").contains("template."));
+}

@@ -7,7 +7,8 @@
 //! the stage and summary figures are aggregated from the same synthetic samples as the
 //! intervals, so they agree with each other as a real run's would.
 //!
-//! Edge-case variants: [`no_intervals`], [`aborted`], [`http_goose`].
+//! Edge-case variants: [`no_intervals`], [`aborted`], [`http_goose`], [`https_native`], and
+//! [`http_templates`] (per-template figures with a setup template).
 
 use std::collections::BTreeMap;
 
@@ -142,6 +143,7 @@ pub fn sample() -> RunResult {
         verdict,
         summary,
         stages,
+        templates: Vec::new(),
         intervals: run.intervals,
         resources: Resources {
             cores: 2,
@@ -752,6 +754,58 @@ pub fn https_native() -> RunResult {
         }],
     });
     r
+}
+
+/// The sample as an HTTP run of the native driver with two timed request templates (a
+/// transfer batch carrying the steady state's errors, and a fast health check) and a setup
+/// template sent once per connection, two of whose 64 sends were refused.
+pub fn http_templates() -> RunResult {
+    let mut r = sample();
+    r.scenario.target_kind = "http".into();
+    r.scenario.target = "http://127.0.0.1:8080".into();
+    r.audit = None;
+    r.resources.same_process = false;
+    let s = &r.summary;
+    let transfer_ops = s.ops / 4 * 3;
+    let health_ops = s.ops - transfer_ops;
+    let per_s = |n: u64| n as f64 / s.duration_s;
+    r.templates = vec![
+        template("transfer", false, transfer_ops, (600_000, 40_000)),
+        template("health", false, health_ops, (90_000, 2_000)),
+        template("login", true, 64, (1_500_000, 50_000)),
+    ];
+    let t = &mut r.templates;
+    t[0].ops_per_s = Some(per_s(transfer_ops));
+    // Every steady-state error was a transfer's.
+    t[0].errors = s.errors;
+    t[0].error_rate = s.error_rate * s.ops as f64 / transfer_ops as f64;
+    t[0].errors_by_kind = s.errors_by_kind.clone();
+    t[1].ops_per_s = Some(per_s(health_ops));
+    t[2].errors = 2;
+    t[2].error_rate = 2.0 / 64.0;
+    t[2].errors_by_kind = [("status_4xx".to_string(), 2)].into();
+    r
+}
+
+/// A template's figures without errors: `ops` successes whose latency spreads evenly over
+/// `base` to `base + 100 * step` nanoseconds.
+fn template(name: &str, setup: bool, ops: u64, (base, step): (u64, u64)) -> TemplateFigures {
+    let mut h = new_hist();
+    for i in 0..ops {
+        h.record(base + step * (i % 1_000) / 10).expect("in range");
+    }
+    TemplateFigures {
+        name: name.into(),
+        setup,
+        ops,
+        ops_per_s: None,
+        errors: 0,
+        error_rate: 0.0,
+        errors_by_kind: BTreeMap::new(),
+        latency_us: Percentiles::from_histogram(&h),
+        checks_failed: BTreeMap::new(),
+        histogram: encode_histogram(&h).ok(),
+    }
 }
 
 #[allow(clippy::too_many_arguments)]

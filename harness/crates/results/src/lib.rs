@@ -137,6 +137,10 @@ pub struct RunResult {
     /// Steady state: everything after warm-up.
     pub summary: Summary,
     pub stages: Vec<StageResult>,
+    /// HTTP runs with more than one `[[requests]]` template or any setup template: each
+    /// template's own figures, in the plan's order. Empty (and absent from the JSON) otherwise.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub templates: Vec<TemplateFigures>,
     pub intervals: Vec<IntervalRecord>,
     pub resources: Resources,
     /// Engine invariant check; `None` for non-engine targets.
@@ -538,6 +542,38 @@ pub struct StageResult {
     pub latency_us: Percentiles,
     /// The stage's latency histogram (encoded like [`RunResult::histogram`]), so that merged
     /// segments get exact per-stage percentiles. Absent in older results and empty stages.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub histogram: Option<String>,
+}
+
+/// One `[[requests]]` template's figures.
+///
+/// A timed template counts over the steady state, like [`RunResult::summary`], so the timed
+/// templates' `ops` add up to the summary's. A setup template (`setup = true`: sent once on
+/// every new connection before its timed requests) counts over the whole run, warm-up
+/// included (connections mostly open then), and appears in no other figure of the result.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, JsonSchema)]
+pub struct TemplateFigures {
+    pub name: String,
+    /// A setup template (see above).
+    pub setup: bool,
+    pub ops: u64,
+    /// Operations per second of the steady state; absent for a setup template, whose count
+    /// follows the connections opened rather than the load.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ops_per_s: Option<f64>,
+    pub errors: u64,
+    /// As [`Summary::error_rate`], for this template's operations.
+    pub error_rate: f64,
+    pub errors_by_kind: BTreeMap<String, u64>,
+    /// Latency of the successful operations.
+    pub latency_us: Percentiles,
+    /// Failures by check: the check's description to how often it failed. Absent when none
+    /// failed.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub checks_failed: BTreeMap<String, u64>,
+    /// The successful operations' latency histogram (encoded like [`RunResult::histogram`]), so
+    /// that merged segments get exact percentiles. Absent when none succeeded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub histogram: Option<String>,
 }

@@ -13,12 +13,27 @@ fn every_fixture_round_trips_through_a_file() {
         ("no_intervals", fixture::no_intervals()),
         ("http_goose", fixture::http_goose()),
         ("https_native", fixture::https_native()),
+        ("http_templates", fixture::http_templates()),
     ] {
         let path = dir.path().join(format!("{name}.json"));
         r.write(&path).unwrap();
         let back = RunResult::read(&path).unwrap();
         assert_eq!(back, r, "{name} changed in a round trip");
     }
+}
+
+#[test]
+fn template_figures_are_absent_when_empty_and_their_checks_only_when_some_failed() {
+    let json = fixture::sample().to_json_pretty().unwrap();
+    assert!(!json.contains("\"templates\""), "an empty list is left out");
+    let mut r = fixture::http_templates();
+    let json = r.to_json_pretty().unwrap();
+    assert!(json.contains("\"templates\"") && !json.contains("\"checks_failed\""));
+    r.templates[0]
+        .checks_failed
+        .insert("json /ok equals true".into(), 3);
+    let back = RunResult::from_json_slice(r.to_json_pretty().unwrap().as_bytes(), "m".as_ref());
+    assert_eq!(back.unwrap(), r);
 }
 
 #[test]

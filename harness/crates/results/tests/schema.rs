@@ -39,6 +39,7 @@ fn fixtures_validate_against_checked_in_schema() {
         ("no_intervals", results::fixture::no_intervals()),
         ("http_goose", results::fixture::http_goose()),
         ("https_native", results::fixture::https_native()),
+        ("http_templates", results::fixture::http_templates()),
     ] {
         let json = serde_json::to_value(&r).unwrap();
         let errors: Vec<String> = v.iter_errors(&json).map(|e| e.to_string()).collect();

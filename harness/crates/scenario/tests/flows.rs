@@ -449,10 +449,18 @@ fn pipelining_refuses_extract_and_setup() {
             &format!("[http]\npipeline = 4\n\n[[requests]]\nname = \"a\"\npath = \"/a\"\n{req}\n[[requests]]\nname = \"b\"\npath = \"/b\"\n"),
         )
     };
-    let (e, at) = err_at(&d, &text("extract = [{ var = \"t\", json = \"/t\" }]"), "{ var");
+    let (e, at) = err_at(
+        &d,
+        &text("extract = [{ var = \"t\", json = \"/t\" }]"),
+        "{ var",
+    );
     assert_eq!(e.to_string(), format!("{at}: requests[0].extract: [http] pipeline = 4 writes each request before the answers ahead of it arrive, so no answer can set a variable for it: drop extract or set pipeline = 1"));
     let (e, at) = err_at(&d, &text("setup = true"), "true");
-    assert!(e.to_string().starts_with(&format!("{at}: requests[0].setup: ")), "{e}");
+    assert!(
+        e.to_string()
+            .starts_with(&format!("{at}: requests[0].setup: ")),
+        "{e}"
+    );
     // Checks and feeders need no earlier answer: fine when pipelined.
     parse(&d, &text("check = [{ body_contains = \"ok\" }]")).unwrap();
 }

@@ -15,18 +15,21 @@
 //! missing, the intervals it recorded fall back to the worst segment's percentiles (an upper
 //! bound). Per-stage percentiles likewise come from the sum of the segments' stage histograms
 //! (results from before those were kept: the worst segment's); the whole-run percentiles come
-//! from the exact merged histogram.
+//! from the exact merged histogram. Request templates are combined by name, their percentiles
+//! likewise from the sum of their histograms ([`templates`]).
 //!
 //! Inputs are checked first: same scenario (name, file hash, duration scale), same segment
 //! count, no segment twice, none missing unless allowed (the verdict is then `invalid` and its
 //! reasons name the missing segments).
 //!
 //! Here: reading inputs, checking them and the whole merge; [`parts`] builds each part of the
-//! merged result, [`intervals`] the merged intervals and `latency.hlog`, [`audit`] the audit.
+//! merged result, [`intervals`] the merged intervals and `latency.hlog`, [`templates`] the
+//! per-template figures, [`audit`] the audit.
 
 mod audit;
 mod intervals;
 mod parts;
+mod templates;
 
 use crate::analysis::verdict::{self, Facts};
 use crate::exit::Exit;
@@ -42,6 +45,7 @@ use results::{RunResult, SegmentInfo, Status, Verdict};
 use scenario::Criteria;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+use templates::merge_templates;
 
 /// Why segment results cannot be merged; every message names the files involved.
 #[derive(Debug, thiserror::Error)]
@@ -328,6 +332,7 @@ pub fn merge_with_intervals(
         },
         summary,
         stages,
+        templates: merge_templates(&segs),
         intervals,
         resources: merged_resources(&segs),
         audit,

@@ -74,24 +74,7 @@ pub(super) fn merge_stages(segs: &[Seg<'_>]) -> Vec<StageResult> {
                 .iter()
                 .filter_map(|(_, r, _)| r.stages.iter().find(|s| s.index == s0.index))
                 .collect();
-            // Exact when every segment that ran the stage kept its histogram.
-            let mut sum: Option<Histogram<u64>> = None;
-            let mut exact = true;
-            for s in &all {
-                match s.histogram.as_deref().map(results::decode_histogram) {
-                    Some(Ok(h)) => match sum.as_mut() {
-                        Some(m) => exact &= m.add(&h).is_ok(),
-                        None => {
-                            let mut h = h;
-                            h.auto(true);
-                            sum = Some(h);
-                        }
-                    },
-                    Some(Err(_)) => exact = false,
-                    None => exact &= s.ops == 0,
-                }
-            }
-            let sum = sum.filter(|_| exact);
+            let sum = exact_sum(all.iter().map(|s| (s.histogram.as_ref(), s.ops)));
             let mut m = StageResult {
                 latency_us: match &sum {
                     Some(h) => Percentiles::from_histogram(h),
@@ -106,6 +89,32 @@ pub(super) fn merge_stages(segs: &[Seg<'_>]) -> Vec<StageResult> {
             m
         })
         .collect()
+}
+
+/// The sum of several segments' histograms of one part of the run (a stage, a template),
+/// given with the part's operations: exact when every segment that ran an operation of it kept
+/// a histogram that reads, else `None` (the caller takes the worst segment's percentiles).
+pub(super) fn exact_sum<'a>(
+    parts: impl Iterator<Item = (Option<&'a String>, u64)>,
+) -> Option<Histogram<u64>> {
+    let mut sum: Option<Histogram<u64>> = None;
+    let mut exact = true;
+    for (encoded, ops) in parts {
+        match encoded.map(|e| results::decode_histogram(e)) {
+            Some(Ok(h)) => match sum.as_mut() {
+                Some(m) => exact &= m.add(&h).is_ok(),
+                None => {
+                    // Segments' histograms may cover different ranges: let the sum grow.
+                    let mut h = h;
+                    h.auto(true);
+                    sum = Some(h);
+                }
+            },
+            Some(Err(_)) => exact = false,
+            None => exact &= ops == 0,
+        }
+    }
+    sum.filter(|_| exact)
 }
 
 /// The worst instance's figure of each kind (peaks and averages: the largest; CPU seconds:

@@ -337,9 +337,11 @@ struct Sent {
 }
 
 impl Sent {
-    fn failed(kind: ErrorKind, submitted_tx: u64, refused: bool) -> Sent {
+    /// An operation from template `t` that failed with `kind` (counted against the template
+    /// it was sending, like its answers).
+    fn failed(t: usize, kind: ErrorKind, submitted_tx: u64, refused: bool) -> Sent {
         Sent {
-            outcome: OpOutcome::failure(kind, submitted_tx),
+            outcome: OpOutcome::failure(kind, submitted_tx).of_template(t),
             arrived: None,
             setup_ended: None,
             refused,
@@ -358,6 +360,8 @@ async fn one_request(
     core: &mut WorkerCore,
     mut timer: std::pin::Pin<&mut tokio::time::Sleep>,
 ) -> Option<Sent> {
+    // The template is drawn first, so a failed connection or setup counts against it too.
+    let t = maker.pick();
     let mut setup_ended = None;
     if session.conn.is_none() {
         match session.open(ctx, maker, core).await {
@@ -365,22 +369,21 @@ async fn one_request(
             Err(kind) => {
                 let refused = matches!(kind, ErrorKind::Connect | ErrorKind::Tls)
                     || ctx.table.setup_templates().next().is_some();
-                return Some(Sent::failed(kind, 0, refused));
+                return Some(Sent::failed(t, kind, 0, refused));
             }
         }
     }
-    let made = match maker.make(&session.vars) {
+    let made = match maker.make_from(t, &session.vars) {
         Ok(m) => m,
         // Needs a variable no answer on this connection has set: not sent, and paused like a
         // refusal (a flow that never sets it would otherwise spin without a request).
-        Err(NotMade::Unset(_)) => return Some(Sent::failed(ErrorKind::Check, 0, true)),
+        Err(NotMade::Unset(_)) => return Some(Sent::failed(t, ErrorKind::Check, 0, true)),
         Err(NotMade::Exhausted(e)) => {
             core.abort(e.to_string());
             return None;
         }
     };
     let tx = made.submitted_tx;
-    let t = made.template;
     let last = session.budget.next_is_last();
     session.budget.spend();
     timer
@@ -407,7 +410,7 @@ async fn one_request(
         // Failed, or timed out (the answer may still arrive on this connection): start afresh.
         Err(kind) => {
             session.drop_conn();
-            return Some(Sent::failed(kind, tx, false));
+            return Some(Sent::failed(t, kind, tx, false));
         }
     };
     let done = !session.conn.as_ref().is_some_and(Conn::reusable) || session.budget.exhausted();
@@ -417,7 +420,7 @@ async fn one_request(
         session.drop_conn();
     }
     Some(Sent {
-        outcome,
+        outcome: outcome.of_template(t),
         arrived,
         setup_ended,
         refused: false,

@@ -217,10 +217,11 @@ impl Pipe {
         let lag = self.core.take_lag();
         // Validation refuses `extract` (and so connection variables) with pipelining: a
         // pipelined request leaves before the answers that could set them.
-        let made = match self.maker.make(&ConnVars::default()) {
+        let t = self.maker.pick();
+        let made = match self.maker.make_from(t, &ConnVars::default()) {
             Ok(m) => m,
             Err(NotMade::Unset(_)) => {
-                let failed = OpOutcome::failure(ErrorKind::Check, 0);
+                let failed = OpOutcome::failure(ErrorKind::Check, 0).of_template(t);
                 self.core
                     .complete_lagged(intended, Instant::now(), stage, &failed, lag);
                 return true;
@@ -240,7 +241,8 @@ impl Pipe {
                     self.conn = Some(c);
                 }
                 Err(kind) => {
-                    let failed = OpOutcome::failure(kind, made.submitted_tx);
+                    let failed =
+                        OpOutcome::failure(kind, made.submitted_tx).of_template(made.template);
                     self.core
                         .complete_lagged(intended, Instant::now(), stage, &failed, lag);
                     tokio::time::sleep(CONNECT_BACKOFF).await;
@@ -340,6 +342,7 @@ impl Pipe {
                     let mut no_vars = ConnVars::default();
                     let (table, engine) = (&self.ctx.table, self.ctx.engine);
                     judge_checked(table, engine, (t, a.status), &checked, tx, &mut no_vars)
+                        .of_template(t)
                 }
                 Err(kind) => {
                     self.fail_all(kind);
@@ -387,7 +390,7 @@ impl Pipe {
         let was_full = self.is_full();
         let done = Instant::now();
         for f in self.flight.drain(..) {
-            let failed = OpOutcome::failure(kind, f.submitted_tx);
+            let failed = OpOutcome::failure(kind, f.submitted_tx).of_template(f.template);
             self.core
                 .complete_lagged(f.intended, done, f.stage, &failed, f.lag);
         }

@@ -62,7 +62,8 @@ impl Session {
             let start = Instant::now();
             let outcome = self.setup_request(ctx, maker, core, t).await;
             let done = Instant::now();
-            core.record_setup(t, done.saturating_duration_since(start), &outcome);
+            let ns = (done.saturating_duration_since(start).as_nanos() as u64).max(1);
+            core.record_setup(t, ns, &outcome.of_template(t));
             ended = Some(done);
             if outcome.failed {
                 self.drop_conn();

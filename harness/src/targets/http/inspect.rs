@@ -92,22 +92,17 @@ impl Inspect {
         if r.checks.is_empty() && r.extract.is_empty() {
             return None;
         }
-        let mut labels: Vec<String> = r.checks.iter().map(describe_check).collect();
         let mut extract = Vec::with_capacity(r.extract.len());
         for e in &r.extract {
             let var = names.var(&e.var)?;
-            let (from, label) = match &e.from {
-                ExtractFrom::Json(p) => (From::Json(Pointer::new(p)), format!("json {p}")),
-                ExtractFrom::Header(h) => (From::Header(h.clone()), format!("header {h}")),
-                ExtractFrom::Regex(re) => (
-                    From::Regex(regex::Regex::new(re).ok()?),
-                    format!("regex {re:?}"),
-                ),
+            let from = match &e.from {
+                ExtractFrom::Json(p) => From::Json(Pointer::new(p)),
+                ExtractFrom::Header(h) => From::Header(h.clone()),
+                ExtractFrom::Regex(re) => From::Regex(regex::Regex::new(re).ok()?),
             };
-            labels.push(format!("extract {} from {label}", e.var));
             extract.push((var, from));
         }
-        labels.push(format!("body over max_body ({max_body} bytes)"));
+        let labels = labels(r, max_body);
         let headers = r.checks.iter().any(|c| matches!(c, Check::Header { .. }))
             || extract.iter().any(|(_, f)| matches!(f, From::Header(_)));
         Some(Inspect {
@@ -212,6 +207,23 @@ fn extract(from: &From, a: &Answer) -> Option<String> {
             Some(m.as_str().to_string())
         }
     }
+}
+
+/// What each of template `r`'s failures is called, by index (`OpOutcome::check` - 1): its
+/// checks, its extractions, then a body over `max_body`. The per-template figures name
+/// failed checks with these.
+pub fn labels(r: &RequestTemplate, max_body: u64) -> Vec<String> {
+    let mut labels: Vec<String> = r.checks.iter().map(describe_check).collect();
+    for e in &r.extract {
+        let from = match &e.from {
+            ExtractFrom::Json(p) => format!("json {p}"),
+            ExtractFrom::Header(h) => format!("header {h}"),
+            ExtractFrom::Regex(re) => format!("regex {re:?}"),
+        };
+        labels.push(format!("extract {} from {from}", e.var));
+    }
+    labels.push(format!("body over max_body ({max_body} bytes)"));
+    labels
 }
 
 /// A check as the reports name it.

@@ -27,9 +27,10 @@ pub fn judge_checked(
     };
     match inspect.run(answer, vars) {
         Ok(()) => o,
-        Err(_failed) => {
+        Err(failed) => {
             let mut f = OpOutcome::failure(ErrorKind::Check, submitted_tx);
             f.committed_tx = o.committed_tx;
+            f.check = u8::try_from(failed.0).unwrap_or(u8::MAX - 1) + 1;
             f
         }
     }

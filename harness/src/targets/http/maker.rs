@@ -139,7 +139,8 @@ impl RequestMaker {
         &self.table
     }
 
-    fn pick(&mut self) -> usize {
+    /// Draws the next timed request's template by weight (never a setup one).
+    pub fn pick(&mut self) -> usize {
         let c = &self.table.cumulative;
         if c.len() == 1 {
             return 0;
@@ -150,15 +151,8 @@ impl RequestMaker {
         c.partition_point(|&x| x <= r)
     }
 
-    /// Picks the next timed request's template (never a setup one) and writes it for a
-    /// connection whose variables are `vars`.
-    pub fn make(&mut self, vars: &ConnVars) -> Result<Made, NotMade> {
-        let t = self.pick();
-        self.make_from(t, vars)
-    }
-
-    /// Writes a request from template `t` (`t` < [`RequestTable::len`]; setup templates
-    /// come here directly).
+    /// Writes a request from template `t` ([`RequestMaker::pick`]'s, or a setup template)
+    /// for a connection whose variables are `vars`.
     pub fn make_from(&mut self, t: usize, vars: &ConnVars) -> Result<Made, NotMade> {
         let table = Arc::clone(&self.table);
         let p = &table.templates[t];

@@ -119,16 +119,34 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    const DOC: &str = r#"{"a":{"b":[10,{"c":"x"},null]},"m~n":1,"s/t":true,"":"empty","e\u0041":2}"#;
+    const DOC: &str =
+        r#"{"a":{"b":[10,{"c":"x"},null]},"m~n":1,"s/t":true,"":"empty","e\u0041":2}"#;
 
     #[test]
     fn finds_what_value_pointer_finds() {
         let v: Value = serde_json::from_str(DOC).unwrap();
         for p in [
-            "", "/a", "/a/b", "/a/b/0", "/a/b/1/c", "/a/b/2", "/a/b/3", "/a/b/01", "/m~0n",
-            "/s~1t", "/", "/eA", "/nope", "/a/b/1/c/d", "/a/x",
+            "",
+            "/a",
+            "/a/b",
+            "/a/b/0",
+            "/a/b/1/c",
+            "/a/b/2",
+            "/a/b/3",
+            "/a/b/01",
+            "/m~0n",
+            "/s~1t",
+            "/",
+            "/eA",
+            "/nope",
+            "/a/b/1/c/d",
+            "/a/x",
         ] {
-            assert_eq!(Pointer::new(p).lookup(DOC.as_bytes()), v.pointer(p).cloned(), "{p}");
+            assert_eq!(
+                Pointer::new(p).lookup(DOC.as_bytes()),
+                v.pointer(p).cloned(),
+                "{p}"
+            );
         }
     }
 

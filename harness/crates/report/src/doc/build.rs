@@ -1,13 +1,13 @@
 //! The run report's Doc: what a [`RunResult`] says, section by section.
 //!
 //! [`build`] lists the sections in the order the brief fixes (verdict, criteria, scenario,
-//! environment, charts, stages, errors, load generator, connections, resources, audit, profile,
-//! capacity, segment); each
+//! environment, charts, stages, request templates, errors, load generator, connections,
+//! resources, audit, profile, capacity, segment); each
 //! section is one function returning its blocks, and tables come from [`super::tables`].
 
 use results::{Quantile, RunResult, SegmentInfo};
 
-use super::{connections, generator, outcomes, tables, Block, Doc};
+use super::{connections, generator, outcomes, tables, templates, Block, Doc};
 use crate::charts::Chart;
 use crate::fmt;
 
@@ -20,6 +20,7 @@ pub fn build(r: &RunResult, charts: &[Chart]) -> Doc {
     b.extend(environment(r));
     b.extend(chart_section(charts));
     b.extend(stages(r));
+    b.extend(templates::templates(r));
     b.extend(errors(r));
     b.extend(generator::generator(r));
     b.extend(connections::connections(r));

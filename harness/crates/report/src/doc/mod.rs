@@ -26,10 +26,12 @@ mod generator;
 mod intervals;
 mod outcomes;
 mod tables;
+mod templates;
 
 pub use build::{build, driver_sentence, steady_sentence, throughput_basis};
 pub use intervals::{full_intervals, short_intervals_note};
 pub use tables::criteria_table;
+pub use templates::SETUP_GROUP;
 
 /// Column alignment in a table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -6,6 +6,9 @@
 //! testcase "run", so a suite is never empty (CI reads an empty suite as green): passed, a
 //! `<failure>` with the reasons when it failed (e.g. no operation succeeded), an `<error>` when
 //! it was aborted or invalid, `<skipped>` when it was not judged.
+//!
+//! Request templates are properties, not test cases: nothing judges a template on its own, and
+//! a case that always passes would only inflate the count CI shows.
 
 use results::{CriterionResult, CriterionStatus, Quantile, RunResult, Status};
 
@@ -154,7 +157,23 @@ fn properties(r: &RunResult) -> Vec<(String, String)> {
     if let Some(c) = &r.environment.git_commit {
         props.push(("git_commit", c.clone()));
     }
-    props.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+    let mut props: Vec<(String, String)> =
+        props.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+    props.extend(r.templates.iter().flat_map(template_properties));
+    props
+}
+
+/// `template.<name>.ops`, `.errors` and `.p99_us` (`setup.<name>.…` for a setup template).
+fn template_properties(t: &results::TemplateFigures) -> [(String, String); 3] {
+    let key = |what: &str| {
+        let group = if t.setup { "setup" } else { "template" };
+        format!("{group}.{}.{what}", t.name)
+    };
+    [
+        (key("ops"), t.ops.to_string()),
+        (key("errors"), t.errors.to_string()),
+        (key("p99_us"), format!("{:.3}", t.latency_us.p99)),
+    ]
 }
 
 /// Whole-run duration: the end of the last stage or interval.

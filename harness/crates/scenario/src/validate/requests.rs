@@ -322,4 +322,3 @@ pub(super) fn check_pipelined_flows(
     }
     Ok(())
 }
-
