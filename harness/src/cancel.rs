@@ -3,7 +3,7 @@
 //! The CLI makes one token per process and cancels it from its Ctrl-C (SIGINT/SIGTERM) handler;
 //! a test or library caller makes its own, so two runs in one process never see each other's
 //! stop. A worker that cannot go on (a `queue` data feeder ran out of rows) aborts it with a
-//! reason instead ([`Cancel::abort`], reached through [`crate::load::worker::WorkerCore::abort`]).
+//! reason instead ([`Cancel::abort`], reached through `load::worker::WorkerCore::abort`).
 //! The collector polls the token between shipments (at most every 50 ms) and stops the workers;
 //! everything measured until then is drained, assembled and written, marked aborted, with the
 //! abort's reason as the verdict's (or the interruption's text when there is none).

@@ -88,7 +88,7 @@ pub struct Shared {
     pub stop: AtomicBool,
     /// Next open-model operation to claim.
     pub next_op: AtomicU64,
-    /// The run's token ([`crate::run::RunOptions::cancel`]): the collector polls it, and a
+    /// The run's token (`run::RunOptions::cancel`): the collector polls it, and a
     /// worker that cannot go on aborts the run through it ([`WorkerCore::abort`]). It lives
     /// here because every driver already hands each worker this `Shared`; no driver needs a
     /// parameter of its own for it.
@@ -203,7 +203,7 @@ impl WorkerCore {
     }
 
     /// Ends the run, marked aborted with `reason` (e.g. a data feeder's
-    /// [`crate::targets::http::feed::Exhausted`]); the first reason wins. Every worker stops
+    /// `targets::http::feed::Exhausted`); the first reason wins. Every worker stops
     /// at its next step: the stop flag is set here rather than on the collector's next poll
     /// (up to 50 ms later), in which each worker would only find the same dead end again.
     pub fn abort(&self, reason: String) {

@@ -455,16 +455,9 @@ pub enum Body {
     BinaryBatch,
 }
 
-/// The built-in placeholders: every one may appear in a [`Body::Template`]; paths and header
-/// values may use all but the [`TRANSFER_PLACEHOLDERS`].
-pub const TEMPLATE_PLACEHOLDERS: [&str; 7] = [
-    "seq", "account", "sender", "receiver", "nonce", "amount", "worker",
-];
-
-/// Placeholders only a body template may use: they describe the one transfer drawn for the
-/// request's body, and a path or header naming them would need the run to share that draw
-/// between body and head, which it does not.
-pub const TRANSFER_PLACEHOLDERS: [&str; 4] = ["sender", "receiver", "nonce", "amount"];
+// The placeholders live with the splitter that recognises them (the plan reads templates
+// through it, so it may not import the plan back).
+pub use crate::template::{TEMPLATE_PLACEHOLDERS, TRANSFER_PLACEHOLDERS};
 
 /// One stage of the run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -14,7 +14,17 @@
 
 use std::fmt;
 
-use crate::plan::TEMPLATE_PLACEHOLDERS;
+
+/// The built-in placeholders: every one may appear in a `Body::Template`; paths and header
+/// values may use all but the [`TRANSFER_PLACEHOLDERS`].
+pub const TEMPLATE_PLACEHOLDERS: [&str; 7] = [
+    "seq", "account", "sender", "receiver", "nonce", "amount", "worker",
+];
+
+/// Placeholders only a body template may use: they describe the one transfer drawn for the
+/// request's body, and a path or header naming them would need the run to share that draw
+/// between body and head, which it does not.
+pub const TRANSFER_PLACEHOLDERS: [&str; 4] = ["sender", "receiver", "nonce", "amount"];
 
 /// A piece of template text: literal text, or a variable to substitute.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -7,7 +7,7 @@
 //! - `queue`: each row once, in file order, across all workers; `shuffle`: the same over a
 //!   permutation of the rows fixed at the start (seeded by the run's seed). Running out is an
 //!   [`Exhausted`], which the worker turns into the run's abort
-//!   ([`crate::load::worker::WorkerCore::abort`]): the run ends marked aborted with its text,
+//!   (`load::worker::WorkerCore::abort`): the run ends marked aborted with its text,
 //!   and still writes what it measured.
 //! - `random`: a uniform row, with replacement, drawn with the calling worker's own rng.
 //! - `circular`: file order, wrapping around.
