@@ -60,6 +60,13 @@ fn users_csv(dir: &Path, n: u32) {
 
 #[test]
 fn a_token_from_the_setup_login_comes_back_on_every_request_of_its_connection() {
+    for client in ["builtin", "hyper"] {
+        token_round_trip(client);
+    }
+}
+
+/// The login flow with `[http] client = "<client>"`.
+fn token_round_trip(client: &str) {
     let srv = Server::start();
     let dir = tempfile::tempdir().unwrap();
     users_csv(dir.path(), 50);
@@ -84,10 +91,11 @@ path = "/items/{{users.id}}"
 headers = { authorization = "Bearer {{token}}", x-session = "{{session}}" }
 check = [{ json = "/ok", equals = true }, { body_contains = '"id":"' }]
 "#;
+    let extra = format!("client = \"{client}\"\n{extra}");
     let f = write_scenario(
         dir.path(),
         "token",
-        &scenario("t-token", &srv, extra, 2, 1.0),
+        &scenario("t-token", &srv, &extra, 2, 1.0),
     );
     let r = run(&f, dir.path()).result;
     assert!(r.summary.ops > 20, "{} requests", r.summary.ops);
@@ -265,4 +273,21 @@ fn a_missing_column_is_a_scenario_error_naming_file_and_line() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(err.contains("col.toml:") && err.contains("email"), "{err}");
+}
+
+#[test]
+fn pipelined_requests_take_their_rows_in_order_and_are_checked() {
+    let srv = Server::start();
+    let dir = tempfile::tempdir().unwrap();
+    users_csv(dir.path(), 9);
+    let extra = "pipeline = 4\n[[data]]\nname = \"users\"\nfile = \"users.csv\"\nstrategy = \"circular\"\n\
+        [[requests]]\nname = \"row\"\npath = \"/rows/{{users.id}}\"\ncheck = [{ json = \"/ok\", equals = true }]\n";
+    let f = write_scenario(dir.path(), "pipe", &scenario("t-pipe", &srv, extra, 1, 0.3));
+    let r = run(&f, dir.path()).result;
+    assert_eq!(r.summary.errors_by_kind, Default::default());
+    let rows = srv.seen().rows.clone();
+    assert!(rows.len() > 18, "{}", rows.len());
+    for (i, v) in rows.iter().enumerate() {
+        assert_eq!(v, &((i % 9) + 1).to_string());
+    }
 }

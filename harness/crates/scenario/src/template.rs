@@ -14,7 +14,6 @@
 
 use std::fmt;
 
-
 /// The built-in placeholders: every one may appear in a `Body::Template`; paths and header
 /// values may use all but the [`TRANSFER_PLACEHOLDERS`].
 pub const TEMPLATE_PLACEHOLDERS: [&str; 7] = [

@@ -33,8 +33,9 @@ use crate::load::timeline::{SpanKind, Timeline};
 use crate::load::worker::{tighten_timer_slack, Next, Shared, Shipment, WorkerCore};
 use crate::targets::http::dial::Dialer;
 use crate::targets::http::judge::judge_checked;
-use crate::targets::http::maker::{NotMade, RequestMaker};
+use crate::targets::http::maker::{Made, NotMade, RequestMaker};
 use crate::targets::http::request::RequestTable;
+use crate::targets::http::template::ConnVars;
 use crate::targets::http::{current_thread_rt, HttpTarget};
 use anyhow::Context as _;
 use client::{Client, Conn};
@@ -325,6 +326,24 @@ async fn worker(
     core.finish();
 }
 
+/// Writes a request from template `t`: `Some(None)` when it needs a connection variable not
+/// set yet, `None` when a feeder ran out of rows (the run is then stopping: `core` aborted it).
+fn write(
+    maker: &mut RequestMaker,
+    core: &WorkerCore,
+    t: usize,
+    vars: &ConnVars,
+) -> Option<Option<Made>> {
+    match maker.make_from(t, vars) {
+        Ok(m) => Some(Some(m)),
+        Err(NotMade::Unset(_)) => Some(None),
+        Err(NotMade::Exhausted(e)) => {
+            core.abort(e.to_string());
+            None
+        }
+    }
+}
+
 /// What one operation came to.
 struct Sent {
     outcome: OpOutcome,
@@ -362,6 +381,13 @@ async fn one_request(
 ) -> Option<Sent> {
     // The template is drawn first, so a failed connection or setup counts against it too.
     let t = maker.pick();
+    // A request that reads no connection variable is written before connecting, so a refused
+    // connection counts the transfers it would have carried (the run's transaction error
+    // rate); one that reads them waits for the connection's setup requests.
+    let mut early = None;
+    if !ctx.table.reads_vars(t) {
+        early = Some(write(maker, core, t, &session.vars)?);
+    }
     let mut setup_ended = None;
     if session.conn.is_none() {
         match session.open(ctx, maker, core).await {
@@ -369,19 +395,19 @@ async fn one_request(
             Err(kind) => {
                 let refused = matches!(kind, ErrorKind::Connect | ErrorKind::Tls)
                     || ctx.table.setup_templates().next().is_some();
-                return Some(Sent::failed(t, kind, 0, refused));
+                let tx = early.flatten().map_or(0, |m| m.submitted_tx);
+                return Some(Sent::failed(t, kind, tx, refused));
             }
         }
     }
-    let made = match maker.make_from(t, &session.vars) {
-        Ok(m) => m,
-        // Needs a variable no answer on this connection has set: not sent, and paused like a
-        // refusal (a flow that never sets it would otherwise spin without a request).
-        Err(NotMade::Unset(_)) => return Some(Sent::failed(t, ErrorKind::Check, 0, true)),
-        Err(NotMade::Exhausted(e)) => {
-            core.abort(e.to_string());
-            return None;
-        }
+    let written = match early {
+        Some(w) => w,
+        None => write(maker, core, t, &session.vars)?,
+    };
+    // Needs a variable no answer on this connection has set: not sent, and paused like a
+    // refusal (a flow that never sets it would otherwise spin without a request).
+    let Some(made) = written else {
+        return Some(Sent::failed(t, ErrorKind::Check, 0, true));
     };
     let tx = made.submitted_tx;
     let last = session.budget.next_is_last();

@@ -56,6 +56,8 @@ pub(super) struct Prepared {
     pub(super) feeds: Vec<usize>,
     /// Not drawn by weight: sent on each new connection before its timed requests.
     pub(super) setup: bool,
+    /// The path, a header or the body reads a connection variable.
+    reads_vars: bool,
     pub(super) inspect: Option<Inspect>,
 }
 
@@ -209,8 +211,13 @@ fn prepare(
         .collect();
     feeds.sort_unstable();
     feeds.dedup();
+    let reads = |x: &Template| x.any(|s| matches!(s, Seg::Var(_)));
+    let reads_vars = path.as_ref().is_some_and(reads)
+        || header_templates.iter().any(|(_, x)| reads(x))
+        || matches!(&body, BodyKind::Template { text, .. } if reads(text));
     let head = wire_head(&method, &uri, &headers);
     Ok(Prepared {
+        reads_vars,
         name: r.name.clone(),
         wire_head_close: [&head[..], b"connection: close\r\n"].concat(),
         wire_head: head,
@@ -410,6 +417,13 @@ impl RequestTable {
     /// Whether a connection needs variables ([`ConnVars`] sized for them) or setup requests.
     pub fn has_flows(&self) -> bool {
         !self.names.vars().is_empty() || self.templates.iter().any(|p| p.setup)
+    }
+
+    /// Whether template `t` reads a connection variable (then it is written only once its
+    /// connection is open and set up).
+    #[inline]
+    pub fn reads_vars(&self, t: usize) -> bool {
+        self.templates[t].reads_vars
     }
 
     /// Fresh variables for a new connection.
