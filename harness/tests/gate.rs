@@ -293,36 +293,6 @@ fn unknown_inputs_and_formats_exit_2() {
 }
 
 #[test]
-fn every_repeat_gets_its_reports_written_after_the_last_run() {
-    let f = fixture();
-    let out = f.root.join("gate-reports");
-    let o = harness()
-        .args([
-            "run",
-            s(&f.small),
-            "--quiet",
-            "--repeat",
-            "2",
-            "--out",
-            s(&out),
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(0), "{o:?}");
-    let runs: Vec<_> = std::fs::read_dir(out.join("gatetest"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| !p.is_symlink())
-        .collect();
-    assert_eq!(runs.len(), 2, "{runs:?}");
-    for run in &runs {
-        for file in ["results.json", "report.md", "report.html", "junit.xml"] {
-            assert!(run.join(file).is_file(), "{} lacks {file}", run.display());
-        }
-    }
-}
-
-#[test]
 fn run_saves_a_baseline_then_gates_against_it() {
     let f = fixture();
     let dir = f.root.join("gate-run");
