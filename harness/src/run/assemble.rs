@@ -253,6 +253,7 @@ fn capacity_result(cap: &CapacityCheck) -> CapacityResult {
         unit: cap.unit.as_str().to_string(),
         max_rate_met: cap.max_rate_met,
         first_rate_broken: cap.first_rate_broken,
+        search: None,
     }
 }
 

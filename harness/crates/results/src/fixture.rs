@@ -8,7 +8,8 @@
 //! intervals, so they agree with each other as a real run's would.
 //!
 //! Edge-case variants: [`no_intervals`], [`aborted`], [`http_goose`], [`https_native`], and
-//! [`http_templates`] (per-template figures with a setup template).
+//! [`http_templates`] (per-template figures with a setup template), [`capacity_search`] (a
+//! converged search of eleven probes).
 
 use std::collections::BTreeMap;
 
@@ -714,6 +715,7 @@ pub fn http_goose() -> RunResult {
         unit: "tx/s".into(),
         max_rate_met: Some(8_000_000.0),
         first_rate_broken: Some(9_000_000.0),
+        search: None,
     });
     r.segment = Some(SegmentInfo::new(0, 2));
     r
@@ -882,4 +884,145 @@ mod tests {
         let h = a.decode_histogram().unwrap().unwrap();
         assert_eq!(h.len(), 25 * 2000);
     }
+}
+
+/// A converged capacity search over HTTP: grown from 2M tx/s by doubling until 16M broke p99
+/// 5 ms, bisected (one probe unsure, repeated), confirmed at 12.75M. The summary is the
+/// confirming probe's (the sample's figures stand in for it).
+pub fn capacity_search() -> RunResult {
+    let mut r = sample();
+    r.scenario.target_kind = "spawn".into();
+    r.scenario.target = "http://127.0.0.1:41234 (spawned: engine serve)".into();
+    r.audit = None;
+    r.resources.same_process = false;
+    use ProbeOutcome::{Bad, Good, Unsure};
+    use ProbePhase::{Bisect, Confirm, Grow};
+    // (phase, offered M tx/s, achieved share, p50 ms, p99 ms, p99.9 ms, errors, outcome, early)
+    let rows: [(ProbePhase, f64, f64, f64, f64, f64, u64, ProbeOutcome, bool); 11] = [
+        (Grow, 2.0, 1.0, 0.21, 0.62, 0.9, 0, Good, false),
+        (Grow, 4.0, 1.0, 0.24, 0.81, 1.2, 0, Good, false),
+        (Grow, 8.0, 0.999, 0.31, 1.6, 2.4, 0, Good, false),
+        (Grow, 16.0, 0.93, 4.1, 61.0, 88.0, 0, Bad, true),
+        (Bisect, 12.0, 0.998, 0.42, 1.8, 3.1, 0, Good, false),
+        (Bisect, 14.0, 0.97, 1.9, 7.4, 12.0, 0, Bad, false),
+        (Bisect, 13.0, 0.995, 0.8, 4.96, 7.9, 0, Unsure, false),
+        (Bisect, 13.0, 0.99, 0.9, 5.31, 8.2, 0, Bad, false),
+        (Bisect, 12.5, 0.998, 0.6, 2.9, 4.4, 0, Good, false),
+        (Bisect, 12.75, 0.997, 0.7, 3.6, 5.2, 0, Good, false),
+        (Confirm, 12.75, 0.997, 0.7, 3.7, 5.6, 0, Good, false),
+    ];
+    let mut t = 10.0;
+    let probes = rows
+        .iter()
+        .enumerate()
+        .map(
+            |(i, &(phase, m, share, p50, p99, p999, errors, outcome, early))| {
+                let duration_s = match (phase, early) {
+                    (_, true) => 3.0,
+                    (Confirm, _) => 60.0,
+                    _ => 20.0,
+                };
+                let start_s = t + 5.0;
+                t = start_s + duration_s;
+                let offered = m * 1e6;
+                let ops = (offered * share * duration_s / BATCH as f64) as u64;
+                let ms = |v: f64| v * 1e3;
+                let ci = |v: f64| {
+                    Some(Bounds {
+                        lo: ms(v) * 0.985,
+                        hi: ms(v) * 1.02,
+                    })
+                };
+                Probe {
+                    index: i as u32 + 1,
+                    phase,
+                    offered,
+                    achieved: offered * share,
+                    committed_tps: offered * share,
+                    start_s,
+                    duration_s,
+                    latency_us: Percentiles {
+                        count: ops,
+                        mean: ms(p50) * 1.2,
+                        p50: ms(p50),
+                        p90: ms(p50 + (p99 - p50) * 0.4),
+                        p99: ms(p99),
+                        p999: ms(p999),
+                        max: ms(p999) * 1.5,
+                        ci95: Some(PercentileIntervals {
+                            p50: ci(p50),
+                            p90: ci(p50 + (p99 - p50) * 0.4),
+                            p99: ci(p99),
+                            p999: ci(p999),
+                        }),
+                    },
+                    slo_latency_us: ms(p99),
+                    slo_latency_ci95: match outcome {
+                        Unsure => Some(Bounds {
+                            lo: 4_880.0,
+                            hi: 5_060.0,
+                        }),
+                        _ => ci(p99),
+                    },
+                    ops,
+                    errors,
+                    error_rate: 0.0,
+                    errors_by_kind: BTreeMap::new(),
+                    late_fraction: Some(0.0),
+                    target_cpu_pct: Some(round1(m * 6.1)),
+                    harness_cpu_pct: Some(round1(m * 3.4)),
+                    outcome,
+                    why: match outcome {
+                        Good => format!("p99 {p99:.2} ms <= 5 ms"),
+                        Unsure => {
+                            "p99 4.96 ms, 95 % interval 4.88-5.06 ms straddles 5 ms: repeated"
+                                .into()
+                        }
+                        _ if early => {
+                            format!("p99 {p99:.1} ms > 50 ms (10x the limit) for 3 s: ended early")
+                        }
+                        _ => format!("p99 {p99:.2} ms > 5 ms"),
+                    },
+                    ended_early: early,
+                }
+            },
+        )
+        .collect();
+    r.capacity = Some(CapacityResult {
+        criterion: "p99 <= 5 ms".into(),
+        unit: "tx/s".into(),
+        max_rate_met: Some(12_750_000.0),
+        first_rate_broken: Some(13_000_000.0),
+        search: Some(CapacitySearch {
+            capacity: Some(12_750_000.0),
+            above_max: false,
+            slo: Slo {
+                percentile: 99.0,
+                max_latency_us: 5_000.0,
+                max_error_rate: Some(0.001),
+            },
+            settings: SearchSettings {
+                start: 2e6,
+                max: 40e6,
+                growth: 2.0,
+                precision: 0.02,
+                probe_s: 20.0,
+                settle_s: 5.0,
+                confirm_s: 60.0,
+                max_probes: 20,
+                max_time_s: 900.0,
+            },
+            ended: SearchEnd::Converged,
+            probes,
+            wall_s: t,
+        }),
+    });
+    r.verdict = Verdict {
+        status: Status::Pass,
+        reasons: vec![
+            "capacity 12.75M tx/s at p99 <= 5 ms (good 12.75M, bad 13.0M), confirmed for 60 s"
+                .into(),
+        ],
+    };
+    r
 }

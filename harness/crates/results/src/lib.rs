@@ -42,12 +42,14 @@ use serde::{Deserialize, Serialize};
 
 mod histogram;
 mod quantile;
+mod search;
 
 #[cfg(feature = "fixture")]
 pub mod fixture;
 
 pub use histogram::{decode_histogram, encode_histogram, percentile_points, PERCENTILE_LADDER};
 pub use quantile::{Bounds, PercentileIntervals, Quantile};
+pub use search::{CapacitySearch, Probe, ProbeOutcome, ProbePhase, SearchEnd, SearchSettings, Slo};
 
 /// Version of the `results.json` layout this build writes, and the newest it reads (see the
 /// crate docs for when it changes).
@@ -750,14 +752,21 @@ pub struct FrameShare {
     pub self_pct: f64,
 }
 
-/// Outcome of a capacity search (stepping the rate up until a criterion breaks).
+/// Outcome of a capacity ramp (the rate raised linearly until a criterion breaks) or search
+/// (held probes, grown then bisected, see [`CapacitySearch`]).
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, JsonSchema)]
 pub struct CapacityResult {
     /// The criterion that bounded the search, e.g. "max_p99".
     pub criterion: String,
     pub unit: String,
+    /// The highest rate that met the bound (a search: the bracket's good end).
     pub max_rate_met: Option<f64>,
+    /// The first rate that broke it (a search: the bracket's bad end; `None` when nothing
+    /// broke).
     pub first_rate_broken: Option<f64>,
+    /// A search's answer and probes; absent for a ramp.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub search: Option<CapacitySearch>,
 }
 
 /// Which execution segment of a distributed run this is (`--segment index/count`), or, on a

@@ -38,6 +38,7 @@ fn fixtures_validate_against_checked_in_schema() {
         ("aborted", results::fixture::aborted()),
         ("no_intervals", results::fixture::no_intervals()),
         ("http_goose", results::fixture::http_goose()),
+        ("capacity_search", results::fixture::capacity_search()),
         ("https_native", results::fixture::https_native()),
         ("http_templates", results::fixture::http_templates()),
     ] {
