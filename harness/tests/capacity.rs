@@ -135,6 +135,7 @@ fn the_search_finds_a_known_capacity_within_its_precision() {
     let s = search_of(&o);
     let c = o.result.capacity.as_ref().unwrap();
     let why = format!("{:?}\n{}", o.result.verdict, table(s));
+    eprintln!("{why}");
     assert_eq!(s.ended, SearchEnd::Converged, "{why}");
     assert_eq!(o.result.verdict.status, Status::Pass, "{why}");
     assert_eq!(o.exit, Exit::Pass);

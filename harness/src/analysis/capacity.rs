@@ -16,7 +16,7 @@ use results::{
 pub fn search_verdict(r: &RunResult) -> Option<Verdict> {
     let c = r.capacity.as_ref()?;
     let s = c.search.as_ref()?;
-    let rate = |v: Option<f64>| v.map_or_else(|| "none".to_string(), |v| fmt::rate(v, &c.unit));
+    let rate = |v: Option<f64>| v.map_or_else(|| "none".to_string(), |v| fmt::set_rate(v, &c.unit));
     let bracket = format!(
         "good {}, bad {}",
         rate(c.max_rate_met),
@@ -28,7 +28,7 @@ pub fn search_verdict(r: &RunResult) -> Option<Verdict> {
             Status::Pass,
             format!(
                 "capacity above the search's max {}: every probe met {}, and the max held for {}",
-                fmt::rate(s.settings.max, &c.unit),
+                fmt::set_rate(s.settings.max, &c.unit),
                 c.criterion,
                 fmt::duration_s(s.settings.confirm_s)
             ),
@@ -37,7 +37,7 @@ pub fn search_verdict(r: &RunResult) -> Option<Verdict> {
             Status::Fail,
             format!(
                 "even the start rate {} broke {} ({}): the capacity is below the search's range",
-                fmt::rate(s.settings.start, &c.unit),
+                fmt::set_rate(s.settings.start, &c.unit),
                 c.criterion,
                 s.probes.first().map_or("", |p| p.why.as_str())
             ),
@@ -63,12 +63,12 @@ fn found(c: &CapacityResult, s: &CapacitySearch) -> String {
     format!(
         "capacity {} at {} (good {}, bad {}), held for {}; {} probes in {}",
         s.capacity
-            .map_or_else(|| "none".to_string(), |v| fmt::rate(v, &c.unit)),
+            .map_or_else(|| "none".to_string(), |v| fmt::set_rate(v, &c.unit)),
         c.criterion,
         c.max_rate_met
-            .map_or_else(String::new, |v| fmt::rate(v, &c.unit)),
+            .map_or_else(String::new, |v| fmt::set_rate(v, &c.unit)),
         c.first_rate_broken
-            .map_or_else(String::new, |v| fmt::rate(v, &c.unit)),
+            .map_or_else(String::new, |v| fmt::set_rate(v, &c.unit)),
         fmt::duration_s(s.settings.confirm_s),
         s.probes.len(),
         fmt::duration_s(s.wall_s)

@@ -10,6 +10,7 @@
 use crate::load::errors::{ErrorKind, OpOutcome};
 use crate::load::timeline::Timeline;
 use crate::load::worker::{precise_sleep, tighten_timer_slack, Next, Shared, Shipment, WorkerCore};
+use crate::targets::carried::Carried;
 use crate::targets::inprocess::InProcess;
 use crate::targets::mock::Mock;
 use anyhow::{Context, Result};
@@ -51,8 +52,12 @@ pub fn spawn_engine(
 struct EngineWorker {
     engine: Arc<Engine>,
     lane: Option<Lane>,
+    /// Handed back to `carried` when the worker ends.
     gen: Generator,
     batch_size: usize,
+    carried: Arc<Carried>,
+    id: u32,
+    workers: u32,
 }
 
 impl EngineWorker {
@@ -64,14 +69,20 @@ impl EngineWorker {
         } else {
             Some(engine.lane(&shards)?)
         };
-        let senders = shards.iter().map(|&s| engine.shard_range(s)).collect();
-        let mut gen_cfg = t.gen.clone();
-        gen_cfg.seed = t.gen.seed.wrapping_mul(1000).wrapping_add(u64::from(id));
+        let gen = t.carried.take(id, workers).unwrap_or_else(|| {
+            let senders = shards.iter().map(|&s| engine.shard_range(s)).collect();
+            let mut gen_cfg = t.gen.clone();
+            gen_cfg.seed = t.gen.seed.wrapping_mul(1000).wrapping_add(u64::from(id));
+            Generator::new(gen_cfg, senders, t.pool.clone())
+        });
         Ok(EngineWorker {
-            gen: Generator::new(gen_cfg, senders, t.pool.clone()),
+            gen,
             engine,
             lane,
             batch_size: t.batch,
+            carried: Arc::clone(&t.carried),
+            id,
+            workers,
         })
     }
 
@@ -95,6 +106,12 @@ impl EngineWorker {
             }
         }
         core.finish();
+        // The engine's nonces carry on to the next run on it; so must the generator's. The
+        // batch generated for the next operation was never applied: to the engine it is as if
+        // rejected whole, and reconciled so.
+        let engine = &self.engine;
+        self.gen.reconcile(&batch, &[], |a| engine.nonce(a));
+        self.carried.put(self.id, self.workers, self.gen);
     }
 
     /// Applies one batch; returns its outcome and when it completed.

@@ -4,6 +4,7 @@
 //! lane of its own and a generator: the engine, the generator's settings and the shared zipf
 //! pool. Nothing here runs load.
 
+use crate::targets::carried::Carried;
 use anyhow::{bail, Context, Result};
 use engine::{AccountChoice, Config, Design, Engine, GenConfig, InvalidMix, ZipfPool};
 use scenario::{Distribution, EngineDesign, Workload};
@@ -51,6 +52,8 @@ pub struct InProcess {
     /// Transfers per batch (one operation).
     pub batch: usize,
     workers: u32,
+    /// Each worker's generator between runs on this engine (a capacity search's probes).
+    pub carried: Arc<Carried>,
     /// How long building the engine (genesis) took.
     pub startup: Duration,
 }
@@ -86,6 +89,7 @@ impl InProcess {
             gen,
             batch: w.batch_size as usize,
             workers,
+            carried: Arc::default(),
         })
     }
 

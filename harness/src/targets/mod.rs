@@ -5,6 +5,7 @@
 //! knows nothing of what generates the load (`drivers` imports this module, never the
 //! other way round).
 
+pub mod carried;
 pub mod http;
 pub mod inprocess;
 pub mod mock;

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use results::Status;
 
 use crate::charts::Chart;
-use crate::doc::{status_label, status_meaning, Align, Block, Cell, Doc, Table, Tone};
+use crate::doc::{status_label, Align, Block, Cell, Doc, Table, Tone};
 use crate::escape::html as esc;
 use crate::{Context, Output, Renderer, ReportError};
 
@@ -85,7 +85,11 @@ fn block(out: &mut String, b: &Block, charts: &[Chart]) {
         Block::Heading(t) => {
             let _ = writeln!(out, "<h2>{}</h2>", esc(t));
         }
-        Block::Verdict { status, reasons } => verdict(out, *status, reasons),
+        Block::Verdict {
+            status,
+            meaning,
+            reasons,
+        } => verdict(out, *status, meaning, reasons),
         Block::Paragraph(t) => {
             let _ = writeln!(out, "<p>{}</p>", esc(t));
         }
@@ -134,7 +138,7 @@ fn list(out: &mut String, items: &[String]) {
 }
 
 /// The verdict box: coloured by status, with the reasons as a list.
-fn verdict(out: &mut String, status: Status, reasons: &[String]) {
+fn verdict(out: &mut String, status: Status, meaning: &str, reasons: &[String]) {
     let class = match status {
         Status::Pass => "pass",
         Status::Fail => "fail",
@@ -146,7 +150,7 @@ fn verdict(out: &mut String, status: Status, reasons: &[String]) {
         out,
         "<div class=\"verdict {class}\"><span class=\"status\">{}</span>{}",
         status_label(status),
-        esc(status_meaning(status))
+        esc(meaning)
     );
     if !reasons.is_empty() {
         list(out, reasons);

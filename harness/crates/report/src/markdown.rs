@@ -6,7 +6,7 @@
 use std::fmt::Write as _;
 
 use crate::charts::Chart;
-use crate::doc::{status_label, status_meaning, Align, Block, Doc, Table, Tone};
+use crate::doc::{status_label, Align, Block, Doc, Table, Tone};
 use crate::escape::{markdown as esc, markdown_code, markdown_link_target};
 use crate::{Context, Output, Renderer, ReportError};
 
@@ -57,13 +57,12 @@ fn block(out: &mut String, b: &Block, charts: &[Chart]) {
         Block::Heading(t) => {
             let _ = writeln!(out, "## {}\n", esc(t));
         }
-        Block::Verdict { status, reasons } => {
-            let _ = writeln!(
-                out,
-                "**{}**: {}\n",
-                status_label(*status),
-                status_meaning(*status)
-            );
+        Block::Verdict {
+            status,
+            meaning,
+            reasons,
+        } => {
+            let _ = writeln!(out, "**{}**: {meaning}\n", status_label(*status));
             if !reasons.is_empty() {
                 list(out, reasons.iter().map(|r| esc(r)));
             }

@@ -18,7 +18,7 @@ pub fn text_summary(result: &RunResult) -> String {
         "{}: {} ({})",
         result.scenario.name,
         doc::status_label(result.verdict.status),
-        doc::status_meaning(result.verdict.status)
+        doc::status_meaning(result)
     );
     for r in &result.verdict.reasons {
         let _ = writeln!(out, "  - {r}");

@@ -78,6 +78,11 @@ fn the_summary_says_it_is_the_confirming_probes() {
     let r = fixture::capacity_search();
     let md = text_of(&r, Format::Markdown, "report.md");
     let verdict = &md[md.find("## Verdict").unwrap()..md.find("## Criteria").unwrap()];
+    // A search has no criteria: its pass says what it found.
+    assert!(
+        verdict.contains("**PASS**: The search found a capacity and confirmed it.\n"),
+        "{verdict}"
+    );
     assert!(
         verdict.contains("\nConfirming probe #11 at 12.75M tx/s (25.0 s): "),
         "{verdict}"

@@ -177,13 +177,13 @@ fn probe_judged(cx: &Ctx<'_>, p: &mut Progress, spec: Spec) -> Result<ProbeOutco
     let plan = probe::plan_for(cx.plan, cx.search, &spec, p.runs.is_empty());
     if !cx.opts.quiet {
         eprintln!(
-            "capacity probe {} ({}{}): {} for {:.0} s after {:.0} s settling",
+            "capacity probe {} ({}{}): {} for {} after {} settling",
             spec.index,
             phase_name(spec.phase),
             if spec.repeat { ", repeated" } else { "" },
-            report::fmt::rate(spec.rate, cx.unit),
-            spec.hold.as_secs_f64(),
-            cx.search.settle.as_secs_f64(),
+            report::fmt::set_rate(spec.rate, cx.unit),
+            report::fmt::duration_s(spec.hold.as_secs_f64()),
+            report::fmt::duration_s(cx.search.settle.as_secs_f64()),
         );
     }
     let ran = probe::run(plan, cx.cap, cx.opts, cx.target, spec, (cx.dir, cx.start))?;

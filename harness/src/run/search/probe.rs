@@ -200,7 +200,7 @@ pub fn judge(ran: &Ran, cap: &Capacity, per_op: f64, unit: &str) -> (ProbeOutcom
         let why = format!(
             "achieved {} of {} offered ({}): the target did not keep up",
             fmt::rate(got, unit),
-            fmt::rate(ran.spec.rate, unit),
+            fmt::set_rate(ran.spec.rate, unit),
             fmt::fraction_pct(got / ran.spec.rate)
         );
         return (ProbeOutcome::Bad, why);

@@ -97,6 +97,15 @@ impl Values<'_> {
     }
 }
 
+/// The engine's nonces carry on to the next run on this target; so must the generator's.
+impl Drop for RequestMaker {
+    fn drop(&mut self) {
+        if let Some(gen) = self.gen.take() {
+            self.table.carried.put(self.worker, self.workers, gen);
+        }
+    }
+}
+
 impl RequestMaker {
     /// A builder for worker `worker` of `workers`. Fails when there are fewer accounts than
     /// workers and the templates carry transfers (each worker needs its own senders).
@@ -105,7 +114,10 @@ impl RequestMaker {
         worker: u32,
         workers: u32,
     ) -> Result<RequestMaker, HttpError> {
-        let gen = if table.carries_tx {
+        let carried = table.carried.take(worker, workers);
+        let gen = if carried.is_some() {
+            carried
+        } else if table.carries_tx {
             let own = table.senders.clone();
             let part = RequestTable::sender_range(own.end - own.start, workers, worker);
             let senders = own.start + part.start..own.start + part.end;

@@ -14,6 +14,7 @@ use super::inspect::Inspect;
 use super::maker::Head;
 use super::template::{ConnVars, Names, Seg, Template};
 use super::HttpError;
+use crate::targets::carried::Carried;
 use crate::targets::http::endpoint::Endpoint;
 use bytes::Bytes;
 use engine::{GenConfig, ZipfPool};
@@ -129,6 +130,9 @@ pub struct RequestTable {
     pub(super) names: Names,
     /// `[http] max_body`: the most of an answer's body held for checks.
     pub max_body: usize,
+    /// Each worker's transfer generator between runs on this target (a capacity search's
+    /// probes): see `targets::carried`.
+    pub carried: Carried,
 }
 
 impl std::fmt::Debug for RequestTable {
@@ -272,6 +276,7 @@ impl RequestTable {
             feeds: Feeds::new(&plan.data, None, w.seed),
             names,
             max_body,
+            carried: Carried::default(),
         })
     }
 

@@ -127,6 +127,7 @@ fn verdict(r: &RunResult) -> Vec<Block> {
         Block::Heading("Verdict".into()),
         Block::Verdict {
             status: r.verdict.status,
+            meaning: super::status_meaning(r),
             reasons: r.verdict.reasons.clone(),
         },
         Block::Paragraph(steady_sentence(r)),

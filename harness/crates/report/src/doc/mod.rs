@@ -136,6 +136,8 @@ pub enum Block {
     /// The run verdict: status and reasons.
     Verdict {
         status: Status,
+        /// What the status means for this run (see [`status_meaning`]).
+        meaning: &'static str,
         reasons: Vec<String>,
     },
     /// Body text.
@@ -198,9 +200,16 @@ pub fn status_label(s: Status) -> &'static str {
     }
 }
 
-/// One sentence saying what the status means.
-pub fn status_meaning(s: Status) -> &'static str {
-    match s {
+/// One sentence saying what a run's status means. A capacity search has no criteria: its
+/// status says whether it found a capacity.
+pub fn status_meaning(r: &results::RunResult) -> &'static str {
+    let search = r.capacity.as_ref().is_some_and(|c| c.search.is_some());
+    match r.verdict.status {
+        Status::Pass if search => "The search found a capacity and confirmed it.",
+        Status::Fail if search => "Even the search's start rate broke the SLO.",
+        Status::NotJudged if search => {
+            "The search stopped at its limits before it confirmed a capacity."
+        }
         Status::Pass => "Every criterion was met.",
         Status::Fail => "At least one criterion was not met.",
         Status::Aborted => "The run was stopped before it finished; figures cover only what ran.",

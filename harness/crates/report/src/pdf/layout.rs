@@ -9,7 +9,7 @@ use results::Status;
 
 use super::fonts::{Face, Fonts};
 use super::style::*;
-use crate::doc::{status_label, status_meaning};
+use crate::doc::status_label;
 
 /// One drawing operation, in page coordinates (points, origin top-left).
 pub(super) enum Op {
@@ -207,7 +207,7 @@ impl<'f> Layout<'f> {
         self.gap(4.0);
     }
 
-    pub(super) fn verdict(&mut self, status: Status, reasons: &[String]) {
+    pub(super) fn verdict(&mut self, status: Status, meaning: &str, reasons: &[String]) {
         let color = match status {
             Status::Pass => GOOD,
             Status::Fail | Status::Invalid => BAD,
@@ -224,7 +224,6 @@ impl<'f> Layout<'f> {
         let big = 18.0;
         let label = status_label(status);
         let label_w = self.fonts.width(Face::Bold, big, label);
-        let meaning = status_meaning(status);
         let reason_lines: Vec<Vec<String>> = reasons
             .iter()
             .map(|r| {

@@ -28,7 +28,11 @@ pub(super) fn compose(doc: &Doc, charts: &[Chart], fonts: &Fonts) -> Vec<Vec<Op>
                 l.gap(2.0);
             }
             Block::Heading(t) => l.heading(t, keep_with_heading(&blocks[i + 1..], fonts)),
-            Block::Verdict { status, reasons } => l.verdict(*status, reasons),
+            Block::Verdict {
+                status,
+                meaning,
+                reasons,
+            } => l.verdict(*status, meaning, reasons),
             Block::Paragraph(t) => {
                 l.paragraph(Face::Regular, BODY, INK, t, 0.0);
                 l.gap(4.0);
