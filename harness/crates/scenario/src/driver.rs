@@ -37,6 +37,11 @@ pub enum DriverError {
     )]
     OpenStage { index: usize, name: String },
     #[error(
+        "driver goose cannot run a capacity search ([capacity] mode = \"search\"): each probe \
+         holds an arrival rate, and goose has no arrival-rate model; use driver native"
+    )]
+    Search,
+    #[error(
         "driver goose: http.http2 = true, but goose's client is built here for HTTP/1.1 only; \
          set http2 = false or use driver native"
     )]
@@ -116,6 +121,7 @@ pub fn check_driver(plan: &Plan) -> Result<(), DriverError> {
         data: &plan.data,
         requests: &plan.requests,
         stages: &plan.stages,
+        searching: plan.capacity.as_ref().is_some_and(|c| c.search().is_some()),
     })
 }
 
@@ -130,6 +136,8 @@ pub(crate) struct DriverInputs<'a> {
     pub data: &'a [DataSource],
     pub requests: &'a [RequestTemplate],
     pub stages: &'a [Stage],
+    /// `[capacity] mode = "search"`: the probes are open-model stages of their own.
+    pub searching: bool,
 }
 
 /// [`check_driver`] on a plan's parts.
@@ -145,6 +153,9 @@ fn check_goose(p: &DriverInputs) -> Result<(), DriverError> {
         return Err(DriverError::NotHttp {
             scenario: p.name.to_string(),
         });
+    }
+    if p.searching {
+        return Err(DriverError::Search);
     }
     if p.http.http2 {
         return Err(DriverError::Http2);

@@ -403,6 +403,14 @@ fn cases() -> Vec<Case> {
             Invalid,
         ),
         case(
+            "goose asked to search",
+            format!("[scenario]\nname = \"t\"\ndriver = \"goose\"\n\n[target]\nkind = \"spawn\"\ncommand = [\"engine\", \"serve\"]\n{HEALTH}\n[capacity]\nmode = \"search\"\npercentile = 99.0\nmax_latency = \"5ms\"\nstart = \"1k/s\"\nmax = \"4k/s\"\n"),
+            Some((14, 8)),
+            "capacity.mode",
+            "driver = \"goose\" cannot run a capacity search: each probe holds an arrival rate, and goose has no arrival-rate model; use driver = \"native\"",
+            Invalid,
+        ),
+        case(
             "an unknown capacity mode",
             format!("{HEAD}{STAGE}\n[capacity]\nmode = \"bisect\"\npercentile = 99.0\nmax_latency = \"5ms\"\n"),
             Some((12, 8)),

@@ -81,6 +81,18 @@ fn locate(cx: &Ctx, raw: &RawScenarioFile, inputs: &DriverInputs, e: DriverError
         | DriverError::Variable { .. }
         | DriverError::Check { .. }
         | DriverError::Extract { .. } => flow_error(cx, raw, inputs, e),
+        DriverError::Search => {
+            let span = raw
+                .capacity
+                .as_ref()
+                .and_then(|c| c.get_ref().mode.as_ref().map(|m| m.span()))
+                .unwrap_or(0..0);
+            cx.err(
+                span,
+                "capacity.mode",
+                "driver = \"goose\" cannot run a capacity search: each probe holds an arrival rate, and goose has no arrival-rate model; use driver = \"native\"",
+            )
+        }
         DriverError::NoStages => cx.err_nowhere(
             "stages",
             "driver = \"goose\" needs at least one [[stages]] entry",

@@ -84,6 +84,7 @@ pub(crate) fn plan(raw: RawScenarioFile, src: &str, file: &Path) -> Result<Plan>
         data: &data,
         requests: &requests,
         stages: &stages,
+        searching,
     };
     driver::check(&cx, &raw, &parts)?;
     let total: Duration = stages.iter().map(|s| s.duration).sum();
