@@ -289,3 +289,38 @@ fn a_search_cannot_be_split_into_segments() {
         "{err}"
     );
 }
+
+#[test]
+fn ctrl_c_writes_the_probes_so_far_marked_aborted() {
+    let _one = serial();
+    let url = known_capacity_server(100_000.0);
+    let dir = tempfile::tempdir().unwrap();
+    let text = search_scenario(&url, "t-int", "start = \"500/s\"\nmax = \"8k/s\"", "");
+    let f = write_scenario(dir.path(), "int", &text);
+    let child = Command::new(env!("CARGO_BIN_EXE_harness"))
+        .arg("run")
+        .arg(&f)
+        .args(["--quiet", "--no-reports", "--out"])
+        .arg(dir.path())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Probes last 2 s (settle included): interrupt the second.
+    std::thread::sleep(Duration::from_millis(3000));
+    let killed = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(Exit::Aborted as i32), "{err}");
+    let r = results::RunResult::read(dir.path().join("t-int/latest/results.json")).unwrap();
+    let s = r.capacity.as_ref().and_then(|c| c.search.as_ref()).expect("a search");
+    let why = format!("{:?}\n{}", r.verdict, table(s));
+    assert_eq!(r.verdict.status, Status::Aborted, "{why}");
+    assert_eq!(s.ended, SearchEnd::Aborted, "{why}");
+    assert_eq!(s.capacity, None, "{why}");
+    assert_eq!(s.probes.first().map(|p| p.outcome), Some(ProbeOutcome::Good), "{why}");
+    assert_eq!(s.probes.last().map(|p| p.outcome), Some(ProbeOutcome::Aborted), "{why}");
+}
