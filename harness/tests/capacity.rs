@@ -316,11 +316,23 @@ fn ctrl_c_writes_the_probes_so_far_marked_aborted() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(Exit::Aborted as i32), "{err}");
     let r = results::RunResult::read(dir.path().join("t-int/latest/results.json")).unwrap();
-    let s = r.capacity.as_ref().and_then(|c| c.search.as_ref()).expect("a search");
+    let s = r
+        .capacity
+        .as_ref()
+        .and_then(|c| c.search.as_ref())
+        .expect("a search");
     let why = format!("{:?}\n{}", r.verdict, table(s));
     assert_eq!(r.verdict.status, Status::Aborted, "{why}");
     assert_eq!(s.ended, SearchEnd::Aborted, "{why}");
     assert_eq!(s.capacity, None, "{why}");
-    assert_eq!(s.probes.first().map(|p| p.outcome), Some(ProbeOutcome::Good), "{why}");
-    assert_eq!(s.probes.last().map(|p| p.outcome), Some(ProbeOutcome::Aborted), "{why}");
+    assert_eq!(
+        s.probes.first().map(|p| p.outcome),
+        Some(ProbeOutcome::Good),
+        "{why}"
+    );
+    assert_eq!(
+        s.probes.last().map(|p| p.outcome),
+        Some(ProbeOutcome::Aborted),
+        "{why}"
+    );
 }

@@ -54,7 +54,10 @@ mod tests {
 
     #[test]
     fn a_generator_carries_on_where_it_stopped() {
-        let fresh = || Generator::new(GenConfig::uniform(1_000, 7), vec![0..1_000], None);
+        let fresh = || {
+            let senders = std::iter::once(0..1_000).collect();
+            Generator::new(GenConfig::uniform(1_000, 7), senders, None)
+        };
         let carried = Carried::default();
         let mut gen = fresh();
         assert!(one_round(&mut gen).iter().all(|n| *n == 0));

@@ -849,43 +849,6 @@ fn round1(v: f64) -> f64 {
     (v * 10.0).round() / 10.0
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sample_is_deterministic_and_shaped_as_documented() {
-        let a = sample();
-        assert_eq!(a, sample());
-        assert_eq!(a.stages.len(), 3);
-        assert_eq!(a.intervals.len(), 30);
-        assert!(a.stages[0].warmup && !a.stages[2].warmup);
-        let statuses: Vec<_> = a.criteria.iter().map(|c| c.status).collect();
-        for s in [
-            CriterionStatus::Pass,
-            CriterionStatus::Fail,
-            CriterionStatus::NotMeasured,
-        ] {
-            assert!(statuses.contains(&s), "fixture lacks a {s:?} criterion");
-        }
-        assert_eq!(a.verdict.status, Status::Fail);
-        assert!(a.summary.errors_by_kind.len() >= 2);
-        assert!(a.audit.as_ref().is_some_and(|x| x.ok));
-        // Steady state = the two non-warm-up stages.
-        assert_eq!(
-            a.summary.committed,
-            a.stages[1].committed + a.stages[2].committed
-        );
-        assert!(
-            a.summary.committed_tps > 8.51e6,
-            "{}",
-            a.summary.committed_tps
-        );
-        let h = a.decode_histogram().unwrap().unwrap();
-        assert_eq!(h.len(), 25 * 2000);
-    }
-}
-
 /// A converged capacity search over HTTP: grown from 2M tx/s by doubling until 16M broke p99
 /// 5 ms, bisected (one probe unsure, repeated), confirmed at 12.75M. The summary is the
 /// confirming probe's (the sample's figures stand in for it).
@@ -1030,4 +993,41 @@ pub fn capacity_search() -> RunResult {
         ],
     };
     r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sample_is_deterministic_and_shaped_as_documented() {
+        let a = sample();
+        assert_eq!(a, sample());
+        assert_eq!(a.stages.len(), 3);
+        assert_eq!(a.intervals.len(), 30);
+        assert!(a.stages[0].warmup && !a.stages[2].warmup);
+        let statuses: Vec<_> = a.criteria.iter().map(|c| c.status).collect();
+        for s in [
+            CriterionStatus::Pass,
+            CriterionStatus::Fail,
+            CriterionStatus::NotMeasured,
+        ] {
+            assert!(statuses.contains(&s), "fixture lacks a {s:?} criterion");
+        }
+        assert_eq!(a.verdict.status, Status::Fail);
+        assert!(a.summary.errors_by_kind.len() >= 2);
+        assert!(a.audit.as_ref().is_some_and(|x| x.ok));
+        // Steady state = the two non-warm-up stages.
+        assert_eq!(
+            a.summary.committed,
+            a.stages[1].committed + a.stages[2].committed
+        );
+        assert!(
+            a.summary.committed_tps > 8.51e6,
+            "{}",
+            a.summary.committed_tps
+        );
+        let h = a.decode_histogram().unwrap().unwrap();
+        assert_eq!(h.len(), 25 * 2000);
+    }
 }

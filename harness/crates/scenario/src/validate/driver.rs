@@ -81,18 +81,7 @@ fn locate(cx: &Ctx, raw: &RawScenarioFile, inputs: &DriverInputs, e: DriverError
         | DriverError::Variable { .. }
         | DriverError::Check { .. }
         | DriverError::Extract { .. } => flow_error(cx, raw, inputs, e),
-        DriverError::Search => {
-            let span = raw
-                .capacity
-                .as_ref()
-                .and_then(|c| c.get_ref().mode.as_ref().map(|m| m.span()))
-                .unwrap_or(0..0);
-            cx.err(
-                span,
-                "capacity.mode",
-                "driver = \"goose\" cannot run a capacity search: each probe holds an arrival rate, and goose has no arrival-rate model; use driver = \"native\"",
-            )
-        }
+        DriverError::Search => search_error(cx, raw),
         DriverError::NoStages => cx.err_nowhere(
             "stages",
             "driver = \"goose\" needs at least one [[stages]] entry",
@@ -106,6 +95,20 @@ fn locate(cx: &Ctx, raw: &RawScenarioFile, inputs: &DriverInputs, e: DriverError
             )
         }
     }
+}
+
+/// goose asked to run a capacity search: the error points at `mode = "search"`.
+fn search_error(cx: &Ctx, raw: &RawScenarioFile) -> ScenarioError {
+    let span = raw
+        .capacity
+        .as_ref()
+        .and_then(|c| c.get_ref().mode.as_ref().map(|m| m.span()))
+        .unwrap_or(0..0);
+    cx.err(
+        span,
+        "capacity.mode",
+        "driver = \"goose\" cannot run a capacity search: each probe holds an arrival rate, and goose has no arrival-rate model; use driver = \"native\"",
+    )
 }
 
 /// Template `name`'s index: validation made request names unique, so the name finds it.
