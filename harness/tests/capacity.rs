@@ -195,13 +195,22 @@ fn a_start_rate_that_already_breaks_is_below_start_and_fails() {
     let _one = serial();
     let url = known_capacity_server(200.0);
     let dir = tempfile::tempdir().unwrap();
-    let text = search_scenario(&url, "t-below", "start = \"1k/s\"\nmax = \"4k/s\"", "");
+    // A 6 s probe, five times what the server can serve: clearly bad (p99 over 10x the
+    // 20 ms limit) from the first settled interval, so it ends 3 s after settling.
+    let text = search_scenario(&url, "t-below", "start = \"1k/s\"\nmax = \"4k/s\"", "")
+        .replace("probe = \"1500ms\"", "probe = \"6s\"");
     let f = write_scenario(dir.path(), "below", &text);
+    let t0 = std::time::Instant::now();
     let o = run(&f, dir.path());
     let s = search_of(&o);
     let why = format!("{:?}\n{}", o.result.verdict, table(s));
     assert_eq!(s.ended, SearchEnd::BelowStart, "{why}");
     assert_eq!(s.probes.len(), 1, "{why}");
+    let p = &s.probes[0];
+    assert!(p.ended_early, "{why}");
+    assert!(p.duration_s < 4.0, "ended 3 s after settling: {why}");
+    assert!(p.why.contains("ended early"), "{why}");
+    assert!(t0.elapsed() < Duration::from_secs(6), "{:?}", t0.elapsed());
     assert_eq!(o.result.verdict.status, Status::Fail, "{why}");
     assert_eq!(o.exit, Exit::Fail);
     assert_eq!(s.capacity, None);
