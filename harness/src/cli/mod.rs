@@ -205,17 +205,37 @@ fn start_sync(
     })
 }
 
+/// What a valid scenario will run, in a few words: its stages, or its capacity search.
+fn shape(plan: &scenario::Plan) -> String {
+    use scenario::units::format_duration;
+    match plan.capacity.as_ref().and_then(|c| c.search()) {
+        Some(s) => {
+            let unit = match s.unit {
+                scenario::RateUnit::TxPerSec => "tx/s",
+                scenario::RateUnit::OpsPerSec => "ops/s",
+            };
+            format!(
+                "capacity search {} -> {}, at most {} probes in {}",
+                report::fmt::set_rate(s.start, unit),
+                report::fmt::set_rate(s.max, unit),
+                s.max_probes,
+                format_duration(s.max_time)
+            )
+        }
+        None => format!(
+            "{} stages, {}",
+            plan.stages.len(),
+            format_duration(plan.total_duration())
+        ),
+    }
+}
+
 /// Checks scenarios without running them; prints one line per file.
 fn validate(files: &[PathBuf]) -> Exit {
     let mut bad = 0;
     for f in files {
         match scenario::load(f) {
-            Ok(plan) => println!(
-                "ok: {} ({} stages, {})",
-                f.display(),
-                plan.stages.len(),
-                scenario::units::format_duration(plan.total_duration())
-            ),
+            Ok(plan) => println!("ok: {} ({})", f.display(), shape(&plan)),
             Err(e) => {
                 bad += 1;
                 eprintln!("error: {e}");
