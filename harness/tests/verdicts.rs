@@ -14,7 +14,7 @@ use harness::run::{execute, RunOptions};
 use results::{RunResult, Status};
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
-use std::process::{Child, Command};
+use std::process::Command;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -38,31 +38,6 @@ fn run(file: &Path, out: &Path) -> harness::run::RunOutcome {
 }
 
 const HEALTH: &str = "[[requests]]\nname = \"health\"\nmethod = \"GET\"\npath = \"/api/v11/health\"\nexpect_status = [200]\n";
-
-/// Busy loops pinned to one core, killed when dropped.
-struct Hogs(Vec<Child>);
-
-impl Drop for Hogs {
-    fn drop(&mut self) {
-        for c in &mut self.0 {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-}
-
-fn hogs(core: u32, n: usize) -> Hogs {
-    Hogs(
-        (0..n)
-            .map(|_| {
-                Command::new("taskset")
-                    .args(["-c", &core.to_string(), "sh", "-c", "while :; do :; done"])
-                    .spawn()
-                    .expect("taskset (util-linux) runs")
-            })
-            .collect(),
-    )
-}
 
 fn read_result(dir: &Path) -> RunResult {
     let text = std::fs::read_to_string(dir.join("results.json")).unwrap();

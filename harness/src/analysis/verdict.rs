@@ -55,9 +55,13 @@ pub fn judge(r: &mut RunResult, criteria: &Criteria, facts: &Facts) {
     };
 }
 
-/// The verdict of a run that was neither aborted nor invalid: fail when a criterion failed or
-/// nothing succeeded, not judged when no criterion could be measured, else pass.
+/// The verdict of a run that was neither aborted nor invalid: a capacity search's answer
+/// (see `analysis::capacity`); else fail when a criterion failed or nothing succeeded, not
+/// judged when no criterion could be measured, else pass.
 fn judged(r: &RunResult) -> Verdict {
+    if let Some(v) = crate::analysis::capacity::search_verdict(r) {
+        return v;
+    }
     let mut reasons = criteria::failures(&r.criteria);
     reasons.extend(nothing_succeeded(r));
     let status = if !reasons.is_empty() {

@@ -10,7 +10,7 @@
 //! summed.
 
 use crate::load::acc::Acc;
-use crate::load::capacity::{CapacityCheck, StageUnit};
+use crate::load::capacity::{CapacityCheck, ProbeWatch, StageUnit};
 use crate::load::hlog::{self, Writer};
 use crate::load::progress::Progress;
 use crate::load::timeline::SpanKind;
@@ -41,6 +41,8 @@ pub struct Collected {
     pub late: u64,
     pub samples: Vec<Sample>,
     pub capacity: Option<CapacityCheck>,
+    /// A capacity-search probe's watch, and whether it ended the probe early.
+    pub probe: Option<ProbeWatch>,
     pub end: Instant,
     /// Why `latency.hlog` is incomplete, when it is.
     pub hlog_error: Option<String>,
@@ -59,6 +61,8 @@ pub struct Collector {
     /// Each stage's unit (the planned load's, and the achieved load's).
     pub stage_units: Vec<StageUnit>,
     pub capacity: Option<CapacityCheck>,
+    /// A capacity-search probe: ends the probe early when it is clearly bad.
+    pub probe: Option<ProbeWatch>,
     /// The first failure writing the interval log (`None` to start with): the run goes on (its
     /// figures are in memory and go to results.json), and the user is told the log is
     /// incomplete.
@@ -146,6 +150,7 @@ impl Collector {
             late: t.late,
             samples: t.samples,
             capacity: self.capacity,
+            probe: self.probe,
             end,
             hlog_error: self.hlog_error,
         }
@@ -294,6 +299,7 @@ impl Collector {
                 .get_or_insert_with(|| format!("interval {index} and maybe later: {e}"));
         }
         self.check_capacity(index, &load, acc);
+        self.watch_probe(index, &load, acc, dur);
         let rec = IntervalRecord {
             t_s: t_end,
             dur_s: dur,
@@ -330,6 +336,19 @@ impl Collector {
             return;
         };
         if steady && !load.closed && acc.ops > 0 && cap.observe(load.planned, &acc.hist) {
+            self.shared.stop.store(true, Ordering::Relaxed);
+        }
+    }
+
+    /// Capacity-search probes: watches each settled interval for a clearly bad probe.
+    fn watch_probe(&mut self, index: u64, load: &Load, acc: &Acc, dur: f64) {
+        let steady = self.is_steady(index, load.stage);
+        let Some(w) = self.probe.as_mut() else {
+            return;
+        };
+        let per_op = self.stage_units.get(load.stage).map_or(1.0, |u| u.per_op());
+        let due = load.planned / per_op * dur;
+        if steady && w.observe(dur, due, &acc.hist, acc.error_rate(self.per_tx_errors)) {
             self.shared.stop.store(true, Ordering::Relaxed);
         }
     }

@@ -33,6 +33,8 @@ pub enum PlanError {
     Scale(f64),
     #[error(transparent)]
     Driver(#[from] DriverError),
+    #[error("--segment cannot split a capacity search ([capacity] mode = \"search\"): each probe's rate would need every segment to move together; run the search from one harness")]
+    SegmentedSearch,
 }
 
 /// An execution segment's part of the plan.
@@ -92,6 +94,10 @@ pub fn prepare(mut plan: Plan, adjust: &Adjust) -> Result<Prepared, PlanError> {
             return Err(PlanError::Scale(f));
         }
         plan = plan.scaled(f);
+    }
+    let searching = plan.capacity.as_ref().is_some_and(|c| c.search().is_some());
+    if adjust.segment.is_some() && searching {
+        return Err(PlanError::SegmentedSearch);
     }
     let segment = adjust.segment.map(|seg| {
         let (p, share) = segment::plan_for(&plan, seg);

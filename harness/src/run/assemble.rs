@@ -282,6 +282,9 @@ fn stage_unit(plan: &Plan, load: &Load) -> StageUnit {
 /// unit.
 pub fn capacity_check(plan: &Plan) -> Option<CapacityCheck> {
     let c = plan.capacity.as_ref()?;
+    let scenario::CapacityMode::Ramp { stop_on_break } = c.mode else {
+        return None;
+    };
     let unit = plan
         .stages
         .iter()
@@ -291,7 +294,7 @@ pub fn capacity_check(plan: &Plan) -> Option<CapacityCheck> {
     Some(CapacityCheck {
         quantile: c.percentile / 100.0,
         max_ns: c.max_latency.as_nanos() as u64,
-        stop_on_break: c.stop_on_break,
+        stop_on_break,
         label: format!(
             "p{} <= {}",
             c.percentile,

@@ -10,6 +10,7 @@
 pub(crate) mod assemble;
 pub(crate) mod output;
 pub mod repeat;
+pub(crate) mod search;
 pub mod sync;
 
 use crate::analysis::verdict::{self, Facts};
@@ -81,6 +82,9 @@ pub fn execute(prepared: &Prepared, opts: &RunOptions) -> Result<RunOutcome> {
     } else {
         Target::InProcess(InProcess::new(&plan.workload, driver.workers())?)
     };
+    if plan.capacity.as_ref().is_some_and(|c| c.search().is_some()) {
+        return search::run(prepared, opts, target);
+    }
     run_on(prepared, opts, driver, target)
 }
 
@@ -91,6 +95,14 @@ pub fn execute_on(prepared: &Prepared, opts: &RunOptions, target: Target) -> Res
         Some(workers) => Driver::Threads { workers },
         None => Driver::for_plan(&prepared.plan)?,
     };
+    if prepared
+        .plan
+        .capacity
+        .as_ref()
+        .is_some_and(|c| c.search().is_some())
+    {
+        return search::run(prepared, opts, target);
+    }
     run_on(prepared, opts, driver, target)
 }
 
@@ -121,7 +133,7 @@ fn run_on(
     let cpu_before = process_cpu_seconds();
     let clock_origin = SystemTime::now();
     let shared = shared(plan, &target, &opts.cancel);
-    let collector = collector(prepared, opts, &shared, &target, &dir)?;
+    let collector = collector(prepared, opts, &shared, &target, &dir.join("latency.hlog"))?;
     let profiler = (opts.profile || plan.output.profile)
         .then(|| start_profiler(prepared, &root, &dir, &shared, &target));
     let collected = load(&driver, &target, &shared, collector)?;
@@ -175,7 +187,11 @@ fn run_on(
 
 /// What the run's workers share: the plan's timeline, and (HTTP targets) how many request
 /// templates they tally apart.
-fn shared(plan: &scenario::Plan, target: &Target, cancel: &crate::cancel::Cancel) -> Arc<Shared> {
+pub(crate) fn shared(
+    plan: &scenario::Plan,
+    target: &Target,
+    cancel: &crate::cancel::Cancel,
+) -> Arc<Shared> {
     let templates = match target {
         Target::Http(_) => crate::load::templates::tracked(plan),
         _ => 0,
@@ -184,17 +200,16 @@ fn shared(plan: &scenario::Plan, target: &Target, cancel: &crate::cancel::Cancel
     Arc::new(shared.tallying_templates(templates))
 }
 
-/// The collector for this run, with the interval log opened in `dir`.
-fn collector(
+/// The collector for this run, with the interval log opened at `hlog_path`.
+pub(crate) fn collector(
     prepared: &Prepared,
     opts: &RunOptions,
     shared: &Arc<Shared>,
     target: &Target,
-    dir: &std::path::Path,
+    hlog_path: &std::path::Path,
 ) -> Result<Collector> {
     let plan = &prepared.plan;
-    let hlog_path = dir.join("latency.hlog");
-    let hlog = std::fs::File::create(&hlog_path)
+    let hlog = std::fs::File::create(hlog_path)
         .with_context(|| format!("creating {}", hlog_path.display()))?;
     Ok(Collector {
         shared: Arc::clone(shared),
@@ -211,13 +226,14 @@ fn collector(
         target_is_harness: target.same_process(),
         stage_units: assemble::stage_units(plan),
         capacity: assemble::capacity_check(plan),
+        probe: None,
         hlog_error: None,
     })
 }
 
 /// Starts the workers and collects on this thread until they are done. A worker that panicked
 /// is an internal error: the figures are incomplete.
-fn load(
+pub(crate) fn load(
     driver: &Driver,
     target: &Target,
     shared: &Arc<Shared>,
@@ -342,11 +358,14 @@ fn judge(
             c.late
         ));
     }
-    let stop_on_break = prepared
-        .plan
-        .capacity
-        .as_ref()
-        .is_some_and(|p| p.stop_on_break);
+    let stop_on_break = prepared.plan.capacity.as_ref().is_some_and(|p| {
+        matches!(
+            p.mode,
+            scenario::CapacityMode::Ramp {
+                stop_on_break: true
+            }
+        )
+    });
     if stop_on_break
         && c.capacity
             .as_ref()
@@ -397,6 +416,7 @@ mod tests {
             target_is_harness: false,
             stage_units: assemble::stage_units(&plan),
             capacity: None,
+            probe: None,
             hlog_error: None,
         };
         let (tx, rx) = crossbeam_channel::unbounded();

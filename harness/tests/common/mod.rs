@@ -80,3 +80,31 @@ pub fn kill_after(
         child.wait().unwrap();
     })
 }
+
+/// Busy loops pinned to one core (a generator starved of CPU, on purpose), killed when dropped.
+#[allow(dead_code)] // only the tests of a starved generator use it
+pub struct Hogs(Vec<std::process::Child>);
+
+impl Drop for Hogs {
+    fn drop(&mut self) {
+        for c in &mut self.0 {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// `n` busy loops on `core`.
+#[allow(dead_code)]
+pub fn hogs(core: u32, n: usize) -> Hogs {
+    Hogs(
+        (0..n)
+            .map(|_| {
+                std::process::Command::new("taskset")
+                    .args(["-c", &core.to_string(), "sh", "-c", "while :; do :; done"])
+                    .spawn()
+                    .expect("taskset (util-linux) runs")
+            })
+            .collect(),
+    )
+}

@@ -1,5 +1,6 @@
 //! Render a results.json by hand: `cargo run -p report --example render -- results.json outdir`.
-//! With `--sample` instead of a file, renders the built-in fixture.
+//! With `--sample` (or `--search`, a capacity search) instead of a file, renders a built-in
+//! fixture.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -8,7 +9,7 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [input, outdir] = args.as_slice() else {
         eprintln!(
-            "usage: render <results.json | --sample | --aborted | --empty | --goose> <outdir>"
+            "usage: render <results.json | --sample | --aborted | --empty | --goose | --search> <outdir>"
         );
         return ExitCode::from(2);
     };
@@ -17,6 +18,7 @@ fn main() -> ExitCode {
         "--aborted" => results::fixture::aborted(),
         "--empty" => results::fixture::no_intervals(),
         "--goose" => results::fixture::http_goose(),
+        "--search" => results::fixture::capacity_search(),
         path => match results::RunResult::read(path) {
             Ok(r) => r,
             Err(e) => {

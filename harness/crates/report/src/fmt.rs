@@ -45,6 +45,11 @@ fn trim_zeros(s: String) -> String {
 /// assert_eq!(si(999_700.0), "1M");
 /// ```
 pub fn si(v: f64) -> String {
+    si_digits(v, 3)
+}
+
+/// [`si`] with `digits` significant digits (3 or more; 3 keeps [`sig3`]'s look).
+fn si_digits(v: f64, digits: i32) -> String {
     if !v.is_finite() {
         return "n/a".into();
     }
@@ -60,10 +65,24 @@ pub fn si(v: f64) -> String {
     };
     let scaled = v / div;
     // 999.6k would print as "1000k": move up a prefix instead.
-    if suffix != "G" && (scaled.abs() >= 999.5) {
-        return si(v.signum() * div * 1000.0);
+    if suffix != "G" && (scaled.abs() >= 1000.0 - 0.5 * 10f64.powi(3 - digits)) {
+        return si_digits(v.signum() * div * 1000.0, digits);
     }
-    format!("{}{suffix}", sig3(scaled))
+    let text = if digits <= 3 {
+        sig3(scaled)
+    } else {
+        significant(scaled, digits)
+    };
+    format!("{text}{suffix}")
+}
+
+/// `v` rounded to `digits` significant digits, trailing zeros trimmed ("12.75", "13").
+fn significant(v: f64, digits: i32) -> String {
+    if v == 0.0 {
+        return "0".into();
+    }
+    let decimals = (digits - 1 - v.abs().log10().floor() as i32).clamp(0, 8) as usize;
+    trim_zeros(format!("{v:.decimals$}"))
 }
 
 /// A rate with its unit: "8.51M tx/s".
@@ -73,6 +92,20 @@ pub fn si(v: f64) -> String {
 /// ```
 pub fn rate(v: f64, unit: &str) -> String {
     format!("{} {unit}", si(v))
+}
+
+/// A rate that was set rather than measured (a probe's offered rate, a capacity search's
+/// capacity and bracket) with up to 4 significant digits: "12.75M tx/s". A search bisects
+/// to 2 % or finer, so 3 digits would print neighbouring set points (12.75M, 12.8M) alike;
+/// a set rate carries no measurement noise for the extra digit to overstate.
+///
+/// ```
+/// assert_eq!(report::fmt::set_rate(12_750_000.0, "tx/s"), "12.75M tx/s");
+/// assert_eq!(report::fmt::set_rate(13_000_000.0, "tx/s"), "13M tx/s");
+/// assert_eq!(report::fmt::set_rate(999_980.0, "ops/s"), "1M ops/s");
+/// ```
+pub fn set_rate(v: f64, unit: &str) -> String {
+    format!("{} {unit}", si_digits(v, 4))
 }
 
 /// A percentile as every report states it, with its 95 % sampling interval and sample count:
@@ -95,28 +128,59 @@ pub fn rate(v: f64, unit: &str) -> String {
 /// assert_eq!(report::fmt::percentile(&few, Quantile::P99), "insufficient samples (n = 500)");
 /// ```
 pub fn percentile(p: &results::Percentiles, q: results::Quantile) -> String {
-    percentile_as(p, q, true)
+    percentile_as(p, q, Shown::Long)
 }
 
 /// [`percentile`] in a table cell, where the column says what it is and a note under the
 /// table says what the brackets are: "1.91 s (1.88–1.94 s)".
 pub fn percentile_cell(p: &results::Percentiles, q: results::Quantile) -> String {
-    percentile_as(p, q, false)
+    percentile_as(p, q, Shown::Cell)
 }
 
-fn percentile_as(p: &results::Percentiles, q: results::Quantile, long: bool) -> String {
+/// [`percentile`] as the figure alone, for a table whose brackets are kept for another
+/// column (a capacity search's probes): "1.91 s", or "insufficient samples (n = 500)".
+pub fn percentile_figure(p: &results::Percentiles, q: results::Quantile) -> String {
+    percentile_as(p, q, Shown::Figure)
+}
+
+/// How much of a percentile's interval is shown.
+#[derive(Clone, Copy, PartialEq)]
+enum Shown {
+    Long,
+    Cell,
+    Figure,
+}
+
+fn percentile_as(p: &results::Percentiles, q: results::Quantile, shown: Shown) -> String {
     if !p.is_sufficient(q) {
         return format!("insufficient samples (n = {})", count(p.count));
     }
-    let value = latency_us(p.value(q));
-    match (p.interval(q), long) {
-        (None, _) => value,
-        (Some(b), true) => format!(
-            "{value} (95 % CI {}, n = {})",
+    let value = p.value(q);
+    match (p.interval(q), shown) {
+        (Some(b), Shown::Long) => format!(
+            "{} (95 % CI {}, n = {})",
+            latency_us(value),
             latency_range_us(b.lo, b.hi),
             count(p.count)
         ),
-        (Some(b), false) => format!("{value} ({})", latency_range_us(b.lo, b.hi)),
+        (b, Shown::Cell) => latency_ci(value, b),
+        (_, _) => latency_us(value),
+    }
+}
+
+/// A latency with its 95 % sampling interval as a table cell shows it, "4.96 ms (4.88–5.06
+/// ms)"; the figure alone when it has none.
+///
+/// ```
+/// use results::Bounds;
+/// let ci = Some(Bounds { lo: 4_880.0, hi: 5_060.0 });
+/// assert_eq!(report::fmt::latency_ci(4_960.0, ci), "4.96 ms (4.88–5.06 ms)");
+/// assert_eq!(report::fmt::latency_ci(4_960.0, None), "4.96 ms");
+/// ```
+pub fn latency_ci(us: f64, ci: Option<results::Bounds>) -> String {
+    match ci {
+        Some(b) => format!("{} ({})", latency_us(us), latency_range_us(b.lo, b.hi)),
+        None => latency_us(us),
     }
 }
 
@@ -336,6 +400,13 @@ mod tests {
     fn people_numbers() {
         assert_eq!(rate(8_510_000.0, "tx/s"), "8.51M tx/s");
         assert_eq!(rate(9_020_000.0, "tx/s"), "9.02M tx/s");
+        // A set rate keeps the digit that tells a search's neighbouring probes apart.
+        assert_eq!(set_rate(12_750_000.0, "tx/s"), "12.75M tx/s");
+        assert_eq!(set_rate(12_500_000.0, "tx/s"), "12.5M tx/s");
+        assert_eq!(set_rate(1_234_567.0, "ops/s"), "1.235M ops/s");
+        assert_eq!(set_rate(999_960.0, "ops/s"), "1M ops/s");
+        assert_eq!(set_rate(850.0, "ops/s"), "850 ops/s");
+        assert_eq!(set_rate(0.0, "ops/s"), "0 ops/s");
         assert_eq!(si(912_345.0), "912k");
         assert_eq!(si(999_700.0), "1M");
         assert_eq!(si(87.0), "87");

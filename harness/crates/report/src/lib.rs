@@ -14,7 +14,7 @@
 //! `junit.xml`, `charts/*.svg`.
 //!
 //! Render a result by hand: `cargo run -p report --example render -- results.json outdir`
-//! (or `--sample`, `--aborted`, `--empty`, `--goose` for the built-in fixtures).
+//! (or `--sample`, `--aborted`, `--empty`, `--goose`, `--search` for the built-in fixtures).
 
 use std::path::{Path, PathBuf};
 

@@ -1,19 +1,11 @@
 //! Renderer tests on the shared fixtures: snapshots of the text formats, a parsed PDF, parsed
 //! chart SVGs, and the edge cases (no intervals, no audit, an aborted run).
 
-use std::path::Path;
+mod common;
 
+use common::{pdf_text, text_of};
 use report::{render, render_all, render_to_bytes, text_summary, Format};
-use results::{fixture, RunResult};
-
-fn text_of(result: &RunResult, format: Format, file: &str) -> String {
-    let outputs = render_to_bytes(result, format).unwrap();
-    let o = outputs
-        .iter()
-        .find(|o| o.path == Path::new(file))
-        .unwrap_or_else(|| panic!("{file} not rendered"));
-    String::from_utf8(o.bytes.clone()).unwrap()
-}
+use results::fixture;
 
 /// Inline SVGs are checked by the chart tests; keep them out of the HTML snapshot so it stays
 /// readable and does not change with every pixel of a chart.
@@ -193,13 +185,6 @@ fn charts_parse_as_svg_and_contain_every_series() {
     }
     let ctx = report::context(&busy).unwrap();
     assert_eq!(ctx.charts[1].series, ["p50", "p99", "p99.9", "max"]);
-}
-
-fn pdf_text(bytes: &[u8]) -> (usize, String) {
-    let doc = lopdf::Document::load_mem(bytes).expect("a PDF lopdf can parse");
-    let pages: Vec<u32> = doc.get_pages().keys().copied().collect();
-    let text = doc.extract_text(&pages).unwrap_or_default();
-    (pages.len(), text)
 }
 
 #[test]

@@ -48,7 +48,7 @@ mod search;
 pub mod fixture;
 
 pub use histogram::{decode_histogram, encode_histogram, percentile_points, PERCENTILE_LADDER};
-pub use quantile::{Bounds, PercentileIntervals, Quantile};
+pub use quantile::{interval_at, Bounds, PercentileIntervals, Quantile};
 pub use search::{CapacitySearch, Probe, ProbeOutcome, ProbePhase, SearchEnd, SearchSettings, Slo};
 
 /// Version of the `results.json` layout this build writes, and the newest it reads (see the

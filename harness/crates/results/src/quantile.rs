@@ -63,18 +63,13 @@ impl Quantile {
     /// it. Computed in integers (n·(1−q) ≥ 10 ⇔ n·(1000 − 1000·q) ≥ 10,000) so that exactly
     /// 1,000 samples are enough for a p99, which 1000 × (1 − 0.99) in floating point is not.
     pub fn is_sufficient(self, n: u64) -> bool {
-        let per_mille_above = 1000 - (self.q() * 1000.0).round() as u64;
-        n.saturating_mul(per_mille_above) >= (MIN_TAIL_SAMPLES as u64) * 1000
+        sufficient_at(self.q(), n)
     }
 
     /// The 1-based ranks among `n` sorted samples whose values bound the 95 % interval:
     /// ⌊n·q − z·s⌋ and ⌈n·q + z·s⌉ with s = √(n·q·(1−q)), kept within 1..=n.
     pub fn ranks(self, n: u64) -> (u64, u64) {
-        let (nf, q) = (n as f64, self.q());
-        let half = Z95 * (nf * q * (1.0 - q)).sqrt();
-        let lo = (nf * q - half).floor().max(1.0) as u64;
-        let hi = (nf * q + half).ceil().min(nf) as u64;
-        (lo.min(n), hi.max(lo.min(n)))
+        ranks_at(self.q(), n)
     }
 }
 
@@ -150,6 +145,38 @@ impl PercentileIntervals {
     }
 }
 
+/// [`Quantile::is_sufficient`] for any quantile `q` in (0, 1): in parts per million, so a
+/// p99.95 is exact too (and exactly 1,000 samples suffice for a p99).
+fn sufficient_at(q: f64, n: u64) -> bool {
+    let ppm_above = 1_000_000 - (q * 1_000_000.0).round() as u64;
+    n.saturating_mul(ppm_above) >= (MIN_TAIL_SAMPLES as u64) * 1_000_000
+}
+
+/// [`Quantile::ranks`] for any quantile `q` in (0, 1).
+fn ranks_at(q: f64, n: u64) -> (u64, u64) {
+    let nf = n as f64;
+    let half = Z95 * (nf * q * (1.0 - q)).sqrt();
+    let lo = (nf * q - half).floor().max(1.0) as u64;
+    let hi = (nf * q + half).ceil().min(nf) as u64;
+    (lo.min(n), hi.max(lo.min(n)))
+}
+
+/// The 95 % interval of any quantile `q` in (0, 1) of a histogram recorded in nanoseconds, in
+/// microseconds, by the same rule as the reported percentiles' (a capacity search judges
+/// whatever percentile its SLO names); `None` when the samples do not suffice.
+pub fn interval_at(h: &Histogram<u64>, q: f64) -> Option<Bounds> {
+    let n = h.len();
+    if !sufficient_at(q, n) {
+        return None;
+    }
+    let (lo, hi) = ranks_at(q, n);
+    let values = values_at_ranks(h, &[lo, hi]);
+    Some(Bounds {
+        lo: values[0] as f64 / 1_000.0,
+        hi: values[1] as f64 / 1_000.0,
+    })
+}
+
 /// The value at each 1-based rank of `ranks` (sorted), as `value_at_quantile` reports values:
 /// the highest value equivalent to the bucket the rank falls in.
 fn values_at_ranks(h: &Histogram<u64>, ranks: &[u64]) -> Vec<u64> {
@@ -196,6 +223,26 @@ mod tests {
         assert_eq!(Quantile::P999.ranks(10), (9, 10));
         assert_eq!(Quantile::P50.ranks(1), (1, 1));
         assert_eq!(Quantile::P50.ranks(0), (0, 0));
+    }
+
+    #[test]
+    fn any_quantile_has_the_reported_percentiles_interval() {
+        let mut h = Histogram::<u64>::new_with_bounds(1, 60_000_000_000, 3).unwrap();
+        for v in 1..=20_000u64 {
+            h.record(v * 1_000).unwrap();
+        }
+        let all = PercentileIntervals::from_histogram(&h);
+        assert_eq!(interval_at(&h, 0.99), all.p99);
+        assert_eq!(interval_at(&h, 0.999), all.p999);
+        let p95 = interval_at(&h, 0.95).expect("20,000 samples suffice");
+        assert!(p95.lo < 19_000.0 && p95.hi > 19_000.0, "{p95:?}");
+        // 9,999 samples: 9.999 expected above a p99.9, fewer than the 10 the rule asks.
+        h.reset();
+        for v in 1..=9_999u64 {
+            h.record(v).unwrap();
+        }
+        assert_eq!(interval_at(&h, 0.999), None);
+        assert!(interval_at(&h, 0.99).is_some());
     }
 
     #[test]

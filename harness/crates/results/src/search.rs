@@ -162,10 +162,10 @@ pub struct Probe {
     pub errors_by_kind: BTreeMap<String, u64>,
     /// Share of operations the generator started later than the dispatch threshold.
     pub late_fraction: Option<f64>,
-    /// Mean CPU of the target process over the probe, percent of one core (`None` in process:
-    /// the target is the harness).
+    /// Mean CPU of the target process over the probe, percent of all cores (`None` in
+    /// process: the target is the harness).
     pub target_cpu_pct: Option<f64>,
-    /// Mean CPU of the harness over the probe, percent of one core.
+    /// Mean CPU of the harness over the probe, percent of all cores.
     pub harness_cpu_pct: Option<f64>,
     pub outcome: ProbeOutcome,
     /// Why, in words: the figure that decided it against its limit.

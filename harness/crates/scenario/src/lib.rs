@@ -89,10 +89,21 @@
 //! [criteria.tolerance]          # tps p50 p90 p99 p999 error_rate rss cpu: relative, 0..=1
 //! tps = 0.10
 //!
-//! [capacity]                    # optional; needs open-model stages
+//! [capacity]                    # optional
+//! mode = "ramp"                 # default; "search" holds probes (below)
 //! percentile = 99.0             # in (0, 100)
 //! max_latency = "5ms"
-//! stop_on_break = true          # default true
+//! max_error_rate = "0.1%"       # optional: a probe over it is bad
+//! stop_on_break = true          # ramp only, default true; a ramp needs open-model stages
+//! start = "1M/s"                # search only, required: the first probe's rate
+//! max = "40M/s"                 # search only, required: the highest rate probed
+//! growth = 2.0                  # search only; the defaults are shown
+//! precision = "2%"              # search: stop bisecting when bad <= good x (1 + precision)
+//! probe = "20s"                 # search: each probe's judged time, after
+//! settle = "5s"                 # search: the start of each probe, not judged
+//! confirm = "60s"               # search: the best good rate held this long at the end
+//! max_probes = 20               # search
+//! max_time = "15m"              # search
 //!
 //! [output]                      # optional; defaults shown
 //! interval = "1s"               # >= 100ms
@@ -105,7 +116,9 @@
 //! verdict: `[scenario] warmup`, or the sum of the leading `warmup = true` stages; it must be
 //! shorter than the whole run. A `tps` stage needs an in-process target or requests that all
 //! carry `binary-batch` bodies, since only then is the number of transactions per operation
-//! known. Variables in paths, header values and body templates are built-in placeholders,
+//! known; by the same rule a search's `start` and `max` count transactions, otherwise
+//! requests. A search's `[[stages]]` may only be warm-up stages (run once before the first
+//! probe), and its `[criteria]` only the dispatch rule and tolerances. Variables in paths, header values and body templates are built-in placeholders,
 //! `[[data]]` columns or variables some template extracts ([`template`] splits them, for
 //! validation and the run alike); data file problems are [`ErrorKind::Data`] errors naming
 //! the data file's line. `driver = "goose"` is checked by [`check_driver`], the same rules the harness applies

@@ -591,14 +591,63 @@ pub const TOLERANCE_KEYS: [&str; 8] = [
     "cpu",
 ];
 
-/// Capacity search: find the highest open-model rate whose latency percentile stays in bound.
+/// Capacity: the highest open-model rate whose latency percentile stays in bound, found by a
+/// linear ramp of the stages or by a search of held probes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Capacity {
     /// For example 99.0 for p99; in `(0, 100)`.
     pub percentile: f64,
     pub max_latency: Duration,
-    /// Stop the run at the first interval that breaks the bound.
-    pub stop_on_break: bool,
+    /// The highest error rate (errors / submitted, a fraction) a search probe may have and be
+    /// good; `None` means errors do not decide.
+    pub max_error_rate: Option<f64>,
+    pub mode: CapacityMode,
+}
+
+impl Capacity {
+    /// The search's settings, when this is a search.
+    pub fn search(&self) -> Option<&Search> {
+        match &self.mode {
+            CapacityMode::Search(s) => Some(s),
+            CapacityMode::Ramp { .. } => None,
+        }
+    }
+}
+
+/// How the capacity is found.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "mode", rename_all = "snake_case")]
+pub enum CapacityMode {
+    /// `mode = "ramp"` (the default): the stages raise the rate; the first interval that
+    /// breaks the bound is reported, and the run stops there when `stop_on_break`.
+    Ramp { stop_on_break: bool },
+    /// `mode = "search"`: held constant-rate probes, grown then bisected, then confirmed.
+    Search(Search),
+}
+
+/// A capacity search's settings (`[capacity] mode = "search"`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Search {
+    /// The first probe's rate, in `unit`.
+    pub start: f64,
+    /// The highest rate probed, in `unit`.
+    pub max: f64,
+    /// What `start` and `max` count: transactions when operations carry a known number of
+    /// them (in process, binary batches), otherwise operations (requests).
+    pub unit: RateUnit,
+    /// Each growing probe's rate is the last one's times this (> 1).
+    pub growth: f64,
+    /// The bisection stops when the bad rate is within this fraction above the good one.
+    pub precision: f64,
+    /// How long each probe is judged, after `settle`.
+    pub probe: Duration,
+    /// The start of each probe excluded from its judgement (the queue settling at a new rate).
+    pub settle: Duration,
+    /// How long the best good rate is held at the end to confirm it.
+    pub confirm: Duration,
+    pub max_probes: u32,
+    /// Wall time after which the search stops, converged or not.
+    pub max_time: Duration,
 }
 
 /// Where and how often results are written.
@@ -656,6 +705,12 @@ impl Plan {
         } else {
             scale(self.warmup)
         };
+        if let Some(CapacityMode::Search(search)) = plan.capacity.as_mut().map(|c| &mut c.mode) {
+            search.probe = scale(search.probe);
+            search.settle = scale(search.settle);
+            search.confirm = scale(search.confirm);
+            search.max_time = scale(search.max_time);
+        }
         plan.duration_scale = self.duration_scale * factor;
         plan
     }

@@ -247,9 +247,28 @@ pub struct RawCriteria {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawCapacity {
+    pub mode: Option<S<String>>,
     pub percentile: S<f64>,
     pub max_latency: S<Value>,
+    pub max_error_rate: Option<S<Value>>,
     pub stop_on_break: Option<S<bool>>,
+    pub start: Option<S<Value>>,
+    pub max: Option<S<Value>>,
+    pub growth: Option<S<f64>>,
+    pub precision: Option<S<Value>>,
+    pub probe: Option<S<Value>>,
+    pub settle: Option<S<Value>>,
+    pub confirm: Option<S<Value>>,
+    pub max_probes: Option<S<u64>>,
+    pub max_time: Option<S<Value>>,
+}
+
+impl RawCapacity {
+    /// Whether `mode = "search"` (read before the stages are validated: a search's stages may
+    /// only warm up).
+    pub fn is_search(&self) -> bool {
+        self.mode.as_ref().is_some_and(|m| m.get_ref() == "search")
+    }
 }
 
 #[derive(Debug, Deserialize)]

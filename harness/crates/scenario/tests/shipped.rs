@@ -134,22 +134,26 @@ fn http_scenarios_use_the_engine_server() {
 }
 
 #[test]
-fn capacity_ramps_the_rate() {
-    let p = load("capacity.toml");
-    let cap = p.capacity.as_ref().expect("capacity section");
-    assert_eq!(cap.percentile, 99.0);
-    assert_eq!(cap.max_latency, Duration::from_millis(5));
-    assert_eq!(p.stages[1].duration, Duration::from_secs(120));
-    assert_eq!(
-        p.stages[1].load,
-        Load::Open {
-            rate: scenario::Ramp {
-                from: 1_000_000.0,
-                to: 40_000_000.0
-            },
-            unit: RateUnit::TxPerSec
-        }
-    );
+fn the_capacity_scenarios_search() {
+    for (file, start, max) in [
+        ("capacity.toml", 4e6, 400e6),
+        ("http-capacity.toml", 2e6, 64e6),
+    ] {
+        let p = load(file);
+        let cap = p.capacity.as_ref().expect("capacity section");
+        assert_eq!(cap.percentile, 99.0);
+        assert_eq!(cap.max_latency, Duration::from_millis(5));
+        assert_eq!(cap.max_error_rate, Some(0.0001));
+        let s = cap.search().expect("a search");
+        assert_eq!((s.start, s.max), (start, max), "{file}");
+        assert_eq!(s.unit, RateUnit::TxPerSec, "{file}: binary batches count transactions");
+        assert_eq!((s.growth, s.precision), (2.0, 0.02));
+        assert_eq!(s.probe, Duration::from_secs(20));
+        assert_eq!(s.settle, Duration::from_secs(5));
+        assert_eq!(s.confirm, Duration::from_secs(60));
+        assert_eq!((s.max_probes, s.max_time), (20, Duration::from_secs(900)));
+        assert!(p.stages.iter().all(|st| st.warmup), "{file}: only warm-up stages");
+    }
 }
 
 #[test]

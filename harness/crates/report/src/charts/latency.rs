@@ -16,7 +16,7 @@ type Pick = (&'static str, Option<Quantile>, Look);
 type Series = (String, Vec<Vec<(f64, f64)>>, Look);
 
 /// Unit for a latency axis: ms when the values reach a millisecond.
-fn latency_unit(max_us: f64) -> (&'static str, f64) {
+pub(super) fn latency_unit(max_us: f64) -> (&'static str, f64) {
     if max_us >= 1_000.0 {
         ("ms", 1_000.0)
     } else {
@@ -30,7 +30,11 @@ pub(super) fn latency_over_time(r: &RunResult) -> Result<Chart, String> {
     let max_us = full.iter().map(|i| i.latency_us.max).fold(0.0, f64::max);
     let (unit, div) = latency_unit(max_us);
     let series = percentile_series(&full, div);
-    let (lo, hi) = log_range(&series);
+    let (lo, hi) = log_range(
+        series
+            .iter()
+            .flat_map(|s| s.1.iter().flatten().map(|p| p.1)),
+    );
     let band = p99_band(&full, div);
     let title = "Latency percentiles per interval".to_string();
     let gaps = if full.iter().any(|i| i.latency_us.count == 0) {
@@ -161,15 +165,15 @@ fn too_few_note(intervals: &[&IntervalRecord]) -> String {
     }
 }
 
-/// The log axis range for the series, with headroom above the data (a quarter of the log
-/// range) that keeps the legend off the lines.
-fn log_range(series: &[Series]) -> (f64, f64) {
-    let all = series
-        .iter()
-        .flat_map(|s| s.1.iter().flatten().map(|p| p.1));
-    let (lo, hi) = all.fold((f64::INFINITY, 0.0f64), |(lo, hi), v| {
-        (lo.min(v), hi.max(v))
-    });
+/// The log axis range for `values` (positive), with headroom above the data (a quarter of
+/// the log range) that keeps the legend off the lines.
+pub(super) fn log_range(values: impl IntoIterator<Item = f64>) -> (f64, f64) {
+    let (lo, hi) = values
+        .into_iter()
+        .filter(|v| *v > 0.0)
+        .fold((f64::INFINITY, 0.0f64), |(lo, hi), v| {
+            (lo.min(v), hi.max(v))
+        });
     if lo.is_finite() && hi > 0.0 {
         let lo = lo / 1.3;
         let span = (hi * 1.1 / lo).log10();
@@ -181,7 +185,7 @@ fn log_range(series: &[Series]) -> (f64, f64) {
 
 /// Tick values for a log axis: 1-2-5 in each decade, or only powers of ten when that would
 /// crowd the axis (plotters' own log ticks can leave a whole decade unlabelled).
-fn log_ticks(lo: f64, hi: f64) -> Vec<f64> {
+pub(super) fn log_ticks(lo: f64, hi: f64) -> Vec<f64> {
     let mut all = Vec::new();
     let mut decade = 10f64.powf(lo.log10().floor());
     while decade <= hi {

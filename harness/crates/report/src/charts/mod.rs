@@ -4,7 +4,7 @@
 //! vectors in the PDF). Text is measured with the bundled DejaVu font (plotters' `ab_glyph`
 //! feature), never a system font: [`ensure_fonts`] registers it, without which plotters cannot
 //! draw text at all. Warm-up is shaded and stage boundaries are marked, because most surprises
-//! in a load test sit at a stage change.
+//! in a load test sit at a stage change. A capacity search adds its latency-throughput curve.
 //!
 //! One module per chart (or pair of related charts); what they share is in `frame` (the SVG
 //! document, axes and grid, stage marks), `series` (lines, markers, legend) and `style`
@@ -17,6 +17,7 @@ use results::RunResult;
 
 use crate::ReportError;
 
+mod capacity;
 mod frame;
 #[cfg(test)]
 mod interval_tests;
@@ -67,6 +68,10 @@ fn chart_err(chart: &'static str) -> impl Fn(String) -> ReportError {
 pub fn render_charts(r: &RunResult) -> Result<Vec<Chart>, ReportError> {
     ensure_fonts()?;
     let mut out = Vec::new();
+    // A search was run for its latency-throughput curve: it leads the charts.
+    if let Some((c, s)) = crate::doc::capacity_search(r) {
+        out.push(capacity::capacity(c, s).map_err(chart_err("capacity"))?);
+    }
     if !r.intervals.is_empty() {
         out.push(throughput::throughput(r).map_err(chart_err("throughput"))?);
         out.push(latency::latency_over_time(r).map_err(chart_err("latency"))?);

@@ -1,5 +1,6 @@
 //! Drawing series: a line with its markers and a legend entry that shows both, a line broken
-//! where the series has no value (so a gap is not drawn as a ramp), and the legend box itself.
+//! where the series has no value (so a gap is not drawn as a ramp), markers alone (filled or
+//! hollow, for points judged apart from their line), and the legend box itself.
 
 use plotters::coord::types::RangedCoordf64;
 use plotters::element::{Drawable, PointCollection};
@@ -75,12 +76,51 @@ where
     DB: DrawingBackend + 'a,
     Y: Ranged<ValueType = f64>,
 {
+    lines(chart, name, runs, l)?;
+    markers(chart, &marked(runs), l, Fill::Solid)
+}
+
+/// The lines of a series without its markers: one polyline per run, one legend entry (which
+/// shows the marker). For charts that mark each point by what it was (a capacity search's
+/// good and bad probes) with [`scatter`].
+pub(super) fn lines<'a, DB, Y>(
+    chart: &mut Plane<'a, DB, Y>,
+    name: &str,
+    runs: &[&[(f64, f64)]],
+    l: Look,
+) -> Result<(), String>
+where
+    DB: DrawingBackend + 'a,
+    Y: Ranged<ValueType = f64>,
+{
     let mut named = name.is_empty();
     for run in runs.iter().filter(|r| !r.is_empty()) {
         polyline(chart, if named { "" } else { name }, run, l)?;
         named = true;
     }
-    markers(chart, &marked(runs), l)
+    Ok(())
+}
+
+/// Whether a marker is filled, or drawn as an outline on white (a point that is not like
+/// the others: a bad probe).
+#[derive(Clone, Copy, PartialEq)]
+pub(super) enum Fill {
+    Solid,
+    Hollow,
+}
+
+/// A marker in the look's shape on every point, without a line.
+pub(super) fn scatter<'a, DB, Y>(
+    chart: &mut Plane<'a, DB, Y>,
+    points: &[(f64, f64)],
+    l: Look,
+    fill: Fill,
+) -> Result<(), String>
+where
+    DB: DrawingBackend + 'a,
+    Y: Ranged<ValueType = f64>,
+{
+    markers(chart, points, l, fill)
 }
 
 /// One polyline, with a legend entry unless `name` is empty.
@@ -148,11 +188,15 @@ fn markers<'a, DB, Y>(
     chart: &mut Plane<'a, DB, Y>,
     marked: &[(f64, f64)],
     l: Look,
+    fill: Fill,
 ) -> Result<(), String>
 where
     DB: DrawingBackend + 'a,
     Y: Ranged<ValueType = f64>,
 {
+    if fill == Fill::Hollow {
+        return hollow_markers(chart, marked, l);
+    }
     match l.marker {
         Marker::None => {}
         Marker::Circle => {
@@ -187,6 +231,51 @@ where
         }
     }
     Ok(())
+}
+
+/// Outlined markers: the shape filled white (so the line under it does not show through),
+/// then its outline in the series' colour. A cross has no inside and is drawn as it is.
+fn hollow_markers<'a, DB, Y>(
+    chart: &mut Plane<'a, DB, Y>,
+    marked: &[(f64, f64)],
+    l: Look,
+) -> Result<(), String>
+where
+    DB: DrawingBackend + 'a,
+    Y: Ranged<ValueType = f64>,
+{
+    let (inside, outline) = (WHITE.filled(), l.color.stroke_width(2));
+    match l.marker {
+        Marker::None => Ok(()),
+        Marker::Cross => markers(chart, marked, l, Fill::Solid),
+        Marker::Circle => chart
+            .draw_series(marked.iter().map(|p| {
+                EmptyElement::at(*p)
+                    + Circle::new((0, 0), 4, inside)
+                    + Circle::new((0, 0), 4, outline)
+            }))
+            .plot()
+            .map(|_| ()),
+        Marker::Triangle => {
+            let corners = vec![(0, -5), (-5, 4), (5, 4), (0, -5)];
+            chart
+                .draw_series(marked.iter().map(|p| {
+                    EmptyElement::at(*p)
+                        + Polygon::new(corners.clone(), inside)
+                        + PathElement::new(corners.clone(), outline)
+                }))
+                .plot()
+                .map(|_| ())
+        }
+        Marker::Square => chart
+            .draw_series(marked.iter().map(|p| {
+                EmptyElement::at(*p)
+                    + Rectangle::new([(-4, -4), (4, 4)], inside)
+                    + Rectangle::new([(-4, -4), (4, 4)], outline)
+            }))
+            .plot()
+            .map(|_| ()),
+    }
 }
 
 /// The legend box, in a corner where the data usually is not.

@@ -17,6 +17,8 @@ pub(super) const GRID: RGBColor = RGBColor(225, 225, 225);
 pub(super) const SHADE: RGBColor = RGBColor(238, 238, 238);
 /// Intervals in which the load generator was late (its figures are the generator's).
 pub(super) const LATE_SHADE: RGBColor = RGBColor(250, 214, 205);
+/// A capacity search's bracket: between the last good and the first bad rate.
+pub(super) const BRACKET_SHADE: RGBColor = RGBColor(214, 228, 240);
 
 #[derive(Clone, Copy)]
 pub(super) enum Marker {
@@ -51,6 +53,8 @@ pub(super) const L_TARGET: Look = look(VERMILLION, 2, Some((10, 6)), Marker::Non
 pub(super) const L_P50: Look = look(BLUE, 2, None, Marker::Circle);
 pub(super) const L_P99: Look = look(ORANGE, 2, Some((9, 5)), Marker::Triangle);
 pub(super) const L_P999: Look = look(GREEN, 2, Some((3, 4)), Marker::Square);
+/// A capacity search's SLO percentile when it is none of p50, p99, p99.9.
+pub(super) const L_SLO_OTHER: Look = look(PURPLE, 2, None, Marker::Circle);
 pub(super) const L_MAX: Look = look(DARK, 1, None, Marker::Cross);
 pub(super) const L_TARGET_CPU: Look = look(BLUE, 2, None, Marker::Circle);
 pub(super) const L_HARNESS_CPU: Look = look(ORANGE, 2, Some((9, 5)), Marker::Triangle);
@@ -59,6 +63,8 @@ pub(super) const L_HARNESS_RSS: Look = look(PURPLE, 2, Some((3, 4)), Marker::Cro
 pub(super) const L_PLANNED: Look = look(DARK, 2, Some((8, 5)), Marker::None);
 pub(super) const L_ACHIEVED: Look = look(BLUE, 2, None, Marker::Circle);
 pub(super) const L_BACKLOG: Look = look(PURPLE, 1, Some((3, 4)), Marker::Cross);
+/// A capacity search's capacity (the knee), across the latency axis.
+pub(super) const L_CAPACITY: Look = look(DARK, 2, None, Marker::None);
 pub(super) const STAGE_LINE: Look = look(RGBColor(150, 150, 150), 1, Some((4, 4)), Marker::None);
 
 /// Every dashed look; one dash pattern per colour, since the colour carries the pattern
@@ -109,7 +115,18 @@ mod tests {
     #[test]
     fn dash_tags_are_unambiguous() {
         let palette = [
-            BLUE, ORANGE, VERMILLION, GREEN, PURPLE, DARK, GRID, SHADE, WHITE, BLACK,
+            BLUE,
+            ORANGE,
+            VERMILLION,
+            GREEN,
+            PURPLE,
+            DARK,
+            GRID,
+            SHADE,
+            LATE_SHADE,
+            BRACKET_SHADE,
+            WHITE,
+            BLACK,
         ];
         for a in DASHED {
             assert!(a.dash.is_some());

@@ -3,11 +3,12 @@
 //! [`build`] lists the sections in the order the brief fixes (verdict, criteria, scenario,
 //! environment, charts, stages, request templates, errors, load generator, connections,
 //! resources, audit, profile, capacity, segment); each
-//! section is one function returning its blocks, and tables come from [`super::tables`].
+//! section is one function returning its blocks (larger sections have a module of their own,
+//! such as `capacity`), and tables come from [`super::tables`].
 
 use results::{Quantile, RunResult, SegmentInfo};
 
-use super::{connections, generator, outcomes, tables, templates, Block, Doc};
+use super::{capacity, connections, generator, outcomes, tables, templates, Block, Doc};
 use crate::charts::Chart;
 use crate::fmt;
 
@@ -27,7 +28,7 @@ pub fn build(r: &RunResult, charts: &[Chart]) -> Doc {
     b.extend(resources(r));
     b.extend(audit(r));
     b.extend(profile(r));
-    b.extend(capacity(r));
+    b.extend(capacity::capacity(r));
     if let Some(s) = &r.segment {
         b.extend(segment(s));
     }
@@ -67,7 +68,8 @@ pub fn driver_sentence(r: &RunResult) -> String {
     s
 }
 
-/// The one-line steady-state summary under the verdict.
+/// The one-line steady-state summary under the verdict (with a capacity search, the
+/// confirming probe's figures, and it says so).
 pub fn steady_sentence(r: &RunResult) -> String {
     let s = &r.summary;
     if s.ops == 0 {
@@ -88,8 +90,9 @@ pub fn steady_sentence(r: &RunResult) -> String {
     }
     let l = &s.latency_us;
     format!(
-        "Steady state ({}): {}, errors {}; latency of {} successful operations p50 {}, p99 {}, \
-         p99.9 {}, max {}{}.",
+        "{} ({}): {}, errors {}; latency of {} successful operations p50 {}, p99 {}, p99.9 {}, \
+         max {}{}.",
+        capacity::summary_label(r),
         fmt::duration_s(s.duration_s),
         tput,
         fmt::fraction_pct(s.error_rate),
@@ -120,14 +123,16 @@ fn title(r: &RunResult) -> Vec<Block> {
 }
 
 fn verdict(r: &RunResult) -> Vec<Block> {
-    vec![
+    let mut b = vec![
         Block::Heading("Verdict".into()),
         Block::Verdict {
             status: r.verdict.status,
             reasons: r.verdict.reasons.clone(),
         },
         Block::Paragraph(steady_sentence(r)),
-    ]
+    ];
+    b.extend(capacity::summary_note(r));
+    b
 }
 
 fn criteria(r: &RunResult) -> Vec<Block> {
@@ -363,28 +368,6 @@ fn profile(r: &RunResult) -> Vec<Block> {
         b.push(Block::Table(tables::profile_frames(p)));
     }
     b
-}
-
-fn capacity(r: &RunResult) -> Vec<Block> {
-    let Some(c) = &r.capacity else {
-        return Vec::new();
-    };
-    vec![
-        Block::Heading("Capacity".into()),
-        Block::Pairs(vec![
-            ("Bounded by".into(), c.criterion.clone()),
-            (
-                "Highest rate that met it".into(),
-                c.max_rate_met
-                    .map_or("none".into(), |v| fmt::rate(v, &c.unit)),
-            ),
-            (
-                "First rate that broke it".into(),
-                c.first_rate_broken
-                    .map_or("none (never broken)".into(), |v| fmt::rate(v, &c.unit)),
-            ),
-        ]),
-    ]
 }
 
 /// The segment section: a segment's share, or what a merged result combined (and lacks).

@@ -21,6 +21,7 @@
 use results::{CriterionResult, CriterionStatus, Status};
 
 mod build;
+mod capacity;
 mod connections;
 mod generator;
 mod intervals;
@@ -29,6 +30,10 @@ mod tables;
 mod templates;
 
 pub use build::{build, driver_sentence, steady_sentence, throughput_basis};
+pub use capacity::{
+    bracket_text, capacity_figure, capacity_line, capacity_search, ended_name, probe_latencies,
+    slo_latency_text, slo_text, summary_label, ProbeLatency,
+};
 pub use intervals::{full_intervals, short_intervals_note};
 pub use tables::criteria_table;
 pub use templates::SETUP_GROUP;

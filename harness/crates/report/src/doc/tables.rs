@@ -84,19 +84,17 @@ fn stage_row(name: Cell, f: StageFigures<'_>, tone: Tone) -> Vec<Cell> {
         Cell::tone(fmt::percentile_cell(l, Quantile::P99), tone),
         Cell::tone(fmt::percentile_cell(l, Quantile::P999), tone),
         Cell::tone(fmt::latency_us(l.max), tone),
-        Cell::tone(
-            if f.errors == 0 {
-                "0".to_string()
-            } else {
-                format!(
-                    "{} ({})",
-                    fmt::count(f.errors),
-                    fmt::fraction_pct(f.error_rate)
-                )
-            },
-            tone,
-        ),
+        Cell::tone(errors_text(f.errors, f.error_rate), tone),
     ]
+}
+
+/// An errors cell: the count with its share of operations ("12 (0.01 %)"), or "0".
+pub(super) fn errors_text(errors: u64, error_rate: f64) -> String {
+    if errors == 0 {
+        "0".to_string()
+    } else {
+        format!("{} ({})", fmt::count(errors), fmt::fraction_pct(error_rate))
+    }
 }
 
 /// Each stage as run, then the steady state as a total row.

@@ -7,6 +7,9 @@
 //! `<failure>` with the reasons when it failed (e.g. no operation succeeded), an `<error>` when
 //! it was aborted or invalid, `<skipped>` when it was not judged.
 //!
+//! A capacity search's answer is properties too: the search's probes were judged on the SLO,
+//! and the run case already carries the verdict built on them.
+//!
 //! Request templates are properties, not test cases: nothing judges a template on its own, and
 //! a case that always passes would only inflate the count CI shows.
 
@@ -160,7 +163,36 @@ fn properties(r: &RunResult) -> Vec<(String, String)> {
     let mut props: Vec<(String, String)> =
         props.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
     props.extend(r.templates.iter().flat_map(template_properties));
+    props.extend(capacity_properties(r));
     props
+}
+
+/// A capacity search's answer, for dashboards that track capacity across builds:
+/// `capacity` (absent when none was confirmed), the bracket's `capacity_good` and
+/// `capacity_bad` ends (absent when the search found none), `capacity_unit`,
+/// `capacity_above_max`, `capacity_probes` and `capacity_ended`.
+fn capacity_properties(r: &RunResult) -> Vec<(String, String)> {
+    let Some((c, s)) = doc::capacity_search(r) else {
+        return Vec::new();
+    };
+    let rate = |v: f64| format!("{v:.1}");
+    let mut props = Vec::new();
+    if let Some(v) = s.capacity {
+        props.push(("capacity", rate(v)));
+    }
+    if let Some(v) = c.max_rate_met {
+        props.push(("capacity_good", rate(v)));
+    }
+    if let Some(v) = c.first_rate_broken {
+        props.push(("capacity_bad", rate(v)));
+    }
+    props.extend([
+        ("capacity_unit", c.unit.clone()),
+        ("capacity_above_max", s.above_max.to_string()),
+        ("capacity_probes", s.probes.len().to_string()),
+        ("capacity_ended", s.ended.as_str().to_string()),
+    ]);
+    props.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
 }
 
 /// `template.<name>.ops`, `.errors` and `.p99_us` (`setup.<name>.…` for a setup template).

@@ -93,3 +93,32 @@ fn tolerances(cx: &Ctx, r: &RawCriteria) -> Result<BTreeMap<String, f64>> {
     }
     Ok(tolerances)
 }
+
+/// A capacity search judges every probe by `[capacity]`, and its answer is a rate, not a pass:
+/// a criterion would judge no single run, so only the dispatch rule (which makes a probe
+/// invalid) and the tolerances (which `harness compare` reads) may be set.
+pub(super) fn search_criteria(cx: &Ctx, raw: Option<&S<RawCriteria>>) -> Result<()> {
+    let Some(raw) = raw else { return Ok(()) };
+    let r = raw.get_ref();
+    let judged = [
+        ("min_tps", &r.min_tps),
+        ("min_interval_tps", &r.min_interval_tps),
+        ("max_p50", &r.max_p50),
+        ("max_p90", &r.max_p90),
+        ("max_p99", &r.max_p99),
+        ("max_p999", &r.max_p999),
+        ("max_error_rate", &r.max_error_rate),
+        ("max_rss", &r.max_rss),
+        ("max_rss_growth", &r.max_rss_growth),
+        ("max_cpu", &r.max_cpu),
+        ("max_startup", &r.max_startup),
+    ];
+    match judged.into_iter().find_map(|(k, v)| v.as_ref().map(|v| (k, v.span()))) {
+        None => Ok(()),
+        Some((key, span)) => Err(cx.err(
+            span,
+            format!("criteria.{key}"),
+            "a capacity search judges each probe by [capacity] (percentile, max_latency, max_error_rate); [criteria] may only set late_dispatch, max_late_dispatch and tolerances",
+        )),
+    }
+}

@@ -67,7 +67,11 @@ pub(crate) fn plan(raw: RawScenarioFile, src: &str, file: &Path) -> Result<Plan>
     let loaded = data::data(&cx, &raw.data, &target)?;
     let requests = requests::requests(&cx, &raw.requests, &raw.target, &target, &loaded)?;
     let data: Vec<_> = loaded.into_iter().map(|l| l.source).collect();
-    let stages = stages::stages(&cx, &raw.stages)?;
+    let searching = raw
+        .capacity
+        .as_ref()
+        .is_some_and(|c| c.get_ref().is_search());
+    let stages = stages::stages(&cx, &raw.stages, searching)?;
 
     // Cross-section rules.
     stages::check_tps_stages(&cx, &raw.stages, &stages, &target, &requests)?;
@@ -83,9 +87,18 @@ pub(crate) fn plan(raw: RawScenarioFile, src: &str, file: &Path) -> Result<Plan>
     };
     driver::check(&cx, &raw, &parts)?;
     let total: Duration = stages.iter().map(|s| s.duration).sum();
-    let warmup = warmup::warmup(&cx, header, &raw.stages, &stages, scenario_warmup, total)?;
+    let warmup = if searching {
+        capacity::search_stages(&cx, &raw.stages, &stages, header)?;
+        total
+    } else {
+        warmup::warmup(&cx, header, &raw.stages, &stages, scenario_warmup, total)?
+    };
     let criteria = criteria::criteria(&cx, raw.criteria.as_ref(), &target)?;
-    let capacity = capacity::capacity(&cx, raw.capacity.as_ref(), &stages)?;
+    if searching {
+        criteria::search_criteria(&cx, raw.criteria.as_ref())?;
+    }
+    let unit = capacity::search_unit(&target, &requests);
+    let capacity = capacity::capacity(&cx, raw.capacity.as_ref(), &stages, unit)?;
     let output = output::output(&cx, raw.output.as_ref())?;
 
     Ok(Plan {

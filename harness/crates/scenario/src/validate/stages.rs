@@ -16,8 +16,9 @@ use crate::raw::{RawStage, S};
 
 const MAX_WORKERS: f64 = 100_000.0;
 
-pub(super) fn stages(cx: &Ctx, raw: &[S<RawStage>]) -> Result<Vec<Stage>> {
-    if raw.is_empty() {
+/// The stages, at least one unless `searching` (a capacity search runs its own probes).
+pub(super) fn stages(cx: &Ctx, raw: &[S<RawStage>], searching: bool) -> Result<Vec<Stage>> {
+    if raw.is_empty() && !searching {
         return Err(cx.err_nowhere("stages", "at least one [[stages]] entry is required"));
     }
     let mut names = BTreeSet::new();
