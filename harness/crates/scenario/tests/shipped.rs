@@ -146,13 +146,20 @@ fn the_capacity_scenarios_search() {
         assert_eq!(cap.max_error_rate, Some(0.0001));
         let s = cap.search().expect("a search");
         assert_eq!((s.start, s.max), (start, max), "{file}");
-        assert_eq!(s.unit, RateUnit::TxPerSec, "{file}: binary batches count transactions");
+        assert_eq!(
+            s.unit,
+            RateUnit::TxPerSec,
+            "{file}: binary batches count transactions"
+        );
         assert_eq!((s.growth, s.precision), (2.0, 0.02));
         assert_eq!(s.probe, Duration::from_secs(20));
         assert_eq!(s.settle, Duration::from_secs(5));
         assert_eq!(s.confirm, Duration::from_secs(60));
         assert_eq!((s.max_probes, s.max_time), (20, Duration::from_secs(900)));
-        assert!(p.stages.iter().all(|st| st.warmup), "{file}: only warm-up stages");
+        assert!(
+            p.stages.iter().all(|st| st.warmup),
+            "{file}: only warm-up stages"
+        );
     }
 }
 
