@@ -2,9 +2,10 @@
 //!
 //! Two [`Side`]s (a results.json, a directory of repeats, or a saved [`Baseline`]) are compared
 //! metric by metric ([`compare`]) by a rule that calls a change a regression only when it is
-//! beyond both the tolerance and the noise the repeats showed ([`judge`], [`RULE`]). The
-//! analysis is kept apart from the renderers ([`render_text`], [`render_markdown`],
-//! [`render_html`], [`render_junit`]), which only read a [`Comparison`].
+//! beyond both the tolerance and the noise the repeats showed ([`judge`], [`RULE`]); two
+//! capacity searches are compared by their brackets ([`CAPACITY_RULE`]). The analysis is kept
+//! apart from the renderers ([`render_text`], [`render_markdown`], [`render_html`],
+//! [`render_junit`]), which only read a [`Comparison`].
 //!
 //! The modules are private; everything a caller needs is re-exported here, so there is one
 //! path to each item.
@@ -16,11 +17,13 @@
 //! | `baseline` | the sides: [`Side::load`], saved [`Baseline`]s, [`ScenarioId`] |
 //! | `tolerances` | [`Tolerances`]: defaults, the scenario's, `--tolerance KEY=VALUE` |
 //! | `metrics` | which metrics, their [`Unit`]s and roles, one [`MetricRow`] each |
+//! | `capacity` | two capacity searches: their brackets by [`CAPACITY_RULE`] |
 //! | `comparison` | [`compare`], step by step, into a [`Comparison`] |
 //! | `render/` | text, Markdown, HTML and JUnit; [`write_outputs`] |
 //! | `error` | [`CompareError`] |
 
 mod baseline;
+mod capacity;
 mod comparison;
 mod error;
 mod figures;
@@ -32,6 +35,9 @@ mod rule;
 mod tolerances;
 
 pub use baseline::{Baseline, ScenarioId, Side, BASELINE_VERSION};
+pub use capacity::{
+    CapacityComparison, CapacityOutcome, NotComparable, SearchFigures, SearchSide, CAPACITY_RULE,
+};
 pub use comparison::{compare, CompareOptions, Comparison, SideInfo};
 pub use error::CompareError;
 pub use figures::Figures;
