@@ -86,8 +86,8 @@ pub enum Command {
     ///
     /// Counts, rates per wall-clock interval and errors are summed, histograms merged without
     /// loss, resources kept per instance, criteria re-evaluated. Exit codes: 0 pass, 1 fail,
-    /// 2 inputs that cannot be merged, 3 a segment aborted, 4 invalid (segments missing, audit
-    /// failed), 5 an output that could not be written.
+    /// 2 inputs that cannot be merged (e.g. a capacity search), 3 a segment aborted, 4 invalid
+    /// (segments missing, audit failed), 5 an output that could not be written.
     Merge {
         /// Segment results.json files, or directories searched for them.
         #[arg(required = true)]
