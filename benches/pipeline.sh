@@ -21,17 +21,11 @@ ROUNDS=${ROUNDS:-5}
 SECS=${SECS:-10}
 CONNS=${CONNS:-64}
 DEPTHS=${DEPTHS:-"1 16"}
-TARGET=${CARGO_TARGET_DIR:-target}
-cargo build --release -p engine --bin engine >&2
-cargo build --release -p harness --bin harness >&2
-ENGINE=${ENGINE:-"$TARGET/release/engine"}
-HARNESS="$TARGET/release/harness"
-
-work=$(mktemp -d)
-cleanup() { [ -n "${pid:-}" ] && kill "$pid" 2>/dev/null; rm -rf "$work"; }
-trap cleanup EXIT
-
+given_engine=${ENGINE:-} # ENGINE=path from the caller wins over the release build (see above)
 . benches/serve.sh
+build_release
+ENGINE=${given_engine:-$ENGINE}
+bench_workdir
 serve "$ENGINE" 100000 "$work/engine.out"
 echo "engine (pid $pid) at $url; ${SECS}s per run, $CONNS connections, depths $DEPTHS" >&2
 
@@ -57,31 +51,24 @@ name = "steady"
 duration = "${SECS}s"
 workers = $CONNS
 EOF
-    rm -rf "$work/out"
-    /usr/bin/time -f '%e %U %S' -o "$work/time" \
-      "$HARNESS" run "$work/p.toml" --quiet --no-reports --out "$work/out" >/dev/null || true
-    res="$work/out/pipeline-bench/latest/results.json"
+    run_harness "$work/p.toml" pipeline-bench
     ops=$(jq '[.stages[].ops] | add' "$res")
     errs=$(jq '[.stages[].errors] | add' "$res")
     [ "$errs" = "0" ] || echo "warning: depth $depth saw $errs errors" >&2
-    read -r wall user sys <"$work/time"
-    awk -v d="$depth" -v o="$ops" -v w="$wall" -v u="$user" -v s="$sys" 'BEGIN {
-      printf "%s\t%.0f\t%.0f\t%.2f\t%.2f\t%.2f\n", d, o / (u + s), o / w, (u + s) / o * 1e6, u / o * 1e6, s / o * 1e6 }' \
-      >>"$work/runs"
+    record "$depth" "$ops"
     tail -1 "$work/runs" | awk -F'\t' -v r="$round" '{
-      printf "round %s depth %-3s %9s req/CPU-s %9s req/s %6s CPU-s/1M\n", r, $1, $2, $3, $4 }' >&2
+      printf "round %s depth %-3s %9s req/CPU-s %9s req/s %6s CPU-s/1M\n", r, $1, $7, $2, $3 }' >&2
   done
 done
 
-med() { awk -F'\t' -v d="$1" -v c="$2" '$1 == d { print $c }' "$work/runs" | median; }
 first=${DEPTHS%% *}
 echo
 echo "Medians of $ROUNDS alternating rounds, ${SECS}s each, $CONNS connections, GET /api/v11/health, $(nproc) cores:"
 echo "| depth | req per CPU-s | vs depth $first |      req/s | CPU-s/1M |  user/1M |   sys/1M |"
 echo "|-------|---------------|------------|------------|----------|----------|----------|"
 for depth in $DEPTHS; do
-  printf "| %5s | %13.0f | %9.2fx | %10.0f | %8.2f | %8.2f | %8.2f |\n" "$depth" "$(med "$depth" 2)" \
-    "$(awk -v a="$(med "$depth" 2)" -v b="$(med "$first" 2)" 'BEGIN { print a / b }')" \
-    "$(med "$depth" 3)" "$(med "$depth" 4)" "$(med "$depth" 5)" "$(med "$depth" 6)"
+  printf "| %5s | %13.0f | %9.2fx | %10.0f | %8.2f | %8.2f | %8.2f |\n" "$depth" "$(med "$depth" 7)" \
+    "$(awk -v a="$(med "$depth" 7)" -v b="$(med "$first" 7)" 'BEGIN { print a / b }')" \
+    "$(med "$depth" 2)" "$(med "$depth" 3)" "$(med "$depth" 4)" "$(med "$depth" 5)"
 done
 echo "(CPU = user + system time of the harness process, start-up included; req/s = requests / its wall time)"

@@ -1,8 +1,17 @@
-# Sourced by the bench scripts: starts `engine serve` on 127.0.0.1:0 and waits for the address
-# it prints on its first line, and takes medians of alternating rounds.
+# Sourced by the bench scripts (from the repository root): the steps they share, so each script
+# holds only what it measures. Starts `engine serve` on 127.0.0.1:0 and waits for the address it
+# prints on its first line, and takes medians of alternating rounds; for the load-generator
+# benches (loadgen/compare.sh, loadgen/https.sh, pipeline.sh) also the release build, the
+# scratch directory and the /usr/bin/time record of each generator run.
 #
 #   . benches/serve.sh; serve ENGINE_BINARY ACCOUNTS OUTFILE [ENGINE ARGS...]   # sets $pid and $url
 #   ... | median                                                                # median of stdin
+#   build_release     # builds the release engine and harness; sets $ENGINE and $HARNESS
+#   bench_workdir     # sets $work, a scratch directory removed (and $pid killed) on exit
+#   timed CMD...      # runs CMD under /usr/bin/time into $work/time
+#   run_harness TOML NAME   # `harness run TOML` quietly, timed; sets $res to its results.json
+#   record NAME REQUESTS [WIDTH]   # appends the last timed run's figures to $work/runs
+#   med NAME COLUMN   # median of one column of NAME's lines in $work/runs
 serve() {
   local engine=$1 accounts=$2 out=$3
   shift 3
@@ -16,3 +25,49 @@ serve() {
 median() {
   sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
+
+# Builds the release engine and harness (build output to stderr, so a script's stdout is its
+# table) and points $ENGINE and $HARNESS at them, in $CARGO_TARGET_DIR when set.
+build_release() {
+  local target=${CARGO_TARGET_DIR:-target}
+  cargo build --release -p engine --bin engine >&2
+  cargo build --release -p harness --bin harness >&2
+  ENGINE="$target/release/engine"
+  HARNESS="$target/release/harness"
+}
+
+# A scratch directory in $work, removed on exit together with the engine `serve` started (a
+# script that stops the engine itself clears $pid first).
+bench_workdir() {
+  work=$(mktemp -d)
+  trap bench_cleanup EXIT
+}
+bench_cleanup() { [ -n "${pid:-}" ] && kill "$pid" 2>/dev/null; rm -rf "$work"; }
+
+# Runs a command under /usr/bin/time, writing "wall-s user-s sys-s max-RSS-KiB" to $work/time:
+# what a generator costs is measured from outside, the same way for ours and for wrk or oha.
+timed() { /usr/bin/time -f '%e %U %S %M' -o "$work/time" "$@"; }
+
+# `harness run TOML` (scenario NAME) quietly, without reports, timed; sets $res to its
+# results.json. A failed run still writes it, and the figures say what went wrong, so its exit
+# code does not stop the bench.
+run_harness() {
+  rm -rf "$work/out"
+  timed "$HARNESS" run "$1" --quiet --no-reports --out "$work/out" >/dev/null || true
+  res="$work/out/$2/latest/results.json"
+}
+
+# record NAME REQUESTS [WIDTH]: appends the last timed run as one line of $work/runs, "name
+# req/s CPU-s/1M user/1M sys/1M RSS-MiB req/CPU-s" (columns 1-7, tab-separated; CPU = user +
+# system time); with WIDTH, also prints it to stderr, the name padded to WIDTH.
+record() {
+  read -r wall user sys maxkb <"$work/time"
+  awk -v n="$1" -v r="$2" -v w="$wall" -v u="$user" -v s="$sys" -v m="$maxkb" 'BEGIN {
+    printf "%s\t%.0f\t%.2f\t%.2f\t%.2f\t%.1f\t%.0f\n", n, r / w, (u + s) / r * 1e6, u / r * 1e6, s / r * 1e6,
+      m / 1024, ((u + s) > 0 ? r / (u + s) : 0) }' >>"$work/runs"
+  [ -z "${3:-}" ] || tail -1 "$work/runs" |
+    awk -F'\t' -v width="$3" '{ printf "  %-" width "s %9s req/s  %6s CPU-s/1M\n", $1, $2, $3 }' >&2
+}
+
+# med NAME COLUMN: the median of COLUMN over the lines of $work/runs named NAME.
+med() { awk -F'\t' -v n="$1" -v c="$2" '$1 == n { print $c }' "$work/runs" | median; }

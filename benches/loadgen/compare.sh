@@ -21,17 +21,9 @@ SECS=${1:-10}
 CONNS=${2:-64}
 CONFIGS=${CONFIGS:-"builtin:1 builtin:2 hyper:1"}
 DURATION_SCALE=${DURATION_SCALE:-0.25}
-TARGET=${CARGO_TARGET_DIR:-target}
-cargo build --release -p engine --bin engine >&2
-cargo build --release -p harness --bin harness >&2
-ENGINE="$TARGET/release/engine"
-HARNESS="$TARGET/release/harness"
-
-work=$(mktemp -d)
-cleanup() { [ -n "${pid:-}" ] && kill "$pid" 2>/dev/null; rm -rf "$work"; }
-trap cleanup EXIT
-
 . benches/serve.sh
+build_release
+bench_workdir
 serve "$ENGINE" 100000 "$work/engine.out"
 echo "engine (pid $pid) at $url; ${SECS}s per generator, $CONNS connections" >&2
 
@@ -39,14 +31,6 @@ echo "engine (pid $pid) at $url; ${SECS}s per generator, $CONNS connections" >&2
 # per-generator medians: absolute figures drift by 10-20 % between runs on a shared machine.
 ROUNDS=${ROUNDS:-3}
 : >"$work/runs"
-# record NAME REQUESTS TIMEFILE: one line "name req/s CPU-s/1M user/1M sys/1M RSS-MiB" per run.
-record() {
-  read -r wall user sys maxkb <"$3"
-  awk -v n="$1" -v r="$2" -v w="$wall" -v u="$user" -v s="$sys" -v m="$maxkb" 'BEGIN {
-    printf "%s\t%.0f\t%.2f\t%.2f\t%.2f\t%.1f\n", n, r / w, (u + s) / r * 1e6, u / r * 1e6, s / r * 1e6, m / 1024 }' \
-    >>"$work/runs"
-  tail -1 "$work/runs" | awk -F'\t' '{ printf "  %-20s %9s req/s  %6s CPU-s/1M\n", $1, $2, $3 }' >&2
-}
 
 for round in $(seq "$ROUNDS"); do
   echo "round $round/$ROUNDS" >&2
@@ -74,23 +58,18 @@ name = "steady"
 duration = "${SECS}s"
 workers = $CONNS
 EOF
-    rm -rf "$work/out"
-    HARNESS_HTTP_THREADS=$t /usr/bin/time -f '%e %U %S %M' -o "$work/time" \
-      "$HARNESS" run "$work/h.toml" --quiet --no-reports --out "$work/out" >/dev/null || true
-    res="$work/out/loadgen-compare/latest/results.json"
+    HARNESS_HTTP_THREADS=$t run_harness "$work/h.toml" loadgen-compare
     errs=$(jq '.summary.errors' "$res")
     [ "$errs" = "0" ] || echo "warning: harness saw $errs errors" >&2
-    record "harness $client, ${t}t" "$(jq '.summary.ops' "$res")" "$work/time"
+    record "harness $client, ${t}t" "$(jq '.summary.ops' "$res")" 20
   done
 
-  /usr/bin/time -f '%e %U %S %M' -o "$work/time" \
-    wrk -t1 -c"$CONNS" -d"${SECS}s" "$url/api/v11/health" >"$work/wrk.out"
-  record "wrk -t1" "$(awk '/requests in/ {print $1}' "$work/wrk.out")" "$work/time"
+  timed wrk -t1 -c"$CONNS" -d"${SECS}s" "$url/api/v11/health" >"$work/wrk.out"
+  record "wrk -t1" "$(awk '/requests in/ {print $1}' "$work/wrk.out")" 20
 
   if command -v oha >/dev/null; then
-    /usr/bin/time -f '%e %U %S %M' -o "$work/time" \
-      oha --no-tui --output-format json -c "$CONNS" -z "${SECS}s" "$url/api/v11/health" >"$work/oha.json"
-    record "oha" "$(jq '[.statusCodeDistribution[]] | add' "$work/oha.json")" "$work/time"
+    timed oha --no-tui --output-format json -c "$CONNS" -z "${SECS}s" "$url/api/v11/health" >"$work/oha.json"
+    record "oha" "$(jq '[.statusCodeDistribution[]] | add' "$work/oha.json")" 20
   elif [ "$round" = 1 ]; then
     echo "oha not installed (cargo install oha --locked): skipped" >&2
   fi
@@ -101,8 +80,8 @@ echo "Medians of $ROUNDS rounds, ${SECS}s each, $CONNS connections, GET /api/v11
 echo "| generator              |      req/s | CPU-s/1M |  user/1M |   sys/1M | RSS MiB |"
 echo "|------------------------|------------|----------|----------|----------|---------|"
 cut -f1 "$work/runs" | awk '!seen[$0]++' | while read -r name; do
-  med() { grep -F "$name"$'\t' "$work/runs" | cut -f"$1" | median; }
-  printf "| %-22s | %10.0f | %8.2f | %8.2f | %8.2f | %7.1f |\n" "$name" "$(med 2)" "$(med 3)" "$(med 4)" "$(med 5)" "$(med 6)"
+  printf "| %-22s | %10.0f | %8.2f | %8.2f | %8.2f | %7.1f |\n" "$name" "$(med "$name" 2)" \
+    "$(med "$name" 3)" "$(med "$name" 4)" "$(med "$name" 5)" "$(med "$name" 6)"
 done
 echo "(req/s = requests / wall time of the generator process, start-up included)"
 

@@ -23,28 +23,14 @@ cd "$(dirname "$0")/../.."
 SECS=${1:-10}
 CONNS=${2:-64}
 ROUNDS=${ROUNDS:-3}
-TARGET=${CARGO_TARGET_DIR:-target}
-cargo build --release -p engine --bin engine >&2
-cargo build --release -p harness --bin harness >&2
-ENGINE="$TARGET/release/engine"
-HARNESS="$TARGET/release/harness"
-
-work=$(mktemp -d)
-cleanup() { [ -n "${pid:-}" ] && kill "$pid" 2>/dev/null; rm -rf "$work"; }
-trap cleanup EXIT
-
 . benches/serve.sh
+build_release
+bench_workdir
 serve "$ENGINE" 100000 "$work/engine.out" --tls-cert scenarios/tls/server.pem \
   --tls-key scenarios/tls/server.key
 echo "engine (pid $pid) at $url; ${SECS}s per generator, $CONNS connections" >&2
 
 : >"$work/runs"
-record() {
-  read -r wall user sys maxkb <"$3"
-  awk -v n="$1" -v r="$2" -v w="$wall" -v u="$user" -v s="$sys" -v m="$maxkb" 'BEGIN {
-    printf "%s\t%.0f\t%.2f\t%.1f\n", n, r / w, (u + s) / r * 1e6, m / 1024 }' >>"$work/runs"
-  tail -1 "$work/runs" | awk -F'\t' '{ printf "  %-28s %9s req/s  %6s CPU-s/1M\n", $1, $2, $3 }' >&2
-}
 
 harness_run() { # MODE (keep-alive | close) THREADS
   cat >"$work/h.toml" <<TOML
@@ -68,31 +54,26 @@ name = "steady"
 duration = "${SECS}s"
 workers = $CONNS
 TOML
-  rm -rf "$work/out"
-  HARNESS_HTTP_THREADS=$2 /usr/bin/time -f '%e %U %S %M' -o "$work/time" \
-    "$HARNESS" run "$work/h.toml" --quiet --no-reports --out "$work/out" >/dev/null || true
-  res="$work/out/https-compare/latest/results.json"
+  HARNESS_HTTP_THREADS=$2 run_harness "$work/h.toml" https-compare
   errs=$(jq '.summary.errors' "$res")
   [ "$errs" = "0" ] || echo "warning: harness saw $errs errors" >&2
-  record "harness -t$2, $1" "$(jq '.summary.ops' "$res")" "$work/time"
+  record "harness -t$2, $1" "$(jq '.summary.ops' "$res")" 28
 }
 
 wrk_run() { # MODE THREADS
   local extra=()
   [ "$1" = close ] && extra=(-H "Connection: close")
-  /usr/bin/time -f '%e %U %S %M' -o "$work/time" \
-    wrk -t"$2" -c"$CONNS" -d"${SECS}s" "${extra[@]}" "$url/api/v11/health" >"$work/wrk.out"
-  record "wrk -t$2, $1" "$(awk '/requests in/ {print $1}' "$work/wrk.out")" "$work/time"
+  timed wrk -t"$2" -c"$CONNS" -d"${SECS}s" "${extra[@]}" "$url/api/v11/health" >"$work/wrk.out"
+  record "wrk -t$2, $1" "$(awk '/requests in/ {print $1}' "$work/wrk.out")" 28
 }
 
 oha_run() { # MODE
   command -v oha >/dev/null || return 0
   local extra=()
   [ "$1" = close ] && extra=(--disable-keepalive)
-  /usr/bin/time -f '%e %U %S %M' -o "$work/time" \
-    oha --no-tui --insecure --output-format json -c "$CONNS" -z "${SECS}s" "${extra[@]}" \
+  timed oha --no-tui --insecure --output-format json -c "$CONNS" -z "${SECS}s" "${extra[@]}" \
     "$url/api/v11/health" >"$work/oha.json"
-  record "oha, $1" "$(jq '[.statusCodeDistribution[]] | add' "$work/oha.json")" "$work/time"
+  record "oha, $1" "$(jq '[.statusCodeDistribution[]] | add' "$work/oha.json")" 28
 }
 
 for round in $(seq "$ROUNDS"); do
@@ -111,7 +92,6 @@ echo "Medians of $ROUNDS rounds, ${SECS}s each, $CONNS connections, HTTPS GET /a
 echo "| generator, mode              |      req/s | CPU-s/1M | RSS MiB |"
 echo "|------------------------------|------------|----------|---------|"
 cut -f1 "$work/runs" | awk '!seen[$0]++' | while read -r name; do
-  med() { grep -F "$name"$'\t' "$work/runs" | cut -f"$1" | median; }
-  printf "| %-28s | %10.0f | %8.2f | %7.1f |\n" "$name" "$(med 2)" "$(med 3)" "$(med 4)"
+  printf "| %-28s | %10.0f | %8.2f | %7.1f |\n" "$name" "$(med "$name" 2)" "$(med "$name" 3)" "$(med "$name" 6)"
 done
 echo "(req/s = requests / wall time of the generator process, start-up included)"

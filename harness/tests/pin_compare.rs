@@ -107,3 +107,19 @@ fn no_regression_with_p99_improved() {
     assert!(r.text.contains("no regression"), "{}", r.text);
     snapshot_all("no_regression", &r);
 }
+
+/// Two capacity searches: the new one broke at 11M tx/s, a rate the baseline held (good
+/// 12.75M, tolerance 10 %): the capacity row regressed, exit 1. The ordinary metrics compare
+/// the same confirming probe on both sides and stay unchanged.
+#[test]
+fn capacity_regressed() {
+    let base = results::fixture::capacity_search();
+    let mut new = results::fixture::capacity_search();
+    let c = new.capacity.as_mut().expect("the fixture is a search");
+    (c.max_rate_met, c.first_rate_broken) = (Some(10.75e6), Some(11e6));
+    c.search.as_mut().expect("the fixture is a search").capacity = Some(10.75e6);
+    let r = compare_and_render(&[base], &[new]);
+    assert_eq!(r.exit_code, 1, "{}", r.text);
+    assert!(r.text.contains("REGRESSION in capacity"), "{}", r.text);
+    snapshot_all("capacity_regressed", &r);
+}

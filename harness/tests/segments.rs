@@ -362,6 +362,46 @@ fn merge_cli_exit_code_for_mismatched_inputs() {
     assert!(err.contains("different segment counts"), "{err}");
 }
 
+/// A capacity search is never run in segments, so merging one is an input error that names
+/// the file: refused before any other check (a search has no segment tag, and "not a segment"
+/// would send the user to --segment, which refuses searches), through the library and the CLI.
+#[test]
+fn merge_refuses_a_capacity_search_naming_the_file() {
+    use harness::analysis::merge::{merge, MergeError};
+    let search = |segment: Option<SegmentInfo>| {
+        let mut r = results::fixture::capacity_search();
+        r.segment = segment;
+        (PathBuf::from("search/results.json"), r)
+    };
+    let said = "search/results.json is a capacity search; searches are not run in segments and cannot be merged";
+    for input in [search(None), search(Some(SegmentInfo::new(1, 2)))] {
+        let e = merge(&[seg(0, 2), input], false).unwrap_err();
+        assert!(matches!(e, MergeError::CapacitySearch { .. }), "{e}");
+        assert_eq!(e.to_string(), said);
+    }
+    // A ramp's capacity result is not a search: merged as before.
+    let mut ramp = seg(1, 2);
+    ramp.1.capacity = results::fixture::http_goose().capacity;
+    assert!(merge(&[seg(0, 2), ramp], false).is_ok());
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("results.json");
+    search(None).1.write(&file).unwrap();
+    let o = harness()
+        .args(["merge", "--no-reports", "--out"])
+        .arg(dir.path().join("merged"))
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{o:?}");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains(&format!("{} is a capacity search", file.display())),
+        "{err}"
+    );
+    assert!(!dir.path().join("merged").exists(), "nothing written");
+}
+
 #[test]
 fn merge_cli_exits_4_when_segments_are_missing() {
     // Invalid (the figures cover only part of the plan) has its own exit code: 4, not fail's 1.

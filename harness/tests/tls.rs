@@ -30,6 +30,18 @@ fn scenario(name: &str, url: &str, workers: u32, http: &str, tls: &str, requests
 
 const GET: &str = "[[requests]]\nname = \"root\"\npath = \"/\"\n";
 
+/// The test server as most tests start it: `leaf`'s certificate, HTTP/1.1 by ALPN, keep-alive,
+/// no client certificate asked. A test that needs another setting changes that one field
+/// (`Options { close: true, ..options(&leaf) }`), so what it varies stands out.
+fn options(leaf: &server::Leaf) -> Options<'_> {
+    Options {
+        leaf,
+        require_client_cert: None,
+        alpn: &["http/1.1"],
+        close: false,
+    }
+}
+
 /// Runs a scenario file through the library, as `harness run --quiet --no-reports` does.
 fn run(file: &Path, out: &Path) -> anyhow::Result<harness::run::RunOutcome> {
     let plan = Prepared::whole(scenario::load(file).unwrap_or_else(|e| panic!("{e}")));
@@ -82,12 +94,7 @@ fn builtin_client_answers_over_tls_with_ca_file_and_sni() {
     let dir = tempfile::tempdir().unwrap();
     let pki = Pki::new(dir.path());
     let leaf = pki.leaf("server", &["localhost", "127.0.0.1"], false, false);
-    let srv = Server::start(Options {
-        leaf: &leaf,
-        require_client_cert: None,
-        alpn: &["http/1.1"],
-        close: false,
-    });
+    let srv = Server::start(options(&leaf));
     let requests = "[[requests]]\nname = \"big\"\npath = \"/big\"\n\
         [[requests]]\nname = \"created\"\npath = \"/created\"\nexpect_status = 201\n\
         [[requests]]\nname = \"echo\"\nmethod = \"POST\"\npath = \"/echo\"\nbody = { template = \"{{seq}}-{{worker}}-payload\" }\n";
@@ -156,12 +163,7 @@ fn pipelined_requests_over_tls_are_answered_in_order() {
     let dir = tempfile::tempdir().unwrap();
     let pki = Pki::new(dir.path());
     let leaf = pki.leaf("server", &["localhost"], false, false);
-    let srv = Server::start(Options {
-        leaf: &leaf,
-        require_client_cert: None,
-        alpn: &["http/1.1"],
-        close: false,
-    });
+    let srv = Server::start(options(&leaf));
     // Mixed at random: 100 kB answers spanning several TLS records, 201s and echoed bodies;
     // an answer matched to the wrong request would be a status error (201 vs 200).
     let requests = "[[requests]]\nname = \"big\"\npath = \"/big\"\n\
@@ -195,12 +197,7 @@ fn wrong_name_and_expired_certificates_are_tls_errors_and_the_run_still_reports(
             "certificate expired (not valid after 2020-01-01T00:00:00Z)",
         ),
     ] {
-        let srv = Server::start(Options {
-            leaf,
-            require_client_cert: None,
-            alpn: &["http/1.1"],
-            close: false,
-        });
+        let srv = Server::start(options(leaf));
         let url = format!("https://{}", srv.addr);
         let f = write_scenario(
             dir.path(),
@@ -245,12 +242,7 @@ fn insecure_accepts_a_bad_certificate_and_every_output_says_so() {
     let dir = tempfile::tempdir().unwrap();
     let pki = Pki::new(dir.path());
     let expired = pki.leaf("expired", &["wrong.example"], false, true);
-    let srv = Server::start(Options {
-        leaf: &expired,
-        require_client_cert: None,
-        alpn: &["http/1.1"],
-        close: false,
-    });
+    let srv = Server::start(options(&expired));
     let url = format!("https://{}", srv.addr);
     let f = write_scenario(
         dir.path(),
@@ -276,10 +268,8 @@ fn mutual_tls_is_accepted_with_a_client_certificate_and_refused_without() {
     let leaf = pki.leaf("server", &["127.0.0.1"], false, false);
     let client = pki.leaf("client", &["client.test"], true, false);
     let srv = Server::start(Options {
-        leaf: &leaf,
         require_client_cert: Some(&pki),
-        alpn: &["http/1.1"],
-        close: false,
+        ..options(&leaf)
     });
     let url = format!("https://{}", srv.addr);
     // Absolute paths this time (relative ones are tested above), and hyper's HTTP/1.1 client.
@@ -343,10 +333,8 @@ fn http2_over_tls_is_negotiated_by_alpn_and_refused_when_the_server_will_not() {
     let pki = Pki::new(dir.path());
     let leaf = pki.leaf("server", &["127.0.0.1"], false, false);
     let h2 = Server::start(Options {
-        leaf: &leaf,
-        require_client_cert: None,
         alpn: &["h2", "http/1.1"],
-        close: false,
+        ..options(&leaf)
     });
     let url = format!("https://{}", h2.addr);
     let f = write_scenario(
@@ -392,10 +380,8 @@ fn http2_over_tls_is_negotiated_by_alpn_and_refused_when_the_server_will_not() {
         ),
     ] {
         let h1 = Server::start(Options {
-            leaf: &leaf,
-            require_client_cert: None,
             alpn,
-            close: false,
+            ..options(&leaf)
         });
         let url = format!("https://{}", h1.addr);
         let f = write_scenario(
@@ -430,10 +416,8 @@ fn resumption_on_resumes_reconnections_and_off_does_not() {
     for resumption in [true, false] {
         // The server closes after every answer: every request is a new connection.
         let srv = Server::start(Options {
-            leaf: &leaf,
-            require_client_cert: None,
-            alpn: &["http/1.1"],
             close: true,
+            ..options(&leaf)
         });
         let url = format!("https://{}", srv.addr);
         let tls = format!("ca_file = \"ca.pem\"\nresumption = {resumption}\n");
@@ -512,12 +496,7 @@ fn the_shipped_https_example_runs_with_its_example_certificates() {
         cert_file: tls.join("server.pem"),
         key_file: tls.join("server.key"),
     };
-    let srv = Server::start(Options {
-        leaf: &leaf,
-        require_client_cert: None,
-        alpn: &["http/1.1"],
-        close: false,
-    });
+    let srv = Server::start(options(&leaf));
     // The example as shipped (its CA, SNI "localhost"), at this server's port and 1 s long.
     let mut plan = scenario::load(&scenarios.join("https-example.toml"))
         .unwrap()
@@ -552,12 +531,7 @@ fn goose_reaches_https_with_system_roots_only_so_a_private_ca_is_a_tls_error() {
     let dir = tempfile::tempdir().unwrap();
     let pki = Pki::new(dir.path());
     let leaf = pki.leaf("server", &["127.0.0.1"], false, false);
-    let srv = Server::start(Options {
-        leaf: &leaf,
-        require_client_cert: None,
-        alpn: &["http/1.1"],
-        close: false,
-    });
+    let srv = Server::start(options(&leaf));
     let url = format!("https://{}", srv.addr);
     // goose cannot be given ca_file, and the test CA is in no system store: every request
     // fails its handshake, counted as tls, and the run still reports.

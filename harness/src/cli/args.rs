@@ -86,8 +86,8 @@ pub enum Command {
     ///
     /// Counts, rates per wall-clock interval and errors are summed, histograms merged without
     /// loss, resources kept per instance, criteria re-evaluated. Exit codes: 0 pass, 1 fail,
-    /// 2 inputs that cannot be merged, 3 a segment aborted, 4 invalid (segments missing, audit
-    /// failed), 5 an output that could not be written.
+    /// 2 inputs that cannot be merged (e.g. a capacity search), 3 a segment aborted, 4 invalid
+    /// (segments missing, audit failed), 5 an output that could not be written.
     Merge {
         /// Segment results.json files, or directories searched for them.
         #[arg(required = true)]
@@ -108,7 +108,9 @@ pub enum Command {
     /// BASE and NEW are each a results.json, a directory of them (repeats), or a saved
     /// baseline (file, or name in --baseline-dir). A metric regressed only if its new median is
     /// worse than the baseline median by more than the tolerance AND every new repeat lies
-    /// outside the baseline's [min, max] widened by the tolerance. Exit codes: 0 no regression, 1 a regression,
+    /// outside the baseline's [min, max] widened by the tolerance. Two capacity searches of the
+    /// same SLO are also compared: capacity regressed if NEW broke at a rate at or below BASE's
+    /// good rate x (1 - the tps tolerance). Exit codes: 0 no regression, 1 a regression,
     /// 2 usage error (unreadable input, different scenarios).
     Compare {
         base: String,
@@ -131,7 +133,8 @@ pub enum Command {
         /// file NEW recorded, if it is still there unchanged).
         #[arg(long, value_name = "FILE")]
         scenario: Option<PathBuf>,
-        /// Override one tolerance, e.g. --tolerance tps=0.2 (repeatable; error_rate is absolute).
+        /// Override one tolerance, e.g. --tolerance tps=0.2 (repeatable; error_rate is absolute;
+        /// tps also bounds two capacity searches' comparison).
         #[arg(long, value_name = "KEY=VALUE")]
         tolerance: Vec<String>,
     },

@@ -1,8 +1,10 @@
 //! [`compare`]: two sides in, one [`Comparison`] out, the struct every renderer reads.
 //!
 //! The steps, each a function: refuse (or note) a change of scenario, judge each metric by the
-//! rule ([`super::metrics`]), note a change of driver. Nothing here formats a number.
+//! rule ([`super::metrics`]), note a change of driver, compare two capacity searches
+//! ([`super::capacity`]). Nothing here formats a number.
 
+use super::capacity::{compare_capacity, CapacityComparison, SearchFigures};
 use super::metrics::{self, MetricRow};
 use super::rule::MetricVerdict;
 use super::{CompareError, ScenarioId, Side, Tolerances};
@@ -45,6 +47,9 @@ pub struct Comparison {
     #[serde(default)]
     pub drivers_differ: Option<String>,
     pub rows: Vec<MetricRow>,
+    /// The capacity row, when at least one side is a capacity search.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capacity: Option<CapacityComparison>,
 }
 
 impl Comparison {
@@ -54,8 +59,16 @@ impl Comparison {
             .filter(|r| r.verdict() == MetricVerdict::Regressed)
     }
 
+    /// Whether the new search broke at a rate the baseline sustained (see `capacity`).
+    pub fn capacity_regressed(&self) -> bool {
+        self.capacity
+            .as_ref()
+            .is_some_and(|c| c.verdict() == MetricVerdict::Regressed)
+    }
+
+    /// A regression in any metric or in capacity.
     pub fn has_regression(&self) -> bool {
-        self.regressions().next().is_some()
+        self.regressions().next().is_some() || self.capacity_regressed()
     }
 
     /// Fail (1) on any regression, else pass (0).
@@ -92,7 +105,17 @@ pub fn compare(
         scenario_changed,
         drivers_differ: drivers_differ(base, new),
         rows: metrics::rows(base, new, tol),
+        capacity: capacity(base, new, tol),
     })
+}
+
+/// The capacity row: the sides' searches compared with the throughput tolerance, the one
+/// that already says how much throughput may move.
+fn capacity(base: &Side, new: &Side, tol: &Tolerances) -> Option<CapacityComparison> {
+    fn searches(s: &Side) -> Vec<Option<&SearchFigures>> {
+        s.runs.iter().map(|f| f.capacity.as_ref()).collect()
+    }
+    compare_capacity(&searches(base), &searches(new), tol.tps)
 }
 
 /// Sides of different scenarios: an error, or with `allow_scenario_change` a note saying so.

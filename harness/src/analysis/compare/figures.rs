@@ -3,6 +3,7 @@
 //! [`Figures::of`] reads them from a results.json's steady state; a saved baseline stores them
 //! as they are, so a baseline needs no results.json to be compared with.
 
+use super::capacity::SearchFigures;
 use super::rule::median;
 use results::RunResult;
 use serde::{Deserialize, Serialize};
@@ -42,6 +43,10 @@ pub struct Figures {
     /// baselines saved before it was recorded and in medians of several runs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub latency_us: Option<results::Percentiles>,
+    /// What the run's capacity search found, when it was one. Kept per run, never as a median:
+    /// the capacity rule reads each run's bracket.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capacity: Option<SearchFigures>,
 }
 
 impl Figures {
@@ -69,6 +74,7 @@ impl Figures {
                 .then_some(r.resources.harness.rss_peak)
                 .flatten(),
             latency_us: Some(s.latency_us.clone()),
+            capacity: SearchFigures::of(r),
         }
     }
 
@@ -108,6 +114,11 @@ impl Figures {
             // One run's interval says something about that run; a median of several has none.
             latency_us: match runs {
                 [one] => one.latency_us.clone(),
+                _ => None,
+            },
+            // A bracket has no median; a saved baseline keeps each run's in `runs`.
+            capacity: match runs {
+                [one] => one.capacity.clone(),
                 _ => None,
             },
         })

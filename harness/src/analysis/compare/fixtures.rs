@@ -18,6 +18,7 @@ pub fn figures(tps: f64, p99: f64) -> Figures {
         generator_cpu_s_per_m_ops: None,
         generator_rss_peak_bytes: None,
         latency_us: None,
+        capacity: None,
     }
 }
 

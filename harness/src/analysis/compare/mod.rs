@@ -2,9 +2,10 @@
 //!
 //! Two [`Side`]s (a results.json, a directory of repeats, or a saved [`Baseline`]) are compared
 //! metric by metric ([`compare`]) by a rule that calls a change a regression only when it is
-//! beyond both the tolerance and the noise the repeats showed ([`judge`], [`RULE`]). The
-//! analysis is kept apart from the renderers ([`render_text`], [`render_markdown`],
-//! [`render_html`], [`render_junit`]), which only read a [`Comparison`].
+//! beyond both the tolerance and the noise the repeats showed ([`judge`], [`RULE`]); two
+//! capacity searches are compared by their brackets ([`CAPACITY_RULE`]). The analysis is kept
+//! apart from the renderers ([`render_text`], [`render_markdown`], [`render_html`],
+//! [`render_junit`]), which only read a [`Comparison`].
 //!
 //! The modules are private; everything a caller needs is re-exported here, so there is one
 //! path to each item.
@@ -16,11 +17,13 @@
 //! | `baseline` | the sides: [`Side::load`], saved [`Baseline`]s, [`ScenarioId`] |
 //! | `tolerances` | [`Tolerances`]: defaults, the scenario's, `--tolerance KEY=VALUE` |
 //! | `metrics` | which metrics, their [`Unit`]s and roles, one [`MetricRow`] each |
+//! | `capacity` | two capacity searches: their brackets by [`CAPACITY_RULE`] |
 //! | `comparison` | [`compare`], step by step, into a [`Comparison`] |
 //! | `render/` | text, Markdown, HTML and JUnit; [`write_outputs`] |
 //! | `error` | [`CompareError`] |
 
 mod baseline;
+mod capacity;
 mod comparison;
 mod error;
 mod figures;
@@ -32,6 +35,9 @@ mod rule;
 mod tolerances;
 
 pub use baseline::{Baseline, ScenarioId, Side, BASELINE_VERSION};
+pub use capacity::{
+    CapacityComparison, CapacityOutcome, NotComparable, SearchFigures, SearchSide, CAPACITY_RULE,
+};
 pub use comparison::{compare, CompareOptions, Comparison, SideInfo};
 pub use error::CompareError;
 pub use figures::Figures;
@@ -243,6 +249,184 @@ mod tests {
         )
         .unwrap();
         assert_eq!(c.exit(), Exit::Fail);
+    }
+
+    /// The fixture's search (capacity 12.75M tx/s, good 12.75M, bad 13M) with another bracket
+    /// (the capacity follows the good end); `bad` `None`: nothing broke up to its maximum.
+    fn search(good: Option<f64>, bad: Option<f64>) -> results::RunResult {
+        let mut r = results::fixture::capacity_search();
+        let c = r.capacity.as_mut().unwrap();
+        (c.max_rate_met, c.first_rate_broken) = (good, bad);
+        let s = c.search.as_mut().unwrap();
+        s.capacity = good;
+        s.above_max = bad.is_none();
+        r
+    }
+
+    fn compare_runs(base: results::RunResult, new: results::RunResult) -> Comparison {
+        let side = |o: &str, r| Side::from_results(o, &[r]).unwrap();
+        compare(
+            &side("base", base),
+            &side("new", new),
+            &Tolerances::default(),
+            CompareOptions::default(),
+        )
+        .unwrap()
+    }
+
+    /// The capacity row in the text table.
+    fn capacity_line(text: &str) -> &str {
+        text.lines()
+            .find(|l| l.starts_with("Capacity "))
+            .unwrap_or_else(|| panic!("no capacity row:\n{text}"))
+    }
+
+    /// The new search broke at 11M, a rate the baseline sustained (12.75M x 0.9 = 11.475M):
+    /// a regression in every format, and the exit code of one. The ordinary metrics compare
+    /// the same confirming probe and stay unchanged, so the capacity alone decides.
+    #[test]
+    fn a_capacity_regression_is_a_regression_in_every_format() {
+        let base = results::fixture::capacity_search();
+        let c = compare_runs(base, search(Some(10.75e6), Some(11e6)));
+        assert_eq!(c.regressions().count(), 0, "no metric regressed");
+        assert_eq!(c.exit(), Exit::Fail);
+        let text = render_text(&c);
+        assert!(
+            text.starts_with("Comparison: transfer-sustain — REGRESSION in capacity"),
+            "{text}"
+        );
+        let line = capacity_line(&text);
+        for cell in [
+            "12.75M tx/s (good 12.75M tx/s, bad 13M tx/s)",
+            "10.75M tx/s (good 10.75M tx/s, bad 11M tx/s)",
+            "-15.7 %",
+            "10 %",
+            "REGRESSED",
+        ] {
+            assert!(line.contains(cell), "{cell:?} in {line}");
+        }
+        assert!(text.contains(CAPACITY_RULE), "{text}");
+        let md = render_markdown(&c);
+        assert!(
+            md.contains("| Capacity | 12.75M tx/s (good 12.75M tx/s, bad 13M tx/s) | 10.75M tx/s (good 10.75M tx/s, bad 11M tx/s) | -15.7 % | 10 % | n/a | **REGRESSED** |"),
+            "{md}"
+        );
+        let html = render_html(&c);
+        assert!(html.contains("<td>Capacity</td>"), "{html}");
+        assert!(html.contains("<td class=\"bad\">REGRESSED</td>"), "{html}");
+        let xml = render_junit(&c);
+        let doc = roxmltree::Document::parse(&xml).unwrap();
+        let failed: Vec<_> = doc
+            .descendants()
+            .filter(|n| n.has_tag_name("failure"))
+            .map(|n| n.parent().unwrap().attribute("name").unwrap())
+            .collect();
+        assert_eq!(failed, ["capacity"], "{xml}");
+        assert!(xml.contains("name=\"capacity_rule\""), "{xml}");
+    }
+
+    #[test]
+    fn capacity_within_tolerance_improved_and_above_max() {
+        let verdict = |new| {
+            let c = compare_runs(results::fixture::capacity_search(), new);
+            assert_eq!(c.regressions().count(), 0);
+            (c.capacity.as_ref().unwrap().verdict(), c.exit())
+        };
+        // Broke at 11.5M, below the baseline's 12.75M but within 10 %.
+        let within = verdict(search(Some(11.25e6), Some(11.5e6)));
+        assert_eq!(within, (MetricVerdict::Unchanged, Exit::Pass));
+        // Held 14.5M, beyond the baseline's bad 13M x 1.1.
+        let better = verdict(search(Some(14.5e6), Some(15e6)));
+        assert_eq!(better, (MetricVerdict::Improved, Exit::Pass));
+        // Nothing broke up to 10M: below the baseline's good rate, yet nothing was proved.
+        let mut low_max = search(Some(10e6), None);
+        let s = low_max.capacity.as_mut().unwrap().search.as_mut().unwrap();
+        s.settings.max = 10e6;
+        assert_eq!(verdict(low_max), (MetricVerdict::Unchanged, Exit::Pass));
+        let c = compare_runs(
+            results::fixture::capacity_search(),
+            search(Some(40e6), None),
+        );
+        assert_eq!(
+            c.capacity.as_ref().unwrap().verdict(),
+            MetricVerdict::Improved
+        );
+        let line = render_text(&c);
+        assert!(
+            capacity_line(&line).contains("40M tx/s (good 40M tx/s; none broke up to 40M tx/s)"),
+            "{line}"
+        );
+    }
+
+    /// A different SLO, and a search against a run that is not one: said in every format, the
+    /// capacity not judged, the other metrics compared as ever.
+    #[test]
+    fn capacities_that_cannot_be_compared_say_why_in_every_format() {
+        let mut p999 = search(Some(1e6), Some(2e6));
+        let slo = &mut p999.capacity.as_mut().unwrap().search.as_mut().unwrap().slo;
+        slo.percentile = 99.9;
+        let c = compare_runs(results::fixture::capacity_search(), p999);
+        let why =
+            "capacity not comparable: the SLOs differ (baseline p99 ≤ 5.00 ms, errors ≤ 0.1 %; \
+new p99.9 ≤ 5.00 ms, errors ≤ 0.1 %): a different SLO asks a different question";
+        assert_says(&c, why);
+
+        let c = compare_runs(
+            results::fixture::capacity_search(),
+            results::fixture::sample(),
+        );
+        assert_says(
+            &c,
+            "capacity not compared: only the baseline is a capacity search",
+        );
+        assert!(capacity_line(&render_text(&c)).contains("not a search"));
+        let c = compare_runs(
+            results::fixture::sample(),
+            results::fixture::capacity_search(),
+        );
+        assert_says(
+            &c,
+            "capacity not compared: only the new side is a capacity search",
+        );
+        let c = compare_runs(search(None, Some(2e6)), results::fixture::capacity_search());
+        assert_says(
+            &c,
+            "capacity not comparable: the baseline found no good rate",
+        );
+
+        // Neither side a search: no capacity row and no capacity rule.
+        let c = compare_runs(results::fixture::sample(), results::fixture::sample());
+        assert_eq!(c.capacity, None);
+        let text = render_text(&c);
+        assert!(
+            !text.contains("Capacity") && !text.contains(CAPACITY_RULE),
+            "{text}"
+        );
+    }
+
+    /// `c` is not judged on capacity, says `why` in every format, and still compares the rest.
+    fn assert_says(c: &Comparison, why: &str) {
+        assert_eq!(
+            c.capacity.as_ref().unwrap().verdict(),
+            MetricVerdict::NotMeasured
+        );
+        assert_eq!(c.exit(), Exit::Pass);
+        assert!(c.rows.iter().any(|r| r.key == "tps"));
+        let text = render_text(c);
+        assert!(text.contains(&format!("  note: {why}")), "{text}");
+        assert!(capacity_line(&text).ends_with("not comparable"), "{text}");
+        let md = render_markdown(c);
+        assert!(md.contains(&format!("- **Note**: {why}")), "{md}");
+        let html = render_html(c);
+        assert!(html.contains("<dt>Note</dt><dd>capacity not"), "{html}");
+        let xml = render_junit(c);
+        let doc = roxmltree::Document::parse(&xml).unwrap();
+        let skipped = doc
+            .descendants()
+            .find(|n| n.has_tag_name("testcase") && n.attribute("name") == Some("capacity"))
+            .and_then(|n| n.children().find(|k| k.has_tag_name("skipped")))
+            .and_then(|k| k.attribute("message"));
+        assert_eq!(skipped, Some(why), "{xml}");
     }
 
     #[test]

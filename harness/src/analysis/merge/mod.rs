@@ -18,9 +18,10 @@
 //! from the exact merged histogram. Request templates are combined by name, their percentiles
 //! likewise from the sum of their histograms ([`templates`]).
 //!
-//! Inputs are checked first: same scenario (name, file hash, duration scale), same segment
-//! count, no segment twice, none missing unless allowed (the verdict is then `invalid` and its
-//! reasons name the missing segments).
+//! Inputs are checked first: no capacity search (a search is one run of many probes, each
+//! judged alone, and is never run in segments: `--segment` refuses it), same scenario (name,
+//! file hash, duration scale), same segment count, no segment twice, none missing unless
+//! allowed (the verdict is then `invalid` and its reasons name the missing segments).
 //!
 //! Here: reading inputs, checking them and the whole merge; [`parts`] builds each part of the
 //! merged result, [`intervals`] the merged intervals and `latency.hlog`, [`templates`] the
@@ -52,6 +53,8 @@ use templates::merge_templates;
 pub enum MergeError {
     #[error("no results to merge (give results.json files or directories holding them)")]
     NoInputs,
+    #[error("{file} is a capacity search; searches are not run in segments and cannot be merged")]
+    CapacitySearch { file: PathBuf },
     #[error("{file}: not an execution segment (run with --segment i/n); nothing to merge it with")]
     NotASegment { file: PathBuf },
     #[error("{file}: already a merged result; merge the segments' own results.json files")]
@@ -204,6 +207,11 @@ fn check(
 ) -> Result<(Vec<Seg<'_>>, Vec<u32>), MergeError> {
     let mut segs = Vec::with_capacity(inputs.len());
     for (f, r) in inputs {
+        // Before the segment check: a search carries no segment, and "not a segment" would
+        // suggest running it with --segment, which a search refuses.
+        if r.capacity.as_ref().is_some_and(|c| c.search.is_some()) {
+            return Err(MergeError::CapacitySearch { file: f.clone() });
+        }
         match &r.segment {
             None => return Err(MergeError::NotASegment { file: f.clone() }),
             Some(s) if s.merged.is_some() => {

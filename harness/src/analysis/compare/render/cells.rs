@@ -1,8 +1,12 @@
-//! The words and numbers of a comparison, decided once for every format: a row's cells, the
-//! headline and how a side is described.
+//! The words and numbers of a comparison, decided once for every format: a row's cells (a
+//! metric's or the capacity searches'), the headline, the notes, the rules and how a side is
+//! described.
 
-use crate::analysis::compare::{Comparison, MetricRow, SideInfo, Slack, Unit, LATENCY_FLOOR_US};
-use report::doc::Align;
+use crate::analysis::compare::{
+    CapacityComparison, CapacityOutcome, Comparison, MetricRow, NotComparable, SearchSide,
+    SideInfo, Slack, Unit, CAPACITY_RULE, LATENCY_FLOOR_US, RULE,
+};
+use report::doc::{slo_text, Align};
 use report::fmt;
 use std::fmt::Write as _;
 
@@ -49,6 +53,35 @@ impl RowText {
         }
     }
 
+    /// The capacity row: each side's capacity with its bracket, the change of the capacities,
+    /// the throughput tolerance the rule applied; no spread (the brackets say how sure each
+    /// search is).
+    pub fn capacity(c: &CapacityComparison) -> RowText {
+        let change = match (c.base.as_ref(), c.new.as_ref()) {
+            (
+                Some(SearchSide {
+                    capacity: Some(b), ..
+                }),
+                Some(SearchSide {
+                    capacity: Some(n), ..
+                }),
+            ) => relative_change(*b, *n),
+            _ => "n/a".to_string(),
+        };
+        RowText {
+            label: "Capacity".to_string(),
+            base: search(c.base.as_ref()),
+            new: search(c.new.as_ref()),
+            change,
+            tolerance: fmt::pct(c.tolerance * 100.0),
+            spread: "n/a".to_string(),
+            verdict: match c.outcome {
+                CapacityOutcome::Judged(v) => v.as_str(),
+                CapacityOutcome::NotComparable(_) => "not comparable",
+            },
+        }
+    }
+
     /// The cells in the order of [`COLUMNS`].
     pub fn cells(&self) -> [&str; 7] {
         [
@@ -85,6 +118,24 @@ fn value(unit: Unit, v: f64) -> String {
     }
 }
 
+/// A side's search, its capacity then its bracket, rates as the run report sets them out
+/// (`fmt::set_rate`: a bisected bracket such as 12.75M/13M needs its fourth digit):
+/// "12.75M tx/s (good 12.75M tx/s, bad 13M tx/s)"; "not a search" for a side that is not one.
+fn search(s: Option<&SearchSide>) -> String {
+    let Some(s) = s else {
+        return "not a search".to_string();
+    };
+    let set = |v: f64| fmt::set_rate(v, &s.unit);
+    let capacity = s.capacity.map_or_else(|| "not confirmed".to_string(), set);
+    let bracket = match (s.good, s.bad) {
+        (Some(g), Some(b)) => format!("good {}, bad {}", set(g), set(b)),
+        (Some(g), None) => format!("good {}; none broke up to {}", set(g), set(s.max)),
+        (None, Some(b)) => format!("no good rate; bad {}", set(b)),
+        (None, None) => "no probe was judged".to_string(),
+    };
+    format!("{capacity} ({bracket})")
+}
+
 /// A one-run side's percentile with its sampling interval in brackets, as the run report
 /// writes it: "1.91 s (1.88–1.94 s)".
 fn with_interval(value: String, ci: Option<results::Bounds>) -> String {
@@ -102,17 +153,20 @@ fn change(r: &MetricRow) -> String {
     };
     match r.slack {
         Slack::Absolute(_) => format!("{} pp", signed((j.new_median - j.base_median) * 100.0)),
-        Slack::Relative(_) if j.base_median == 0.0 => {
-            if j.new_median == 0.0 {
-                "+0 %".to_string()
-            } else {
-                "n/a (base 0)".to_string()
-            }
+        Slack::Relative(_) => relative_change(j.base_median, j.new_median),
+    }
+}
+
+/// "+8 %", "-4.5 %"; a change from 0 has no relative size.
+fn relative_change(base: f64, new: f64) -> String {
+    if base == 0.0 {
+        if new == 0.0 {
+            "+0 %".to_string()
+        } else {
+            "n/a (base 0)".to_string()
         }
-        Slack::Relative(_) => format!(
-            "{} %",
-            signed((j.new_median - j.base_median) / j.base_median * 100.0)
-        ),
+    } else {
+        format!("{} %", signed((new - base) / base * 100.0))
     }
 }
 
@@ -166,14 +220,70 @@ pub(super) fn title(c: &Comparison) -> String {
     format!("Comparison: {} — {}", c.scenario, headline(c))
 }
 
-/// "no regression", or "REGRESSION in tps, p99".
+/// "no regression", or "REGRESSION in tps, p99, capacity".
 fn headline(c: &Comparison) -> String {
-    let regressed: Vec<&str> = c.regressions().map(|r| r.key.as_str()).collect();
+    let capacity = c.capacity_regressed().then_some("capacity");
+    let regressed: Vec<&str> = c
+        .regressions()
+        .map(|r| r.key.as_str())
+        .chain(capacity)
+        .collect();
     if regressed.is_empty() {
         "no regression".to_string()
     } else {
         format!("REGRESSION in {}", regressed.join(", "))
     }
+}
+
+/// The notes under the sides, in every format: a change of scenario or driver, and why the
+/// capacities were not compared.
+pub(super) fn notes(c: &Comparison) -> Vec<String> {
+    let capacity = c.capacity.as_ref().and_then(capacity_note);
+    c.scenario_changed
+        .iter()
+        .chain(&c.drivers_differ)
+        .cloned()
+        .chain(capacity)
+        .collect()
+}
+
+/// Why two sides' capacities were not compared, in words; `None` when they were.
+pub(super) fn capacity_note(c: &CapacityComparison) -> Option<String> {
+    let CapacityOutcome::NotComparable(why) = c.outcome else {
+        return None;
+    };
+    let (base, new) = (c.base.as_ref(), c.new.as_ref());
+    Some(match (why, base, new) {
+        (NotComparable::NotBothSearches, Some(_), None) => {
+            "capacity not compared: only the baseline is a capacity search".to_string()
+        }
+        (NotComparable::NotBothSearches, _, _) => {
+            "capacity not compared: only the new side is a capacity search".to_string()
+        }
+        (NotComparable::BaselineFoundNoGoodRate, _, _) => {
+            "capacity not comparable: the baseline found no good rate".to_string()
+        }
+        (NotComparable::UnitsDiffer, Some(b), Some(n)) => format!(
+            "capacity not comparable: the rates are in different units (baseline {}, new {})",
+            b.unit, n.unit
+        ),
+        (NotComparable::SlosDiffer, Some(b), Some(n)) => format!(
+            "capacity not comparable: the SLOs differ (baseline {}; new {}): a different SLO asks a different question",
+            slo_text(&b.slo),
+            slo_text(&n.slo)
+        ),
+        // Units and SLOs are only compared when both sides are searches.
+        (NotComparable::UnitsDiffer | NotComparable::SlosDiffer, _, _) => {
+            "capacity not comparable".to_string()
+        }
+    })
+}
+
+/// The rules printed under a comparison: the metric rule, and the capacity rule when there is
+/// a capacity row.
+pub(super) fn rules(c: &Comparison) -> Vec<&'static str> {
+    let capacity = c.capacity.is_some().then_some(CAPACITY_RULE);
+    std::iter::once(RULE).chain(capacity).collect()
 }
 
 /// "runs/base [driver native, 3 runs] (note)".

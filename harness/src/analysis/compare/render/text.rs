@@ -1,9 +1,9 @@
 //! Plain text for terminals and CI logs: the headline, the two sides, the table of
-//! [`super::doc`] with aligned columns (figures right-aligned), and the rule at the foot.
+//! [`super::doc`] with aligned columns (figures right-aligned), and the rules at the foot.
 
-use super::cells::{describe, title};
+use super::cells::{describe, notes, rules, title};
 use super::doc::table;
-use crate::analysis::compare::{Comparison, RULE};
+use crate::analysis::compare::Comparison;
 use report::doc::{Align, Table};
 use std::fmt::Write as _;
 
@@ -13,13 +13,15 @@ pub fn render_text(c: &Comparison) -> String {
     let _ = writeln!(out, "{}", title(c));
     let _ = writeln!(out, "  base: {}", describe(&c.base));
     let _ = writeln!(out, "  new:  {}", describe(&c.new));
-    for s in c.scenario_changed.iter().chain(&c.drivers_differ) {
+    for s in notes(c) {
         let _ = writeln!(out, "  note: {s}");
     }
     out.push('\n');
     out.push_str(&aligned(&table(c)));
     out.push('\n');
-    let _ = writeln!(out, "{RULE}");
+    for rule in rules(c) {
+        let _ = writeln!(out, "{rule}");
+    }
     out
 }
 
