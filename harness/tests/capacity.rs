@@ -13,11 +13,9 @@
 mod common;
 use common::*;
 use harness::exit::Exit;
-use harness::plan::Prepared;
-use harness::run::{execute, RunOptions, RunOutcome};
+use harness::run::RunOutcome;
 use results::{CapacitySearch, ProbeOutcome, ProbePhase, SearchEnd, Status};
 use std::io::{BufRead, BufReader, Write};
-use std::path::Path;
 use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -91,19 +89,6 @@ fn search_scenario(url: &str, name: &str, range: &str, extra: &str) -> String {
     )
 }
 
-fn run(file: &Path, out: &Path) -> RunOutcome {
-    let plan = Prepared::whole(scenario::load(file).unwrap());
-    execute(
-        &plan,
-        &RunOptions {
-            out: Some(out.to_path_buf()),
-            quiet: true,
-            ..RunOptions::default()
-        },
-    )
-    .unwrap()
-}
-
 fn search_of(o: &RunOutcome) -> &CapacitySearch {
     let c = o.result.capacity.as_ref().expect("a capacity result");
     c.search.as_ref().expect("a search")
@@ -131,7 +116,7 @@ fn the_search_finds_a_known_capacity_within_its_precision() {
     let dir = tempfile::tempdir().unwrap();
     let text = search_scenario(&url, "t-known", "start = \"300/s\"\nmax = \"20k/s\"", "");
     let f = write_scenario(dir.path(), "known", &text);
-    let o = run(&f, dir.path());
+    let o = run_quiet(&f, dir.path());
     let s = search_of(&o);
     let c = o.result.capacity.as_ref().unwrap();
     let why = format!("{:?}\n{}", o.result.verdict, table(s));
@@ -174,7 +159,7 @@ fn a_target_whose_latency_stays_flat_is_above_max() {
     let dir = tempfile::tempdir().unwrap();
     let text = search_scenario(&url, "t-flat", "start = \"500/s\"\nmax = \"2k/s\"", "");
     let f = write_scenario(dir.path(), "flat", &text);
-    let o = run(&f, dir.path());
+    let o = run_quiet(&f, dir.path());
     let s = search_of(&o);
     let why = format!("{:?}\n{}", o.result.verdict, table(s));
     assert_eq!(s.ended, SearchEnd::AboveMax, "{why}");
@@ -201,7 +186,7 @@ fn a_start_rate_that_already_breaks_is_below_start_and_fails() {
         .replace("probe = \"1500ms\"", "probe = \"6s\"");
     let f = write_scenario(dir.path(), "below", &text);
     let t0 = std::time::Instant::now();
-    let o = run(&f, dir.path());
+    let o = run_quiet(&f, dir.path());
     let s = search_of(&o);
     let why = format!("{:?}\n{}", o.result.verdict, table(s));
     assert_eq!(s.ended, SearchEnd::BelowStart, "{why}");
@@ -226,25 +211,8 @@ fn a_starved_generator_makes_the_search_invalid() {
     // As in tests/verdicts.rs: the harness pinned to a core three busy loops share, the
     // engine alone on the other, 60k GET/s asked of one generator thread from the start.
     let dir = tempfile::tempdir().unwrap();
-    let text = format!(
-        "[scenario]\nname = \"t-starved\"\n[target]\nkind = \"spawn\"\ncommand = [\"taskset\", \"-c\", \"1\", {:?}, \"serve\", \"--addr\", \"127.0.0.1:0\", \"--accounts\", \"1000\", \"--workers\", \"1\"]\nhealth_path = \"/api/v11/health\"\n[workload]\naccounts = 1000\n[http]\nconnections = 64\n[[requests]]\nname = \"health\"\nmethod = \"GET\"\npath = \"/api/v11/health\"\nexpect_status = [200]\n[capacity]\nmode = \"search\"\npercentile = 99.0\nmax_latency = \"10ms\"\nstart = \"60k/s\"\nmax = \"240k/s\"\nprobe = \"2s\"\nsettle = \"500ms\"\nconfirm = \"2s\"\nmax_probes = 4\nmax_time = \"30s\"\n",
-        engine_bin().display().to_string()
-    );
-    let f = write_scenario(dir.path(), "starved", &text);
-    let _hogs = hogs(0, 3);
-    let status = Command::new("taskset")
-        .args(["-c", "0", env!("CARGO_BIN_EXE_harness"), "run"])
-        .arg(&f)
-        .args(["--quiet", "--no-reports", "--out"])
-        .arg(dir.path())
-        .env("HARNESS_HTTP_THREADS", "1")
-        .status()
-        .unwrap();
-    let out = dir
-        .path()
-        .join("t-starved")
-        .join("latest")
-        .join("results.json");
+    let rest = "[http]\nconnections = 64\n[[requests]]\nname = \"health\"\nmethod = \"GET\"\npath = \"/api/v11/health\"\nexpect_status = [200]\n[capacity]\nmode = \"search\"\npercentile = 99.0\nmax_latency = \"10ms\"\nstart = \"60k/s\"\nmax = \"240k/s\"\nprobe = \"2s\"\nsettle = \"500ms\"\nconfirm = \"2s\"\nmax_probes = 4\nmax_time = \"30s\"\n";
+    let (status, out) = run_starved(dir.path(), "t-starved", rest);
     let r: results::RunResult = serde_json::from_str(
         &std::fs::read_to_string(&out)
             .unwrap_or_else(|e| panic!("{}: {e}; the harness exited {status}", out.display())),

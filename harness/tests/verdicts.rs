@@ -9,12 +9,9 @@
 mod common;
 use common::*;
 use harness::exit::Exit;
-use harness::plan::Prepared;
-use harness::run::{execute, RunOptions};
 use results::{RunResult, Status};
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
-use std::process::Command;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -22,19 +19,6 @@ static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
 fn serial() -> std::sync::MutexGuard<'static, ()> {
     ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-fn run(file: &Path, out: &Path) -> harness::run::RunOutcome {
-    let plan = Prepared::whole(scenario::load(file).unwrap());
-    execute(
-        &plan,
-        &RunOptions {
-            out: Some(out.to_path_buf()),
-            quiet: true,
-            ..RunOptions::default()
-        },
-    )
-    .unwrap()
 }
 
 const HEALTH: &str = "[[requests]]\nname = \"health\"\nmethod = \"GET\"\npath = \"/api/v11/health\"\nexpect_status = [200]\n";
@@ -54,28 +38,13 @@ fn a_starved_generator_is_invalid_not_the_targets_fault() {
     // The run: the harness pinned to a core three busy loops share, the engine alone
     // on the other, 60k GET/s asked of one generator thread.
     let dir = tempfile::tempdir().unwrap();
-    let text = format!(
-        "[scenario]\nname = \"t-starved\"\n[target]\nkind = \"spawn\"\ncommand = [\"taskset\", \"-c\", \"1\", {:?}, \"serve\", \"--addr\", \"127.0.0.1:0\", \"--accounts\", \"1000\", \"--workers\", \"1\"]\nhealth_path = \"/api/v11/health\"\n[workload]\naccounts = 1000\n[http]\nconnections = 64\n{HEALTH}[[stages]]\nname = \"steady\"\nduration = \"3s\"\nrate = \"60k/s\"\n[criteria]\nmax_p99 = \"10ms\"\n",
-        engine_bin().display().to_string()
+    let rest = format!("[http]\nconnections = 64\n{HEALTH}[[stages]]\nname = \"steady\"\nduration = \"3s\"\nrate = \"60k/s\"\n[criteria]\nmax_p99 = \"10ms\"\n");
+    let (status, out) = run_starved(dir.path(), "t-starved", &rest);
+    assert!(
+        out.is_file(),
+        "no results.json; the harness exited {status}"
     );
-    let f = write_scenario(dir.path(), "starved", &text);
-    let _hogs = hogs(0, 3);
-    let status = Command::new("taskset")
-        .args(["-c", "0", env!("CARGO_BIN_EXE_harness"), "run"])
-        .arg(&f)
-        .args(["--quiet", "--no-reports", "--out"])
-        .arg(dir.path())
-        .env("HARNESS_HTTP_THREADS", "1")
-        .status()
-        .unwrap();
-    // --out DIR writes DIR/<scenario>/<timestamp>/.
-    let out = std::fs::read_dir(dir.path().join("t-starved"))
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .find(|p| p.join("results.json").is_file())
-        .unwrap_or_else(|| panic!("no results.json; the harness exited {status}"));
-    let r = read_result(&out);
+    let r = read_result(out.parent().unwrap());
     let d = r
         .summary
         .dispatch
@@ -149,7 +118,7 @@ fn a_slow_target_under_an_idle_generator_fails_and_is_not_invalid() {
         "[scenario]\nname = \"t-slow\"\n[target]\nkind = \"http\"\nurl = \"{url}\"\n[http]\nconnections = 4\ntimeout = \"5s\"\n[[requests]]\nname = \"root\"\nmethod = \"GET\"\npath = \"/\"\nexpect_status = [200]\n[[stages]]\nname = \"steady\"\nduration = \"2s\"\nrate = \"200/s\"\n[criteria]\nmax_p99 = \"100ms\"\n"
     );
     let f = write_scenario(dir.path(), "slow", &text);
-    let o = run(&f, dir.path());
+    let o = run_quiet(&f, dir.path());
     let r = &o.result;
     let d = r
         .summary
@@ -189,7 +158,7 @@ fn a_healthy_run_is_neither_invalid_nor_failed() {
         engine_bin().display().to_string()
     );
     let f = write_scenario(dir.path(), "healthy", &text);
-    let o = run(&f, dir.path());
+    let o = run_quiet(&f, dir.path());
     let r = &o.result;
     let d = r
         .summary
@@ -215,7 +184,7 @@ fn a_dying_target_counts_every_transaction_its_failed_batches_carried() {
     );
     let f = write_scenario(dir.path(), "dying", &text);
     let killer = kill_after(child, Duration::from_millis(1200));
-    let o = run(&f, dir.path());
+    let o = run_quiet(&f, dir.path());
     killer.join().unwrap();
     let r = &o.result;
     let s = &r.summary;

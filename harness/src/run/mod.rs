@@ -67,6 +67,24 @@ pub struct RunOutcome {
     pub write_problems: Vec<String>,
 }
 
+impl RunOutcome {
+    /// A run whose result was written to `dir`: its exit code is its verdict's, or an internal
+    /// error (5) when something could not be written.
+    pub(crate) fn written(result: RunResult, dir: PathBuf, write_problems: Vec<String>) -> Self {
+        let exit = if write_problems.is_empty() {
+            Exit::of(result.verdict.status)
+        } else {
+            Exit::Internal
+        };
+        RunOutcome {
+            result,
+            dir,
+            exit,
+            write_problems,
+        }
+    }
+}
+
 /// Runs a prepared plan against the target it names.
 pub fn execute(prepared: &Prepared, opts: &RunOptions) -> Result<RunOutcome> {
     let plan = &prepared.plan;
@@ -172,17 +190,7 @@ fn run_on(
         .map(|e| format!("writing {} failed: {e}", dir.join("latency.hlog").display()))
         .collect();
     write_problems.extend(output::write(&result, &dir, opts.no_reports)?);
-    let exit = if write_problems.is_empty() {
-        Exit::of(result.verdict.status)
-    } else {
-        Exit::Internal
-    };
-    Ok(RunOutcome {
-        result,
-        dir,
-        exit,
-        write_problems,
-    })
+    Ok(RunOutcome::written(result, dir, write_problems))
 }
 
 /// What the run's workers share: the plan's timeline, and (HTTP targets) how many request

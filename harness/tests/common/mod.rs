@@ -108,3 +108,38 @@ pub fn hogs(core: u32, n: usize) -> Hogs {
             .collect(),
     )
 }
+
+/// Runs a scenario file through the library, quietly, its output under `out`.
+#[allow(dead_code)]
+pub fn run_quiet(file: &Path, out: &Path) -> harness::run::RunOutcome {
+    let plan = harness::plan::Prepared::whole(scenario::load(file).unwrap());
+    let opts = harness::run::RunOptions {
+        out: Some(out.to_path_buf()),
+        quiet: true,
+        ..harness::run::RunOptions::default()
+    };
+    harness::run::execute(&plan, &opts).unwrap()
+}
+
+/// A starved generator, on purpose: `harness run` of scenario `name` (its `[scenario]` and
+/// `[target]` written here: the engine alone on core 1, 1,000 accounts, one worker) with
+/// `rest` after them, the harness pinned to core 0 that three busy loops share, one generator
+/// thread. Returns the exit status and the path of the results.json it wrote.
+#[allow(dead_code)]
+pub fn run_starved(dir: &Path, name: &str, rest: &str) -> (std::process::ExitStatus, PathBuf) {
+    let text = format!(
+        "[scenario]\nname = \"{name}\"\n[target]\nkind = \"spawn\"\ncommand = [\"taskset\", \"-c\", \"1\", {:?}, \"serve\", \"--addr\", \"127.0.0.1:0\", \"--accounts\", \"1000\", \"--workers\", \"1\"]\nhealth_path = \"/api/v11/health\"\n[workload]\naccounts = 1000\n{rest}",
+        engine_bin().display().to_string()
+    );
+    let f = write_scenario(dir, name, &text);
+    let _hogs = hogs(0, 3);
+    let status = Command::new("taskset")
+        .args(["-c", "0", env!("CARGO_BIN_EXE_harness"), "run"])
+        .arg(&f)
+        .args(["--quiet", "--no-reports", "--out"])
+        .arg(dir)
+        .env("HARNESS_HTTP_THREADS", "1")
+        .status()
+        .unwrap();
+    (status, dir.join(name).join("latest").join("results.json"))
+}

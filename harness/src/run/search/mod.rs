@@ -13,7 +13,6 @@ mod probe;
 mod steps;
 
 use crate::analysis::verdict::{self, Facts};
-use crate::exit::Exit;
 use crate::plan::Prepared;
 use crate::run::{output, RunOptions, RunOutcome};
 use crate::targets::Target;
@@ -107,17 +106,7 @@ pub fn run(prepared: &Prepared, opts: &RunOptions, mut target: Target) -> Result
     };
     verdict::judge(&mut result, &plan.criteria, &facts);
     let write_problems = output::write(&result, &dir, opts.no_reports)?;
-    let exit = if write_problems.is_empty() {
-        Exit::of(result.verdict.status)
-    } else {
-        Exit::Internal
-    };
-    Ok(RunOutcome {
-        result,
-        dir,
-        exit,
-        write_problems,
-    })
+    Ok(RunOutcome::written(result, dir, write_problems))
 }
 
 /// Probes until the steps say done or a limit ends the search; returns why it ended.
