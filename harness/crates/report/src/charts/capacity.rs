@@ -12,7 +12,7 @@ use results::{CapacityResult, CapacitySearch, Probe, ProbeOutcome, Quantile};
 
 use super::frame::{self, nice_max, si_label, Frame, Plot};
 use super::latency::{latency_unit, log_range, log_ticks};
-use super::series::{legend, line, lines, runs, scatter, Fill, Plane};
+use super::series::{legend, line, lines, markers, runs, Fill, Plane};
 use super::style::{
     Look, Marker, BRACKET_SHADE, L_CAPACITY, L_P50, L_P99, L_P999, L_SLO_OTHER, L_TARGET,
 };
@@ -177,19 +177,19 @@ where
         marker: Marker::Cross,
         ..k.look
     };
-    scatter(
+    markers(
         chart,
         &with(|o| o == ProbeOutcome::Good),
         k.look,
         Fill::Solid,
     )?;
-    scatter(
+    markers(
         chart,
         &with(|o| matches!(o, ProbeOutcome::Bad | ProbeOutcome::Unsure)),
         k.look,
         Fill::Hollow,
     )?;
-    scatter(chart, &with(|o| !judged(o)), cross, Fill::Solid)
+    markers(chart, &with(|o| !judged(o)), cross, Fill::Solid)
 }
 
 fn marks(c: &CapacityResult, s: &CapacitySearch, div: f64) -> Marks {

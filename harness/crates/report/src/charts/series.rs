@@ -82,7 +82,7 @@ where
 
 /// The lines of a series without its markers: one polyline per run, one legend entry (which
 /// shows the marker). For charts that mark each point by what it was (a capacity search's
-/// good and bad probes) with [`scatter`].
+/// good and bad probes) with [`markers`].
 pub(super) fn lines<'a, DB, Y>(
     chart: &mut Plane<'a, DB, Y>,
     name: &str,
@@ -107,20 +107,6 @@ where
 pub(super) enum Fill {
     Solid,
     Hollow,
-}
-
-/// A marker in the look's shape on every point, without a line.
-pub(super) fn scatter<'a, DB, Y>(
-    chart: &mut Plane<'a, DB, Y>,
-    points: &[(f64, f64)],
-    l: Look,
-    fill: Fill,
-) -> Result<(), String>
-where
-    DB: DrawingBackend + 'a,
-    Y: Ranged<ValueType = f64>,
-{
-    markers(chart, points, l, fill)
 }
 
 /// One polyline, with a legend entry unless `name` is empty.
@@ -183,8 +169,8 @@ fn marked(runs: &[&[(f64, f64)]]) -> Vec<(f64, f64)> {
     out
 }
 
-/// A marker in the series' shape on each of `marked`.
-fn markers<'a, DB, Y>(
+/// A marker in the look's shape on each of `marked`, without a line (a scatter).
+pub(super) fn markers<'a, DB, Y>(
     chart: &mut Plane<'a, DB, Y>,
     marked: &[(f64, f64)],
     l: Look,
