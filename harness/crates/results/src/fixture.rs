@@ -849,6 +849,10 @@ fn round1(v: f64) -> f64 {
     (v * 10.0).round() / 10.0
 }
 
+/// (phase, offered M tx/s, achieved share, p50 ms, p99 ms, p99.9 ms, errors, outcome, early):
+/// the search fixture's table of literals (a named row type, for clippy's type_complexity).
+type SearchRow = (ProbePhase, f64, f64, f64, f64, f64, u64, ProbeOutcome, bool);
+
 /// A converged capacity search over HTTP: grown from 2M tx/s by doubling until 16M broke p99
 /// 5 ms, bisected (one probe unsure, repeated), confirmed at 12.75M. The summary is the
 /// confirming probe's (the sample's figures stand in for it).
@@ -860,11 +864,7 @@ pub fn capacity_search() -> RunResult {
     r.resources.same_process = false;
     use ProbeOutcome::{Bad, Good, Unsure};
     use ProbePhase::{Bisect, Confirm, Grow};
-    // (phase, offered M tx/s, achieved share, p50 ms, p99 ms, p99.9 ms, errors, outcome, early):
-    // a table of literals, read once below, so a named row type is enough (clippy's
-    // type_complexity).
-    type Row = (ProbePhase, f64, f64, f64, f64, f64, u64, ProbeOutcome, bool);
-    let rows: [Row; 11] = [
+    let rows: [SearchRow; 11] = [
         (Grow, 2.0, 1.0, 0.21, 0.62, 0.9, 0, Good, false),
         (Grow, 4.0, 1.0, 0.24, 0.81, 1.2, 0, Good, false),
         (Grow, 8.0, 0.999, 0.31, 1.6, 2.4, 0, Good, false),
@@ -881,78 +881,7 @@ pub fn capacity_search() -> RunResult {
     let probes = rows
         .iter()
         .enumerate()
-        .map(
-            |(i, &(phase, m, share, p50, p99, p999, errors, outcome, early))| {
-                let duration_s = match (phase, early) {
-                    (_, true) => 3.0,
-                    (Confirm, _) => 60.0,
-                    _ => 20.0,
-                };
-                let start_s = t + 5.0;
-                t = start_s + duration_s;
-                let offered = m * 1e6;
-                let ops = (offered * share * duration_s / BATCH as f64) as u64;
-                let ms = |v: f64| v * 1e3;
-                let ci = |v: f64| {
-                    Some(Bounds {
-                        lo: ms(v) * 0.985,
-                        hi: ms(v) * 1.02,
-                    })
-                };
-                Probe {
-                    index: i as u32 + 1,
-                    phase,
-                    offered,
-                    achieved: offered * share,
-                    committed_tps: offered * share,
-                    start_s,
-                    duration_s,
-                    latency_us: Percentiles {
-                        count: ops,
-                        mean: ms(p50) * 1.2,
-                        p50: ms(p50),
-                        p90: ms(p50 + (p99 - p50) * 0.4),
-                        p99: ms(p99),
-                        p999: ms(p999),
-                        max: ms(p999) * 1.5,
-                        ci95: Some(PercentileIntervals {
-                            p50: ci(p50),
-                            p90: ci(p50 + (p99 - p50) * 0.4),
-                            p99: ci(p99),
-                            p999: ci(p999),
-                        }),
-                    },
-                    slo_latency_us: ms(p99),
-                    slo_latency_ci95: match outcome {
-                        Unsure => Some(Bounds {
-                            lo: 4_880.0,
-                            hi: 5_060.0,
-                        }),
-                        _ => ci(p99),
-                    },
-                    ops,
-                    errors,
-                    error_rate: 0.0,
-                    errors_by_kind: BTreeMap::new(),
-                    late_fraction: Some(0.0),
-                    target_cpu_pct: Some(round1(m * 6.1)),
-                    harness_cpu_pct: Some(round1(m * 3.4)),
-                    outcome,
-                    why: match outcome {
-                        Good => format!("p99 {p99:.2} ms <= 5 ms"),
-                        Unsure => {
-                            "p99 4.96 ms, 95 % interval 4.88-5.06 ms straddles 5 ms: repeated"
-                                .into()
-                        }
-                        _ if early => {
-                            format!("p99 {p99:.1} ms > 50 ms (10x the limit) for 3 s: ended early")
-                        }
-                        _ => format!("p99 {p99:.2} ms > 5 ms"),
-                    },
-                    ended_early: early,
-                }
-            },
-        )
+        .map(|(i, row)| search_probe(i as u32 + 1, row, &mut t))
         .collect();
     r.capacity = Some(CapacityResult {
         criterion: "p99 <= 5 ms".into(),
@@ -993,6 +922,78 @@ pub fn capacity_search() -> RunResult {
         ],
     };
     r
+}
+
+/// Probe `index` of the search fixture from its table row; `t` is the search's clock, moved on
+/// by the probe's 5 s settle and its judged time.
+fn search_probe(index: u32, row: &SearchRow, t: &mut f64) -> Probe {
+    let &(phase, m, share, p50, p99, p999, errors, outcome, early) = row;
+    let duration_s = match (phase, early) {
+        (_, true) => 3.0,
+        (ProbePhase::Confirm, _) => 60.0,
+        _ => 20.0,
+    };
+    let start_s = *t + 5.0;
+    *t = start_s + duration_s;
+    let offered = m * 1e6;
+    let ops = (offered * share * duration_s / BATCH as f64) as u64;
+    let ms = |v: f64| v * 1e3;
+    let ci = |v: f64| {
+        Some(Bounds {
+            lo: ms(v) * 0.985,
+            hi: ms(v) * 1.02,
+        })
+    };
+    let p90 = p50 + (p99 - p50) * 0.4;
+    Probe {
+        index,
+        phase,
+        offered,
+        achieved: offered * share,
+        committed_tps: offered * share,
+        start_s,
+        duration_s,
+        latency_us: Percentiles {
+            count: ops,
+            mean: ms(p50) * 1.2,
+            p50: ms(p50),
+            p90: ms(p90),
+            p99: ms(p99),
+            p999: ms(p999),
+            max: ms(p999) * 1.5,
+            ci95: Some(PercentileIntervals {
+                p50: ci(p50),
+                p90: ci(p90),
+                p99: ci(p99),
+                p999: ci(p999),
+            }),
+        },
+        slo_latency_us: ms(p99),
+        slo_latency_ci95: match outcome {
+            ProbeOutcome::Unsure => Some(Bounds {
+                lo: 4_880.0,
+                hi: 5_060.0,
+            }),
+            _ => ci(p99),
+        },
+        ops,
+        errors,
+        error_rate: 0.0,
+        errors_by_kind: BTreeMap::new(),
+        late_fraction: Some(0.0),
+        target_cpu_pct: Some(round1(m * 6.1)),
+        harness_cpu_pct: Some(round1(m * 3.4)),
+        outcome,
+        why: match outcome {
+            ProbeOutcome::Good => format!("p99 {p99:.2} ms <= 5 ms"),
+            ProbeOutcome::Unsure => {
+                "p99 4.96 ms, 95 % interval 4.88-5.06 ms straddles 5 ms: repeated".into()
+            }
+            _ if early => format!("p99 {p99:.1} ms > 50 ms (10x the limit) for 3 s: ended early"),
+            _ => format!("p99 {p99:.2} ms > 5 ms"),
+        },
+        ended_early: early,
+    }
 }
 
 #[cfg(test)]
