@@ -149,6 +149,13 @@ fn the_search_finds_a_known_capacity_within_its_precision() {
     assert!(o.result.intervals.windows(2).all(|w| w[1].t_s > w[0].t_s));
     assert!(o.dir.join("results.json").is_file());
     assert!(o.dir.join("probe-01.hlog").is_file());
+    // Memory is the whole search's, from the first probe's start to the last one's end.
+    let h = &o.result.resources.harness;
+    assert!(
+        h.rss_start.is_some() && h.rss_peak >= h.rss_start && h.rss_peak >= h.rss_end,
+        "{h:?}"
+    );
+    assert_eq!(o.result.resources.rss_growth_bytes, None);
 }
 
 #[test]

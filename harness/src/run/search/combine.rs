@@ -2,16 +2,18 @@
 //!
 //! Every probe's stages and intervals go in, moved onto the search's clock (a probe's t = 0 is
 //! when it started), so the timeline charts show the whole search as the staircase it was.
-//! The summary, resources, templates and histogram are one probe's: the confirmation that held
-//! (the capacity's evidence), else the invalid probe (the reason there is no answer), else the
-//! last probe. The verdict is left to the one verdict (see `crate::analysis::capacity`).
+//! The summary, CPU figures, templates and histogram are one probe's: the confirmation that
+//! held (the capacity's evidence), else the invalid probe (the reason there is no answer), else
+//! the last probe. Memory is the whole search's: RSS at the first probe's start, the highest
+//! peak of any probe, and at the last probe's end (a leak shows across probes, not within the
+//! confirmation alone). The verdict is left to the one verdict (see `crate::analysis::capacity`).
 
 use super::probe::Ran;
 use super::steps::Steps;
 use anyhow::{bail, Result};
 use results::{
-    AuditResult, CapacityResult, CapacitySearch, Probe, ProbeOutcome, ProbePhase, RunResult,
-    SearchEnd, SearchSettings, Slo,
+    AuditResult, CapacityResult, CapacitySearch, Probe, ProbeOutcome, ProbePhase, ProcessResources,
+    Resources, RunResult, SearchEnd, SearchSettings, Slo,
 };
 use scenario::{Capacity, Search};
 
@@ -41,6 +43,7 @@ pub fn combine(
     };
     let mut r = ran.result.clone();
     on_search_clock(&mut r, runs);
+    whole_search_memory(&mut r.resources, runs);
     r.environment.started_at = p.started_at.clone();
     r.environment.finished_at = crate::observe::environment::now_rfc3339();
     r.audit = p.audit.clone();
@@ -60,6 +63,32 @@ fn representative(probes: &[Probe], end: SearchEnd) -> Option<usize> {
         _ => None,
     }
     .or_else(|| probes.len().checked_sub(1))
+}
+
+/// RSS over the whole search, for the target and the harness alike (see the module header).
+fn whole_search_memory(res: &mut Resources, runs: &[Ran]) {
+    let (Some(first), Some(last)) = (runs.first(), runs.last()) else {
+        return;
+    };
+    for (target, p) in [(true, &mut res.target), (false, &mut res.harness)] {
+        p.rss_start = side(first, target).rss_start;
+        p.rss_end = side(last, target).rss_end;
+        p.rss_peak = runs
+            .iter()
+            .filter_map(|ran| side(ran, target).rss_peak)
+            .max();
+    }
+    res.rss_growth_bytes = None;
+}
+
+/// A probe's target or harness process figures.
+fn side(ran: &Ran, target: bool) -> &ProcessResources {
+    let r = &ran.result.resources;
+    if target {
+        &r.target
+    } else {
+        &r.harness
+    }
 }
 
 /// Every probe's stages and intervals, moved onto the search's clock and numbered in order.
