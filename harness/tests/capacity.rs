@@ -15,7 +15,7 @@ use common::*;
 use harness::exit::Exit;
 use harness::run::RunOutcome;
 use results::{CapacitySearch, ProbeOutcome, ProbePhase, SearchEnd, Status};
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufReader, Write};
 use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -49,16 +49,7 @@ fn serve(s: std::net::TcpStream, free: &Mutex<Instant>, service: Duration) {
     let mut w = s.try_clone().unwrap();
     let mut r = BufReader::new(s);
     let mut line = String::new();
-    loop {
-        // Headers up to the blank line; GET requests carry no body.
-        loop {
-            line.clear();
-            match r.read_line(&mut line) {
-                Ok(0) | Err(_) => return,
-                Ok(_) if line == "\r\n" => break,
-                Ok(_) => {}
-            }
-        }
+    while read_get_head(&mut r, &mut line) {
         let done = {
             let mut f = free.lock().unwrap();
             *f = (*f).max(Instant::now()) + service;

@@ -10,7 +10,7 @@ mod common;
 use common::*;
 use harness::exit::Exit;
 use results::{RunResult, Status};
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufReader, Write};
 use std::path::Path;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -85,17 +85,8 @@ fn slow_server(delay: Duration) -> String {
 fn serve_slowly(s: std::net::TcpStream, delay: Duration) {
     let mut w = s.try_clone().unwrap();
     let mut r = BufReader::new(s);
-    loop {
-        let mut line = String::new();
-        // Headers up to the blank line; GET requests carry no body.
-        loop {
-            line.clear();
-            match r.read_line(&mut line) {
-                Ok(0) | Err(_) => return,
-                Ok(_) if line == "\r\n" => break,
-                Ok(_) => {}
-            }
-        }
+    let mut line = String::new();
+    while read_get_head(&mut r, &mut line) {
         std::thread::sleep(delay);
         if w.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
             .is_err()

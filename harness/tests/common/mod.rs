@@ -152,3 +152,17 @@ pub fn run_starved(
         .unwrap();
     Some((status, dir.join(name).join("latest").join("results.json")))
 }
+
+/// Reads one GET request's head (up to the blank line; a GET carries no body) into `line`'s
+/// buffer; false when the connection closed or failed. The test servers' request loop.
+#[allow(dead_code)]
+pub fn read_get_head(r: &mut impl std::io::BufRead, line: &mut String) -> bool {
+    loop {
+        line.clear();
+        match r.read_line(line) {
+            Ok(0) | Err(_) => return false,
+            Ok(_) if line == "\r\n" => return true,
+            Ok(_) => {}
+        }
+    }
+}
