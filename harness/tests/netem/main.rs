@@ -13,10 +13,10 @@
 mod common;
 mod link;
 
-use common::{engine_bin, write_scenario};
+use common::{engine_bin, stats_committed, write_scenario};
 use link::{End, Host, Link};
 use results::RunResult;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Stdio};
 use std::sync::{Mutex, MutexGuard};
@@ -69,22 +69,8 @@ impl Engine {
     /// `committed` from the engine's stats, asked from inside `from` (a host that reaches it).
     fn committed(&self, from: &Host, addr: &str) -> u64 {
         let addr = addr.to_string();
-        let text = from
-            .within(move || {
-                let mut s = std::net::TcpStream::connect(&addr)?;
-                s.set_read_timeout(Some(Duration::from_secs(5)))?;
-                write!(
-                    s,
-                    "GET /api/v11/stats HTTP/1.1\r\nhost: t\r\nconnection: close\r\n\r\n"
-                )?;
-                let mut text = String::new();
-                s.read_to_string(&mut text)?;
-                Ok(text)
-            })
-            .expect("stats over the link");
-        let body = &text[text.find("\r\n\r\n").expect("an HTTP answer") + 4..];
-        let v: serde_json::Value = serde_json::from_str(body).expect("stats JSON");
-        v["committed"].as_u64().expect("committed")
+        from.within(move || stats_committed(std::net::TcpStream::connect(&addr)?))
+            .expect("stats over the link")
     }
 }
 
