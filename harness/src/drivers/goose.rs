@@ -302,12 +302,26 @@ impl AttackState {
             .saturating_mul(1_000)
             .max(1);
         let outcome = match goose.response {
-            Ok(response) => {
+            Ok(mut response) => {
                 let status = response.status().as_u16();
-                // Read the whole body: the engine's committed count is in it, and an unread
-                // body would keep the connection from going back to the pool.
-                match response.bytes().await {
-                    Ok(b) => judge(&self.table, self.engine, t, status, &b, submitted_tx),
+                // Read the whole body (the engine's committed count is in it, and an unread
+                // body would keep the connection from going back to the pool), holding only
+                // what the template needs, up to `max_body`: reqwest's `bytes()` held it all,
+                // so a server streaming without end grew memory until the request timeout.
+                let hold = self.table.needs(t).body.unwrap_or(0);
+                let mut kept = Vec::new();
+                let read = loop {
+                    match response.chunk().await {
+                        Ok(Some(c)) => {
+                            let room = hold.saturating_sub(kept.len());
+                            kept.extend_from_slice(&c[..c.len().min(room)]);
+                        }
+                        Ok(None) => break Ok(()),
+                        Err(e) => break Err(e),
+                    }
+                };
+                match read {
+                    Ok(()) => judge(&self.table, self.engine, t, status, &kept, submitted_tx),
                     Err(e) => {
                         OpOutcome::failure(transport_error(e.is_timeout(), false), submitted_tx)
                     }
