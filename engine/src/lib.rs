@@ -26,6 +26,7 @@
 
 mod accounts;
 mod engine;
+pub mod exposition;
 pub mod gen;
 pub mod ledger;
 #[cfg(feature = "server")]

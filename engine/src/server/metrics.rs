@@ -5,8 +5,8 @@
 //! built only when `/metrics` is scraped. Paths are a closed set ([`Route`]) so an attacker
 //! cannot blow up label cardinality with random URLs.
 
+use crate::exposition::{Exposition, Series};
 use crate::{Engine, RejectReason, Stats};
-use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
@@ -160,7 +160,7 @@ impl Metrics {
             "Seconds since the server started.",
             uptime.as_secs(),
         );
-        self.render_latency(&mut out.0);
+        self.render_latency(&mut out);
         out.0
     }
 
@@ -229,49 +229,23 @@ impl Metrics {
         by_path
     }
 
-    fn render_latency(&self, out: &mut String) {
-        let name = "http_request_duration_seconds";
-        let _ = writeln!(
-            out,
-            "# HELP {name} Time from request head to response, in seconds.\n# TYPE {name} histogram"
+    fn render_latency(&self, out: &mut Exposition) {
+        let counts: Vec<u64> = self
+            .latency
+            .iter()
+            .map(|c| c.load(Ordering::Relaxed))
+            .collect();
+        let bounds: Vec<f64> = BUCKETS_US.iter().map(|&b| b as f64 / 1e6).collect();
+        out.histogram(
+            "http_request_duration_seconds",
+            "Time from request head to response, in seconds.",
+            &bounds,
+            &[Series {
+                labels: "",
+                counts: &counts,
+                sum: self.latency_sum_us.load(Ordering::Relaxed) as f64 / 1e6,
+            }],
         );
-        let mut cumulative = 0u64;
-        for (i, c) in self.latency.iter().enumerate() {
-            cumulative += c.load(Ordering::Relaxed);
-            match BUCKETS_US.get(i) {
-                Some(&b) => {
-                    let _ = writeln!(
-                        out,
-                        "{name}_bucket{{le=\"{}\"}} {cumulative}",
-                        b as f64 / 1e6
-                    );
-                }
-                None => {
-                    let _ = writeln!(out, "{name}_bucket{{le=\"+Inf\"}} {cumulative}");
-                }
-            }
-        }
-        let sum = self.latency_sum_us.load(Ordering::Relaxed) as f64 / 1e6;
-        let _ = writeln!(out, "{name}_sum {sum}\n{name}_count {cumulative}");
-    }
-}
-
-/// Prometheus text being built. Writing to a `String` cannot fail, so the `fmt::Result`s are
-/// dropped.
-struct Exposition(String);
-
-impl Exposition {
-    /// One metric family: its `# HELP` and `# TYPE` lines, then a line per `(labels, value)`.
-    fn family(&mut self, name: &str, kind: &str, help: &str, samples: &[(String, u64)]) {
-        let _ = writeln!(self.0, "# HELP {name} {help}\n# TYPE {name} {kind}");
-        for (labels, v) in samples {
-            let _ = writeln!(self.0, "{name}{labels} {v}");
-        }
-    }
-
-    /// A family of one unlabelled sample.
-    fn single(&mut self, name: &str, kind: &str, help: &str, value: u64) {
-        self.family(name, kind, help, &[(String::new(), value)]);
     }
 }
 
