@@ -81,6 +81,14 @@ pub enum Command {
         /// or goose (closed-model stages only).
         #[arg(long, value_name = "native|goose", value_parser = parse_driver)]
         driver: Option<scenario::Driver>,
+        /// Serve the run's totals so far as Prometheus text at http://ADDR/metrics while it
+        /// goes (e.g. 127.0.0.1:9464; port 0 picks one). Loopback only unless --allow-remote.
+        #[arg(long, value_name = "ADDR")]
+        metrics_addr: Option<std::net::SocketAddr>,
+        /// With --metrics-addr: after the run, wait this long at most for one scrape of the
+        /// final totals (0s: do not wait).
+        #[arg(long, value_name = "DURATION", default_value = "15s")]
+        metrics_linger: humantime::Duration,
     },
     /// Combine execution segments' results into one result and report.
     ///

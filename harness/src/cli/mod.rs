@@ -120,6 +120,8 @@ fn run_cmd(c: Command, cancel: &Cancel) -> Result<Exit> {
         barrier,
         barrier_timeout,
         driver,
+        metrics_addr,
+        metrics_linger,
     } = c
     else {
         unreachable!("run_cmd is only called for `harness run`")
@@ -144,6 +146,10 @@ fn run_cmd(c: Command, cancel: &Cancel) -> Result<Exit> {
         profile,
         start,
         cancel: cancel.clone(),
+        metrics: metrics_addr.map(|addr| run::live::LiveOptions {
+            addr,
+            linger: metrics_linger.into(),
+        }),
     };
     if !gated {
         return plain_run(&prepared, &run);

@@ -3,7 +3,7 @@
 //! Each interval is finalized a little after its wall-clock end (a grace period lets workers
 //! hand in their last slice): its histograms are merged, its percentiles computed, its
 //! histogram appended to the interval log on disk ([`hlog`]), resources sampled, live progress
-//! shown and, for capacity runs, the latency bound checked ([`capacity`]). Intervals with no
+//! shown, the live metrics fed ([`crate::load::live`]) and, for capacity runs, the latency bound checked ([`capacity`]). Intervals with no
 //! completed operation still get a record: a stall must show as a gap, not vanish. A slice that
 //! arrives after its interval was finalized still counts in its stage and in the whole-run
 //! figures. Workers' per-template tallies arrive once, with their last shipment, and are only
@@ -12,6 +12,7 @@
 use crate::load::acc::Acc;
 use crate::load::capacity::{CapacityCheck, ProbeWatch, StageUnit};
 use crate::load::hlog::{self, Writer};
+use crate::load::live::Live;
 use crate::load::progress::Progress;
 use crate::load::timeline::SpanKind;
 use crate::load::worker::{Shared, Shipment};
@@ -67,6 +68,8 @@ pub struct Collector {
     /// figures are in memory and go to results.json), and the user is told the log is
     /// incomplete.
     pub hlog_error: Option<String>,
+    /// `--metrics-addr`: each finalized interval is added to the live totals it serves.
+    pub live: Option<Arc<Live>>,
 }
 
 /// What the run adds up to while it goes.
@@ -165,6 +168,9 @@ impl Collector {
         if s.ops == 0 {
             // A last shipment that only hands in the template tallies.
             return;
+        }
+        if let Some(live) = &self.live {
+            live.add(s);
         }
         if let Some(st) = t.stages.get_mut(s.stage) {
             st.add(s);
@@ -326,6 +332,9 @@ impl Collector {
         };
         self.progress
             .interval(&rec, sh.timeline.total, self.per_tx_errors);
+        if let Some(live) = &self.live {
+            live.interval(&rec);
+        }
         rec
     }
 

@@ -11,6 +11,7 @@ pub mod collector;
 pub mod errors;
 pub mod histogram;
 pub mod hlog;
+pub mod live;
 pub mod progress;
 pub mod templates;
 pub mod timeline;

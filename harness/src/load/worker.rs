@@ -56,7 +56,12 @@ impl Shipment {
     /// An empty shipment whose histogram starts with `like`'s range (the previous interval's),
     /// so recording does not grow it again value by value: auto-resizing from scratch every
     /// interval cost an HTTP worker ~4 % of its CPU in reallocations (perf).
-    fn new(worker: u32, interval: u64, stage: usize, like: Option<&Shipment>) -> Shipment {
+    pub(crate) fn new(
+        worker: u32,
+        interval: u64,
+        stage: usize,
+        like: Option<&Shipment>,
+    ) -> Shipment {
         let fresh = |h: Option<&Histogram<u64>>| h.map_or_else(new_histogram, Histogram::new_from);
         Shipment {
             worker,

@@ -5,9 +5,10 @@
 //! interval log, start the profiler and the workers, collect on this thread until the plan ends
 //! (or the run is cancelled, or a capacity break), finish the target (engine audit, stop a
 //! spawned server), assemble the [`RunResult`], judge it ([`crate::analysis::verdict`]) and
-//! write it.
+//! write it; with `--metrics-addr`, the run's totals are served live meanwhile ([`live`]).
 
 pub(crate) mod assemble;
+pub mod live;
 pub(crate) mod output;
 pub mod repeat;
 pub(crate) mod search;
@@ -19,6 +20,7 @@ use crate::drivers::Driver;
 use crate::exit::Exit;
 use crate::load::collector::{Collected, Collector};
 use crate::load::errors::ErrorKind;
+use crate::load::live::Live;
 use crate::load::progress::Progress;
 use crate::load::timeline::Timeline;
 use crate::load::worker::Shared;
@@ -55,6 +57,8 @@ pub struct RunOptions {
     /// Cancelled on Ctrl-C, or aborted with a reason by a worker (a data feeder ran out): the
     /// run stops, drains and writes what it measured, marked aborted.
     pub cancel: Cancel,
+    /// `--metrics-addr`: serve live metrics while the run goes (not for capacity searches).
+    pub metrics: Option<live::LiveOptions>,
 }
 
 /// What a finished run produced.
@@ -151,7 +155,9 @@ fn run_on(
     let cpu_before = process_cpu_seconds();
     let clock_origin = SystemTime::now();
     let shared = shared(plan, &target, &opts.cancel);
-    let collector = collector(prepared, opts, &shared, &target, &dir.join("latency.hlog"))?;
+    let mut collector = collector(prepared, opts, &shared, &target, &dir.join("latency.hlog"))?;
+    let endpoint = start_live(prepared, opts)?;
+    collector.live = endpoint.as_ref().map(|e| Arc::clone(&e.live));
     let profiler = (opts.profile || plan.output.profile)
         .then(|| start_profiler(prepared, &root, &dir, &shared, &target));
     let collected = load(&driver, &target, &shared, collector)?;
@@ -190,7 +196,32 @@ fn run_on(
         .map(|e| format!("writing {} failed: {e}", dir.join("latency.hlog").display()))
         .collect();
     write_problems.extend(output::write(&result, &dir, opts.no_reports)?);
+    if let (Some(e), Some(m)) = (endpoint, &opts.metrics) {
+        e.finish(m.linger, opts.quiet, || opts.cancel.is_cancelled());
+    }
     Ok(RunOutcome::written(result, dir, write_problems))
+}
+
+/// The live metrics endpoint, when `--metrics-addr` asks for one.
+fn start_live(prepared: &Prepared, opts: &RunOptions) -> Result<Option<live::Endpoint>> {
+    let Some(m) = &opts.metrics else {
+        return Ok(None);
+    };
+    let plan = &prepared.plan;
+    let segment = prepared.segment.map_or_else(String::new, |s| {
+        format!("{}/{}", s.segment.index, s.segment.count)
+    });
+    let units = assemble::stage_units(plan)
+        .into_iter()
+        .map(|u| u.as_str())
+        .collect();
+    let names = plan.stages.iter().map(|s| s.name.clone()).collect();
+    let live = Arc::new(Live::new(&plan.name, segment, names, units));
+    let e = live::Endpoint::start(m, opts.allow_remote, live)?;
+    if !opts.quiet {
+        eprintln!("live metrics: http://{}/metrics", e.addr);
+    }
+    Ok(Some(e))
 }
 
 /// What the run's workers share: the plan's timeline, and (HTTP targets) how many request
@@ -236,6 +267,7 @@ pub(crate) fn collector(
         capacity: assemble::capacity_check(plan),
         probe: None,
         hlog_error: None,
+        live: None,
     })
 }
 
@@ -426,6 +458,7 @@ mod tests {
             capacity: None,
             probe: None,
             hlog_error: None,
+            live: None,
         };
         let (tx, rx) = crossbeam_channel::unbounded();
         let mock = Mock {

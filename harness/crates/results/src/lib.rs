@@ -581,7 +581,7 @@ pub struct TemplateFigures {
 }
 
 /// Figures for one reporting interval (default 1 s).
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, JsonSchema)]
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Default, JsonSchema)]
 pub struct IntervalRecord {
     /// End of the interval, seconds since run start.
     pub t_s: f64,

@@ -1,0 +1,161 @@
+//! The live metrics endpoint (`harness run --metrics-addr ADDR`): GET `/metrics` answers the
+//! run's totals so far as Prometheus text ([`Live::render`]) while the run goes.
+//!
+//! It runs on a thread and runtime of its own, so a scrape never delays a worker or the
+//! collector (one scrape renders ~1,000 lines: well under a millisecond). At the end of the run
+//! it stays up until one scrape has seen the final totals, or `--metrics-linger` has passed:
+//! otherwise whatever happened after the last scrape (up to a scrape interval, 15 s by
+//! Prometheus's default) would never reach the dashboard. Like load, it binds loopback only
+//! unless `--allow-remote` is given.
+
+use crate::load::live::Live;
+/// The latency buckets' bounds, for readers of the exposition (tests, dashboards).
+pub use crate::load::live::BOUNDS_NS;
+use anyhow::{bail, Context as _, Result};
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::header::CONTENT_TYPE;
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// `--metrics-addr` and `--metrics-linger`.
+#[derive(Debug, Clone)]
+pub struct LiveOptions {
+    pub addr: SocketAddr,
+    /// The longest wait for a scrape after the run (0: none).
+    pub linger: Duration,
+}
+
+/// A running endpoint; [`Endpoint::finish`] stops it.
+pub struct Endpoint {
+    pub live: Arc<Live>,
+    /// Where it listens (the port chosen when ADDR said 0).
+    pub addr: SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Endpoint {
+    /// Binds `opts.addr` (loopback only unless `allow_remote`) and serves `live` from a thread.
+    pub fn start(opts: &LiveOptions, allow_remote: bool, live: Arc<Live>) -> Result<Endpoint> {
+        if !opts.addr.ip().is_loopback() && !allow_remote {
+            bail!(
+                "refusing to serve live metrics on {}: not a loopback address (127.0.0.0/8 or ::1); --allow-remote allows it",
+                opts.addr
+            );
+        }
+        let listener = std::net::TcpListener::bind(opts.addr)
+            .with_context(|| format!("binding --metrics-addr {}", opts.addr))?;
+        listener.set_nonblocking(true)?;
+        let addr = listener.local_addr()?;
+        let (stop, stopped) = tokio::sync::oneshot::channel();
+        let served = Arc::clone(&live);
+        let thread = std::thread::Builder::new()
+            .name("harness-metrics".into())
+            .spawn(move || serve(listener, served, stopped))?;
+        Ok(Endpoint {
+            live,
+            addr,
+            stop: Some(stop),
+            thread: Some(thread),
+        })
+    }
+
+    /// The run is over: waits (up to `linger`, or until `cancelled` says so) for a scrape of
+    /// the final totals, then stops. Says on stderr what it waits for unless `quiet`.
+    pub fn finish(self, linger: Duration, quiet: bool, cancelled: impl Fn() -> bool) {
+        self.live.finish();
+        let deadline = Instant::now() + linger;
+        if !linger.is_zero() && !quiet {
+            eprintln!(
+                "waiting up to {} s for a last scrape of http://{}/metrics (Ctrl-C skips)",
+                linger.as_secs_f64(),
+                self.addr
+            );
+        }
+        while self.live.scrapes_after_end() == 0 && Instant::now() < deadline && !cancelled() {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Endpoint {
+    fn drop(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Accepts and serves connections until `stopped`.
+fn serve(
+    listener: std::net::TcpListener,
+    live: Arc<Live>,
+    mut stopped: tokio::sync::oneshot::Receiver<()>,
+) {
+    let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    else {
+        return;
+    };
+    rt.block_on(async move {
+        let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
+            return;
+        };
+        loop {
+            let (stream, _) = tokio::select! {
+                _ = &mut stopped => return,
+                accepted = listener.accept() => match accepted {
+                    Ok(a) => a,
+                    Err(_) => continue,
+                },
+            };
+            let live = Arc::clone(&live);
+            tokio::spawn(async move {
+                let service = hyper::service::service_fn(move |req| {
+                    let live = Arc::clone(&live);
+                    async move { Ok::<_, std::convert::Infallible>(answer(&live, &req)) }
+                });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
+}
+
+/// `/metrics` as Prometheus text; anything else a 404 with a JSON error.
+fn answer<B>(live: &Live, req: &Request<B>) -> Response<Full<Bytes>> {
+    let (status, kind, body) = if req.uri().path() == "/metrics" {
+        let text = live.render();
+        (
+            StatusCode::OK,
+            "text/plain; version=0.0.4; charset=utf-8",
+            text,
+        )
+    } else {
+        let detail = serde_json::json!({
+            "error": "not found",
+            "detail": format!("no route for {}: live metrics are at /metrics", req.uri().path()),
+        });
+        (
+            StatusCode::NOT_FOUND,
+            "application/json",
+            detail.to_string(),
+        )
+    };
+    let mut r = Response::new(Full::new(Bytes::from(body)));
+    *r.status_mut() = status;
+    if let Ok(v) = kind.parse() {
+        r.headers_mut().insert(CONTENT_TYPE, v);
+    }
+    r
+}

@@ -1,0 +1,226 @@
+//! Live metrics end to end: a real Prometheus server (Debian's `prometheus` package, started
+//! here on loopback) scrapes `harness run --metrics-addr` every 250 ms, and PromQL over what it
+//! stored agrees with the run's results.json: the committed counter exactly, the p99 from
+//! `histogram_quantile` within one bucket, the committed rate within 25 %. The text passes
+//! `promtool check metrics`. Without the tools the test skips with a message, except under
+//! `REQUIRE_TEST_TOOLS=1` (`.ci/run`, whose `.ci/deps` installs them).
+
+use harness::run::live::BOUNDS_NS;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn tool(name: &str) -> bool {
+    let found = Command::new(name)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        assert!(
+            std::env::var_os("REQUIRE_TEST_TOOLS").is_none(),
+            "REQUIRE_TEST_TOOLS=1 and no {name} (Debian package prometheus; .ci/deps installs it)"
+        );
+        eprintln!("skipped: {name} not installed (Debian package prometheus)");
+    }
+    found
+}
+
+/// A port free a moment ago on 127.0.0.1 (Prometheus's config must name it before the run).
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// GET `path` from `addr`: the status line's code and the body (Connection: close).
+fn get(addr: SocketAddr, path: &str) -> std::io::Result<(u16, String)> {
+    let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(2))?;
+    s.set_read_timeout(Some(Duration::from_secs(5)))?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nhost: t\r\nconnection: close\r\n\r\n"
+    )?;
+    let mut text = String::new();
+    s.read_to_string(&mut text)?;
+    let code = text.get(9..12).and_then(|c| c.parse().ok()).unwrap_or(0);
+    let body = text.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+    Ok((code, body.to_string()))
+}
+
+/// Prometheus on loopback scraping `target` every 250 ms; killed on drop.
+struct Prometheus {
+    child: Child,
+    addr: SocketAddr,
+}
+
+impl Prometheus {
+    fn start(dir: &Path, target: SocketAddr) -> Prometheus {
+        let config = dir.join("prometheus.yml");
+        std::fs::write(
+            &config,
+            format!("global:\n  scrape_interval: 250ms\n  scrape_timeout: 200ms\nscrape_configs:\n  - job_name: harness\n    static_configs:\n      - targets: ['{target}']\n"),
+        )
+        .unwrap();
+        let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+        let child = Command::new("prometheus")
+            .arg(format!("--config.file={}", config.display()))
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                dir.join("tsdb").display()
+            ))
+            .arg(format!("--web.listen-address={addr}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("starting prometheus");
+        let p = Prometheus { child, addr };
+        // Ready, and its first scrape of the target tried (and failed: nothing listens yet).
+        // Prometheus 2.x applies a new config's targets up to 5 s after it starts: a run
+        // begun before then would be over before the first scrape.
+        let started = Instant::now();
+        while !p.tried_a_scrape() {
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "prometheus never scraped"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        p
+    }
+
+    fn tried_a_scrape(&self) -> bool {
+        let Ok((200, body)) = get(self.addr, "/api/v1/targets") else {
+            return false;
+        };
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+        v["data"]["activeTargets"][0]["lastScrape"]
+            .as_str()
+            .is_some_and(|t| !t.starts_with("0001-"))
+    }
+
+    /// The value of an instant PromQL query that gives one sample.
+    fn query(&self, promql: &str) -> f64 {
+        let q: String = promql
+            .bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'_' | b'.' => (b as char).to_string(),
+                _ => format!("%{b:02X}"),
+            })
+            .collect();
+        let (code, body) = get(self.addr, &format!("/api/v1/query?query={q}")).unwrap();
+        assert_eq!(code, 200, "{promql}: {body}");
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        let value = &v["data"]["result"][0]["value"][1];
+        value
+            .as_str()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| panic!("{promql}: {body}"))
+    }
+}
+
+impl Drop for Prometheus {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The bucket a latency in seconds falls in.
+fn bucket(s: f64) -> usize {
+    BOUNDS_NS.partition_point(|&b| (b as f64) < s * 1e9)
+}
+
+#[test]
+fn prometheus_scraping_a_run_agrees_with_its_results() {
+    if !tool("prometheus") || !tool("promtool") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let metrics: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+    let prom = Prometheus::start(dir.path(), metrics);
+    let scenario = dir.path().join("live.toml");
+    std::fs::write(
+        &scenario,
+        "[scenario]\nname = \"t-live\"\n[target]\nkind = \"in-process\"\n[workload]\naccounts = 10000\nbatch_size = 64\n[output]\ninterval = \"250ms\"\n\
+         [[stages]]\nname = \"warm\"\nduration = \"1s\"\nworkers = 1\nwarmup = true\n\
+         [[stages]]\nname = \"steady\"\nduration = \"3s\"\nrate = \"2000/s\"\n",
+    )
+    .unwrap();
+    let run = Command::new(env!("CARGO_BIN_EXE_harness"))
+        .arg("run")
+        .arg(&scenario)
+        .args([
+            "--quiet",
+            "--no-reports",
+            "--metrics-linger",
+            "10s",
+            "--out",
+        ])
+        .arg(dir.path().join("out"))
+        .arg("--metrics-addr")
+        .arg(metrics.to_string())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Mid-run, the endpoint answers text that promtool accepts.
+    std::thread::sleep(Duration::from_millis(2000));
+    let (code, text) = get(metrics, "/metrics").unwrap();
+    assert_eq!(code, 200);
+    let mut check = Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .output_with_stdin(text.as_bytes());
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stdout)
+    );
+    check.stdout.clear();
+    let out = run.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let results = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("results: ").map(str::to_string))
+        .expect("the results path is printed");
+    let r = results::RunResult::read(results).unwrap();
+    let steady = r.stages.iter().find(|s| s.name == "steady").unwrap();
+
+    // The final totals were scraped before the harness exited (it waits for that scrape).
+    let sel = "{scenario=\"t-live\",stage=\"steady\"}";
+    let committed = prom.query(&format!("harness_transactions_committed_total{sel}"));
+    assert_eq!(committed as u64, steady.committed);
+    assert_eq!(prom.query("harness_finished{scenario=\"t-live\"}"), 1.0);
+    let p99 = prom.query(&format!(
+        "histogram_quantile(0.99, sum by (le) (harness_latency_seconds_bucket{sel}))"
+    ));
+    let want = r.summary.latency_us.p99 / 1e6;
+    assert!(
+        bucket(p99).abs_diff(bucket(want)) <= 1,
+        "PromQL p99 {p99} s against results.json's {want} s"
+    );
+    let rate = prom.query(&format!(
+        "max_over_time(rate(harness_transactions_committed_total{sel}[1s])[1m:250ms])"
+    ));
+    let tps = r.summary.committed_tps;
+    assert!(
+        rate > tps * 0.75 && rate < tps * 1.5,
+        "PromQL rate {rate} tx/s against results.json's {tps}"
+    );
+}
+
+/// `Command::output` with bytes written to its stdin first.
+trait WithStdin {
+    fn output_with_stdin(&mut self, input: &[u8]) -> std::process::Output;
+}
+
+impl WithStdin for Command {
+    fn output_with_stdin(&mut self, input: &[u8]) -> std::process::Output {
+        let mut child = self.stdout(Stdio::piped()).spawn().unwrap();
+        child.stdin.take().unwrap().write_all(input).unwrap();
+        child.wait_with_output().unwrap()
+    }
+}
