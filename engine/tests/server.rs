@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{binary, valid_batch, Server, ACCOUNTS, TIMEOUT};
+use common::{binary, valid_batch, Server, Spawned, ACCOUNTS, TIMEOUT};
 use engine::server::ServeOptions;
 use engine::{Design, Transfer};
 use serde_json::Value;
@@ -670,57 +670,26 @@ async fn profile_returns_a_flamegraph_of_the_engine_under_load() {
 /// The real binary: first stdout line is the address, health answers, SIGTERM exits 0.
 #[test]
 fn binary_serves_and_exits_cleanly_on_sigterm() {
-    use std::io::{BufRead, BufReader, Read, Write};
-    use std::process::{Command, Stdio};
-
-    let mut child = Command::new(env!("CARGO_BIN_EXE_engine"))
-        .args([
-            "serve",
-            "--addr",
-            "127.0.0.1:0",
-            "--accounts",
-            "1000",
-            "--workers",
-            "2",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    stdout.read_line(&mut line).unwrap();
-    let addr = line
-        .trim_end()
-        .strip_prefix("listening on http://")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"));
-
-    let mut s = std::net::TcpStream::connect(addr).unwrap();
-    s.set_read_timeout(Some(TIMEOUT)).unwrap();
-    s.write_all(&head("GET", "/api/v11/health", &[], None))
-        .unwrap();
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw).unwrap();
-    let health = parse_reply(&raw);
+    use std::io::Read as _;
+    let mut server = Spawned::start(&["--accounts", "1000", "--workers", "2"]);
+    assert_eq!(server.scheme, "http");
+    let health = blocking_get(server.addr, "/api/v11/health");
     assert_eq!(health.status, 200);
     assert_eq!(health.json()["accounts"], 1000);
 
-    let pid = i32::try_from(child.id()).unwrap();
-    // SAFETY: sending a signal to our own child process.
-    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
-    let deadline = std::time::Instant::now() + TIMEOUT;
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if std::time::Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("the server did not exit after SIGTERM");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    assert_eq!(status.code(), Some(0));
+    assert_eq!(server.terminate().code(), Some(0));
     let mut rest = String::new();
-    stdout.read_to_string(&mut rest).unwrap();
+    server.stdout.read_to_string(&mut rest).unwrap();
     assert_eq!(rest, "", "nothing but the address on stdout");
+}
+
+/// A GET from a plain thread (for tests without a runtime).
+fn blocking_get(addr: SocketAddr, path: &str) -> Reply {
+    use std::io::{Read as _, Write as _};
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(TIMEOUT)).unwrap();
+    s.write_all(&head("GET", path, &[], None)).unwrap();
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).unwrap();
+    parse_reply(&raw)
 }
