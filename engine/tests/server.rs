@@ -209,6 +209,36 @@ async fn read_endpoints_answer_and_parse() {
     server.shutdown().await;
 }
 
+/// The served description parses, is OpenAPI 3, and every operation it lists is routed: no
+/// path answers "no route" and no method 405 (the unit tests in `server::openapi` check the
+/// converse, that every route is described).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn openapi_json_describes_routed_operations() {
+    let server = Server::cas().await;
+    let a = server.addr;
+    let r = get(a, "/api/v11/openapi.json").await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("content-type"), Some("application/json"));
+    let spec = r.json();
+    assert!(spec["openapi"].as_str().unwrap().starts_with("3."), "{spec}");
+    let paths = spec["paths"].as_object().unwrap();
+    assert!(paths.len() >= 8, "{paths:?}");
+    for (path, ops) in paths {
+        for method in ops.as_object().unwrap().keys() {
+            let method = method.to_ascii_uppercase();
+            let (headers, body): (&[(&str, &str)], &[u8]) = match method.as_str() {
+                "POST" => (&[("content-type", "application/json")], b"[]"),
+                _ => (&[], b""),
+            };
+            let reply = send(a, &method, path, headers, body).await;
+            assert_ne!(reply.status, 405, "{method} {path}");
+            let text = String::from_utf8_lossy(&reply.body);
+            assert!(!text.contains("no route"), "{method} {path}: {text}");
+        }
+    }
+    server.shutdown().await;
+}
+
 /// Splits a byte stream into whole replies framed by `content-length`.
 fn split_replies(mut raw: &[u8]) -> Vec<Reply> {
     let mut replies = Vec::new();
