@@ -723,3 +723,17 @@ fn blocking_get(addr: SocketAddr, path: &str) -> Reply {
     s.read_to_end(&mut raw).unwrap();
     parse_reply(&raw)
 }
+
+/// An idle server takes no samples (SIGPROF counts CPU time), and pprof writes nothing for a
+/// profile without samples: the answer was a 200 `image/svg+xml` with an empty body, which no
+/// viewer opens (seen in a schemathesis run against the OpenAPI description). Now an SVG says so.
+/// The real binary, since this test process is busy with the other tests.
+#[test]
+fn profile_of_an_idle_server_is_still_an_svg() {
+    let server = Spawned::start(&["--accounts", "100", "--workers", "1", "--enable-profiling"]);
+    let r = blocking_get(server.addr, "/debug/pprof/profile?seconds=1");
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.header("content-type"), Some("image/svg+xml"));
+    let svg = String::from_utf8(r.body).unwrap();
+    assert!(svg.contains("<svg") && svg.trim_end().ends_with("</svg>"), "{svg:?}");
+}
