@@ -28,11 +28,15 @@ use std::time::{Duration, Instant};
 /// Generous: the whole run takes about 20 s on a 2-core VM with a debug build.
 const RUN_LIMIT: Duration = Duration::from_secs(110);
 
-/// One schemathesis invocation against `server`: its extra arguments and what it is for.
+/// One schemathesis invocation: what it is for, the one path it is limited to (if any), and
+/// its own arguments.
 struct Pass<'a> {
     what: &'a str,
+    path: Option<&'a str>,
     args: &'a [&'a str],
 }
+
+const PROFILE: Option<&str> = Some("/debug/pprof/profile");
 
 #[test]
 fn schemathesis_finds_nothing() {
@@ -41,34 +45,33 @@ fn schemathesis_finds_nothing() {
     }
     let started = Instant::now();
     let plain = Spawned::start(&["--accounts", "1000", "--workers", "2"]);
-    run(
-        &plain,
-        &Pass {
-            what: "every operation, profiling off",
-            args: &["--max-examples", "50"],
-        },
-    );
+    let every = Pass {
+        what: "every operation, profiling off",
+        path: None,
+        args: &["--max-examples", "50"],
+    };
+    run(&plain, &every);
     drop(plain);
     let profiling = Spawned::start(&["--accounts", "1000", "--workers", "2", "--enable-profiling"]);
-    let only_profile = ["--include-path", "/debug/pprof/profile"];
-    run(
-        &profiling,
-        &Pass {
-            what: "profile, invalid queries",
-            args: &[&only_profile[..], &["--mode", "negative", "--max-examples", "30"]].concat(),
-        },
-    );
-    run(
-        &profiling,
-        &Pass {
-            what: "profile, valid queries (1 s each)",
-            args: &[
-                &only_profile[..],
-                &["--mode", "positive", "--phases", "fuzzing", "--max-examples", "4"],
-            ]
-            .concat(),
-        },
-    );
+    let invalid = Pass {
+        what: "profile, invalid queries",
+        path: PROFILE,
+        args: &["--mode", "negative", "--max-examples", "30"],
+    };
+    run(&profiling, &invalid);
+    let valid = Pass {
+        what: "profile, valid queries (1 s each)",
+        path: PROFILE,
+        args: &[
+            "--mode",
+            "positive",
+            "--phases",
+            "fuzzing",
+            "--max-examples",
+            "4",
+        ],
+    };
+    run(&profiling, &valid);
     eprintln!("schemathesis: all passes took {:.1?}", started.elapsed());
 }
 
@@ -115,6 +118,7 @@ fn run(server: &Spawned, pass: &Pass) {
         .args(["--seed", "20261130", "--workers", "1"])
         .args(["--generation-database", "none"])
         .args(["--request-timeout", "10"])
+        .args(pass.path.iter().flat_map(|p| ["--include-path", p]))
         .args(pass.args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());

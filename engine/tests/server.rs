@@ -220,7 +220,10 @@ async fn openapi_json_describes_routed_operations() {
     assert_eq!(r.status, 200);
     assert_eq!(r.header("content-type"), Some("application/json"));
     let spec = r.json();
-    assert!(spec["openapi"].as_str().unwrap().starts_with("3."), "{spec}");
+    assert!(
+        spec["openapi"].as_str().unwrap().starts_with("3."),
+        "{spec}"
+    );
     let paths = spec["paths"].as_object().unwrap();
     assert!(paths.len() >= 8, "{paths:?}");
     for (path, ops) in paths {
@@ -735,5 +738,8 @@ fn profile_of_an_idle_server_is_still_an_svg() {
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
     assert_eq!(r.header("content-type"), Some("image/svg+xml"));
     let svg = String::from_utf8(r.body).unwrap();
-    assert!(svg.contains("<svg") && svg.trim_end().ends_with("</svg>"), "{svg:?}");
+    assert!(
+        svg.contains("<svg") && svg.trim_end().ends_with("</svg>"),
+        "{svg:?}"
+    );
 }

@@ -40,11 +40,7 @@ pub(crate) fn openapi() -> Resp {
             HeaderValue::from_static("application/json"),
             json.clone(),
         ),
-        Err(e) => error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "no API description",
-            e,
-        ),
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, "no API description", e),
     }
 }
 
