@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{binary, valid_batch, Server, ACCOUNTS, TIMEOUT};
+use common::{binary, valid_batch, Server, Spawned, ACCOUNTS, TIMEOUT};
 use engine::server::ServeOptions;
 use engine::{Design, Transfer};
 use serde_json::Value;
@@ -205,6 +205,39 @@ async fn read_endpoints_answer_and_parse() {
     for line in text.lines().filter(|l| !l.starts_with('#')) {
         let value = line.rsplit(' ').next().unwrap();
         assert!(value.parse::<f64>().is_ok(), "bad sample line {line:?}");
+    }
+    server.shutdown().await;
+}
+
+/// The served description parses, is OpenAPI 3, and every operation it lists is routed: no
+/// path answers "no route" and no method 405 (the unit tests in `server::openapi` check the
+/// converse, that every route is described).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn openapi_json_describes_routed_operations() {
+    let server = Server::cas().await;
+    let a = server.addr;
+    let r = get(a, "/api/v11/openapi.json").await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("content-type"), Some("application/json"));
+    let spec = r.json();
+    assert!(
+        spec["openapi"].as_str().unwrap().starts_with("3."),
+        "{spec}"
+    );
+    let paths = spec["paths"].as_object().unwrap();
+    assert!(paths.len() >= 8, "{paths:?}");
+    for (path, ops) in paths {
+        for method in ops.as_object().unwrap().keys() {
+            let method = method.to_ascii_uppercase();
+            let (headers, body): (&[(&str, &str)], &[u8]) = match method.as_str() {
+                "POST" => (&[("content-type", "application/json")], b"[]"),
+                _ => (&[], b""),
+            };
+            let reply = send(a, &method, path, headers, body).await;
+            assert_ne!(reply.status, 405, "{method} {path}");
+            let text = String::from_utf8_lossy(&reply.body);
+            assert!(!text.contains("no route"), "{method} {path}: {text}");
+        }
     }
     server.shutdown().await;
 }
@@ -670,57 +703,43 @@ async fn profile_returns_a_flamegraph_of_the_engine_under_load() {
 /// The real binary: first stdout line is the address, health answers, SIGTERM exits 0.
 #[test]
 fn binary_serves_and_exits_cleanly_on_sigterm() {
-    use std::io::{BufRead, BufReader, Read, Write};
-    use std::process::{Command, Stdio};
-
-    let mut child = Command::new(env!("CARGO_BIN_EXE_engine"))
-        .args([
-            "serve",
-            "--addr",
-            "127.0.0.1:0",
-            "--accounts",
-            "1000",
-            "--workers",
-            "2",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    stdout.read_line(&mut line).unwrap();
-    let addr = line
-        .trim_end()
-        .strip_prefix("listening on http://")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"));
-
-    let mut s = std::net::TcpStream::connect(addr).unwrap();
-    s.set_read_timeout(Some(TIMEOUT)).unwrap();
-    s.write_all(&head("GET", "/api/v11/health", &[], None))
-        .unwrap();
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw).unwrap();
-    let health = parse_reply(&raw);
+    use std::io::Read as _;
+    let mut server = Spawned::start(&["--accounts", "1000", "--workers", "2"]);
+    assert_eq!(server.scheme, "http");
+    let health = blocking_get(server.addr, "/api/v11/health");
     assert_eq!(health.status, 200);
     assert_eq!(health.json()["accounts"], 1000);
 
-    let pid = i32::try_from(child.id()).unwrap();
-    // SAFETY: sending a signal to our own child process.
-    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
-    let deadline = std::time::Instant::now() + TIMEOUT;
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if std::time::Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("the server did not exit after SIGTERM");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    assert_eq!(status.code(), Some(0));
+    assert_eq!(server.terminate().code(), Some(0));
     let mut rest = String::new();
-    stdout.read_to_string(&mut rest).unwrap();
+    server.stdout.read_to_string(&mut rest).unwrap();
     assert_eq!(rest, "", "nothing but the address on stdout");
+}
+
+/// A GET from a plain thread (for tests without a runtime).
+fn blocking_get(addr: SocketAddr, path: &str) -> Reply {
+    use std::io::{Read as _, Write as _};
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(TIMEOUT)).unwrap();
+    s.write_all(&head("GET", path, &[], None)).unwrap();
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).unwrap();
+    parse_reply(&raw)
+}
+
+/// An idle server takes no samples (SIGPROF counts CPU time), and pprof writes nothing for a
+/// profile without samples: the answer was a 200 `image/svg+xml` with an empty body, which no
+/// viewer opens (seen in a schemathesis run against the OpenAPI description). Now an SVG says so.
+/// The real binary, since this test process is busy with the other tests.
+#[test]
+fn profile_of_an_idle_server_is_still_an_svg() {
+    let server = Spawned::start(&["--accounts", "100", "--workers", "1", "--enable-profiling"]);
+    let r = blocking_get(server.addr, "/debug/pprof/profile?seconds=1");
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.header("content-type"), Some("image/svg+xml"));
+    let svg = String::from_utf8(r.body).unwrap();
+    assert!(
+        svg.contains("<svg") && svg.trim_end().ends_with("</svg>"),
+        "{svg:?}"
+    );
 }

@@ -10,7 +10,7 @@ mod common;
 
 use bytes::Bytes;
 use common::testcert::{self, KeyKind, TestCert, SERVER_NAME};
-use common::{binary, valid_batch, Server, TIMEOUT};
+use common::{binary, valid_batch, Server, Spawned, TIMEOUT};
 use engine::server::{ServeOptions, ServerTls, TlsError, TlsFiles, Transport};
 use engine::Design;
 use http_body_util::{BodyExt, Full};
@@ -522,45 +522,21 @@ fn binary_exits_2_naming_the_bad_file() {
 /// The real binary over TLS: announces `https://`, answers over HTTP/2, exits 0 on SIGTERM.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn binary_serves_https() {
-    use std::io::BufRead as _;
-    use std::process::{Command, Stdio};
     let c = cert_files(KeyKind::EcdsaP256);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_engine"))
-        .args(["serve", "--addr", "127.0.0.1:0", "--accounts", "1000"])
-        .args(["--workers", "1", "--tls-cert"])
-        .arg(&c.files.cert)
-        .arg("--tls-key")
-        .arg(&c.files.key)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    stdout.read_line(&mut line).unwrap();
-    let addr: SocketAddr = line
-        .trim_end()
-        .strip_prefix("listening on https://")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .parse()
-        .unwrap();
-    let health = get_over(addr, &c.cert, &[H2, H1], "/api/v11/health").await;
+    let mut server = Spawned::start(&[
+        "--accounts".as_ref(),
+        "1000".as_ref(),
+        "--workers".as_ref(),
+        "1".as_ref(),
+        "--tls-cert".as_ref(),
+        c.files.cert.as_os_str(),
+        "--tls-key".as_ref(),
+        c.files.key.as_os_str(),
+    ] as &[&std::ffi::OsStr]);
+    assert_eq!(server.scheme, "https");
+    let health = get_over(server.addr, &c.cert, &[H2, H1], "/api/v11/health").await;
     assert_eq!(health.version, Version::HTTP_2);
     assert_eq!(health.json()["accounts"], 1000);
-
-    let pid = i32::try_from(child.id()).unwrap();
-    // SAFETY: sending a signal to our own child process.
-    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
-    let deadline = Instant::now() + TIMEOUT;
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("the server did not exit after SIGTERM");
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
+    let status = tokio::task::block_in_place(|| server.terminate());
     assert_eq!(status.code(), Some(0));
 }

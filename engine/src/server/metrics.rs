@@ -17,6 +17,7 @@ pub(crate) enum Route {
     Info,
     Stats,
     Audit,
+    OpenApi,
     Transactions,
     Metrics,
     Profile,
@@ -24,11 +25,12 @@ pub(crate) enum Route {
 }
 
 impl Route {
-    const ALL: [Route; 8] = [
+    pub(crate) const ALL: [Route; 9] = [
         Route::Health,
         Route::Info,
         Route::Stats,
         Route::Audit,
+        Route::OpenApi,
         Route::Transactions,
         Route::Metrics,
         Route::Profile,
@@ -41,6 +43,7 @@ impl Route {
             "/api/v11/info" => Route::Info,
             "/api/v11/stats" => Route::Stats,
             "/api/v11/audit" => Route::Audit,
+            "/api/v11/openapi.json" => Route::OpenApi,
             "/api/v11/transactions" => Route::Transactions,
             "/metrics" => Route::Metrics,
             "/debug/pprof/profile" => Route::Profile,
@@ -54,10 +57,22 @@ impl Route {
             Route::Info => "/api/v11/info",
             Route::Stats => "/api/v11/stats",
             Route::Audit => "/api/v11/audit",
+            Route::OpenApi => "/api/v11/openapi.json",
             Route::Transactions => "/api/v11/transactions",
             Route::Metrics => "/metrics",
             Route::Profile => "/debug/pprof/profile",
             Route::Other => "other",
+        }
+    }
+
+    /// The methods the route answers, as its 405's `Allow` header lists them (`None` for
+    /// `Other`, which is a 404 whatever the method). The OpenAPI description's operations per
+    /// path are checked against this (`openapi`'s tests).
+    pub(crate) fn allow(self) -> Option<&'static str> {
+        match self {
+            Route::Transactions => Some("POST"),
+            Route::Other => None,
+            _ => Some("GET, HEAD"),
         }
     }
 }

@@ -33,6 +33,7 @@ mod bench;
 mod config;
 mod connection;
 mod metrics;
+mod openapi;
 mod profile;
 mod routes;
 mod tls;

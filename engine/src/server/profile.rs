@@ -148,9 +148,32 @@ fn render(
             .map_err(|e| pprof::Error::IoError(std::io::Error::other(e)))?;
         Ok((body, HeaderValue::from_static("application/octet-stream")))
     } else {
-        report.flamegraph(&mut body)?;
+        if report.data.is_empty() {
+            // pprof writes nothing for a profile without samples, and an empty body is no
+            // SVG. It happens whenever the process stayed idle: SIGPROF counts CPU time.
+            body = no_samples_svg(report.timing.duration, report.timing.frequency).into_bytes();
+        } else {
+            report.flamegraph(&mut body)?;
+        }
         Ok((body, HeaderValue::from_static("image/svg+xml")))
     }
+}
+
+/// A one-line SVG saying that the window held no samples, so a viewer shows why the graph is
+/// missing instead of failing on an empty file.
+fn no_samples_svg(window: Duration, frequency: i32) -> String {
+    format!(
+        concat!(
+            r#"<?xml version="1.0" standalone="no"?>"#,
+            "\n",
+            r#"<svg version="1.1" width="1200" height="60" viewBox="0 0 1200 60" xmlns="http://www.w3.org/2000/svg">"#,
+            r#"<text x="600" y="35" text-anchor="middle" font-family="Verdana" font-size="17">"#,
+            "No samples in {:.1} s at {} Hz: the process used no CPU (an idle server).",
+            "</text></svg>\n"
+        ),
+        window.as_secs_f64(),
+        frequency
+    )
 }
 
 #[cfg(test)]
@@ -174,6 +197,13 @@ mod tests {
         assert!(parse_query(Some("frequency=0")).is_err());
         assert!(parse_query(Some("format=png")).is_err());
         assert!(parse_query(Some("secs=1")).is_err());
+    }
+
+    #[test]
+    fn no_samples_svg_is_an_svg_document() {
+        let svg = no_samples_svg(Duration::from_millis(2_040), 99);
+        assert!(svg.starts_with("<?xml") && svg.contains("<svg ") && svg.ends_with("</svg>\n"));
+        assert!(svg.contains("No samples in 2.0 s at 99 Hz"), "{svg}");
     }
 
     #[test]

@@ -1,12 +1,13 @@
 //! Request routing and the JSON endpoints.
 //!
 //! Every answer, errors included, is a `Full<Bytes>` with a JSON body (except `/metrics` and the
-//! profile). Handlers never panic on input: every failure becomes a status and
+//! profile). `engine/openapi.yaml` describes every route and answer (served by `openapi`);
+//! a route added here without an entry there fails `openapi`'s tests. Handlers never panic on input: every failure becomes a status and
 //! `{"error":"...","detail":"..."}`.
 
 use crate::server::apply::ApplyError;
 use crate::server::metrics::{RequestCounters, Route};
-use crate::server::{profile, State};
+use crate::server::{openapi, profile, State};
 use crate::{BatchOutcome, RejectReason, Transfer, RECORD_SIZE};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
@@ -67,22 +68,23 @@ impl Drop for Inflight<'_> {
 
 async fn dispatch(state: &State, route: Route, peer: SocketAddr, req: Request<Incoming>) -> Resp {
     let method = req.method();
-    let get = method == Method::GET || method == Method::HEAD;
+    let Some(allow) = route.allow() else {
+        return not_found(req.uri().path());
+    };
+    if !allow.split(", ").any(|m| m == method.as_str()) {
+        return method_not_allowed(method, allow);
+    }
     match route {
-        Route::Other => error(
-            StatusCode::NOT_FOUND,
-            "not found",
-            format_args!("no route for {}", req.uri().path()),
-        ),
-        Route::Transactions if method == Method::POST => transactions(state, req).await,
-        Route::Transactions => method_not_allowed(method, "POST"),
-        _ if !get => method_not_allowed(method, "GET, HEAD"),
+        Route::Transactions => transactions(state, req).await,
         Route::Health => health(state),
         Route::Info => info(state),
         Route::Stats => stats(state),
         Route::Audit => audit(state),
+        Route::OpenApi => openapi::openapi(),
         Route::Metrics => metrics(state),
         Route::Profile => profile::profile(state, peer, req.uri().query()).await,
+        // `allow()` is None for it: answered above.
+        Route::Other => not_found(req.uri().path()),
     }
 }
 
@@ -145,6 +147,14 @@ pub(crate) fn overloaded(detail: impl std::fmt::Display) -> Resp {
     r.headers_mut()
         .insert(RETRY_AFTER, HeaderValue::from_static("1"));
     r
+}
+
+fn not_found(path: &str) -> Resp {
+    error(
+        StatusCode::NOT_FOUND,
+        "not found",
+        format_args!("no route for {path}"),
+    )
 }
 
 fn method_not_allowed(method: &Method, allow: &'static str) -> Resp {

@@ -1,5 +1,6 @@
 //! Helpers shared by the engine's server tests: an in-process server on 127.0.0.1:0 with a
-//! oneshot shutdown, valid batches, and (in `testcert`) a self-signed certificate for TLS.
+//! oneshot shutdown, the real `engine serve` binary as a child process ([`Spawned`]), valid
+//! batches, and (in `testcert`) a self-signed certificate for TLS.
 //!
 //! Each test crate that says `mod common;` compiles this module and uses a different part of
 //! it, hence the `dead_code` allowance.
@@ -9,9 +10,11 @@ pub mod testcert;
 
 use engine::server::{serve, ServeError, ServeOptions, Transport};
 use engine::{encode_batch, Config, Design, Engine, Transfer};
+use std::io::BufRead as _;
 use std::net::SocketAddr;
+use std::process::{Child, ChildStdout, Command, ExitStatus, Stdio};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -97,4 +100,75 @@ pub fn binary(batch: &[Transfer]) -> Vec<u8> {
     let mut bytes = Vec::new();
     encode_batch(batch, &mut bytes);
     bytes
+}
+
+/// The real `engine serve --addr 127.0.0.1:0` as a child process, killed if still running when
+/// dropped (a failed assertion must not leave a server behind).
+pub struct Spawned {
+    pub child: Child,
+    pub addr: SocketAddr,
+    /// `http` or `https`, as announced.
+    pub scheme: String,
+    /// What follows the address line.
+    pub stdout: std::io::BufReader<ChildStdout>,
+}
+
+impl Spawned {
+    /// Starts `engine serve --addr 127.0.0.1:0 ARGS` and reads the `listening on
+    /// SCHEME://ADDR` line it prints first.
+    pub fn start<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Spawned {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_engine"))
+            .args(["serve", "--addr", "127.0.0.1:0"])
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        stdout.read_line(&mut line).unwrap();
+        let (scheme, addr) = line
+            .trim_end()
+            .strip_prefix("listening on ")
+            .and_then(|url| url.split_once("://"))
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"));
+        Spawned {
+            scheme: scheme.to_string(),
+            addr: addr.parse().unwrap(),
+            child,
+            stdout,
+        }
+    }
+
+    /// `SCHEME://ADDR`.
+    pub fn url(&self) -> String {
+        format!("{}://{}", self.scheme, self.addr)
+    }
+
+    /// Sends SIGTERM and waits (up to `TIMEOUT`) for the exit.
+    pub fn terminate(&mut self) -> ExitStatus {
+        let pid = i32::try_from(self.child.id()).unwrap();
+        // SAFETY: sending a signal to our own child process.
+        assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the server did not exit after SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Spawned {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
 }
