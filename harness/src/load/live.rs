@@ -13,8 +13,8 @@
 //! live: workers hand them in with their last shipment only.
 //!
 //! Series count, bounded and stated in the README: per stage 4 counters, the error kinds seen
-//! (at most 15), and two histograms of 74 buckets + sum + count (152 series); plus at most 9
-//! gauges. A 3-stage scenario: at most 522 series.
+//! (at most 15), and two histograms of 75 buckets + sum + count (154 series); plus at most 9
+//! gauges. A 3-stage scenario: at most 528 series.
 
 use crate::load::acc::Acc;
 use crate::load::errors::ErrorKind;
@@ -26,13 +26,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 /// Bucket upper bounds, nanoseconds: 1, 1.25, 1.6, 2, 2.5, 3.15, 4, 5, 6.3, 8 (R10) times
-/// each power of ten from 1 µs to 10 s, then 20, 30, 60 s. The +Inf bucket follows. Integers,
+/// each power of ten from 1 µs to 1 s, then 10, 20, 30, 60 s. The +Inf bucket follows. Integers,
 /// so a value's bucket is exact and each bound prints as its decimal ("0.00125").
-pub const BOUNDS_NS: [u64; 73] = bounds();
+pub const BOUNDS_NS: [u64; 74] = bounds();
 
-const fn bounds() -> [u64; 73] {
+const fn bounds() -> [u64; 74] {
     const R10: [u64; 10] = [1000, 1250, 1600, 2000, 2500, 3150, 4000, 5000, 6300, 8000];
-    let mut out = [0; 73];
+    let mut out = [0; 74];
     let mut decade = 0;
     let mut scale = 1;
     while decade < 7 {
@@ -44,9 +44,10 @@ const fn bounds() -> [u64; 73] {
         scale *= 10;
         decade += 1;
     }
-    out[70] = 20_000_000_000;
-    out[71] = 30_000_000_000;
-    out[72] = 60_000_000_000;
+    out[70] = 10_000_000_000;
+    out[71] = 20_000_000_000;
+    out[72] = 30_000_000_000;
+    out[73] = 60_000_000_000;
     out
 }
 
@@ -372,7 +373,10 @@ mod tests {
     #[test]
     fn bounds_rise_from_a_microsecond_to_a_minute() {
         let s = bounds_s();
-        assert_eq!((s[0], s[30], s[31], s[72]), (1e-6, 1e-3, 0.00125, 60.0));
+        assert_eq!(
+            (s[0], s[30], s[31], s[70], s[73]),
+            (1e-6, 1e-3, 0.00125, 10.0, 60.0)
+        );
         assert_eq!(s[31].to_string(), "0.00125");
         // Within the R10 decades a bucket spans at most 28 % of its lower bound.
         assert!(BOUNDS_NS[..70].windows(2).all(|w| w[1] * 100 <= w[0] * 128));
