@@ -102,8 +102,8 @@ impl Prometheus {
             .is_some_and(|t| !t.starts_with("0001-"))
     }
 
-    /// The value of an instant PromQL query that gives one sample.
-    fn query(&self, promql: &str) -> f64 {
+    /// The answer of a PromQL API call (`query` or `query_range`) with `extra` parameters.
+    fn api(&self, call: &str, promql: &str, extra: &str) -> serde_json::Value {
         let q: String = promql
             .bytes()
             .map(|b| match b {
@@ -111,14 +111,19 @@ impl Prometheus {
                 _ => format!("%{b:02X}"),
             })
             .collect();
-        let (code, body) = get(self.addr, &format!("/api/v1/query?query={q}")).unwrap();
+        let (code, body) = get(self.addr, &format!("/api/v1/{call}?query={q}{extra}")).unwrap();
         assert_eq!(code, 200, "{promql}: {body}");
-        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        serde_json::from_str(&body).unwrap()
+    }
+
+    /// The value of an instant PromQL query that gives one sample.
+    fn query(&self, promql: &str) -> f64 {
+        let v = self.api("query", promql, "");
         let value = &v["data"]["result"][0]["value"][1];
         value
             .as_str()
             .and_then(|s| s.parse().ok())
-            .unwrap_or_else(|| panic!("{promql}: {body}"))
+            .unwrap_or_else(|| panic!("{promql}: {v}"))
     }
 }
 
@@ -140,6 +145,7 @@ fn prometheus_scraping_a_run_agrees_with_its_results() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
+    let began = std::time::SystemTime::now();
     let metrics: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
     let prom = Prometheus::start(dir.path(), metrics);
     let scenario = dir.path().join("live.toml");
@@ -210,6 +216,52 @@ fn prometheus_scraping_a_run_agrees_with_its_results() {
         rate > tps * 0.75 && rate < tps * 1.5,
         "PromQL rate {rate} tx/s against results.json's {tps}"
     );
+    dashboard_queries_return_data(&prom, began, r.summary.errors > 0);
+}
+
+/// Every query of every panel of the Grafana dashboard (deploy/grafana/harness-live.json), its
+/// variables filled in as Grafana would, returns data over the run from this Prometheus: the
+/// dashboard is checked without a Grafana. Error series exist only once an error happened.
+fn dashboard_queries_return_data(prom: &Prometheus, began: std::time::SystemTime, errors: bool) {
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy/grafana/harness-live.json");
+    let dash: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(file).unwrap())
+        .expect("the dashboard is JSON");
+    let unix = |t: std::time::SystemTime| {
+        t.duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs_f64()
+    };
+    let range = format!(
+        "&start={}&end={}&step=0.25",
+        unix(began),
+        unix(std::time::SystemTime::now())
+    );
+    let panels = dash["panels"].as_array().expect("panels");
+    assert!(
+        panels.len() >= 6,
+        "throughput, latency, errors, lag, CPU, RSS at least"
+    );
+    for panel in panels {
+        let targets = panel["targets"].as_array().expect("each panel has queries");
+        assert!(!targets.is_empty(), "{}", panel["title"]);
+        for t in targets {
+            let expr = t["expr"].as_str().expect("a PromQL expression");
+            let filled = expr
+                .replace("$scenario", "t-live")
+                .replace("$segment", ".*")
+                .replace("$__rate_interval", "1s");
+            let v = prom.api("query_range", &filled, &range);
+            let series = v["data"]["result"].as_array().map_or(0, Vec::len);
+            if expr.contains("harness_errors_total") && !errors {
+                continue;
+            }
+            assert!(
+                series > 0,
+                "panel {}: {filled} returned no data",
+                panel["title"]
+            );
+        }
+    }
 }
 
 /// `Command::output` with bytes written to its stdin first.
