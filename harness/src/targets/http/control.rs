@@ -59,13 +59,18 @@ pub async fn h1_exchange(
         // The exchange first: the connection only matters while it is pending.
         biased;
         r = &mut exchange => r,
-        // The connection failed mid-request. When it ends cleanly instead, this branch is
-        // disabled and the exchange goes on: after the answer to a request that said
-        // `connection: close` the connection can end before the exchange has taken the body
-        // it delivered, which is still there to read (every request of `connection =
-        // "close"` on hyper's client counted as io without this); a connection that ended
-        // without an answer fails the exchange on its own.
-        Err(e) = &mut *conn => Err(hyper_kind(&e)),
+        // The connection ended, failed or closed by the server, while the exchange was
+        // pending. It may have delivered the whole answer first: after the answer to a
+        // request that said `connection: close` (every request of `connection = "close"`),
+        // or when bytes the server sent past an answer (a body longer than its
+        // content-length) broke it; that answer stands, and one more poll of the exchange
+        // takes it (a zero timeout polls it first). Otherwise no answer can come any more:
+        // waiting would only end at the timeout (a server that closed an idle connection
+        // cost the next request the whole timeout).
+        end = &mut *conn => match tokio::time::timeout(Duration::ZERO, &mut exchange).await {
+            Ok(r) => r,
+            Err(_) => Err(end.err().map_or(ErrorKind::Io, |e| hyper_kind(&e))),
+        },
     }
 }
 
@@ -94,21 +99,30 @@ pub async fn read_answer(
     })
 }
 
-/// One request on a fresh connection, for the control path (health polls, stats, audit).
+/// Most body bytes of an answer to a JSON control request (health, info, stats, audit): the
+/// engine's are a few hundred bytes, and a server that sends more (an endless body) must not
+/// make the harness hold it (a 1 s probe of an endless chunked body held 414 MiB).
+pub const JSON_BODY_LIMIT: usize = 1 << 20;
+
+/// One request on a fresh connection, for the control path (health polls, stats, audit):
+/// an answer whose body is longer than `limit` bytes is a `body` error (what came past the
+/// limit is read and dropped, so it costs no memory).
 pub async fn fetch_once(
     dialer: &Dialer,
     req: Request<Full<Bytes>>,
     timeout: Duration,
+    limit: usize,
 ) -> Result<Answer, ErrorKind> {
     match tokio::time::timeout(timeout, async {
         let (stream, _) = dialer.open(timeout, Alpn::Http11, |tcp| tcp).await?;
         let (mut send, mut conn) = http1::handshake(TokioIo::new(stream))
             .await
             .map_err(|_| ErrorKind::Connect)?;
-        h1_exchange(&mut send, &mut conn, req, usize::MAX).await
+        h1_exchange(&mut send, &mut conn, req, limit).await
     })
     .await
     {
+        Ok(Ok(a)) if a.truncated => Err(ErrorKind::Body),
         Ok(r) => r,
         Err(_) => Err(ErrorKind::Timeout),
     }

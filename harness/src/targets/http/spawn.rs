@@ -15,7 +15,7 @@
 //! That assumes the running executable is the harness binary; a test binary driving the
 //! library gets no address line from it and fails with [`HttpError::NoAddress`].
 
-use super::control::fetch_once;
+use super::control::{fetch_once, JSON_BODY_LIMIT};
 use super::dial::Dialer;
 use super::HttpError;
 use bytes::Bytes;
@@ -180,7 +180,8 @@ impl Spawned {
                     why: e.to_string(),
                 })?;
             let left = deadline.saturating_duration_since(Instant::now());
-            let answer = rt.block_on(fetch_once(dialer, req, left.max(Duration::from_millis(50))));
+            let wait = left.max(Duration::from_millis(50));
+            let answer = rt.block_on(fetch_once(dialer, req, wait, JSON_BODY_LIMIT));
             if matches!(&answer, Ok(a) if a.status == StatusCode::OK) {
                 return Ok(());
             }
