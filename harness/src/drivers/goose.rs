@@ -302,12 +302,21 @@ impl AttackState {
             .saturating_mul(1_000)
             .max(1);
         let outcome = match goose.response {
-            Ok(response) => {
+            Ok(mut response) => {
                 let status = response.status().as_u16();
-                // Read the whole body: the engine's committed count is in it, and an unread
-                // body would keep the connection from going back to the pool.
-                match response.bytes().await {
-                    Ok(b) => judge(&self.table, self.engine, t, status, &b, submitted_tx),
+                // Read the whole body (an unread one would keep the connection from going back
+                // to the pool), holding only what the judge reads, the engine's committed
+                // count or the checks: `bytes()` held an endless body whole (538 MiB in 2 s).
+                let (hold, mut kept) = (self.table.needs(t).body.unwrap_or(0), Vec::new());
+                let read = loop {
+                    match response.chunk().await {
+                        Ok(Some(c)) => kept.extend_from_slice(&c[..c.len().min(hold - kept.len())]),
+                        Ok(None) => break Ok(()),
+                        Err(e) => break Err(e),
+                    }
+                };
+                match read {
+                    Ok(()) => judge(&self.table, self.engine, t, status, &kept, submitted_tx),
                     Err(e) => {
                         OpOutcome::failure(transport_error(e.is_timeout(), false), submitted_tx)
                     }
@@ -324,16 +333,20 @@ impl AttackState {
             ),
         };
         let done = Instant::now();
-        // Keep goose's own success count in line with ours (expected statuses other than 2xx,
-        // bodies without a committed count).
-        if goose.request.success && outcome.failed {
-            user.set_failure("harness: unexpected answer", &mut goose.request, None, None)?;
-        } else if !goose.request.success && !outcome.failed {
-            user.set_success(&mut goose.request)?;
-        }
+        // Recorded first: goose's `set_failure` always returns an error (for the transaction
+        // to pass on), and recording after its `?` lost every operation that failed after
+        // goose called it a success (a body cut by a reset, a body that timed out: a run
+        // against such a server reported no operations and no errors).
         let stage = self.stage_at(done);
         if let Some(u) = lock_user(slot).as_mut() {
             u.core.record(done, stage, ns, &outcome.of_template(t));
+        }
+        // Keep goose's own success count in line with ours (expected statuses other than 2xx,
+        // bodies without a committed count).
+        if goose.request.success && outcome.failed {
+            return user.set_failure("harness: unexpected answer", &mut goose.request, None, None);
+        } else if !goose.request.success && !outcome.failed {
+            user.set_success(&mut goose.request)?;
         }
         Ok(())
     }
