@@ -348,3 +348,72 @@ fn a_spawn_command_naming_engine_runs_the_linked_server_when_none_was_built() {
     let md = std::fs::read_to_string(results.with_file_name("report.md")).unwrap();
     assert!(md.contains("started the engine server linked into the harness"));
 }
+
+/// The PIDs of `parent`'s children (from /proc: the fourth field of `stat` is the parent's).
+fn children_of(parent: u32) -> Vec<u32> {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            // `pid (comm) state ppid ...`; comm may hold spaces, so split after its ')'.
+            let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+            after.split_whitespace().nth(1) == Some(&parent.to_string())
+        })
+        .collect()
+}
+
+/// Whether `pid` still runs (a zombie waiting for its reaper has ended).
+fn running(pid: u32) -> bool {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let state = stat
+        .rsplit_once(')')
+        .and_then(|(_, r)| r.split_whitespace().next());
+    state.is_some_and(|s| s != "Z" && s != "X")
+}
+
+/// SIGKILL gives the harness no chance to stop its server: the kernel must (issue 21: `engine
+/// serve` kept running as an orphan, holding its port and a core).
+#[test]
+fn a_spawned_server_dies_with_a_killed_harness() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!(
+        "[scenario]\nname = \"t-orphan\"\n{}[workload]\naccounts = 1000\n[[requests]]\nname = \"health\"\nmethod = \"GET\"\npath = \"/api/v11/health\"\n[[stages]]\nduration = \"60s\"\nworkers = 1\n",
+        spawn_target(1000)
+    );
+    let f = write_scenario(dir.path(), "orphan", &text);
+    let mut harness = Command::new(env!("CARGO_BIN_EXE_harness"))
+        .args(["run", "--quiet", "--no-reports", "--out"])
+        .arg(dir.path())
+        .arg(&f)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    let server = loop {
+        if let Some(&pid) = children_of(harness.id()).first() {
+            break pid;
+        }
+        assert!(started.elapsed() < Duration::from_secs(30), "no server");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    // Let it pass startup and take load, so the kill lands mid-run.
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(running(server));
+    harness.kill().unwrap();
+    harness.wait().unwrap();
+    let killed = Instant::now();
+    while running(server) && killed.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let orphaned = running(server);
+    if orphaned {
+        // Leave nothing behind, then fail.
+        let _ = Command::new("kill")
+            .args(["-KILL", &server.to_string()])
+            .status();
+    }
+    assert!(!orphaned, "the server (pid {server}) outlived the harness");
+}

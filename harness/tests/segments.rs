@@ -9,7 +9,7 @@ mod common;
 use common::*;
 use proptest::prelude::*;
 use results::{RunResult, SegmentInfo, Status};
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, SystemTime};
@@ -40,18 +40,8 @@ impl Engine {
 
     /// `committed` of GET /api/v11/stats.
     fn committed(&self) -> u64 {
-        let mut s = std::net::TcpStream::connect(&self.addr).expect("connecting to the engine");
-        write!(
-            s,
-            "GET /api/v11/stats HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
-            self.addr
-        )
-        .unwrap();
-        let mut text = String::new();
-        s.read_to_string(&mut text).unwrap();
-        let body = &text[text.find("\r\n\r\n").expect("an HTTP answer") + 4..];
-        let v: serde_json::Value = serde_json::from_str(body).expect("stats JSON");
-        v["committed"].as_u64().expect("committed")
+        let s = std::net::TcpStream::connect(&self.addr).expect("connecting to the engine");
+        stats_committed(s).expect("the engine's stats")
     }
 }
 

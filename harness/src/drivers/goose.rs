@@ -304,13 +304,18 @@ impl AttackState {
         let outcome = match goose.response {
             Ok(mut response) => {
                 let status = response.status().as_u16();
-                // Read the whole body (an unread one would keep the connection from going back
-                // to the pool), holding only what the judge reads, the engine's committed
-                // count or the checks: `bytes()` held an endless body whole (538 MiB in 2 s).
-                let (hold, mut kept) = (self.table.needs(t).body.unwrap_or(0), Vec::new());
+                // Read the whole body (the engine's committed count is in it, and an unread
+                // body would keep the connection from going back to the pool), holding only
+                // what the template needs, up to `max_body`: reqwest's `bytes()` held it all,
+                // so a server streaming without end grew memory until the request timeout.
+                let hold = self.table.needs(t).body.unwrap_or(0);
+                let mut kept = Vec::new();
                 let read = loop {
                     match response.chunk().await {
-                        Ok(Some(c)) => kept.extend_from_slice(&c[..c.len().min(hold - kept.len())]),
+                        Ok(Some(c)) => {
+                            let room = hold.saturating_sub(kept.len());
+                            kept.extend_from_slice(&c[..c.len().min(room)]);
+                        }
                         Ok(None) => break Ok(()),
                         Err(e) => break Err(e),
                     }

@@ -19,10 +19,6 @@ use std::path::PathBuf;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-/// Most bytes of a server's profile taken: a flamegraph SVG or pprof protobuf of up to 300 s is
-/// a few MB; the bound keeps a server that streams without end from filling the harness.
-const PROFILE_LIMIT: usize = 256 << 20;
-
 /// A profiler thread waiting for, or sampling, the steady state.
 pub struct Profiler {
     handle: JoinHandle<Result<ProfileInfo>>,
@@ -181,12 +177,7 @@ fn remote(
         .build()
         .context("starting a runtime for the profile request")?;
     let answer = rt.block_on(async {
-        let fetch = fetch_once(
-            dialer,
-            req,
-            Duration::from_secs(seconds + 30),
-            PROFILE_LIMIT,
-        );
+        let fetch = fetch_once(dialer, req, Duration::from_secs(seconds + 30));
         tokio::pin!(fetch);
         loop {
             tokio::select! {

@@ -166,3 +166,16 @@ pub fn read_get_head(r: &mut impl std::io::BufRead, line: &mut String) -> bool {
         }
     }
 }
+
+/// `committed` from the engine's GET /api/v11/stats, asked over `s` (a fresh connection to it).
+#[allow(dead_code)] // not every test binary asks the engine
+pub fn stats_committed(mut s: std::net::TcpStream) -> std::io::Result<u64> {
+    use std::io::{Read, Write};
+    s.set_read_timeout(Some(std::time::Duration::from_secs(5)))?;
+    s.write_all(b"GET /api/v11/stats HTTP/1.1\r\nhost: t\r\nconnection: close\r\n\r\n")?;
+    let mut text = String::new();
+    s.read_to_string(&mut text)?;
+    let body = &text[text.find("\r\n\r\n").expect("an HTTP answer") + 4..];
+    let v: serde_json::Value = serde_json::from_str(body).expect("stats JSON");
+    Ok(v["committed"].as_u64().expect("committed"))
+}

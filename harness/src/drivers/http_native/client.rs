@@ -14,7 +14,7 @@
 use super::stamped::StampedTcp;
 use super::wire::{Keep, WireConn};
 use crate::load::worker::ErrorKind;
-use crate::targets::http::control::{h1_exchange, hyper_kind, read_answer, Answer, H1Io};
+use crate::targets::http::control::{h1_exchange, hyper_kind, read_answer, Answer, Excess, H1Io};
 use crate::targets::http::dial::{Dialer, Opened};
 use crate::targets::http::inspect;
 use crate::targets::http::maker::Made;
@@ -175,7 +175,8 @@ impl Conn {
                         .headers_mut()
                         .insert(CONNECTION, HeaderValue::from_static("close"));
                 }
-                let a = h1_exchange(send, conn, request, needs.body.unwrap_or(0)).await?;
+                let hold = (needs.body.unwrap_or(0), Excess::Drop);
+                let a = h1_exchange(send, conn, request, hold).await?;
                 Ok(reply(kept.insert(a)))
             }
             Conn::H2 { send, last: kept } => {
@@ -184,7 +185,7 @@ impl Conn {
                     .send_request(hyper_request(table, made)?)
                     .await
                     .map_err(|e| hyper_kind(&e))?;
-                let a = read_answer(resp, needs.body.unwrap_or(0)).await?;
+                let a = read_answer(resp, (needs.body.unwrap_or(0), Excess::Drop)).await?;
                 Ok(reply(kept.insert(a)))
             }
         }

@@ -21,6 +21,7 @@
 
 mod arrival;
 pub mod client;
+pub mod h1;
 mod pacer;
 mod pipeline;
 mod reuse;

@@ -41,13 +41,24 @@ pub struct Answer {
     pub truncated: bool,
 }
 
+/// What a body longer than the bytes held means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Excess {
+    /// Nothing: the rest is read and dropped (the load path: the answer is still counted, and
+    /// a drained body keeps the connection reusable).
+    Drop,
+    /// A `body` error, at once, without reading on (the control path: its answers are small,
+    /// and a server streaming without end must not hold the harness until the timeout).
+    Fail,
+}
+
 /// One request on a hyper HTTP/1.1 connection, polling the connection future alongside.
-/// `hold`: the most body bytes kept (see [`read_answer`]).
+/// `hold`: the most body bytes kept, and what more means (see [`read_answer`]).
 pub async fn h1_exchange(
     send: &mut http1::SendRequest<Full<Bytes>>,
     conn: &mut http1::Connection<H1Io, Full<Bytes>>,
     req: Request<Full<Bytes>>,
-    hold: usize,
+    hold: (usize, Excess),
 ) -> Result<Answer, ErrorKind> {
     let exchange = async {
         send.ready().await.map_err(|e| hyper_kind(&e))?;
@@ -65,8 +76,8 @@ pub async fn h1_exchange(
         // or when bytes the server sent past an answer (a body longer than its
         // content-length) broke it; that answer stands, and one more poll of the exchange
         // takes it (a zero timeout polls it first). Otherwise no answer can come any more:
-        // waiting would only end at the timeout (a server that closed an idle connection
-        // cost the next request the whole timeout).
+        // waiting would only end at the timeout (tests/hostile answer-first: a server that
+        // closed an idle connection cost the next request the whole timeout).
         end = &mut *conn => match tokio::time::timeout(Duration::ZERO, &mut exchange).await {
             Ok(r) => r,
             Err(_) => Err(end.err().map_or(ErrorKind::Io, |e| hyper_kind(&e))),
@@ -75,10 +86,11 @@ pub async fn h1_exchange(
 }
 
 /// Reads an answer whole, keeping the first `hold` bytes of its body: the rest is dropped
-/// frame by frame as it arrives (0: a body nobody reads costs no memory).
+/// frame by frame as it arrives (0: a body nobody reads costs no memory), or with
+/// [`Excess::Fail`] ends the read as a `body` error.
 pub async fn read_answer(
     resp: hyper::Response<hyper::body::Incoming>,
-    hold: usize,
+    (hold, excess): (usize, Excess),
 ) -> Result<Answer, ErrorKind> {
     let (parts, mut incoming) = resp.into_parts();
     let mut kept = BytesMut::new();
@@ -89,6 +101,9 @@ pub async fn read_answer(
             let room = hold.saturating_sub(kept.len());
             kept.extend_from_slice(&data[..data.len().min(room)]);
             truncated |= data.len() > room;
+            if truncated && excess == Excess::Fail {
+                return Err(ErrorKind::Body);
+            }
         }
     }
     Ok(Answer {
@@ -99,31 +114,81 @@ pub async fn read_answer(
     })
 }
 
-/// Most body bytes of an answer to a JSON control request (health, info, stats, audit): the
-/// engine's are a few hundred bytes, and a server that sends more (an endless body) must not
-/// make the harness hold it (a 1 s probe of an endless chunked body held 414 MiB).
-pub const JSON_BODY_LIMIT: usize = 1 << 20;
+/// The largest control answer accepted. The engine's are a few KiB of JSON, a profile a few
+/// MiB; a server that streams without end (a broken or hostile one, on its health path) must
+/// not grow the harness's memory until the timeout: past this the answer is a `body` error.
+pub const MAX_CONTROL_BODY: usize = 64 << 20;
 
-/// One request on a fresh connection, for the control path (health polls, stats, audit):
-/// an answer whose body is longer than `limit` bytes is a `body` error (what came past the
-/// limit is read and dropped, so it costs no memory).
+/// One request on a fresh connection, for the control path (health polls, stats, audit).
 pub async fn fetch_once(
     dialer: &Dialer,
     req: Request<Full<Bytes>>,
     timeout: Duration,
-    limit: usize,
 ) -> Result<Answer, ErrorKind> {
     match tokio::time::timeout(timeout, async {
         let (stream, _) = dialer.open(timeout, Alpn::Http11, |tcp| tcp).await?;
         let (mut send, mut conn) = http1::handshake(TokioIo::new(stream))
             .await
             .map_err(|_| ErrorKind::Connect)?;
-        h1_exchange(&mut send, &mut conn, req, limit).await
+        h1_exchange(&mut send, &mut conn, req, (MAX_CONTROL_BODY, Excess::Fail)).await
     })
     .await
     {
-        Ok(Ok(a)) if a.truncated => Err(ErrorKind::Body),
         Ok(r) => r,
         Err(_) => Err(ErrorKind::Timeout),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{BufRead, BufReader, Write};
+    use std::time::Instant;
+
+    /// A server on loopback answering one request with a chunked body without end (64 KiB
+    /// chunks), for at most 20 s.
+    fn endless() -> std::net::SocketAddr {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        std::thread::spawn(move || {
+            let (s, _) = listener.accept().unwrap();
+            let mut lines = BufReader::new(s.try_clone().unwrap());
+            let mut line = String::new();
+            while lines.read_line(&mut line).unwrap_or(0) > 2 {
+                line.clear();
+            }
+            let mut s = s;
+            let _ = s.write_all(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n");
+            let chunk = [b"10000\r\n".as_slice(), &[b'x'; 0x10000], b"\r\n"].concat();
+            let start = Instant::now();
+            while start.elapsed() < Duration::from_secs(20) && s.write_all(&chunk).is_ok() {}
+        });
+        addr
+    }
+
+    #[test]
+    fn an_endless_control_answer_is_a_body_error_not_a_wait() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let dialer = Dialer {
+            addr: endless(),
+            tls: None,
+            counted: false,
+        };
+        let req = Request::get("/api/v11/health")
+            .header(hyper::header::HOST, "t")
+            .body(Full::new(Bytes::new()))
+            .unwrap();
+        let start = Instant::now();
+        let got = rt.block_on(fetch_once(&dialer, req, Duration::from_secs(15)));
+        assert_eq!(got.err(), Some(ErrorKind::Body));
+        // 64 MiB over loopback takes well under a second; the timeout was 15 s.
+        assert!(
+            start.elapsed() < Duration::from_secs(8),
+            "{:?}",
+            start.elapsed()
+        );
     }
 }

@@ -30,7 +30,7 @@ pub mod template;
 pub mod tls;
 
 use bytes::Bytes;
-use control::{fetch_once, JSON_BODY_LIMIT};
+use control::fetch_once;
 use dial::Dialer;
 use endpoint::Endpoint;
 use engine_api::{Audit, Info, Stats};
@@ -335,12 +335,7 @@ impl HttpTarget {
             .ok()?;
         let answer = self
             .rt
-            .block_on(fetch_once(
-                &self.control_dialer(),
-                req,
-                timeout,
-                JSON_BODY_LIMIT,
-            ))
+            .block_on(fetch_once(&self.control_dialer(), req, timeout))
             .ok()?;
         if !answer.status.is_success() {
             return None;

@@ -14,8 +14,10 @@
 //! separate process, so its PID, resources, startup time and SIGTERM stop are measured alike.
 //! That assumes the running executable is the harness binary; a test binary driving the
 //! library gets no address line from it and fails with [`HttpError::NoAddress`].
+//!
+//! The server dies with the harness, even a SIGKILLed one ([`die_with_us`]).
 
-use super::control::{fetch_once, JSON_BODY_LIMIT};
+use super::control::fetch_once;
 use super::dial::Dialer;
 use super::HttpError;
 use bytes::Bytes;
@@ -87,6 +89,34 @@ fn launch_of(command: &[String]) -> Result<(PathBuf, Vec<String>, bool), HttpErr
     }
 }
 
+/// Ties the child's life to ours: the kernel sends it SIGKILL when the harness dies, however
+/// it dies. Ctrl-C and a normal end stop the server with SIGTERM ([`Spawned::stop`]); this is
+/// for the deaths nothing in the harness sees (SIGKILL, an OOM kill, a crash), which used to
+/// leave `engine serve` running as an orphan holding its port and a core. SIGKILL, not SIGTERM:
+/// nobody is left to read a graceful exit, and a server may ignore SIGTERM.
+///
+/// `PR_SET_PDEATHSIG` fires when the *thread* that forked exits, not only the process: the
+/// target is prepared on the thread that runs the whole run (the main thread, or a test's own
+/// thread), so the server never outlives its run by accident, nor dies before it.
+fn die_with_us(cmd: &mut Command) {
+    use std::os::unix::process::CommandExt;
+    let parent = std::process::id();
+    // SAFETY: the closure runs in the forked child before exec and calls only prctl(2),
+    // getppid(2) and _exit(2), which are async-signal-safe; it allocates nothing.
+    unsafe {
+        cmd.pre_exec(move || {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            // The harness died between fork and prctl: the signal will never come.
+            if libc::getppid() as u32 != parent {
+                libc::_exit(1);
+            }
+            Ok(())
+        });
+    }
+}
+
 /// A running server the harness started.
 pub struct Spawned {
     child: Option<Child>,
@@ -105,7 +135,9 @@ impl Spawned {
     /// Starts `command` and reads its address line within `timeout`.
     pub fn start(command: &[String], timeout: Duration) -> Result<Spawned, HttpError> {
         let (program, args, linked_engine) = launch_of(command)?;
-        let mut child = Command::new(&program)
+        let mut cmd = Command::new(&program);
+        die_with_us(&mut cmd);
+        let mut child = cmd
             .args(&args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -180,8 +212,7 @@ impl Spawned {
                     why: e.to_string(),
                 })?;
             let left = deadline.saturating_duration_since(Instant::now());
-            let wait = left.max(Duration::from_millis(50));
-            let answer = rt.block_on(fetch_once(dialer, req, wait, JSON_BODY_LIMIT));
+            let answer = rt.block_on(fetch_once(dialer, req, left.max(Duration::from_millis(50))));
             if matches!(&answer, Ok(a) if a.status == StatusCode::OK) {
                 return Ok(());
             }
