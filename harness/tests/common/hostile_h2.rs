@@ -138,7 +138,8 @@ fn answer(
         }
         Fault::InterimFlood => {
             let interim = headers(id, &block("100", None, None), false).repeat(256);
-            Ok(stream(w, &interim, Duration::from_millis(1), until))
+            stream(w, &interim, Duration::from_millis(1), until);
+            Ok(())
         }
         Fault::Drip => w.write_all(&head(100)).map(|_| drip(w, id, until)),
         Fault::HalfCloseBeforeAnswer => w.shutdown(Shutdown::Write),

@@ -217,7 +217,8 @@ fn answer(fault: Fault, w: &mut TcpStream, n: u64, until: Instant) -> Flow {
         }
         Fault::InterimFlood => {
             let interim = b"HTTP/1.1 100 Continue\r\n\r\n".repeat(256);
-            Ok(stream(w, &interim, Duration::from_millis(1), until))
+            stream(w, &interim, Duration::from_millis(1), until);
+            Ok(())
         }
         Fault::Drip => w
             .write_all(head(100).as_bytes())
