@@ -338,16 +338,20 @@ impl AttackState {
             ),
         };
         let done = Instant::now();
-        // Keep goose's own success count in line with ours (expected statuses other than 2xx,
-        // bodies without a committed count).
-        if goose.request.success && outcome.failed {
-            user.set_failure("harness: unexpected answer", &mut goose.request, None, None)?;
-        } else if !goose.request.success && !outcome.failed {
-            user.set_success(&mut goose.request)?;
-        }
+        // Recorded first: goose's `set_failure` always returns an error (for the transaction
+        // to pass on), and recording after its `?` lost every operation that failed after
+        // goose called it a success (a body cut by a reset, a body that timed out: a run
+        // against such a server reported no operations and no errors).
         let stage = self.stage_at(done);
         if let Some(u) = lock_user(slot).as_mut() {
             u.core.record(done, stage, ns, &outcome.of_template(t));
+        }
+        // Keep goose's own success count in line with ours (expected statuses other than 2xx,
+        // bodies without a committed count).
+        if goose.request.success && outcome.failed {
+            return user.set_failure("harness: unexpected answer", &mut goose.request, None, None);
+        } else if !goose.request.success && !outcome.failed {
+            user.set_success(&mut goose.request)?;
         }
         Ok(())
     }
