@@ -10,7 +10,7 @@
 //! libc, libgcc, pthread and vdso frames are block-listed, as pprof recommends, so the signal
 //! handler never unwinds through code that may hold a lock.
 
-use crate::targets::http::control::fetch_once;
+use crate::targets::http::control::{fetch_once, MAX_PROFILE_BODY};
 use crate::targets::http::dial::Dialer;
 use anyhow::{Context, Result};
 use results::{FrameShare, ProfileInfo};
@@ -177,7 +177,12 @@ fn remote(
         .build()
         .context("starting a runtime for the profile request")?;
     let answer = rt.block_on(async {
-        let fetch = fetch_once(dialer, req, Duration::from_secs(seconds + 30));
+        let fetch = fetch_once(
+            dialer,
+            req,
+            Duration::from_secs(seconds + 30),
+            MAX_PROFILE_BODY,
+        );
         tokio::pin!(fetch);
         loop {
             tokio::select! {

@@ -186,7 +186,16 @@ pub fn judge(ran: &Ran, cap: &Capacity, per_op: f64, unit: &str) -> (ProbeOutcom
         _ => {}
     }
     if r.summary.ops == 0 {
-        return (ProbeOutcome::Bad, "nothing completed".to_string());
+        // Nothing to judge the dispatch rule on; a generator without its CPU may simply not
+        // have sent (tests/capacity.rs, starved while a fuzzer held the other core).
+        return if had_its_cpu(r) {
+            (ProbeOutcome::Bad, "nothing completed".to_string())
+        } else {
+            (
+                ProbeOutcome::Invalid,
+                "nothing completed, and the generator did not have its CPU (its busiest thread 90 % busy or more, or waiting for a core 10 % of the time or more)".to_string(),
+            )
+        };
     }
     if ran.ended_early {
         return (
@@ -249,11 +258,7 @@ pub fn judge(ran: &Ran, cap: &Capacity, per_op: f64, unit: &str) -> (ProbeOutcom
 /// against an idle engine). Never when the engine's audit failed.
 fn broke_despite_the_generator(ran: &Ran, slo: &str, limit_us: f64) -> Option<String> {
     let r = &ran.result;
-    let h = &r.resources.harness;
-    let had_its_cpu = h.busiest_thread_peak_pct.is_some_and(|b| b < MAX_BUSY_PCT)
-        && h.busiest_thread_wait_peak_pct
-            .is_some_and(|w| w < MAX_WAIT_PCT);
-    if !had_its_cpu || r.audit.as_ref().is_some_and(|a| !a.ok) {
+    if !had_its_cpu(r) || r.audit.as_ref().is_some_and(|a| !a.ok) {
         return None;
     }
     let d = r.summary.dispatch.as_ref()?;
@@ -266,6 +271,15 @@ fn broke_despite_the_generator(ran: &Ran, slo: &str, limit_us: f64) -> Option<St
             fmt::fraction_pct(d.late_fraction())
         )
     })
+}
+
+/// Whether the generator had its CPU: its busiest thread under 90 % busy and waiting for a
+/// core under 10 % of the time.
+fn had_its_cpu(r: &RunResult) -> bool {
+    let h = &r.resources.harness;
+    h.busiest_thread_peak_pct.is_some_and(|b| b < MAX_BUSY_PCT)
+        && h.busiest_thread_wait_peak_pct
+            .is_some_and(|w| w < MAX_WAIT_PCT)
 }
 
 /// The probe's row in the result.

@@ -114,23 +114,29 @@ pub async fn read_answer(
     })
 }
 
-/// The largest control answer accepted. The engine's are a few KiB of JSON, a profile a few
-/// MiB; a server that streams without end (a broken or hostile one, on its health path) must
-/// not grow the harness's memory until the timeout: past this the answer is a `body` error.
-pub const MAX_CONTROL_BODY: usize = 64 << 20;
+/// The largest control answer accepted: the engine's info, stats and audit are a few KiB of
+/// JSON. A server that streams without end (a broken or hostile one, on its health path) must
+/// not grow the harness's memory until the timeout: past this the answer is a `body` error
+/// (tests/hostile: a 64 MiB cap let the startup probe of an endless body peak near 75 MiB,
+/// against 15 MiB for the whole run with this one).
+pub const MAX_CONTROL_BODY: usize = 1 << 20;
+/// The largest profile accepted (a flamegraph SVG or pprof protobuf: a few MiB).
+pub const MAX_PROFILE_BODY: usize = 256 << 20;
 
 /// One request on a fresh connection, for the control path (health polls, stats, audit).
+/// `max_body`: [`MAX_CONTROL_BODY`], or [`MAX_PROFILE_BODY`] for a profile.
 pub async fn fetch_once(
     dialer: &Dialer,
     req: Request<Full<Bytes>>,
     timeout: Duration,
+    max_body: usize,
 ) -> Result<Answer, ErrorKind> {
     match tokio::time::timeout(timeout, async {
         let (stream, _) = dialer.open(timeout, Alpn::Http11, |tcp| tcp).await?;
         let (mut send, mut conn) = http1::handshake(TokioIo::new(stream))
             .await
             .map_err(|_| ErrorKind::Connect)?;
-        h1_exchange(&mut send, &mut conn, req, (MAX_CONTROL_BODY, Excess::Fail)).await
+        h1_exchange(&mut send, &mut conn, req, (max_body, Excess::Fail)).await
     })
     .await
     {
@@ -182,9 +188,14 @@ mod tests {
             .body(Full::new(Bytes::new()))
             .unwrap();
         let start = Instant::now();
-        let got = rt.block_on(fetch_once(&dialer, req, Duration::from_secs(15)));
+        let got = rt.block_on(fetch_once(
+            &dialer,
+            req,
+            Duration::from_secs(15),
+            MAX_CONTROL_BODY,
+        ));
         assert_eq!(got.err(), Some(ErrorKind::Body));
-        // 64 MiB over loopback takes well under a second; the timeout was 15 s.
+        // 1 MiB over loopback takes milliseconds; the timeout was 15 s.
         assert!(
             start.elapsed() < Duration::from_secs(8),
             "{:?}",

@@ -30,7 +30,7 @@ pub mod template;
 pub mod tls;
 
 use bytes::Bytes;
-use control::fetch_once;
+use control::{fetch_once, MAX_CONTROL_BODY};
 use dial::Dialer;
 use endpoint::Endpoint;
 use engine_api::{Audit, Info, Stats};
@@ -335,7 +335,12 @@ impl HttpTarget {
             .ok()?;
         let answer = self
             .rt
-            .block_on(fetch_once(&self.control_dialer(), req, timeout))
+            .block_on(fetch_once(
+                &self.control_dialer(),
+                req,
+                timeout,
+                MAX_CONTROL_BODY,
+            ))
             .ok()?;
         if !answer.status.is_success() {
             return None;

@@ -17,7 +17,7 @@
 //!
 //! The server dies with the harness, even a SIGKILLed one ([`die_with_us`]).
 
-use super::control::fetch_once;
+use super::control::{fetch_once, MAX_CONTROL_BODY};
 use super::dial::Dialer;
 use super::HttpError;
 use bytes::Bytes;
@@ -212,7 +212,12 @@ impl Spawned {
                     why: e.to_string(),
                 })?;
             let left = deadline.saturating_duration_since(Instant::now());
-            let answer = rt.block_on(fetch_once(dialer, req, left.max(Duration::from_millis(50))));
+            let answer = rt.block_on(fetch_once(
+                dialer,
+                req,
+                left.max(Duration::from_millis(50)),
+                MAX_CONTROL_BODY,
+            ));
             if matches!(&answer, Ok(a) if a.status == StatusCode::OK) {
                 return Ok(());
             }
