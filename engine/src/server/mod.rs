@@ -44,6 +44,7 @@ pub use config::{
     ServerConfig,
 };
 pub use connection::Transport;
+pub use routes::decode_json_transfers;
 pub use tls::{ServerTls, TlsError, TlsFiles};
 
 use crate::Engine;
