@@ -22,12 +22,15 @@
 //! - [`analysis`]: the verdict (one function for run and merge), criteria, compare, merge. It
 //!   never imports `run`.
 //! - [`cancel`] (the Ctrl-C token passed into a run) and [`exit`] (every exit code).
+//! - [`fuzzing`]: what each cargo-fuzz target under `fuzz/` runs, replayed on stable by
+//!   `tests/fuzz_corpora.rs`.
 
 pub mod analysis;
 pub mod cancel;
 pub mod cli;
 pub mod drivers;
 pub mod exit;
+pub mod fuzzing;
 pub(crate) mod load;
 pub(crate) mod observe;
 pub mod plan;

@@ -45,6 +45,7 @@ pub use config::{
     ServerConfig,
 };
 pub use connection::Transport;
+pub use routes::decode_json_transfers;
 pub use tls::{ServerTls, TlsError, TlsFiles};
 
 use crate::Engine;

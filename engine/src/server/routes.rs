@@ -460,18 +460,25 @@ fn malformed(e: serde_json::Error) -> Resp {
     error(StatusCode::BAD_REQUEST, "malformed JSON", e)
 }
 
-async fn json_transfers(state: &State, body: &[u8]) -> Resp {
+/// Decodes a JSON transactions body: one transfer object or an array of them. Returns the
+/// transfers and whether the body was a single object (answered with its own 422 for an
+/// unknown account). Public so the fuzz target `engine_json` (harness::fuzzing) drives the
+/// server's own decoder without a server.
+pub fn decode_json_transfers(body: &[u8]) -> Result<(Vec<Transfer>, bool), serde_json::Error> {
     let is_array = body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[');
-    let (batch, single) = if is_array {
-        match serde_json::from_slice::<Vec<TransferJson>>(body) {
-            Ok(v) => (v.into_iter().map(Transfer::from).collect::<Vec<_>>(), false),
-            Err(e) => return malformed(e),
-        }
+    if is_array {
+        let v = serde_json::from_slice::<Vec<TransferJson>>(body)?;
+        Ok((v.into_iter().map(Transfer::from).collect(), false))
     } else {
-        match serde_json::from_slice::<TransferJson>(body) {
-            Ok(t) => (vec![Transfer::from(t)], true),
-            Err(e) => return malformed(e),
-        }
+        let t = serde_json::from_slice::<TransferJson>(body)?;
+        Ok((vec![Transfer::from(t)], true))
+    }
+}
+
+async fn json_transfers(state: &State, body: &[u8]) -> Resp {
+    let (batch, single) = match decode_json_transfers(body) {
+        Ok(decoded) => decoded,
+        Err(e) => return malformed(e),
     };
     let accounts = state.engine.accounts();
     if single {

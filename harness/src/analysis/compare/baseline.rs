@@ -96,7 +96,9 @@ impl Baseline {
         Self::from_slice(&bytes, path)
     }
 
-    fn from_slice(bytes: &[u8], path: &Path) -> Result<Baseline, CompareError> {
+    /// Parses baseline JSON bytes under [`Baseline::read`]'s version rule; `path` names the
+    /// source in errors.
+    pub fn from_slice(bytes: &[u8], path: &Path) -> Result<Baseline, CompareError> {
         let parse = |source| CompareError::BaselineParse {
             path: path.to_owned(),
             source,

@@ -30,8 +30,14 @@ pub struct MergedHlog {
 pub(super) fn interval_histograms(file: &Path, r: &RunResult) -> Option<IntervalHists> {
     let name = r.files.hlog.as_deref()?;
     let bytes = std::fs::read(file.parent()?.join(name)).ok()?;
+    read_hlog(&bytes)
+}
+
+/// The interval histograms of an interval log's bytes: `None` unless every entry decodes.
+/// Apart from the file read so the fuzz target `hlog` (crate::fuzzing) drives it.
+pub(crate) fn read_hlog(bytes: &[u8]) -> Option<IntervalHists> {
     let mut out = Vec::new();
-    for entry in IntervalLogIterator::new(&bytes) {
+    for entry in IntervalLogIterator::new(bytes) {
         if let LogEntry::Interval(i) = entry.ok()? {
             let h = results::decode_histogram(i.encoded_histogram()).ok()?;
             out.push(((i.start_timestamp() + i.duration()).as_secs_f64(), h));

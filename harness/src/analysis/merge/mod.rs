@@ -36,6 +36,7 @@ use crate::analysis::verdict::{self, Facts};
 use crate::exit::Exit;
 use anyhow::{Context, Result};
 use audit::merge_audit;
+pub(crate) use intervals::read_hlog;
 pub use intervals::MergedHlog;
 use intervals::{interval_histograms, merge_intervals, write_hlog};
 use parts::{
