@@ -66,6 +66,8 @@ pub struct Measured {
     pub error_rate: Option<f64>,
     pub rss_peak: Option<u64>,
     pub rss_growth: Option<i64>,
+    /// Bytes per hour: the larger of the target's and the harness's RSS slope.
+    pub rss_slope: Option<f64>,
     pub cpu_avg_pct: Option<f64>,
     pub startup: Option<Duration>,
 }
@@ -86,6 +88,7 @@ enum Unit {
     /// A value already in percent (an error rate or a CPU share).
     Percent,
     Bytes,
+    BytesPerHour,
 }
 
 impl Unit {
@@ -96,6 +99,7 @@ impl Unit {
             Unit::Micros => "us",
             Unit::Percent => "%",
             Unit::Bytes => "bytes",
+            Unit::BytesPerHour => "bytes/h",
         }
     }
 
@@ -106,6 +110,7 @@ impl Unit {
             // Small error rates keep three significant digits ("0.0265 %").
             Unit::Percent => fmt::fraction_pct(v / 100.0),
             Unit::Bytes => fmt::bytes_f64(v),
+            Unit::BytesPerHour => fmt::bytes_per_hour(v),
         }
     }
 }
@@ -272,7 +277,7 @@ fn throughput_and_latency(c: &Criteria, m: &Measured) -> [Option<Spec>; 6] {
     ]
 }
 
-fn errors_and_resources(c: &Criteria, m: &Measured) -> [Option<Spec>; 5] {
+fn errors_and_resources(c: &Criteria, m: &Measured) -> [Option<Spec>; 6] {
     let bytes = |v: Option<u64>| v.map(|v| v as f64);
     [
         c.max_error_rate.map(|t| {
@@ -293,6 +298,11 @@ fn errors_and_resources(c: &Criteria, m: &Measured) -> [Option<Spec>; 5] {
             let label = "Memory growth after warm-up";
             let measured = m.rss_growth.map(|v| v as f64);
             Spec::at_most("max_rss_growth", label, Unit::Bytes, t as f64, measured)
+        }),
+        c.max_rss_slope.map(|t| {
+            let label = "Memory slope after warm-up (least squares, larger process)";
+            let u = Unit::BytesPerHour;
+            Spec::at_most("max_rss_slope", label, u, t as f64, m.rss_slope)
         }),
         c.max_cpu_pct.map(|t| {
             let label = "CPU (average, % of all cores)";
@@ -380,10 +390,12 @@ mod tests {
             max_error_rate: Some(0.0001),
             max_cpu_pct: Some(60.0),
             max_p99: Some(Duration::from_micros(1_234)),
+            max_rss_slope: Some(1 << 20),
             ..Criteria::default()
         };
         let m = Measured {
             rss_peak: Some(300 << 20),
+            rss_slope: Some(1.5 * 1048576.0),
             error_rate: Some(0.000265),
             cpu_avg_pct: Some(91.54),
             latency: Some(p99_of(812.4)),
@@ -397,6 +409,7 @@ mod tests {
         assert_eq!(by("max_rss"), ("≤ 256 MiB", "300 MiB"));
         assert_eq!(by("max_error_rate"), ("≤ 0.01 %", "0.0265 %"));
         assert_eq!(by("max_cpu"), ("≤ 60 %", "91.5 %"));
+        assert_eq!(by("max_rss_slope"), ("≤ +1.00 MiB/h", "+1.50 MiB/h"));
         assert_eq!(by("max_p99"), ("≤ 1.23 ms", "812 µs"));
     }
 

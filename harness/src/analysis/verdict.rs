@@ -142,8 +142,20 @@ pub fn measured(r: &RunResult, interval_s: f64) -> Measured {
         error_rate: some(s.error_rate),
         rss_peak: r.resources.target.rss_peak,
         rss_growth: r.resources.rss_growth_bytes,
+        rss_slope: larger(
+            r.resources.target.rss_slope_per_h,
+            r.resources.harness.rss_slope_per_h,
+        ),
         cpu_avg_pct: r.resources.target.cpu_avg_pct,
         startup: r.resources.startup_s.map(Duration::from_secs_f64),
+    }
+}
+
+/// The larger of two figures either of which may be missing.
+fn larger(a: Option<f64>, b: Option<f64>) -> Option<f64> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        (a, b) => a.or(b),
     }
 }
 

@@ -406,7 +406,17 @@ fn process_resources(
             .map(|(_, s)| s.rss_bytes),
         rss_peak: present.iter().map(|(_, s)| s.rss_bytes).max(),
         rss_end: present.last().map(|(_, s)| s.rss_bytes),
+        rss_slope_per_h: results::rss_slope_per_hour(&rss_after(&present, warmup)),
         busiest_thread_peak_pct: None,
         busiest_thread_wait_peak_pct: None,
     }
+}
+
+/// The (time, RSS) points of the steady state, the ones a soak's slope is fitted over.
+fn rss_after(present: &[(f64, ProcSample)], warmup: f64) -> Vec<(f64, u64)> {
+    present
+        .iter()
+        .filter(|(t, _)| *t > warmup)
+        .map(|(t, s)| (*t, s.rss_bytes))
+        .collect()
 }

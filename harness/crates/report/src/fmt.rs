@@ -258,6 +258,15 @@ pub fn bytes_signed(b: i64) -> String {
     }
 }
 
+/// A memory slope in bytes per hour, with its sign: "+312 KiB/h", "-1.00 MiB/h".
+///
+/// ```
+/// assert_eq!(report::fmt::bytes_per_hour(-1048576.0), "-1.00 MiB/h");
+/// ```
+pub fn bytes_per_hour(b: f64) -> String {
+    format!("{}/h", bytes_signed(b.round() as i64))
+}
+
 /// Bytes held as a float (a criterion's target or measured value), in the units of
 /// [`bytes`]; a negative value gets a minus sign, never a plus.
 ///

@@ -405,6 +405,13 @@ fn resource_figures(plans: &[StagePlan], intervals: &[IntervalRecord]) -> Resour
         rss_after_warmup,
         rss_peak,
         rss_end,
+        rss_slope_per_h: crate::rss_slope_per_hour(
+            &intervals
+                .iter()
+                .skip(4)
+                .filter_map(|r| Some((r.t_s, r.target_rss_bytes?)))
+                .collect::<Vec<_>>(),
+        ),
         busiest_thread_peak_pct: intervals
             .iter()
             .skip(4)

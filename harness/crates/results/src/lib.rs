@@ -43,6 +43,7 @@ use serde::{Deserialize, Serialize};
 mod histogram;
 mod quantile;
 mod search;
+mod trend;
 
 #[cfg(feature = "fixture")]
 pub mod fixture;
@@ -50,6 +51,9 @@ pub mod fixture;
 pub use histogram::{decode_histogram, encode_histogram, percentile_points, PERCENTILE_LADDER};
 pub use quantile::{interval_at, Bounds, PercentileIntervals, Quantile};
 pub use search::{CapacitySearch, Probe, ProbeOutcome, ProbePhase, SearchEnd, SearchSettings, Slo};
+pub use trend::{
+    rss_slope_per_hour, MIN_SAMPLES as SLOPE_MIN_SAMPLES, MIN_SPAN_S as SLOPE_MIN_SPAN_S,
+};
 
 /// Version of the `results.json` layout this build writes, and the newest it reads (see the
 /// crate docs for when it changes).
@@ -634,6 +638,10 @@ pub struct ProcessResources {
     pub rss_after_warmup: Option<u64>,
     pub rss_peak: Option<u64>,
     pub rss_end: Option<u64>,
+    /// Least-squares slope of RSS after warm-up, bytes per hour (see [`rss_slope_per_hour`]);
+    /// absent when the steady state is too short to fit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rss_slope_per_h: Option<f64>,
     /// Highest steady-state interval CPU of the process's busiest thread, percent of one core
     /// (measured for the harness only).
     #[serde(default, skip_serializing_if = "Option::is_none")]

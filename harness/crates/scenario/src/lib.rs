@@ -84,6 +84,7 @@
 //! max_p99 = "5ms"               # max_p50, max_p90, max_p999 likewise
 //! max_error_rate = "0.01%"
 //! max_rss = "256MiB"            # max_rss_growth likewise; "100MB" is decimal, "MiB" binary
+//! max_rss_slope = "1MiB/h"      # least-squares RSS slope after warm-up, target and harness
 //! max_cpu = "60%"               # of all cores
 //! max_startup = "1s"            # spawn targets only
 //! [criteria.tolerance]          # tps p50 p90 p99 p999 error_rate rss cpu: relative, 0..=1

@@ -547,6 +547,10 @@ pub struct Criteria {
     pub max_rss: Option<u64>,
     /// Bytes: RSS at the end minus RSS after warm-up.
     pub max_rss_growth: Option<u64>,
+    /// Bytes per hour: the least-squares slope of RSS after warm-up, judged on the larger of
+    /// the target's and the harness's (a leak in either breaks a soak).
+    #[serde(default)]
+    pub max_rss_slope: Option<u64>,
     /// Average CPU of the target process, percent of all cores (60.0 = 60 %).
     pub max_cpu_pct: Option<f64>,
     /// Spawn targets: start to first healthy answer.

@@ -236,6 +236,7 @@ pub struct RawCriteria {
     pub max_error_rate: Option<S<Value>>,
     pub max_rss: Option<S<Value>>,
     pub max_rss_growth: Option<S<Value>>,
+    pub max_rss_slope: Option<S<Value>>,
     pub max_cpu: Option<S<Value>>,
     pub max_startup: Option<S<Value>>,
     pub late_dispatch: Option<S<Value>>,

@@ -427,6 +427,22 @@ fn cases() -> Vec<Case> {
             Invalid,
         ),
         case(
+            "a memory slope without its hour",
+            format!("{HEAD}{STAGE}\n[criteria]\nmax_rss_slope = \"1MiB\"\n"),
+            Some((12, 17)),
+            "criteria.max_rss_slope",
+            "expected a size per hour such as \"1MiB/h\", found \"1MiB\"",
+            Invalid,
+        ),
+        case(
+            "a memory slope with a bad size",
+            format!("{HEAD}{STAGE}\n[criteria]\nmax_rss_slope = \"1 lot/h\"\n"),
+            Some((12, 17)),
+            "criteria.max_rss_slope",
+            "expected a size per hour such as \"1MiB/h\", found \"1 lot/h\"",
+            Invalid,
+        ),
+        case(
             "bad percentage",
             format!("{HEAD}{STAGE}\n[criteria]\nmax_error_rate = \"fast\"\n"),
             Some((12, 18)),

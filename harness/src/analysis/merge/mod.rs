@@ -285,6 +285,7 @@ fn criteria_of(r: &RunResult, seg_share: f64, share: f64) -> Criteria {
             "max_error_rate" => c.max_error_rate = Some(v / 100.0),
             "max_rss" => c.max_rss = Some(v as u64),
             "max_rss_growth" => c.max_rss_growth = Some(v as u64),
+            "max_rss_slope" => c.max_rss_slope = Some(v as u64),
             "max_cpu" => c.max_cpu_pct = Some(v),
             "max_startup" => c.max_startup = d(v),
             _ => {}

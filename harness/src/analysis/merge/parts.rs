@@ -139,6 +139,7 @@ pub(super) fn worst_resources<'a>(
         rss_after_warmup: max_u(acc.rss_after_warmup, p.rss_after_warmup),
         rss_peak: max_u(acc.rss_peak, p.rss_peak),
         rss_end: max_u(acc.rss_end, p.rss_end),
+        rss_slope_per_h: max_f(acc.rss_slope_per_h, p.rss_slope_per_h),
         busiest_thread_peak_pct: max_f(acc.busiest_thread_peak_pct, p.busiest_thread_peak_pct),
         busiest_thread_wait_peak_pct: max_f(
             acc.busiest_thread_wait_peak_pct,

@@ -207,6 +207,7 @@ pub(super) fn resources(r: &RunResult) -> Table {
     let (tg, h) = (&r.resources.target, &r.resources.harness);
     let opt_pct = |v: Option<f64>| v.map_or("n/a".into(), fmt::pct);
     let opt_b = |v: Option<u64>| v.map_or("n/a".into(), fmt::bytes);
+    let opt_slope = |v: Option<f64>| v.map_or("n/a".into(), fmt::bytes_per_hour);
     let opt_s = |v: Option<f64>| v.map_or("n/a".into(), |s| format!("{} s", fmt::sig3(s)));
     let rows: Vec<(&str, String, String)> = vec![
         (
@@ -229,6 +230,11 @@ pub(super) fn resources(r: &RunResult) -> Table {
         ("RSS peak", opt_b(tg.rss_peak), opt_b(h.rss_peak)),
         ("RSS at end", opt_b(tg.rss_end), opt_b(h.rss_end)),
         ("RSS growth (end − after warm-up)", growth(tg), growth(h)),
+        (
+            "RSS slope after warm-up (least squares)",
+            opt_slope(tg.rss_slope_per_h),
+            opt_slope(h.rss_slope_per_h),
+        ),
     ];
     for (m, a, b) in rows {
         t.row(vec![Cell::plain(m), Cell::plain(a), Cell::plain(b)]);

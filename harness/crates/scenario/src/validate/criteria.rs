@@ -52,6 +52,11 @@ pub(super) fn criteria(
     c.max_error_rate = fraction(&r.max_error_rate, "max_error_rate")?;
     c.max_rss = size(&r.max_rss, "max_rss")?;
     c.max_rss_growth = size(&r.max_rss_growth, "max_rss_growth")?;
+    c.max_rss_slope = r
+        .max_rss_slope
+        .as_ref()
+        .map(|v| cx.size_per_hour(v, "criteria.max_rss_slope"))
+        .transpose()?;
     c.max_cpu_pct = fraction(&r.max_cpu, "max_cpu")?.map(|f| f * 100.0);
     if let Some(v) = &r.max_startup {
         if !matches!(target, Target::Spawn { .. }) {
@@ -110,6 +115,7 @@ pub(super) fn search_criteria(cx: &Ctx, raw: Option<&S<RawCriteria>>) -> Result<
         ("max_error_rate", &r.max_error_rate),
         ("max_rss", &r.max_rss),
         ("max_rss_growth", &r.max_rss_growth),
+        ("max_rss_slope", &r.max_rss_slope),
         ("max_cpu", &r.max_cpu),
         ("max_startup", &r.max_startup),
     ];

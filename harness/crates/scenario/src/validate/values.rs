@@ -20,6 +20,7 @@ use crate::units::{self, UnitError};
 const EXPECT_DURATION: &str = "a duration such as \"5m\" or \"500ms\"";
 const EXPECT_RATE: &str = "a rate such as \"10k/s\" or \"8.51M/s\", or a number";
 const EXPECT_SIZE: &str = "a size such as \"256MiB\" or \"100MB\", or a whole number of bytes";
+const EXPECT_SIZE_PER_HOUR: &str = "a size per hour such as \"1MiB/h\"";
 const EXPECT_FRACTION: &str = "a percentage such as \"0.01%\" or a fraction from 0 to 1";
 
 /// Where errors point: the file name for messages and its text for line/column.
@@ -157,6 +158,19 @@ impl Ctx<'_> {
             }
             _ => Err(self.expected(v, field, EXPECT_SIZE)),
         }
+    }
+
+    /// A memory slope such as "1MiB/h", in bytes per hour: hours are the only time unit, as a
+    /// leak is judged over a soak, and the suffix is required so that "1MiB" is not read as a
+    /// slope by mistake.
+    pub(super) fn size_per_hour(&self, v: &S<Value>, field: &str) -> Result<u64> {
+        let Value::String(s) = v.get_ref() else {
+            return Err(self.expected(v, field, EXPECT_SIZE_PER_HOUR));
+        };
+        let Some(size) = s.trim().strip_suffix("/h") else {
+            return Err(self.expected(v, field, EXPECT_SIZE_PER_HOUR));
+        };
+        units::parse_size(size.trim()).map_err(|e| self.unit_err(v, field, EXPECT_SIZE_PER_HOUR, e))
     }
 
     /// A fraction in 0..=1 given as "0.01%" or a number.
