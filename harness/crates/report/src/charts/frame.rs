@@ -205,7 +205,24 @@ where
                 .map(|&(a, b)| Rectangle::new([(a, y_lo), (b, y_hi)], LATE_SHADE.filled())),
         )
         .plot()?;
-    for (name, start, end, warmup) in &stage_bounds(r) {
+    let bounds = stage_bounds(r);
+    let labels: Vec<String> = bounds
+        .iter()
+        .map(|(name, _, _, warmup)| {
+            if *warmup && !name.to_lowercase().contains("warm") {
+                format!("{name} (warm-up)")
+            } else {
+                name.clone()
+            }
+        })
+        .collect();
+    let spans: Vec<(i32, i32)> = bounds
+        .iter()
+        .zip(&labels)
+        .map(|((_, start, _, _), l)| (chart.backend_coord(&(*start, y_hi)).0, label_px(l)))
+        .collect();
+    let rows = label_rows(&spans, LABEL_ROWS);
+    for (((_, start, end, warmup), label), row) in bounds.iter().zip(labels).zip(rows) {
         if *warmup {
             chart
                 .draw_series(std::iter::once(Rectangle::new(
@@ -217,19 +234,42 @@ where
         if *start > 0.0 {
             line(chart, "", &[(*start, y_lo), (*start, y_hi)], STAGE_LINE)?;
         }
-        let label = if *warmup && !name.to_lowercase().contains("warm") {
-            format!("{name} (warm-up)")
-        } else {
-            name.clone()
-        };
+        let Some(row) = row else { continue };
+        let y = 4 + 16 * row as i32;
         chart
             .draw_series(std::iter::once(
                 EmptyElement::at((*start, y_hi))
-                    + Text::new(label, (4, 4), font(13).color(&RGBColor(100, 100, 100))),
+                    + Text::new(label, (4, y), font(13).color(&RGBColor(100, 100, 100))),
             ))
             .plot()?;
     }
     Ok(())
+}
+
+/// Rows of stage names under a chart's top edge.
+const LABEL_ROWS: usize = 3;
+
+/// A stage name's width in pixels at the 13 px label font: about 7 px a character (the
+/// widest of the sans fonts the SVG may be shown in), plus the 4 px offset and a gap.
+fn label_px(label: &str) -> i32 {
+    label.chars().count() as i32 * 7 + 10
+}
+
+/// The row each stage name goes in, given each name's (start, width) in pixels: the first
+/// row in which the previous name has ended, so a short stage's name drops below its
+/// neighbour's instead of printing over it ("warmup" and "sustain-1" did on a 30-minute
+/// run). None when every row is taken: that name is left off the chart (the stage table of
+/// every report still has it).
+fn label_rows(spans: &[(i32, i32)], rows: usize) -> Vec<Option<usize>> {
+    let mut ends = vec![i32::MIN; rows];
+    spans
+        .iter()
+        .map(|&(start, width)| {
+            let row = ends.iter().position(|&end| end <= start)?;
+            ends[row] = start + width;
+            Some(row)
+        })
+        .collect()
 }
 
 /// (start, end) of each interval in which the generator sent too many operations late.
@@ -263,4 +303,25 @@ fn stage_bounds(r: &RunResult) -> Vec<(String, f64, f64, bool)> {
             s
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn close_stage_names_drop_to_the_next_row() {
+        // A 30 s warm-up before 30 minutes: 13 px of the 804 px plotting width.
+        let spans = [(0, 80), (13, 70), (100, 70), (200, 70)];
+        assert_eq!(
+            label_rows(&spans, 3),
+            vec![Some(0), Some(1), Some(0), Some(0)]
+        );
+        // Four names at one spot: the fourth has no row left.
+        let crowded = [(0, 50), (1, 50), (2, 50), (3, 50)];
+        assert_eq!(
+            label_rows(&crowded, 3),
+            vec![Some(0), Some(1), Some(2), None]
+        );
+    }
 }
