@@ -57,37 +57,24 @@ pub fn bounds_s() -> Vec<f64> {
 }
 
 /// Counts per bucket (not cumulative), the last for values past 60 s, and the sum in seconds.
-#[derive(Clone)]
 struct Buckets {
     counts: [u64; BOUNDS_NS.len() + 1],
     sum_s: f64,
-}
-
-impl Default for Buckets {
-    fn default() -> Self {
-        Buckets {
-            counts: [0; BOUNDS_NS.len() + 1],
-            sum_s: 0.0,
-        }
-    }
 }
 
 impl Buckets {
     /// An HDR histogram of nanoseconds in these buckets: each recorded value (its HDR bucket's
     /// highest equivalent, as the percentiles use) goes to the first bound at or above it.
     fn of(h: &Histogram<u64>) -> Buckets {
-        let mut b = Buckets::default();
-        b.add(h);
-        b
-    }
-
-    fn add(&mut self, h: &Histogram<u64>) {
+        let mut counts = [0; BOUNDS_NS.len() + 1];
         for v in h.iter_recorded() {
             let ns = v.value_iterated_to();
-            let i = BOUNDS_NS.partition_point(|&b| b < ns);
-            self.counts[i] += v.count_at_value();
+            counts[BOUNDS_NS.partition_point(|&b| b < ns)] += v.count_at_value();
         }
-        self.sum_s += h.mean() * h.len() as f64 / 1e9;
+        Buckets {
+            counts,
+            sum_s: h.mean() * h.len() as f64 / 1e9,
+        }
     }
 }
 
