@@ -2,7 +2,8 @@
 //! here on loopback) scrapes `harness run --metrics-addr` every 250 ms, and PromQL over what it
 //! stored agrees with the run's results.json: the committed counter exactly, the p99 from
 //! `histogram_quantile` within one bucket, the committed rate within 25 %. The text passes
-//! `promtool check metrics`. Without the tools the test skips with a message, except under
+//! `promtool check metrics`. The same run pushed with `--remote-write` to a Prometheus that
+//! receives it agrees alike. Without the tools the test skips with a message, except under
 //! `REQUIRE_TEST_TOOLS=1` (`.ci/run`, whose `.ci/deps` installs them).
 
 use harness::run::live::BOUNDS_NS;
@@ -58,26 +59,43 @@ struct Prometheus {
 }
 
 impl Prometheus {
-    fn start(dir: &Path, target: SocketAddr) -> Prometheus {
-        let config = dir.join("prometheus.yml");
-        std::fs::write(
-            &config,
-            format!("global:\n  scrape_interval: 250ms\n  scrape_timeout: 200ms\nscrape_configs:\n  - job_name: harness\n    static_configs:\n      - targets: ['{target}']\n"),
-        )
-        .unwrap();
+    /// Prometheus with `config` and `extra` flags, its data in `dir`.
+    fn launch(dir: &Path, config: &str, extra: &[&str]) -> Prometheus {
+        let file = dir.join("prometheus.yml");
+        std::fs::write(&file, config).unwrap();
         let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
         let child = Command::new("prometheus")
-            .arg(format!("--config.file={}", config.display()))
+            .arg(format!("--config.file={}", file.display()))
             .arg(format!(
                 "--storage.tsdb.path={}",
                 dir.join("tsdb").display()
             ))
             .arg(format!("--web.listen-address={addr}"))
+            .args(extra)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .expect("starting prometheus");
-        let p = Prometheus { child, addr };
+        Prometheus { child, addr }
+    }
+
+    /// Prometheus receiving remote-write at /api/v1/write, scraping nothing, once ready.
+    fn receiving(dir: &Path) -> Prometheus {
+        let p = Prometheus::launch(dir, "global: {}\n", &["--web.enable-remote-write-receiver"]);
+        let started = Instant::now();
+        while !matches!(get(p.addr, "/-/ready"), Ok((200, _))) {
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "prometheus never ready"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        p
+    }
+
+    fn start(dir: &Path, target: SocketAddr) -> Prometheus {
+        let config = format!("global:\n  scrape_interval: 250ms\n  scrape_timeout: 200ms\nscrape_configs:\n  - job_name: harness\n    static_configs:\n      - targets: ['{target}']\n");
+        let p = Prometheus::launch(dir, &config, &[]);
         // Ready, and its first scrape of the target tried (and failed: nothing listens yet).
         // Prometheus 2.x applies a new config's targets up to 5 s after it starts: a run
         // begun before then would be over before the first scrape.
@@ -139,6 +157,85 @@ fn bucket(s: f64) -> usize {
     BOUNDS_NS.partition_point(|&b| (b as f64) < s * 1e9)
 }
 
+/// `harness run` of a 1 s + 3 s in-process scenario named `name` in `dir`, with `live` flags.
+fn start_run(dir: &Path, name: &str, live: &[&str]) -> Child {
+    let scenario = dir.join("live.toml");
+    std::fs::write(
+        &scenario,
+        format!("[scenario]\nname = \"{name}\"\n[target]\nkind = \"in-process\"\n[workload]\naccounts = 10000\nbatch_size = 64\n[output]\ninterval = \"250ms\"\n\
+         [[stages]]\nname = \"warm\"\nduration = \"1s\"\nworkers = 1\nwarmup = true\n\
+         [[stages]]\nname = \"steady\"\nduration = \"3s\"\nrate = \"2000/s\"\n"),
+    )
+    .unwrap();
+    Command::new(env!("CARGO_BIN_EXE_harness"))
+        .arg("run")
+        .arg(&scenario)
+        .args(["--quiet", "--no-reports", "--out"])
+        .arg(dir.join("out"))
+        .args(live)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// The run's results.json, once it exited 0.
+fn finished(run: Child) -> results::RunResult {
+    let out = run.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let results = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("results: ").map(str::to_string))
+        .expect("the results path is printed");
+    results::RunResult::read(results).unwrap()
+}
+
+/// What Prometheus stored agrees with results.json: the steady stage's committed count
+/// exactly, the run finished, the p99 within one bucket.
+fn totals_agree(prom: &Prometheus, scenario: &str, r: &results::RunResult) {
+    let steady = r.stages.iter().find(|s| s.name == "steady").unwrap();
+    let sel = format!("{{scenario=\"{scenario}\",stage=\"steady\"}}");
+    let committed = prom.query(&format!("harness_transactions_committed_total{sel}"));
+    assert_eq!(committed as u64, steady.committed);
+    assert_eq!(
+        prom.query(&format!("harness_finished{{scenario=\"{scenario}\"}}")),
+        1.0
+    );
+    let p99 = prom.query(&format!(
+        "histogram_quantile(0.99, sum by (le) (harness_latency_seconds_bucket{sel}))"
+    ));
+    let want = r.summary.latency_us.p99 / 1e6;
+    assert!(
+        bucket(p99).abs_diff(bucket(want)) <= 1,
+        "PromQL p99 {p99} s against results.json's {want} s"
+    );
+}
+
+#[test]
+fn remote_write_reaches_prometheus_with_the_run_s_totals() {
+    if !tool("prometheus") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let prom = Prometheus::receiving(dir.path());
+    let url = format!("http://{}/api/v1/write", prom.addr);
+    let run = start_run(
+        dir.path(),
+        "t-push",
+        &["--remote-write", &url, "--remote-write-interval", "500ms"],
+    );
+    // Mid-run, pushes have arrived.
+    std::thread::sleep(Duration::from_millis(2500));
+    let mid = prom.api("query", "harness_operations_total", "");
+    assert!(
+        !mid["data"]["result"].as_array().unwrap().is_empty(),
+        "nothing pushed 2.5 s into the run: {mid}"
+    );
+    let r = finished(run);
+    // The last push, made before the harness exited, carried the final totals.
+    totals_agree(&prom, "t-push", &r);
+}
+
 #[test]
 fn prometheus_scraping_a_run_agrees_with_its_results() {
     if !tool("prometheus") || !tool("promtool") {
@@ -148,30 +245,9 @@ fn prometheus_scraping_a_run_agrees_with_its_results() {
     let began = std::time::SystemTime::now();
     let metrics: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
     let prom = Prometheus::start(dir.path(), metrics);
-    let scenario = dir.path().join("live.toml");
-    std::fs::write(
-        &scenario,
-        "[scenario]\nname = \"t-live\"\n[target]\nkind = \"in-process\"\n[workload]\naccounts = 10000\nbatch_size = 64\n[output]\ninterval = \"250ms\"\n\
-         [[stages]]\nname = \"warm\"\nduration = \"1s\"\nworkers = 1\nwarmup = true\n\
-         [[stages]]\nname = \"steady\"\nduration = \"3s\"\nrate = \"2000/s\"\n",
-    )
-    .unwrap();
-    let run = Command::new(env!("CARGO_BIN_EXE_harness"))
-        .arg("run")
-        .arg(&scenario)
-        .args([
-            "--quiet",
-            "--no-reports",
-            "--metrics-linger",
-            "10s",
-            "--out",
-        ])
-        .arg(dir.path().join("out"))
-        .arg("--metrics-addr")
-        .arg(metrics.to_string())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let addr = metrics.to_string();
+    let live = ["--metrics-linger", "10s", "--metrics-addr", &addr];
+    let run = start_run(dir.path(), "t-live", &live);
     // Mid-run, the endpoint answers text that promtool accepts.
     std::thread::sleep(Duration::from_millis(2000));
     let (code, text) = get(metrics, "/metrics").unwrap();
@@ -186,28 +262,10 @@ fn prometheus_scraping_a_run_agrees_with_its_results() {
         String::from_utf8_lossy(&check.stdout)
     );
     check.stdout.clear();
-    let out = run.wait_with_output().unwrap();
-    assert_eq!(out.status.code(), Some(0));
-    let results = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .find_map(|l| l.strip_prefix("results: ").map(str::to_string))
-        .expect("the results path is printed");
-    let r = results::RunResult::read(results).unwrap();
-    let steady = r.stages.iter().find(|s| s.name == "steady").unwrap();
-
+    let r = finished(run);
     // The final totals were scraped before the harness exited (it waits for that scrape).
+    totals_agree(&prom, "t-live", &r);
     let sel = "{scenario=\"t-live\",stage=\"steady\"}";
-    let committed = prom.query(&format!("harness_transactions_committed_total{sel}"));
-    assert_eq!(committed as u64, steady.committed);
-    assert_eq!(prom.query("harness_finished{scenario=\"t-live\"}"), 1.0);
-    let p99 = prom.query(&format!(
-        "histogram_quantile(0.99, sum by (le) (harness_latency_seconds_bucket{sel}))"
-    ));
-    let want = r.summary.latency_us.p99 / 1e6;
-    assert!(
-        bucket(p99).abs_diff(bucket(want)) <= 1,
-        "PromQL p99 {p99} s against results.json's {want} s"
-    );
     let rate = prom.query(&format!(
         "max_over_time(rate(harness_transactions_committed_total{sel}[1s])[1m:250ms])"
     ));
@@ -275,4 +333,19 @@ impl WithStdin for Command {
         child.stdin.take().unwrap().write_all(input).unwrap();
         child.wait_with_output().unwrap()
     }
+}
+
+#[test]
+fn a_remote_write_url_off_loopback_is_refused_before_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = start_run(
+        dir.path(),
+        "t-refused",
+        &["--remote-write", "http://10.1.2.3:9090/api/v1/write"],
+    );
+    let out = run.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "a usage error");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("not a loopback address"), "{stderr}");
+    assert!(!dir.path().join("out").exists(), "nothing ran");
 }

@@ -89,6 +89,14 @@ pub enum Command {
         /// final totals (0s: do not wait).
         #[arg(long, value_name = "DURATION", default_value = "15s")]
         metrics_linger: humantime::Duration,
+        /// Push the same metrics with Prometheus remote-write (protocol 1.0) to this http://
+        /// URL, e.g. http://127.0.0.1:9090/api/v1/write (Prometheus started with
+        /// --web.enable-remote-write-receiver). Loopback only unless --allow-remote.
+        #[arg(long, value_name = "URL")]
+        remote_write: Option<String>,
+        /// How often --remote-write pushes (and once more with the final totals).
+        #[arg(long, value_name = "DURATION", default_value = "5s")]
+        remote_write_interval: humantime::Duration,
     },
     /// Combine execution segments' results into one result and report.
     ///

@@ -122,6 +122,8 @@ fn run_cmd(c: Command, cancel: &Cancel) -> Result<Exit> {
         driver,
         metrics_addr,
         metrics_linger,
+        remote_write,
+        remote_write_interval,
     } = c
     else {
         unreachable!("run_cmd is only called for `harness run`")
@@ -146,10 +148,13 @@ fn run_cmd(c: Command, cancel: &Cancel) -> Result<Exit> {
         profile,
         start,
         cancel: cancel.clone(),
-        metrics: metrics_addr.map(|addr| run::live::LiveOptions {
-            addr,
-            linger: metrics_linger.into(),
-        }),
+        metrics: live_options(
+            metrics_addr,
+            metrics_linger.into(),
+            remote_write.as_deref(),
+            remote_write_interval.into(),
+            allow_remote,
+        )?,
     };
     if !gated {
         return plain_run(&prepared, &run);
@@ -179,6 +184,29 @@ fn plain_run(prepared: &plan::Prepared, opts: &RunOptions) -> Result<Exit> {
 }
 
 /// The segment to run, from `--segment` or the environment.
+/// The live metrics asked for: served at `addr`, pushed to `remote_write`, both or neither. A
+/// bad or refused URL is a usage error, before any load.
+fn live_options(
+    addr: Option<std::net::SocketAddr>,
+    linger: std::time::Duration,
+    remote_write: Option<&str>,
+    interval: std::time::Duration,
+    allow_remote: bool,
+) -> Result<Option<run::live::LiveOptions>> {
+    let remote_write = remote_write
+        .map(|url| run::remote_write::RemoteWrite::new(url, interval, allow_remote))
+        .transpose()
+        .map_err(|e| UsageError::new(format!("{e:#}")))?;
+    if addr.is_none() && remote_write.is_none() {
+        return Ok(None);
+    }
+    Ok(Some(run::live::LiveOptions {
+        addr,
+        linger,
+        remote_write,
+    }))
+}
+
 fn segment_flag(flag: Option<String>) -> Result<Option<Segment>> {
     Ok(match flag {
         Some(f) => Some(f.parse::<Segment>()?),

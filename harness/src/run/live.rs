@@ -6,8 +6,10 @@
 //! it stays up until one scrape has seen the final totals, or `--metrics-linger` has passed:
 //! otherwise whatever happened after the last scrape (up to a scrape interval, 15 s by
 //! Prometheus's default) would never reach the dashboard. Like load, it binds loopback only
-//! unless `--allow-remote` is given.
+//! unless `--allow-remote` is given. The same thread pushes the same text with Prometheus
+//! remote-write when `--remote-write` asks ([`remote_write`](super::remote_write)).
 
+use super::remote_write::{self, Pushes, RemoteWrite};
 use crate::load::live::Live;
 /// The latency buckets' bounds, for readers of the exposition (tests, dashboards).
 pub use crate::load::live::BOUNDS_NS;
@@ -22,41 +24,37 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-/// `--metrics-addr` and `--metrics-linger`.
+/// `--metrics-addr`, `--metrics-linger` and `--remote-write`: at least one of `addr` and
+/// `remote_write` is set.
 #[derive(Debug, Clone)]
 pub struct LiveOptions {
-    pub addr: SocketAddr,
+    pub addr: Option<SocketAddr>,
     /// The longest wait for a scrape after the run (0: none).
     pub linger: Duration,
+    pub remote_write: Option<RemoteWrite>,
 }
 
-/// A running endpoint; [`Endpoint::finish`] stops it.
+/// A running endpoint and pusher; [`Endpoint::finish`] stops them.
 pub struct Endpoint {
     pub live: Arc<Live>,
-    /// Where it listens (the port chosen when ADDR said 0).
-    pub addr: SocketAddr,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<JoinHandle<()>>,
+    /// Where it listens (the port chosen when ADDR said 0); None when it only pushes.
+    pub addr: Option<SocketAddr>,
+    stop: Option<tokio::sync::watch::Sender<bool>>,
+    thread: Option<JoinHandle<Option<Pushes>>>,
 }
 
 impl Endpoint {
-    /// Binds `opts.addr` (loopback only unless `allow_remote`) and serves `live` from a thread.
+    /// Binds `opts.addr` (loopback only unless `allow_remote`) and serves `live` from a thread,
+    /// which also pushes it when `opts.remote_write` is set.
     pub fn start(opts: &LiveOptions, allow_remote: bool, live: Arc<Live>) -> Result<Endpoint> {
-        if !opts.addr.ip().is_loopback() && !allow_remote {
-            bail!(
-                "refusing to serve live metrics on {}: not a loopback address (127.0.0.0/8 or ::1); --allow-remote allows it",
-                opts.addr
-            );
-        }
-        let listener = std::net::TcpListener::bind(opts.addr)
-            .with_context(|| format!("binding --metrics-addr {}", opts.addr))?;
-        listener.set_nonblocking(true)?;
-        let addr = listener.local_addr()?;
-        let (stop, stopped) = tokio::sync::oneshot::channel();
+        let listener = opts.addr.map(|a| bind(a, allow_remote)).transpose()?;
+        let addr = listener.as_ref().map(|l| l.local_addr()).transpose()?;
+        let (stop, stopped) = tokio::sync::watch::channel(false);
         let served = Arc::clone(&live);
+        let rw = opts.remote_write.clone();
         let thread = std::thread::Builder::new()
             .name("harness-metrics".into())
-            .spawn(move || serve(listener, served, stopped))?;
+            .spawn(move || serve(listener, rw, served, stopped))?;
         Ok(Endpoint {
             live,
             addr,
@@ -65,16 +63,41 @@ impl Endpoint {
         })
     }
 
-    /// The run is over: waits (up to `linger`, or until `cancelled` says so) for a scrape of
-    /// the final totals, then stops. Says on stderr what it waits for unless `quiet`.
-    pub fn finish(self, linger: Duration, quiet: bool, cancelled: impl Fn() -> bool) {
+    /// The run is over: pushes the final totals (when pushing), waits (up to `linger`, or until
+    /// `cancelled` says so) for a scrape of them (when serving), then stops. Says on stderr
+    /// what it waits for unless `quiet`, and how pushes failed if any did.
+    pub fn finish(mut self, linger: Duration, quiet: bool, cancelled: impl Fn() -> bool) {
         self.live.finish();
+        if let Some(addr) = self.addr {
+            self.linger(addr, linger, quiet, cancelled);
+        }
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(true);
+        }
+        let pushes = self.thread.take().and_then(|t| t.join().ok()).flatten();
+        if let Some(p) = pushes.filter(|p| p.failed > 0) {
+            eprintln!(
+                "remote-write: {} of {} pushes failed; last: {}",
+                p.failed,
+                p.sent,
+                p.last_error.unwrap_or_default()
+            );
+        }
+    }
+
+    fn linger(
+        &self,
+        addr: SocketAddr,
+        linger: Duration,
+        quiet: bool,
+        cancelled: impl Fn() -> bool,
+    ) {
         let deadline = Instant::now() + linger;
         if !linger.is_zero() && !quiet {
             eprintln!(
                 "waiting up to {} s for a last scrape of http://{}/metrics (Ctrl-C skips)",
                 linger.as_secs_f64(),
-                self.addr
+                addr
             );
         }
         while self.live.scrapes_after_end() == 0 && Instant::now() < deadline && !cancelled() {
@@ -86,7 +109,7 @@ impl Endpoint {
 impl Drop for Endpoint {
     fn drop(&mut self) {
         if let Some(s) = self.stop.take() {
-            let _ = s.send(());
+            let _ = s.send(true);
         }
         if let Some(t) = self.thread.take() {
             let _ = t.join();
@@ -94,42 +117,73 @@ impl Drop for Endpoint {
     }
 }
 
-/// Accepts and serves connections until `stopped`.
+/// `--metrics-addr`'s listener: loopback only unless `allow_remote`.
+fn bind(addr: SocketAddr, allow_remote: bool) -> Result<std::net::TcpListener> {
+    if !addr.ip().is_loopback() && !allow_remote {
+        bail!(
+            "refusing to serve live metrics on {addr}: not a loopback address (127.0.0.0/8 or ::1); --allow-remote allows it"
+        );
+    }
+    let listener = std::net::TcpListener::bind(addr)
+        .with_context(|| format!("binding --metrics-addr {addr}"))?;
+    listener.set_nonblocking(true)?;
+    Ok(listener)
+}
+
+/// Serves `listener` (if any) and pushes to `rw` (if any) until `stopped`; the pushes' tally.
 fn serve(
-    listener: std::net::TcpListener,
+    listener: Option<std::net::TcpListener>,
+    rw: Option<RemoteWrite>,
     live: Arc<Live>,
-    mut stopped: tokio::sync::oneshot::Receiver<()>,
-) {
-    let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+    stopped: tokio::sync::watch::Receiver<bool>,
+) -> Option<Pushes> {
+    let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-    else {
+        .ok()?;
+    rt.block_on(async move {
+        if let Some(l) = listener {
+            tokio::spawn(accept(l, Arc::clone(&live), stopped.clone()));
+        }
+        match rw {
+            Some(rw) => Some(remote_write::run(rw, live, stopped).await),
+            None => {
+                let mut stopped = stopped;
+                let _ = stopped.wait_for(|s| *s).await;
+                None
+            }
+        }
+    })
+}
+
+/// Accepts and serves scrapes until `stopped`.
+async fn accept(
+    listener: std::net::TcpListener,
+    live: Arc<Live>,
+    mut stopped: tokio::sync::watch::Receiver<bool>,
+) {
+    let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
         return;
     };
-    rt.block_on(async move {
-        let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
-            return;
+    loop {
+        let (stream, _) = tokio::select! {
+            _ = stopped.wait_for(|s| *s) => return,
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(_) => continue,
+            },
         };
-        loop {
-            let (stream, _) = tokio::select! {
-                _ = &mut stopped => return,
-                accepted = listener.accept() => match accepted {
-                    Ok(a) => a,
-                    Err(_) => continue,
-                },
-            };
-            let live = Arc::clone(&live);
-            tokio::spawn(async move {
-                let service = hyper::service::service_fn(move |req| {
-                    let live = Arc::clone(&live);
-                    async move { Ok::<_, std::convert::Infallible>(answer(&live, &req)) }
-                });
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), service)
-                    .await;
+        let live = Arc::clone(&live);
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |req| {
+                let live = Arc::clone(&live);
+                async move { Ok::<_, std::convert::Infallible>(answer(&live, &req)) }
             });
-        }
-    });
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        });
+    }
 }
 
 /// `/metrics` as Prometheus text; anything else a 404 with a JSON error.

@@ -10,6 +10,7 @@
 pub(crate) mod assemble;
 pub mod live;
 pub(crate) mod output;
+pub mod remote_write;
 pub mod repeat;
 pub(crate) mod search;
 pub mod sync;
@@ -202,7 +203,7 @@ fn run_on(
     Ok(RunOutcome::written(result, dir, write_problems))
 }
 
-/// The live metrics endpoint, when `--metrics-addr` asks for one.
+/// The live metrics endpoint, when `--metrics-addr` or `--remote-write` asks for one.
 fn start_live(prepared: &Prepared, opts: &RunOptions) -> Result<Option<live::Endpoint>> {
     let Some(m) = &opts.metrics else {
         return Ok(None);
@@ -219,7 +220,16 @@ fn start_live(prepared: &Prepared, opts: &RunOptions) -> Result<Option<live::End
     let live = Arc::new(Live::new(&plan.name, segment, names, units));
     let e = live::Endpoint::start(m, opts.allow_remote, live)?;
     if !opts.quiet {
-        eprintln!("live metrics: http://{}/metrics", e.addr);
+        if let Some(addr) = e.addr {
+            eprintln!("live metrics: http://{addr}/metrics");
+        }
+        if let Some(rw) = &m.remote_write {
+            eprintln!(
+                "live metrics: remote-write to {} every {} s",
+                rw.url,
+                rw.interval.as_secs_f64()
+            );
+        }
     }
     Ok(Some(e))
 }
