@@ -14,6 +14,7 @@ use crate::load::capacity::{CapacityCheck, ProbeWatch, StageUnit};
 use crate::load::hlog::{self, Writer};
 use crate::load::live::Live;
 use crate::load::progress::Progress;
+use crate::load::spool::Spool;
 use crate::load::timeline::SpanKind;
 use crate::load::worker::{Shared, Shipment};
 use crate::observe::sampler::{ProcSample, Sampler};
@@ -47,6 +48,8 @@ pub struct Collected {
     pub end: Instant,
     /// Why `latency.hlog` is incomplete, when it is.
     pub hlog_error: Option<String>,
+    /// Why the spooled time series ([`spool`](crate::load::spool)) is incomplete, when it is.
+    pub spool_error: Option<String>,
 }
 
 pub struct Collector {
@@ -82,8 +85,9 @@ struct Tally {
     open: BTreeMap<u64, (Acc, BTreeSet<u32>)>,
     next_final: u64,
     late: u64,
-    intervals: Vec<IntervalRecord>,
-    samples: Vec<Sample>,
+    /// On disk while the run goes: held in memory they grew the harness ~6 MiB an hour.
+    intervals: Spool<IntervalRecord>,
+    samples: Spool<Sample>,
 }
 
 /// One interval's load: its stage, what was planned and achieved, the open-model backlog.
@@ -109,8 +113,8 @@ impl Collector {
             open: BTreeMap::new(),
             next_final: 0,
             late: 0,
-            intervals: Vec::new(),
-            samples: Vec::new(),
+            intervals: Spool::new(),
+            samples: Spool::new(),
         };
         let grace = (sh.interval / 5).min(Duration::from_millis(200));
         let mut file = self.hlog.take();
@@ -144,18 +148,21 @@ impl Collector {
         self.close_rest(&mut t, end, &mut log);
         drop(log);
         self.progress.finish();
+        let (intervals, e1) = t.intervals.into_vec();
+        let (samples, e2) = t.samples.into_vec();
         Collected {
-            intervals: t.intervals,
+            intervals,
             stages: t.stages,
             steady: t.steady,
             whole: t.whole,
             templates: t.templates,
             late: t.late,
-            samples: t.samples,
+            samples,
             capacity: self.capacity,
             probe: self.probe,
             end,
             hlog_error: self.hlog_error,
+            spool_error: e1.or(e2),
         }
     }
 
@@ -276,7 +283,7 @@ impl Collector {
         acc: &Acc,
         active_workers: usize,
         log: &mut Option<Writer<'_>>,
-        samples: &mut Vec<Sample>,
+        samples: &mut Spool<Sample>,
     ) -> IntervalRecord {
         let sh = Arc::clone(&self.shared);
         let step = sh.interval.as_secs_f64();

@@ -13,6 +13,7 @@ pub mod histogram;
 pub mod hlog;
 pub mod live;
 pub mod progress;
+pub mod spool;
 pub mod templates;
 pub mod timeline;
 pub mod worker;

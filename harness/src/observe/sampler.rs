@@ -12,8 +12,8 @@ use crate::observe::threads::{Busiest, ThreadCpu};
 use std::time::Instant;
 use sysinfo::{Pid, ProcessRefreshKind, ProcessesToUpdate, System};
 
-/// One reading of one process.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+/// One reading of one process (serializable so the collector can spool it).
+#[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ProcSample {
     /// Percent of all cores, since the previous reading.
     pub cpu_pct: f64,

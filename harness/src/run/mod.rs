@@ -195,6 +195,7 @@ fn run_on(
         .hlog_error
         .iter()
         .map(|e| format!("writing {} failed: {e}", dir.join("latency.hlog").display()))
+        .chain(collected.spool_error.iter().cloned())
         .collect();
     write_problems.extend(output::write(&result, &dir, opts.no_reports)?);
     if let (Some(e), Some(m)) = (endpoint, &opts.metrics) {
