@@ -54,7 +54,10 @@ mod tests {
             .collect();
         let s = rss_slope_per_hour(&pts).unwrap();
         let naive = (4u64 << 20) as f64 / 119.0 * 3600.0;
-        assert!((s / naive - 6.0 * 119.0 / (120.0 * 121.0)).abs() < 1e-9, "fit {s}, naive {naive}");
+        assert!(
+            (s / naive - 6.0 * 119.0 / (120.0 * 121.0)).abs() < 1e-9,
+            "fit {s}, naive {naive}"
+        );
     }
 
     #[test]
