@@ -59,6 +59,12 @@ pub fn render(doc: &Doc, title: &str) -> String {
     page(doc, title, &[])
 }
 
+/// [`render`] for a document with charts of its own (e.g. `harness history`): each
+/// `Block::Chart(i)` is `charts[i]`, inline.
+pub fn render_with_charts(doc: &Doc, title: &str, charts: &[Chart]) -> String {
+    page(doc, title, charts)
+}
+
 /// The page, with `charts` for the document's chart blocks.
 fn page(doc: &Doc, title: &str, charts: &[Chart]) -> String {
     let mut out = String::new();

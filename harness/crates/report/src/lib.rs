@@ -123,7 +123,7 @@ impl Renderer for SvgCharts {
             .charts
             .iter()
             .map(|c| Output {
-                path: Path::new("charts").join(c.file),
+                path: Path::new("charts").join(&c.file),
                 bytes: c.svg.clone().into_bytes(),
             })
             .collect())

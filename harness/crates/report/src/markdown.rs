@@ -34,6 +34,12 @@ pub fn render(doc: &Doc) -> String {
     write(doc, &[])
 }
 
+/// [`render`] for a document with charts of its own (e.g. `harness history`): each
+/// `Block::Chart(i)` links `charts/<charts[i].file>`, which the caller writes beside it.
+pub fn render_with_charts(doc: &Doc, charts: &[Chart]) -> String {
+    write(doc, charts)
+}
+
 /// The document with `charts` for its chart blocks.
 fn write(doc: &Doc, charts: &[Chart]) -> String {
     let mut out = String::new();

@@ -128,7 +128,7 @@ fn junit_parses_and_counts_match() {
 fn charts_parse_as_svg_and_contain_every_series() {
     let sample = fixture::sample();
     let ctx = report::context(&sample).unwrap();
-    let files: Vec<&str> = ctx.charts.iter().map(|c| c.file).collect();
+    let files: Vec<&str> = ctx.charts.iter().map(|c| c.file.as_str()).collect();
     assert_eq!(
         files,
         [

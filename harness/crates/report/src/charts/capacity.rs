@@ -102,7 +102,7 @@ pub(super) fn capacity(c: &CapacityResult, s: &CapacitySearch) -> Result<Chart, 
     series.push(marks.slo.1.clone());
     series.extend(marks.capacity.as_ref().map(|m| m.1.clone()));
     Ok(Chart {
-        file: "capacity.svg",
+        file: "capacity.svg".to_string(),
         title,
         caption: caption(c, s),
         series,

@@ -67,7 +67,7 @@ pub(super) fn latency_over_time(r: &RunResult) -> Result<Chart, String> {
         legend(&mut chart, SeriesLabelPosition::UpperRight)
     })?;
     Ok(Chart {
-        file: "latency.svg",
+        file: "latency.svg".to_string(),
         title,
         caption: frame::caption(
             r,
@@ -257,7 +257,7 @@ pub(super) fn distribution(r: &RunResult) -> Result<Chart, String> {
         legend(&mut chart, SeriesLabelPosition::UpperLeft)
     })?;
     Ok(Chart {
-        file: "distribution.svg",
+        file: "distribution.svg".to_string(),
         title,
         caption: format!(
             "Steady-state latency at each percentile (HdrHistogram style, log scale). Maximum: {}.",

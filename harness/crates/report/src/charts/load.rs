@@ -61,7 +61,7 @@ pub(super) fn load(r: &RunResult) -> Result<Chart, String> {
         Ok(())
     })?;
     Ok(Chart {
-        file: "load.svg",
+        file: "load.svg".to_string(),
         title,
         caption: frame::caption(
             r,

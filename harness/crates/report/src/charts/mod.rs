@@ -8,7 +8,7 @@
 //!
 //! One module per chart (or pair of related charts); what they share is in `frame` (the SVG
 //! document, axes and grid, stage marks), `series` (lines, markers, legend) and `style`
-//! (palette, dashes, markers).
+//! (palette, dashes, markers). [`trend`] draws one figure over many runs for `harness history`.
 
 use std::sync::OnceLock;
 
@@ -27,12 +27,15 @@ mod resources;
 mod series;
 mod style;
 mod throughput;
+mod trend;
+
+pub use trend::{trend, Trend, TrendPoint};
 
 /// One rendered chart.
 #[derive(Debug, Clone)]
 pub struct Chart {
     /// File name under `charts/`, e.g. "throughput.svg".
-    pub file: &'static str,
+    pub file: String,
     /// Short title (also drawn in the chart).
     pub title: String,
     /// One sentence saying how to read it.

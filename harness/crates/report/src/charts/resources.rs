@@ -78,7 +78,7 @@ pub(super) fn resources(r: &RunResult) -> Result<Chart, String> {
         draw_lines(&mut chart, &rss, &mut series)
     })?;
     Ok(Chart {
-        file: "resources.svg",
+        file: "resources.svg".to_string(),
         title,
         caption: caption(r, &[cpu, rss].concat()),
         series,

@@ -19,6 +19,8 @@ pub(super) const SHADE: RGBColor = RGBColor(238, 238, 238);
 pub(super) const LATE_SHADE: RGBColor = RGBColor(250, 214, 205);
 /// A capacity search's bracket: between the last good and the first bad rate.
 pub(super) const BRACKET_SHADE: RGBColor = RGBColor(214, 228, 240);
+/// A history's baseline band: the values the comparison rule calls unchanged.
+pub(super) const BAND_SHADE: RGBColor = RGBColor(218, 238, 224);
 
 #[derive(Clone, Copy)]
 pub(super) enum Marker {
@@ -65,6 +67,9 @@ pub(super) const L_ACHIEVED: Look = look(BLUE, 2, None, Marker::Circle);
 pub(super) const L_BACKLOG: Look = look(PURPLE, 1, Some((3, 4)), Marker::Cross);
 /// A capacity search's capacity (the knee), across the latency axis.
 pub(super) const L_CAPACITY: Look = look(DARK, 2, None, Marker::None);
+/// A figure over many runs (`harness history`), and its runs the rule calls regressions.
+pub(super) const L_RUNS: Look = look(BLUE, 2, None, Marker::Circle);
+pub(super) const L_REGRESSED: Look = look(VERMILLION, 2, None, Marker::Circle);
 pub(super) const STAGE_LINE: Look = look(RGBColor(150, 150, 150), 1, Some((4, 4)), Marker::None);
 
 /// Every dashed look; one dash pattern per colour, since the colour carries the pattern

@@ -68,7 +68,7 @@ pub(super) fn throughput(r: &RunResult) -> Result<Chart, String> {
         }
     );
     Ok(Chart {
-        file: "throughput.svg",
+        file: "throughput.svg".to_string(),
         title,
         caption: frame::caption(r, caption),
         series,
