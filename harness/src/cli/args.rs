@@ -154,6 +154,32 @@ pub enum Command {
         #[arg(long, value_name = "KEY=VALUE")]
         tolerance: Vec<String>,
     },
+    /// Chart a scenario's figures over many runs: one self-contained HTML page and Markdown.
+    ///
+    /// PATHS are results.json files, saved baselines, or directories searched for them (e.g.
+    /// reports/gate/, baselines/). Runs are grouped by the SHA-256 of their scenario file (never
+    /// mixed), oldest first, and each is judged against its group's baseline (the oldest run,
+    /// or --baseline) by `harness compare`'s rule; the regressions are marked. Writes
+    /// history.html, history.md and charts/*.svg. Exit codes: 0 written, 2 usage error
+    /// (nothing to read, unreadable input), 5 an output that could not be written.
+    History {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Where to write (default: the first PATH if it is a directory, else the current
+        /// directory).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Judge the runs of its scenario against this instead of their oldest run: a
+        /// results.json, a directory of repeats, a baseline file or a name in --baseline-dir.
+        #[arg(long, value_name = "NAME|PATH")]
+        baseline: Option<String>,
+        /// Where named baselines live.
+        #[arg(long, value_name = "DIR", default_value = "baselines")]
+        baseline_dir: PathBuf,
+        /// Override one tolerance, e.g. --tolerance tps=0.2 (repeatable; as in compare).
+        #[arg(long, value_name = "KEY=VALUE")]
+        tolerance: Vec<String>,
+    },
     /// Check scenario files without running them.
     Validate {
         #[arg(required = true)]

@@ -6,6 +6,7 @@ pub mod args;
 
 use crate::analysis::compare::CompareError;
 use crate::analysis::compare::{self, CompareFormat, CompareOptions, Side, Tolerances};
+use crate::analysis::history;
 use crate::analysis::merge::MergeError;
 use crate::cancel::Cancel;
 use crate::exit::{Exit, UsageError};
@@ -77,6 +78,19 @@ pub fn dispatch(cli: Cli, cancel: &Cancel) -> Result<Exit> {
             out,
             allow_missing,
             no_reports,
+        }),
+        Command::History {
+            paths,
+            out,
+            baseline,
+            baseline_dir,
+            tolerance,
+        } => history_cmd(&HistoryArgs {
+            paths: &paths,
+            out: out.as_deref(),
+            baseline: baseline.as_deref(),
+            baseline_dir: &baseline_dir,
+            tolerance: &tolerance,
         }),
         Command::Validate { files } => Ok(validate(&files)),
         Command::Report {
@@ -362,6 +376,59 @@ fn compare_cmd(a: &CompareArgs<'_>) -> Result<Exit> {
         }
     }
     Ok(c.exit())
+}
+
+/// The flags of `harness history`.
+struct HistoryArgs<'a> {
+    paths: &'a [PathBuf],
+    out: Option<&'a Path>,
+    baseline: Option<&'a str>,
+    baseline_dir: &'a Path,
+    tolerance: &'a [String],
+}
+
+/// `harness history`: reads the runs, judges each against its scenario's baseline, writes the
+/// page and prints where, with each scenario's regressions.
+fn history_cmd(a: &HistoryArgs<'_>) -> Result<Exit> {
+    // Checked once up front, so a bad flag is a usage error before anything is read.
+    let mut check = Tolerances::default();
+    for spec in a.tolerance {
+        check.apply_spec(spec)?;
+    }
+    let tolerances = |s: &Side| {
+        let mut t = recorded_scenario_tolerances(s).unwrap_or_default();
+        for spec in a.tolerance {
+            // Valid: checked above.
+            let _ = t.apply_spec(spec);
+        }
+        t
+    };
+    let baseline = a
+        .baseline
+        .map(|b| Side::load(b, a.baseline_dir))
+        .transpose()?;
+    let entries = history::load(a.paths)?;
+    let h = history::build(
+        entries,
+        &history::HistoryOptions {
+            baseline,
+            tolerances: &tolerances,
+        },
+    )?;
+    let dir = match a.out {
+        Some(d) => d.to_path_buf(),
+        None => a
+            .paths
+            .first()
+            .filter(|p| p.is_dir())
+            .cloned()
+            .unwrap_or_else(|| PathBuf::from(".")),
+    };
+    for p in history::write_outputs(&h, &dir)? {
+        eprintln!("wrote {}", p.display());
+    }
+    print!("{}", history::summary(&h));
+    Ok(Exit::Pass)
 }
 
 /// The `[criteria.tolerance]` of the scenario file the new side was run from, when that file

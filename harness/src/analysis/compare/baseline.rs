@@ -280,7 +280,8 @@ impl Side {
     }
 }
 
-fn find_results(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+/// Every `results.json` under `dir`, recursively (symlinks not followed, so no run counts twice).
+pub fn find_results(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     for entry in std::fs::read_dir(dir)? {
         let entry = entry?;
         let kind = entry.file_type()?;

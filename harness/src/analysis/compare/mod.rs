@@ -34,7 +34,7 @@ mod render;
 mod rule;
 mod tolerances;
 
-pub use baseline::{Baseline, ScenarioId, Side, BASELINE_VERSION};
+pub use baseline::{find_results, Baseline, ScenarioId, Side, BASELINE_VERSION};
 pub use capacity::{
     CapacityComparison, CapacityOutcome, NotComparable, SearchFigures, SearchSide, CAPACITY_RULE,
 };
@@ -43,7 +43,8 @@ pub use error::CompareError;
 pub use figures::Figures;
 pub use metrics::{MetricRow, Unit};
 pub use render::{
-    render_html, render_junit, render_markdown, render_text, write_outputs, CompareFormat,
+    render_html, render_junit, render_markdown, render_text, tolerance_text, value_text,
+    with_interval, write_outputs, CompareFormat,
 };
 pub use rule::{judge, median, Better, Judgement, MetricVerdict, Slack, LATENCY_FLOOR_US, RULE};
 pub use tolerances::Tolerances;

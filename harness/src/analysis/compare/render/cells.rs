@@ -105,7 +105,7 @@ impl RowText {
 }
 
 /// A metric's value in its unit, through the one number formatter (`report::fmt`).
-fn value(unit: Unit, v: f64) -> String {
+pub fn value(unit: Unit, v: f64) -> String {
     match unit {
         Unit::TxPerS => fmt::rate(v, "tx/s"),
         Unit::TxPerCpuS => fmt::rate(v, "tx/CPU-s"),
@@ -138,7 +138,7 @@ fn search(s: Option<&SearchSide>) -> String {
 
 /// A one-run side's percentile with its sampling interval in brackets, as the run report
 /// writes it: "1.91 s (1.88–1.94 s)".
-fn with_interval(value: String, ci: Option<results::Bounds>) -> String {
+pub fn with_interval(value: String, ci: Option<results::Bounds>) -> String {
     match ci {
         Some(b) => format!("{value} ({})", fmt::latency_range_us(b.lo, b.hi)),
         None => value,
@@ -171,7 +171,7 @@ fn relative_change(base: f64, new: f64) -> String {
 }
 
 /// The tolerance, and for latencies the floor under which no change counts.
-fn tolerance(r: &MetricRow) -> String {
+pub fn tolerance(r: &MetricRow) -> String {
     let t = match r.slack {
         Slack::Relative(t) => fmt::pct(t * 100.0),
         Slack::Absolute(a) => format!("{} pp", fmt::sig3(a * 100.0)),

@@ -13,6 +13,7 @@ mod text;
 use super::{CompareError, Comparison};
 use std::path::{Path, PathBuf};
 
+pub use cells::{tolerance as tolerance_text, value as value_text, with_interval};
 pub use doc::{render_html, render_markdown};
 pub use junit::render_junit;
 pub use text::render_text;
