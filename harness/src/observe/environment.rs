@@ -39,20 +39,9 @@ pub fn capture(started_at: String) -> Environment {
         hostname: System::host_name().ok(),
         rustc: option_env!("HARNESS_RUSTC_VERSION").map(str::to_string),
         harness_version: env!("CARGO_PKG_VERSION").to_string(),
-        git_commit: git_commit(),
+        // The build's commit (see build.rs), never the working directory's at run time.
+        git_commit: option_env!("HARNESS_GIT_COMMIT").map(str::to_string),
         started_at,
         finished_at: String::new(),
     }
-}
-
-fn git_commit() -> Option<String> {
-    let out = std::process::Command::new("git")
-        .args(["rev-parse", "--short=12", "HEAD"])
-        .stderr(std::process::Stdio::null())
-        .output()
-        .ok()?;
-    out.status
-        .success()
-        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
-        .filter(|s| !s.is_empty())
 }
