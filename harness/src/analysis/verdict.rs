@@ -151,8 +151,9 @@ pub fn measured(r: &RunResult, interval_s: f64) -> Measured {
     }
 }
 
-/// The larger of two figures either of which may be missing.
-fn larger(a: Option<f64>, b: Option<f64>) -> Option<f64> {
+/// The larger of two figures either of which may be missing (also how merged segments'
+/// resources take the worst of each).
+pub fn larger(a: Option<f64>, b: Option<f64>) -> Option<f64> {
     match (a, b) {
         (Some(a), Some(b)) => Some(a.max(b)),
         (a, b) => a.or(b),

@@ -122,10 +122,7 @@ pub(super) fn exact_sum<'a>(
 pub(super) fn worst_resources<'a>(
     ps: impl Iterator<Item = &'a ProcessResources>,
 ) -> ProcessResources {
-    let max_f = |a: Option<f64>, b: Option<f64>| match (a, b) {
-        (Some(a), Some(b)) => Some(a.max(b)),
-        (a, b) => a.or(b),
-    };
+    let max_f = crate::analysis::verdict::larger;
     let max_u = |a: Option<u64>, b: Option<u64>| a.max(b);
     ps.fold(ProcessResources::default(), |acc, p| ProcessResources {
         pid: None,
