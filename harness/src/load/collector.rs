@@ -14,6 +14,7 @@ use crate::load::capacity::{CapacityCheck, ProbeWatch, StageUnit};
 use crate::load::hlog::{self, Writer};
 use crate::load::live::Live;
 use crate::load::progress::Progress;
+use crate::load::sealed::{self, Sealed};
 use crate::load::spool::Spool;
 use crate::load::timeline::SpanKind;
 use crate::load::worker::{Shared, Shipment};
@@ -78,6 +79,9 @@ pub struct Collector {
 /// What the run adds up to while it goes.
 struct Tally {
     stages: Vec<Acc>,
+    /// Each stage's histograms once it is over ([`sealed`]): memory then stays flat however
+    /// many stages run.
+    sealed: Vec<Seal>,
     steady: Acc,
     whole: Acc,
     templates: Vec<Acc>,
@@ -88,6 +92,14 @@ struct Tally {
     /// On disk while the run goes: held in memory they grew the harness ~6 MiB an hour.
     intervals: Spool<IntervalRecord>,
     samples: Spool<Sample>,
+}
+
+/// Where a stage's histograms are.
+enum Seal {
+    Live,
+    Sealed(Sealed),
+    /// Encoding failed: kept live.
+    Kept,
 }
 
 /// One interval's load: its stage, what was planned and achieved, the open-model backlog.
@@ -107,6 +119,7 @@ impl Collector {
             stages: (0..sh.timeline.spans.len())
                 .map(|_| Acc::default())
                 .collect(),
+            sealed: (0..sh.timeline.spans.len()).map(|_| Seal::Live).collect(),
             steady: Acc::default(),
             whole: Acc::default(),
             templates: (0..sh.templates).map(|_| Acc::default()).collect(),
@@ -148,6 +161,7 @@ impl Collector {
         self.close_rest(&mut t, end, &mut log);
         drop(log);
         self.progress.finish();
+        let e0 = unseal_all(&mut t);
         let (intervals, e1) = t.intervals.into_vec();
         let (samples, e2) = t.samples.into_vec();
         Collected {
@@ -162,7 +176,7 @@ impl Collector {
             probe: self.probe,
             end,
             hlog_error: self.hlog_error,
-            spool_error: e1.or(e2),
+            spool_error: e0.or(e1).or(e2),
         }
     }
 
@@ -213,6 +227,21 @@ impl Collector {
         );
         t.intervals.push(rec);
         t.next_final += 1;
+        self.seal_finished(t);
+    }
+
+    /// Seals each stage that ended two intervals before the last finalized one: its workers
+    /// have shipped their last slices of it by then (a stalled worker's later slice still
+    /// counts, see [`sealed`]).
+    fn seal_finished(&self, t: &mut Tally) {
+        let step = self.shared.interval.as_secs_f64();
+        let done_s = t.next_final as f64 * step;
+        let spans = &self.shared.timeline.spans;
+        for ((span, acc), seal) in spans.iter().zip(&mut t.stages).zip(&mut t.sealed) {
+            if matches!(seal, Seal::Live) && span.start + span.duration + 2.0 * step <= done_s {
+                *seal = sealed::seal(acc).map_or(Seal::Kept, Seal::Sealed);
+            }
+        }
     }
 
     /// The workers are gone: closes the intervals that are left, the last one partial (and
@@ -368,4 +397,17 @@ impl Collector {
             self.shared.stop.store(true, Ordering::Relaxed);
         }
     }
+}
+
+/// The sealed stages' histograms decoded back; the first failure, for the run to report.
+fn unseal_all(t: &mut Tally) -> Option<String> {
+    let mut error = None;
+    for (acc, seal) in t.stages.iter_mut().zip(&mut t.sealed) {
+        if let Seal::Sealed(s) = std::mem::replace(seal, Seal::Live) {
+            if let Err(e) = sealed::unseal(acc, s) {
+                error.get_or_insert(e);
+            }
+        }
+    }
+    error
 }

@@ -2,7 +2,8 @@
 //! operation can end in ([`errors`]), the plan as a timeline ([`timeline`]), and the collector
 //! that turns the workers' shipments into interval records as the run goes ([`collector`],
 //! adding them up in [`acc::Acc`]), with its sinks: the interval log ([`hlog`]), the capacity
-//! search ([`capacity`]) and the live [`progress`] line. HTTP runs of several request templates
+//! search ([`capacity`]) and the live [`progress`] line; finished stages' histograms are kept
+//! encoded ([`sealed`]). HTTP runs of several request templates
 //! also tally each template apart ([`templates`]).
 
 pub mod acc;
@@ -13,6 +14,7 @@ pub mod histogram;
 pub mod hlog;
 pub mod live;
 pub mod progress;
+pub mod sealed;
 pub mod spool;
 pub mod templates;
 pub mod timeline;
