@@ -364,3 +364,55 @@ fn run_saves_a_baseline_then_gates_against_it() {
     assert_eq!(slow.status.code(), Some(1), "{stdout}\n{slow:?}");
     assert_eq!(verdict_of(&stdout, "Committed TPS"), "REGRESSED");
 }
+
+/// `harness history` over real runs of two scenario files: one section each, never mixed,
+/// every run in its table and charts, the page self-contained; each run records the commit
+/// the harness was built from.
+#[test]
+fn history_charts_real_runs_per_scenario_file() {
+    let f = fixture();
+    let out = f.root.join("history");
+    let o = harness()
+        .arg("history")
+        .args([s(&f.base), s(&f.again), s(&f.slower)])
+        .args(["--baseline", s(&f.base), "--out", s(&out)])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "one line per scenario file: {stdout}");
+    assert!(lines.iter().any(|l| l.contains(": 6 runs;")), "{stdout}");
+    assert!(lines.iter().any(|l| l.contains(": 1 runs;")), "{stdout}");
+    let html = std::fs::read_to_string(out.join("history.html")).unwrap();
+    assert!(html.contains("History of 2 scenario files"), "{html}");
+    assert!(html.contains("(--baseline)"), "the given baseline is named");
+    let fetched = html.replace("xmlns=\"http://www.w3.org/2000/svg\"", "");
+    assert!(!fetched.contains("http://") && !fetched.contains("https://"));
+    let md = std::fs::read_to_string(out.join("history.md")).unwrap();
+    let svgs = std::fs::read_dir(out.join("charts")).unwrap().count();
+    assert_eq!(
+        md.matches("](charts/").count(),
+        svgs,
+        "every chart written and linked"
+    );
+    assert!(html.matches("<svg").count() >= svgs, "every chart inline");
+    // The commit is the build's: the checkout this test was built from.
+    let head = std::process::Command::new("git")
+        .args(["rev-parse", "--short=12", "HEAD"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
+    if let Some(head) = head {
+        let r = first_result(&f.base);
+        let commit = r["environment"]["git_commit"].as_str().unwrap_or("");
+        assert!(commit.starts_with(&head), "{commit} is not {head}");
+        assert!(html.contains(commit), "the table shows the commit");
+    }
+}
