@@ -184,3 +184,49 @@ fn a_path_that_is_nothing_is_an_error_naming_it() {
     let e = load(&[dir.path().to_path_buf()]).unwrap_err().to_string();
     assert!(e.contains("no results.json"), "{e}");
 }
+
+/// A `baselines/` directory: its saved baselines are entries (the median of their repeats,
+/// with the commit and date they were saved with); other JSON beside them is not a run.
+#[test]
+fn saved_baselines_are_entries_and_other_json_is_ignored() {
+    let dir = tempfile::tempdir().unwrap();
+    let runs = tempfile::tempdir().unwrap();
+    let p = run(runs.path(), "c1", 1, 1.0);
+    let r = results::RunResult::read(&p).unwrap();
+    let figures = vec![crate::analysis::compare::Figures::of(&r)];
+    let b = crate::analysis::compare::Baseline::from_runs(
+        "gate",
+        std::slice::from_ref(&r),
+        figures,
+        "2026-11-30T00:00:00Z".to_string(),
+    )
+    .unwrap();
+    b.write(&dir.path().join("gate.json")).unwrap();
+    std::fs::write(dir.path().join("notes.json"), "{\"not\": \"a baseline\"}").unwrap();
+    let entries = load(&[dir.path().to_path_buf(), p]).unwrap();
+    assert_eq!(entries.len(), 2, "the baseline and the run, not notes.json");
+    let saved = entries.iter().find(|e| e.status.is_none()).unwrap();
+    assert_eq!(saved.commit.as_deref(), Some("c1"));
+    assert_eq!(saved.date, "2026-11-30T00:00:00Z");
+    assert_eq!(entries[0].commit.as_deref(), Some("c1"), "the run is older");
+}
+
+/// The committed sample (`reports/sample/history/`): `gate.toml` run by the harness built at
+/// successive commits, each writing results.json as that build did, reads as one track of
+/// distinct commits in date order.
+#[test]
+fn the_committed_sample_reads_as_one_track_of_distinct_commits() {
+    let dir =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../reports/sample/history/runs");
+    let h = history(&[dir], None);
+    assert_eq!(h.tracks.len(), 1, "one scenario file");
+    let t = &h.tracks[0];
+    assert!(t.runs.len() >= 10, "{} runs", t.runs.len());
+    let commits: std::collections::BTreeSet<String> = t
+        .runs
+        .iter()
+        .map(|(e, _)| e.commit.clone().expect("every run recorded its build"))
+        .collect();
+    assert_eq!(commits.len(), t.runs.len(), "one run per commit");
+    assert!(t.runs.windows(2).all(|w| w[0].0.date <= w[1].0.date));
+}
