@@ -31,7 +31,7 @@ const METRICS: [(&str, Option<&str>); 10] = [
 ];
 
 const INTRO: &str = "Each run's steady-state figures, oldest first, compared with its baseline by \
-`harness compare`'s rule: a red figure or ring is a regression the CI gate would fail on. Runs of a \
+harness compare's rule: a red figure or ring is a regression the CI gate would fail on. Runs of a \
 different scenario file (another SHA-256) are a different benchmark and get a section of their own.";
 
 /// The history as a Doc and the charts its `Block::Chart`s index.
