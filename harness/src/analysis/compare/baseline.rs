@@ -87,6 +87,13 @@ impl Baseline {
         })
     }
 
+    /// Whether JSON bytes are a saved baseline (they have `baseline_version`), not a results.json.
+    pub fn is_baseline(bytes: &[u8]) -> bool {
+        serde_json::from_slice::<serde_json::Value>(bytes)
+            .ok()
+            .is_some_and(|v| v.get("baseline_version").is_some())
+    }
+
     /// Reads a baseline file, rejecting other layout versions with a message naming the file.
     pub fn read(path: &Path) -> Result<Baseline, CompareError> {
         let bytes = std::fs::read(path).map_err(|source| CompareError::Io {
@@ -267,10 +274,7 @@ impl Side {
             path: path.to_owned(),
             source,
         })?;
-        let is_baseline = serde_json::from_slice::<serde_json::Value>(&bytes)
-            .ok()
-            .is_some_and(|v| v.get("baseline_version").is_some());
-        if is_baseline {
+        if Baseline::is_baseline(&bytes) {
             let b = Baseline::from_slice(&bytes, path)?;
             Ok(Side::from_baseline(spec, &b))
         } else {

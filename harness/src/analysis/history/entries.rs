@@ -60,7 +60,7 @@ fn load_dir(dir: &Path, out: &mut Vec<Entry>) -> Result<(), CompareError> {
         let results = path.file_name().is_some_and(|n| n == "results.json");
         if json && !results && path.is_file() {
             let bytes = read(&path)?;
-            if is_baseline(&bytes) {
+            if Baseline::is_baseline(&bytes) {
                 out.push(entry_of(&path, &bytes)?);
             }
         }
@@ -80,12 +80,6 @@ fn read(path: &Path) -> Result<Vec<u8>, CompareError> {
     })
 }
 
-fn is_baseline(bytes: &[u8]) -> bool {
-    serde_json::from_slice::<serde_json::Value>(bytes)
-        .ok()
-        .is_some_and(|v| v.get("baseline_version").is_some())
-}
-
 /// One file: a baseline if it says so (`baseline_version`), else a results.json.
 fn load_file(path: &Path) -> Result<Entry, CompareError> {
     entry_of(path, &read(path)?)
@@ -93,7 +87,7 @@ fn load_file(path: &Path) -> Result<Entry, CompareError> {
 
 fn entry_of(path: &Path, bytes: &[u8]) -> Result<Entry, CompareError> {
     let origin = path.display().to_string();
-    if is_baseline(bytes) {
+    if Baseline::is_baseline(bytes) {
         let b = Baseline::from_slice(bytes, path)?;
         return Ok(Entry {
             side: Side::from_baseline(&origin, &b),
