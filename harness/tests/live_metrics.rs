@@ -6,6 +6,10 @@
 //! receives it agrees alike. Without the tools the test skips with a message, except under
 //! `REQUIRE_TEST_TOOLS=1` (`.ci/run`, whose `.ci/deps` installs them).
 
+#[path = "common/http1_server.rs"]
+#[allow(dead_code)] // the server's statistics: this test reads the run's figures instead
+mod http1_server;
+
 use harness::run::live::BOUNDS_NS;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -274,13 +278,23 @@ fn prometheus_scraping_a_run_agrees_with_its_results() {
         rate > tps * 0.75 && rate < tps * 1.5,
         "PromQL rate {rate} tx/s against results.json's {tps}"
     );
-    dashboard_queries_return_data(&prom, began, r.summary.errors > 0);
+    let seen = Seen {
+        errors: r.summary.errors > 0,
+        templates: false,
+    };
+    dashboard_queries_return_data(&prom, began, "t-live", seen);
 }
 
 /// Every query of every panel of the Grafana dashboard (deploy/grafana/harness-live.json), its
 /// variables filled in as Grafana would, returns data over the run from this Prometheus: the
-/// dashboard is checked without a Grafana. Error series exist only once an error happened.
-fn dashboard_queries_return_data(prom: &Prometheus, began: std::time::SystemTime, errors: bool) {
+/// dashboard is checked without a Grafana. Error series exist only once an error happened,
+/// template series only in runs of several request templates.
+fn dashboard_queries_return_data(
+    prom: &Prometheus,
+    began: std::time::SystemTime,
+    scenario: &str,
+    seen: Seen,
+) {
     let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy/grafana/harness-live.json");
     let dash: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(file).unwrap())
         .expect("the dashboard is JSON");
@@ -305,12 +319,14 @@ fn dashboard_queries_return_data(prom: &Prometheus, began: std::time::SystemTime
         for t in targets {
             let expr = t["expr"].as_str().expect("a PromQL expression");
             let filled = expr
-                .replace("$scenario", "t-live")
+                .replace("$scenario", scenario)
                 .replace("$segment", ".*")
                 .replace("$__rate_interval", "1s");
             let v = prom.api("query_range", &filled, &range);
             let series = v["data"]["result"].as_array().map_or(0, Vec::len);
-            if expr.contains("harness_errors_total") && !errors {
+            if (expr.contains("harness_errors_total") && !seen.errors)
+                || (expr.contains("harness_template_") && !seen.templates)
+            {
                 continue;
             }
             assert!(
@@ -320,6 +336,103 @@ fn dashboard_queries_return_data(prom: &Prometheus, began: std::time::SystemTime
             );
         }
     }
+}
+
+/// A capacity search of two request templates (`fast`: /ok at once; `slow`: /teapot 4 ms late)
+/// served live and scraped: every probe's stages appear as they start, each stage's counters
+/// equal results.json's, the templates' series add up to their stage's, and each template's
+/// own latency is told apart (`slow`'s median at least its delay, `fast`'s below it).
+#[test]
+fn a_capacity_search_of_two_templates_is_watched_probe_by_probe() {
+    if !tool("prometheus") || !tool("promtool") {
+        return;
+    }
+    let server = http1_server::start(http1_server::Behaviour {
+        teapot_delay: Duration::from_millis(4),
+        ..http1_server::Behaviour::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let began = std::time::SystemTime::now();
+    let metrics: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+    let prom = Prometheus::start(dir.path(), metrics);
+    let scenario = dir.path().join("search.toml");
+    // Probes of 1 s after 250 ms of settling, from 200/s to at most 400/s: three or four probes,
+    // under 10 s in all (max_time bounds it).
+    std::fs::write(
+        &scenario,
+        format!(
+            "[scenario]\nname = \"t-probes\"\n[target]\nkind = \"http\"\nurl = \"{}\"\n\
+         [http]\nconnections = 16\ntimeout = \"2s\"\n\
+         [[requests]]\nname = \"fast\"\npath = \"/ok\"\nexpect_status = [200]\n\
+         [[requests]]\nname = \"slow\"\npath = \"/teapot\"\nexpect_status = [418]\n\
+         [capacity]\nmode = \"search\"\npercentile = 99.0\nmax_latency = \"500ms\"\n\
+         start = \"200/s\"\nmax = \"400/s\"\nprobe = \"1s\"\nsettle = \"250ms\"\nconfirm = \"1s\"\n\
+         precision = \"10%\"\nmax_probes = 4\nmax_time = \"20s\"\n\
+         [output]\ninterval = \"250ms\"\n[criteria]\nlate_dispatch = \"10ms\"\n",
+            server.url
+        ),
+    )
+    .unwrap();
+    let run = Command::new(env!("CARGO_BIN_EXE_harness"))
+        .arg("run")
+        .arg(&scenario)
+        .args([
+            "--quiet",
+            "--no-reports",
+            "--metrics-linger",
+            "10s",
+            "--metrics-addr",
+        ])
+        .arg(metrics.to_string())
+        .arg("--out")
+        .arg(dir.path().join("out"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    let (code, text) = get(metrics, "/metrics").unwrap();
+    assert_eq!(code, 200);
+    assert!(text.contains("template=\"slow\""), "{text}");
+    let check = Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .output_with_stdin(text.as_bytes());
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stdout)
+    );
+    let r = finished(run);
+    assert!(r.stages.len() >= 4, "two probes at least: {:?}", r.stages);
+    for st in &r.stages {
+        let sel = format!("{{scenario=\"t-probes\",stage=\"{}\"}}", st.name);
+        let ops = prom.query(&format!("harness_operations_total{sel}"));
+        assert_eq!(ops as u64, st.ops, "stage {}", st.name);
+        let by_template = prom.query(&format!("sum(harness_template_operations_total{sel})"));
+        assert_eq!(by_template, ops, "stage {}", st.name);
+    }
+    let median = |t: &str| {
+        prom.query(&format!(
+            "histogram_quantile(0.5, sum by (le) (harness_template_latency_seconds_bucket{{scenario=\"t-probes\",template=\"{t}\"}}))"
+        ))
+    };
+    let (fast, slow) = (median("fast"), median("slow"));
+    assert!(
+        slow >= 0.004 && fast < 0.004,
+        "medians: fast {fast} s, slow {slow} s"
+    );
+    let seen = Seen {
+        errors: r.summary.errors > 0,
+        templates: true,
+    };
+    dashboard_queries_return_data(&prom, began, "t-probes", seen);
+}
+
+/// What a run had, so that its dashboard's queries must return data.
+struct Seen {
+    errors: bool,
+    templates: bool,
 }
 
 /// `Command::output` with bytes written to its stdin first.

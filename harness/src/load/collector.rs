@@ -12,7 +12,7 @@
 use crate::load::acc::Acc;
 use crate::load::capacity::{CapacityCheck, ProbeWatch, StageUnit};
 use crate::load::hlog::{self, Writer};
-use crate::load::live::Live;
+use crate::load::live::Feed;
 use crate::load::progress::Progress;
 use crate::load::sealed::{self, Sealed};
 use crate::load::spool::Spool;
@@ -73,7 +73,7 @@ pub struct Collector {
     /// incomplete.
     pub hlog_error: Option<String>,
     /// `--metrics-addr`: each finalized interval is added to the live totals it serves.
-    pub live: Option<Arc<Live>>,
+    pub live: Option<Feed>,
 }
 
 /// What the run adds up to while it goes.
@@ -186,12 +186,13 @@ impl Collector {
         for (acc, tally) in t.templates.iter_mut().zip(&s.templates) {
             acc.add_template(tally);
         }
-        if s.ops == 0 {
-            // A last shipment that only hands in the template tallies.
-            return;
-        }
         if let Some(live) = &self.live {
             live.add(s);
+        }
+        if s.ops == 0 {
+            // A last shipment that only hands in the template tallies, or a slice of setup
+            // requests only (their figures are in the templates' alone).
+            return;
         }
         if let Some(st) = t.stages.get_mut(s.stage) {
             st.add(s);

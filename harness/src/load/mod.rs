@@ -4,9 +4,11 @@
 //! adding them up in [`acc::Acc`]), with its sinks: the interval log ([`hlog`]), the capacity
 //! search ([`capacity`]) and the live [`progress`] line; finished stages' histograms are kept
 //! encoded ([`sealed`]). HTTP runs of several request templates
-//! also tally each template apart ([`templates`]).
+//! also tally each template apart ([`templates`]), and per slice for the live metrics
+//! ([`template_live`], on the [`buckets`] every live histogram uses).
 
 pub mod acc;
+pub mod buckets;
 pub mod capacity;
 pub mod collector;
 pub mod errors;
@@ -16,6 +18,7 @@ pub mod live;
 pub mod progress;
 pub mod sealed;
 pub mod spool;
+pub mod template_live;
 pub mod templates;
 pub mod timeline;
 pub mod worker;

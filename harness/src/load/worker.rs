@@ -15,6 +15,7 @@
 use crate::cancel::Cancel;
 pub use crate::load::errors::{ErrorKind, OpOutcome};
 use crate::load::histogram::new_histogram;
+use crate::load::template_live::{OpCounts, TemplateSlices};
 use crate::load::templates::TemplateTally;
 use crate::load::timeline::{Phase, Timeline};
 use crossbeam_channel::Sender;
@@ -50,6 +51,9 @@ pub struct Shipment {
     /// The worker's per-template tallies, by template index: only on its last shipment, and
     /// only when the run tallies templates (empty otherwise; an empty Vec allocates nothing).
     pub templates: Vec<TemplateTally>,
+    /// The slice's per-template figures for the live metrics, by template index: only when
+    /// the run serves them and a template recorded something in the slice.
+    pub template_live: Vec<OpCounts>,
 }
 
 impl Shipment {
@@ -79,6 +83,7 @@ impl Shipment {
             committed_tx: 0,
             errors: [0; ErrorKind::COUNT],
             templates: Vec::new(),
+            template_live: Vec::new(),
         }
     }
 }
@@ -100,6 +105,9 @@ pub struct Shared {
     pub cancel: Cancel,
     /// Request templates each worker tallies apart (0: none; see [`crate::load::templates`]).
     pub templates: usize,
+    /// Whether the run serves live metrics, so the templates' figures ship with every slice
+    /// too ([`crate::load::template_live`]).
+    pub live_templates: bool,
 }
 
 impl Shared {
@@ -112,13 +120,16 @@ impl Shared {
             next_op: AtomicU64::new(0),
             cancel,
             templates: 0,
+            live_templates: false,
         }
     }
 
-    /// The same, with `n` request templates tallied apart by every worker.
-    pub fn tallying_templates(self, n: usize) -> Shared {
+    /// The same, with `n` request templates tallied apart by every worker, and per slice as
+    /// well when `live` (the run serves live metrics).
+    pub fn tallying_templates(self, n: usize, live: bool) -> Shared {
         Shared {
             templates: n,
+            live_templates: live && n > 0,
             ..self
         }
     }
@@ -165,6 +176,8 @@ pub struct WorkerCore {
     pending_conn: Option<(u64, Option<u64>)>,
     /// One tally per request template when the run keeps them (else empty).
     templates: Vec<TemplateTally>,
+    /// The same per slice, when the run serves live metrics (else empty).
+    template_live: TemplateSlices,
     /// Whether the slice being recorded counts in the steady state (the collector's own test,
     /// per slice), so a timed operation enters its template's tally. Kept only when tallying.
     steady: bool,
@@ -183,6 +196,7 @@ impl WorkerCore {
             templates: (0..shared.templates)
                 .map(|_| TemplateTally::default())
                 .collect(),
+            template_live: TemplateSlices::new(shared.templates, shared.live_templates),
             steady: false,
             shared,
             tx,
@@ -361,6 +375,11 @@ impl WorkerCore {
                 t.record(ns, outcome);
             }
         }
+        if self.template_live.is_on() {
+            let hist = &self.current.hist;
+            self.template_live
+                .record(usize::from(outcome.template), ns, outcome, hist);
+        }
     }
 
     /// Records a setup operation (a setup template's request, sent once on a new connection
@@ -370,6 +389,10 @@ impl WorkerCore {
     pub fn record_setup(&mut self, template: usize, ns: u64, outcome: &OpOutcome) {
         if let Some(t) = self.templates.get_mut(template) {
             t.record(ns, outcome);
+        }
+        if self.template_live.is_on() {
+            let hist = &self.current.hist;
+            self.template_live.record(template, ns, outcome, hist);
         }
     }
 
@@ -395,10 +418,12 @@ impl WorkerCore {
 
     fn ship(&mut self, interval: u64, stage: usize) {
         let next = Shipment::new(self.id, interval, stage, Some(&self.current));
-        let full = std::mem::replace(&mut self.current, next);
+        let mut full = std::mem::replace(&mut self.current, next);
         self.steady = self.slice_is_steady();
-        // The last shipment may carry only the template tallies.
-        if full.ops > 0 || !full.templates.is_empty() {
+        full.template_live = self.template_live.take();
+        // The last shipment may carry only the template tallies, and a slice only setup
+        // requests' live figures.
+        if full.ops > 0 || !full.templates.is_empty() || !full.template_live.is_empty() {
             // The collector outlives the workers; a send error means it is gone, and then
             // nothing is left to record into.
             let _ = self.tx.send(full);
@@ -525,7 +550,7 @@ mod tests {
             [[stages]]\nduration = \"1s\"\nworkers = 1\n";
         let plan = scenario::parse(src, std::path::Path::new("w.toml")).unwrap();
         let shared = Shared::new(Timeline::new(&plan), Duration::from_secs(1), Cancel::new())
-            .tallying_templates(2);
+            .tallying_templates(2, false);
         let (tx, rx) = crossbeam_channel::unbounded();
         let mut c = WorkerCore::new(0, Arc::new(shared), tx);
         let ok = |t: usize| OpOutcome::default().of_template(t);
@@ -565,6 +590,55 @@ mod tests {
     }
 
     #[test]
+    fn live_template_figures_ship_with_every_slice_warm_up_and_setup_included() {
+        let src = "[scenario]\nname = \"w\"\n[target]\nkind = \"in-process\"\n\
+            [[stages]]\nduration = \"1s\"\nworkers = 1\nwarmup = true\n\
+            [[stages]]\nduration = \"1s\"\nworkers = 1\n";
+        let plan = scenario::parse(src, std::path::Path::new("w.toml")).unwrap();
+        let shared = Shared::new(Timeline::new(&plan), Duration::from_secs(1), Cancel::new())
+            .tallying_templates(2, true);
+        let (tx, rx) = crossbeam_channel::unbounded();
+        let mut c = WorkerCore::new(0, Arc::new(shared), tx);
+        let ok = |t: usize| OpOutcome::default().of_template(t);
+        let failed = OpOutcome::failure(ErrorKind::Status4xx, 0).of_template(1);
+        c.record_setup(1, 5_000_000, &failed);
+        c.record_setup(1, 6_000_000, &ok(1));
+        c.record(at(&c, 0.5), 0, 1_000_000, &ok(0));
+        c.record(at(&c, 1.2), 1, 2_000_000, &ok(0));
+        c.record(
+            at(&c, 1.3),
+            1,
+            3_000_000,
+            &OpOutcome::failure(ErrorKind::Timeout, 0),
+        );
+        c.record(at(&c, 1.4), 1, 4_000_000, &ok(7));
+        c.finish();
+        let s: Vec<Shipment> = rx.try_iter().collect();
+        let live: Vec<Vec<(u64, u64, u64)>> = s
+            .iter()
+            .map(|s| {
+                let n = |t: &OpCounts| t.latency.counts.iter().sum::<u64>();
+                s.template_live
+                    .iter()
+                    .map(|t| (t.ops, t.failed_ops, n(t)))
+                    .collect()
+            })
+            .collect();
+        // Warm-up slice: template 0's timed request, template 1's two setup requests (one
+        // failed, so one latency value); steady slice: template 0's two, one failed; the
+        // template beyond the plan is in no template's figures.
+        assert_eq!(
+            live,
+            [vec![(1, 0, 1), (2, 1, 1)], vec![(2, 1, 1), (0, 0, 0)]]
+        );
+        assert_eq!(
+            s[0].template_live[1].errors[ErrorKind::Status4xx as usize],
+            1
+        );
+        assert_eq!(s[1].template_live[0].errors[ErrorKind::Timeout as usize], 1);
+    }
+
+    #[test]
     fn without_templates_nothing_is_tallied_or_shipped_for_them() {
         let mut c = core("[[stages]]\nduration = \"1s\"\nworkers = 1\n");
         let (tx, rx) = crossbeam_channel::unbounded();
@@ -576,6 +650,7 @@ mod tests {
         let s: Vec<Shipment> = rx.try_iter().collect();
         assert_eq!(s.len(), 1);
         assert!(s[0].templates.is_empty());
+        assert!(s[0].template_live.is_empty());
     }
 
     #[test]

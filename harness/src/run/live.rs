@@ -10,9 +10,9 @@
 //! remote-write when `--remote-write` asks ([`remote_write`](super::remote_write)).
 
 use super::remote_write::{self, Pushes, RemoteWrite};
-use crate::load::live::Live;
 /// The latency buckets' bounds, for readers of the exposition (tests, dashboards).
-pub use crate::load::live::BOUNDS_NS;
+pub use crate::load::buckets::BOUNDS_NS;
+use crate::load::live::Live;
 use anyhow::{bail, Context as _, Result};
 use bytes::Bytes;
 use http_body_util::Full;

@@ -58,7 +58,8 @@ pub struct RunOptions {
     /// Cancelled on Ctrl-C, or aborted with a reason by a worker (a data feeder ran out): the
     /// run stops, drains and writes what it measured, marked aborted.
     pub cancel: Cancel,
-    /// `--metrics-addr`: serve live metrics while the run goes (not for capacity searches).
+    /// `--metrics-addr`: serve live metrics while the run goes (a capacity search's probe by
+    /// probe).
     pub metrics: Option<live::LiveOptions>,
 }
 
@@ -155,10 +156,10 @@ fn run_on(
     )?;
     let cpu_before = process_cpu_seconds();
     let clock_origin = SystemTime::now();
-    let shared = shared(plan, &target, &opts.cancel);
+    let shared = shared(plan, &target, opts);
     let mut collector = collector(prepared, opts, &shared, &target, &dir.join("latency.hlog"))?;
     let endpoint = start_live(prepared, opts)?;
-    collector.live = endpoint.as_ref().map(|e| Arc::clone(&e.live));
+    collector.live = endpoint.as_ref().map(|e| e.live.stages(live_stages(plan)));
     let profiler = (opts.profile || plan.output.profile)
         .then(|| start_profiler(prepared, &root, &dir, &shared, &target));
     let collected = load(&driver, &target, &shared, collector)?;
@@ -204,8 +205,9 @@ fn run_on(
     Ok(RunOutcome::written(result, dir, write_problems))
 }
 
-/// The live metrics endpoint, when `--metrics-addr` or `--remote-write` asks for one.
-fn start_live(prepared: &Prepared, opts: &RunOptions) -> Result<Option<live::Endpoint>> {
+/// The live metrics endpoint, when `--metrics-addr` or `--remote-write` asks for one; a run
+/// then feeds it its stages ([`live_stages`]), a capacity search each probe's.
+pub(crate) fn start_live(prepared: &Prepared, opts: &RunOptions) -> Result<Option<live::Endpoint>> {
     let Some(m) = &opts.metrics else {
         return Ok(None);
     };
@@ -213,12 +215,13 @@ fn start_live(prepared: &Prepared, opts: &RunOptions) -> Result<Option<live::End
     let segment = prepared.segment.map_or_else(String::new, |s| {
         format!("{}/{}", s.segment.index, s.segment.count)
     });
-    let units = assemble::stage_units(plan)
-        .into_iter()
-        .map(|u| u.as_str())
-        .collect();
-    let names = plan.stages.iter().map(|s| s.name.clone()).collect();
-    let live = Arc::new(Live::new(&plan.name, segment, names, units));
+    // The names of the templates the workers tally apart (none: no template series).
+    let templates = if plan.target.is_http() && crate::load::templates::tracked(plan) > 0 {
+        plan.requests.iter().map(|t| t.name.clone()).collect()
+    } else {
+        Vec::new()
+    };
+    let live = Arc::new(Live::new(&plan.name, segment, templates));
     let e = live::Endpoint::start(m, opts.allow_remote, live)?;
     if !opts.quiet {
         if let Some(addr) = e.addr {
@@ -235,19 +238,29 @@ fn start_live(prepared: &Prepared, opts: &RunOptions) -> Result<Option<live::End
     Ok(Some(e))
 }
 
+/// A plan's stages as the live metrics name them, with their units.
+pub(crate) fn live_stages(plan: &scenario::Plan) -> Vec<(String, &'static str)> {
+    let units = assemble::stage_units(plan);
+    plan.stages
+        .iter()
+        .zip(units)
+        .map(|(s, u)| (s.name.clone(), u.as_str()))
+        .collect()
+}
+
 /// What the run's workers share: the plan's timeline, and (HTTP targets) how many request
-/// templates they tally apart.
-pub(crate) fn shared(
-    plan: &scenario::Plan,
-    target: &Target,
-    cancel: &crate::cancel::Cancel,
-) -> Arc<Shared> {
+/// templates they tally apart, per slice too when the run serves live metrics.
+pub(crate) fn shared(plan: &scenario::Plan, target: &Target, opts: &RunOptions) -> Arc<Shared> {
     let templates = match target {
         Target::Http(_) => crate::load::templates::tracked(plan),
         _ => 0,
     };
-    let shared = Shared::new(Timeline::new(plan), plan.output.interval, cancel.clone());
-    Arc::new(shared.tallying_templates(templates))
+    let shared = Shared::new(
+        Timeline::new(plan),
+        plan.output.interval,
+        opts.cancel.clone(),
+    );
+    Arc::new(shared.tallying_templates(templates, opts.metrics.is_some()))
 }
 
 /// The collector for this run, with the interval log opened at `hlog_path`.

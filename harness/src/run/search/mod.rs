@@ -13,6 +13,7 @@ mod probe;
 mod steps;
 
 use crate::analysis::verdict::{self, Facts};
+use crate::load::live::Live;
 use crate::plan::Prepared;
 use crate::run::{output, RunOptions, RunOutcome};
 use crate::targets::Target;
@@ -21,6 +22,7 @@ use probe::{Ran, Spec};
 use results::{Probe, ProbeOutcome, ProbePhase, SearchEnd};
 use scenario::{Capacity, Plan, RateUnit, Search};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 use steps::{Next, Steps};
 
@@ -43,6 +45,8 @@ struct Ctx<'a> {
     /// The rates' unit, and transactions per operation when it counts transactions.
     unit: &'static str,
     per_op: f64,
+    /// `--metrics-addr`/`--remote-write`: the search's live metrics, probe after probe.
+    live: Option<&'a Arc<Live>>,
 }
 
 /// Runs the search a prepared plan's `[capacity]` describes, on `target`.
@@ -59,6 +63,7 @@ pub fn run(prepared: &Prepared, opts: &RunOptions, mut target: Target) -> Result
     let started_at = crate::observe::environment::now_rfc3339();
     let root = opts.out.clone().unwrap_or_else(|| plan.output.dir.clone());
     let dir: PathBuf = output::run_dir(&root, &plan.name, &started_at, None)?;
+    let endpoint = super::start_live(prepared, opts)?;
     let (unit, per_op) = match search.unit {
         RateUnit::TxPerSec => ("tx/s", plan.tx_per_op()),
         RateUnit::OpsPerSec => ("ops/s", 1.0),
@@ -73,6 +78,7 @@ pub fn run(prepared: &Prepared, opts: &RunOptions, mut target: Target) -> Result
         start: Instant::now(),
         unit,
         per_op,
+        live: endpoint.as_ref().map(|e| &e.live),
     };
     let mut p = Progress {
         steps: Steps::new(search.start, search.max, search.growth, search.precision),
@@ -106,6 +112,9 @@ pub fn run(prepared: &Prepared, opts: &RunOptions, mut target: Target) -> Result
     };
     verdict::judge(&mut result, &plan.criteria, &facts);
     let write_problems = output::write(&result, &dir, opts.no_reports)?;
+    if let (Some(e), Some(m)) = (endpoint, &opts.metrics) {
+        e.finish(m.linger, opts.quiet, || opts.cancel.is_cancelled());
+    }
     Ok(RunOutcome::written(result, dir, write_problems))
 }
 
@@ -175,7 +184,12 @@ fn probe_judged(cx: &Ctx<'_>, p: &mut Progress, spec: Spec) -> Result<ProbeOutco
             report::fmt::duration_s(cx.search.settle.as_secs_f64()),
         );
     }
-    let ran = probe::run(plan, cx.cap, cx.opts, cx.target, spec, (cx.dir, cx.start))?;
+    let within = probe::Within {
+        dir: cx.dir,
+        start: cx.start,
+        live: cx.live,
+    };
+    let ran = probe::run(plan, cx.cap, cx.opts, cx.target, spec, &within)?;
     let (outcome, why) = probe::judge(&ran, cx.cap, cx.per_op, cx.unit);
     if !cx.opts.quiet {
         eprintln!("capacity probe {}: {}: {why}", spec.index, outcome.as_str());

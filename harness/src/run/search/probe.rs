@@ -11,6 +11,7 @@ use crate::analysis::verdict::{self, Facts};
 use crate::drivers::Driver;
 use crate::load::capacity::ProbeWatch;
 use crate::load::errors::ErrorKind;
+use crate::load::live::Live;
 use crate::plan::Prepared;
 use crate::run::{assemble, RunOptions};
 use crate::targets::Target;
@@ -20,6 +21,7 @@ use results::{Bounds, Probe, ProbeOutcome, ProbePhase, RunResult, Status};
 use scenario::{Capacity, Load, Plan, Ramp, Search, Stage};
 use std::path::Path;
 use std::sync::atomic::Ordering;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Seconds a probe must be clearly bad, after settling, to end early (the rule).
@@ -97,15 +99,26 @@ pub fn plan_for(base: &Plan, search: &Search, spec: &Spec, first: bool) -> Plan 
     plan
 }
 
-/// Runs one probe on `target` (left running), its interval log in `dir`.
+/// Where a probe runs within its search.
+pub struct Within<'a> {
+    /// The search's directory: the probe's interval log goes there.
+    pub dir: &'a Path,
+    /// When the search started (the probe's stages are placed on its clock).
+    pub start: Instant,
+    /// The search's live metrics, which get the probe's stages as it starts.
+    pub live: Option<&'a Arc<Live>>,
+}
+
+/// Runs one probe on `target` (left running).
 pub fn run(
     plan: Plan,
     cap: &Capacity,
     opts: &RunOptions,
     target: &Target,
     spec: Spec,
-    (dir, search_start): (&Path, Instant),
+    within: &Within<'_>,
 ) -> Result<Ran> {
+    let (dir, search_start) = (within.dir, within.start);
     let prepared = Prepared::whole(plan);
     let plan = &prepared.plan;
     let driver = match target.own_workers() {
@@ -113,13 +126,16 @@ pub fn run(
         None => Driver::for_plan(plan)?,
     };
     let started_at = crate::observe::environment::now_rfc3339();
-    let shared = super::super::shared(plan, target, &opts.cancel);
+    let shared = super::super::shared(plan, target, opts);
     let origin_s = shared
         .start
         .saturating_duration_since(search_start)
         .as_secs_f64();
     let hlog = dir.join(format!("probe-{:02}.hlog", spec.index));
     let mut collector = super::super::collector(&prepared, opts, &shared, target, &hlog)?;
+    collector.live = within
+        .live
+        .map(|l| l.stages(super::super::live_stages(plan)));
     collector.probe = Some(ProbeWatch {
         quantile: cap.percentile / 100.0,
         max_ns: cap.max_latency.as_nanos() as u64,
