@@ -68,7 +68,12 @@ mod tests {
         assert_eq!(SideNoise::of(&side("s", "aa", vec![run(None)])), None);
     }
 
-    fn compared(base_tps: f64, new_tps: f64, new_noise: f64) -> super::super::Comparison {
+    fn compared(
+        base_tps: f64,
+        new_tps: f64,
+        base_noise: f64,
+        new_noise: f64,
+    ) -> super::super::Comparison {
         use super::super::{compare, CompareOptions, Tolerances};
         let with = |tps: f64, other: f64| {
             let mut f = figures(tps, 1000.0);
@@ -76,7 +81,7 @@ mod tests {
             f
         };
         compare(
-            &side("s", "aa", vec![with(base_tps, 1.0)]),
+            &side("s", "aa", vec![with(base_tps, base_noise)]),
             &side("s", "aa", vec![with(new_tps, new_noise)]),
             &Tolerances::default(),
             CompareOptions::default(),
@@ -87,7 +92,7 @@ mod tests {
     #[test]
     fn a_regression_on_a_busy_machine_says_so_and_still_fails() {
         use super::super::{render_junit, render_markdown, render_text, MetricVerdict};
-        let c = compared(1e6, 0.5e6, 48.0);
+        let c = compared(1e6, 0.5e6, 1.0, 48.0);
         assert_eq!(c.exit(), crate::exit::Exit::Fail, "the verdict stands");
         let row = |k: &str| c.rows.iter().find(|r| r.key == k).unwrap();
         assert_eq!(row("other_cpu").verdict(), MetricVerdict::Info);
@@ -104,7 +109,16 @@ mod tests {
         assert!(render_markdown(&c).contains(note));
         assert!(render_junit(&c).contains("coincides with a busy machine"));
         // No regression, or a quiet machine: no note.
-        assert!(!render_text(&compared(1e6, 1e6, 48.0)).contains("busy machine"));
-        assert!(!render_text(&compared(1e6, 0.5e6, 4.0)).contains("busy machine"));
+        assert!(!render_text(&compared(1e6, 1e6, 1.0, 48.0)).contains("busy machine"));
+        assert!(!render_text(&compared(1e6, 0.5e6, 1.0, 4.0)).contains("busy machine"));
+        // Both sides busy: both named, in one sentence.
+        let both = render_text(&compared(1e6, 0.5e6, 30.0, 48.0));
+        assert!(
+            both.contains(
+                "other processes used 30 % of the machine on average on the baseline \
+                           and 48 % of the machine on average on the new side"
+            ),
+            "{both}"
+        );
     }
 }

@@ -266,19 +266,19 @@ pub(super) fn noise_note(c: &Comparison) -> Option<String> {
         .collect();
     (!noisy.is_empty()).then(|| {
         format!(
-            "{} coincides with a busy machine: {}; rerun on a quiet machine before blaming the code",
+            "{} coincides with a busy machine: other processes used {}; rerun on a quiet \
+             machine before blaming the code",
             headline(c),
-            noisy.join("; ")
+            noisy.join(" and ")
         )
     })
 }
 
-/// "other processes used 48 % of the machine on average on the new side (steal up to 3 %;
-/// 1 of 3 runs noisy)".
+/// "48 % of the machine on average on the new side (steal up to 3 %; 1 of 3 runs noisy)".
 fn side_noise(name: &str, n: &SideNoise) -> String {
     let b = &n.busiest;
     let mut s = format!(
-        "other processes used {} of the machine on average on the {name}",
+        "{} of the machine on average on the {name}",
         fmt::pct(b.other_cpu_avg_pct)
     );
     let mut extra = Vec::new();
