@@ -148,6 +148,19 @@ const INTERVAL_MEASURED_KEYS: &[&str] = &[
     "harness_busiest_thread_pct",
     "harness_busiest_thread_wait_pct",
     "dispatch",
+    "other_cpu_pct",
+    "steal_pct",
+];
+
+/// Keys of the machine's noise (`resources.noise`): what other processes did, all measured.
+const NOISE_KEYS: &[&str] = &[
+    "cpus",
+    "other_cpu_avg_pct",
+    "other_cpu_peak_pct",
+    "steal_avg_pct",
+    "steal_peak_pct",
+    "intervals",
+    "busy_intervals",
 ];
 
 /// Redacts, key by key (a `.*` wildcard would redact the keys as well), every value of a run's
@@ -181,6 +194,9 @@ fn redactions() -> insta::Settings {
         redact(format!(".intervals[].{k}"), "[measured]");
     }
     redact(".resources.cores".into(), "[cores]");
+    for k in NOISE_KEYS {
+        redact(format!(".resources.noise.{k}"), "[noise]");
+    }
     redact(".resources.rss_growth_bytes".into(), "[resources]");
     for p in ["target", "harness"] {
         for k in RESOURCE_KEYS {

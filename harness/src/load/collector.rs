@@ -51,6 +51,9 @@ pub struct Collected {
     pub hlog_error: Option<String>,
     /// Why the spooled time series ([`spool`](crate::load::spool)) is incomplete, when it is.
     pub spool_error: Option<String>,
+    /// CPUs `/proc/stat` counted: the basis of the intervals' other-process CPU and steal
+    /// (`None` off Linux).
+    pub machine_cpus: Option<usize>,
 }
 
 pub struct Collector {
@@ -177,6 +180,7 @@ impl Collector {
             end,
             hlog_error: self.hlog_error,
             spool_error: e0.or(e1).or(e2),
+            machine_cpus: self.sampler.machine_cpus(),
         }
     }
 
@@ -327,6 +331,7 @@ impl Collector {
         let (target, harness) = self.sampler.sample();
         let (machine_cpu_pct, cpu_per_core_pct) = self.sampler.cores();
         let busiest = self.sampler.busiest_thread();
+        let other = self.sampler.other_work(target, harness);
         samples.push((t_end, target, harness));
         // The target's figures: its own process when sampled, the harness's when they are one
         // process (in-process), none for a server we did not start (not ours to see).
@@ -366,6 +371,8 @@ impl Collector {
             harness_busiest_thread_pct: busiest.map(|b| b.busy_pct),
             harness_busiest_thread_wait_pct: busiest.and_then(|b| b.wait_pct),
             dispatch: acc.interval_dispatch(self.late_after_ns),
+            other_cpu_pct: other.map(|o| o.other_cpu_pct),
+            steal_pct: other.map(|o| o.steal_pct),
         };
         self.progress
             .interval(&rec, sh.timeline.total, self.per_tx_errors);

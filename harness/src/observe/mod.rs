@@ -1,8 +1,10 @@
 //! Watching the run from outside the load: CPU and memory of the target and the harness
-//! ([`sampler`]), the harness's busiest thread ([`threads`]), where the time goes ([`profile`]), and what machine this was
+//! ([`sampler`]), the machine's other work and steal ([`machine`]), the harness's busiest thread
+//! ([`threads`]), where the time goes ([`profile`]), and what machine this was
 //! ([`environment`]).
 
 pub mod environment;
+pub mod machine;
 pub mod profile;
 pub mod sampler;
 pub mod threads;

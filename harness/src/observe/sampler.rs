@@ -1,5 +1,6 @@
 //! Resource sampling with sysinfo: CPU and resident memory of the target process and of the
-//! harness, once per interval, plus per-core and whole-machine CPU.
+//! harness, once per interval, plus per-core and whole-machine CPU, and (from `/proc/stat`,
+//! [`machine`](crate::observe::machine)) the CPU other processes used and the steal.
 //!
 //! Process CPU is computed here from sysinfo's accumulated CPU time divided by our own wall
 //! clock between two samples, as a percentage of the whole machine (100 % = every core busy, the
@@ -8,6 +9,7 @@
 //! (FACTS.md). CPU seconds are counted from when the sampler was created, so several runs in one
 //! process each report their own.
 
+use crate::observe::machine::{self, MachineClock, MachineCpu};
 use crate::observe::threads::{Busiest, ThreadCpu};
 use std::time::Instant;
 use sysinfo::{Pid, ProcessRefreshKind, ProcessesToUpdate, System};
@@ -45,6 +47,17 @@ pub struct Sampler {
     target: Option<(Pid, Option<Clock>)>,
     cores: f64,
     threads: ThreadCpu,
+    /// `/proc/stat` (`None` off Linux), and its reading taken with the last sample.
+    machine: Option<MachineClock>,
+    last_machine: Option<MachineCpu>,
+}
+
+/// The machine's other work over one interval, percent of the machine.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct OtherWork {
+    /// CPU used by processes other than the harness and the target it spawned.
+    pub other_cpu_pct: f64,
+    pub steal_pct: f64,
 }
 
 impl Sampler {
@@ -59,6 +72,8 @@ impl Sampler {
             target: target.map(|p| (p, None)),
             cores: std::thread::available_parallelism().map_or(1, |n| n.get()) as f64,
             threads: ThreadCpu::new(),
+            machine: MachineClock::new(),
+            last_machine: None,
         };
         // Prime: the start of CPU-time accounting and of the per-core deltas.
         s.sample();
@@ -122,7 +137,32 @@ impl Sampler {
             Some((pid, clock)) => Self::read(sys, self.cores, *pid, clock),
             None => None,
         };
+        // Right after our processes, so both cover the same window.
+        self.last_machine = self.machine.as_mut().and_then(MachineClock::read);
         (target, harness)
+    }
+
+    /// Other processes' CPU and the steal over the window of the last [`Sampler::sample`],
+    /// given what it read: the machine's busy share minus the harness's and (when it is a
+    /// process of its own) the target's. `None` off Linux or without the harness's own
+    /// figure (nothing to subtract it from). A spawned target that exited in the window counts
+    /// as other work for what it used in it.
+    pub fn other_work(
+        &self,
+        target: Option<ProcSample>,
+        harness: Option<ProcSample>,
+    ) -> Option<OtherWork> {
+        let m = self.last_machine?;
+        let own = harness?.cpu_pct + target.map_or(0.0, |t| t.cpu_pct);
+        Some(OtherWork {
+            other_cpu_pct: machine::other_cpu_pct(&m, own, self.cores),
+            steal_pct: m.steal_pct,
+        })
+    }
+
+    /// CPUs `/proc/stat` counts (the basis of [`OtherWork`]); `None` off Linux.
+    pub fn machine_cpus(&self) -> Option<usize> {
+        self.last_machine.map(|m| m.cpus).filter(|n| *n > 0)
     }
 
     /// Per-core CPU busy since the last sample (percent of each core), and the machine's total

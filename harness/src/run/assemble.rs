@@ -15,7 +15,7 @@ use crate::observe::environment;
 use crate::observe::sampler::ProcSample;
 use crate::targets::Target;
 use results::{
-    CapacityResult, Dispatch, Files, LoadModel, Percentiles, ProcessResources, Resources,
+    CapacityResult, Dispatch, Files, LoadModel, Noise, Percentiles, ProcessResources, Resources,
     RunResult, ScenarioInfo, StagePlan, StageResult, Status, Summary, TemplateFigures, Verdict,
 };
 use scenario::{Load, Plan, RateUnit};
@@ -244,7 +244,18 @@ fn resources(p: &Parts<'_>) -> Resources {
         rss_growth_bytes: rss_growth,
         startup_s: p.target.startup().map(|d| d.as_secs_f64()),
         tx_per_cpu_s: None,
+        noise: noise(p),
     }
+}
+
+/// The machine's other work over the steady state (every interval when the run never left
+/// its warm-up), as for the process CPU figures; `None` off Linux.
+fn noise(p: &Parts<'_>) -> Option<Noise> {
+    let cpus = p.collected.machine_cpus?;
+    let warmup = p.shared.timeline.warmup;
+    let all = &p.collected.intervals;
+    let steady = Noise::of(all.iter().filter(|r| r.t_s > warmup), cpus);
+    steady.or_else(|| Noise::of(all, cpus))
 }
 
 fn capacity_result(cap: &CapacityCheck) -> CapacityResult {

@@ -40,6 +40,7 @@ dl{display:grid;grid-template-columns:max-content auto;gap:.2em 1.2em;margin:.6e
 .aborted{border-color:#b26a00;background:#fff6e5}.aborted .status{color:#b26a00}
 .not-judged{border-color:#888;background:#f4f4f4}.not-judged .status{color:#555}
 .verdict ul{margin:.4em 0 0}
+.warning{border-left:4px solid #b26a00;background:#fff6e5;padding:.5em .8em}
 figure{margin:1em 0}figure svg{width:100%;height:auto;border:1px solid #eee}figcaption{color:#666;font-size:.85em}
 code{font-family:\"DejaVu Sans Mono\",monospace;font-size:.9em}
 @media print{body{max-width:none}figure{break-inside:avoid}}
@@ -101,6 +102,13 @@ fn block(out: &mut String, b: &Block, charts: &[Chart]) {
         }
         Block::Note(t) => {
             let _ = writeln!(out, "<p class=\"note\">{}</p>", esc(t));
+        }
+        Block::Warning(t) => {
+            let _ = writeln!(
+                out,
+                "<p class=\"warning\"><strong>Warning</strong>: {}</p>",
+                esc(t)
+            );
         }
         Block::Bullets(items) => {
             list(out, items);

@@ -76,6 +76,9 @@ fn block(out: &mut String, b: &Block, charts: &[Chart]) {
         Block::Note(t) => {
             let _ = writeln!(out, "<sub>{}</sub>\n", esc(t));
         }
+        Block::Warning(t) => {
+            let _ = writeln!(out, "> **Warning**: {}\n", esc(t));
+        }
         Block::Bullets(items) => list(out, items.iter().map(|i| esc(i))),
         Block::Pairs(pairs) => list(
             out,

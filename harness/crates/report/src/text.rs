@@ -1,8 +1,9 @@
 //! The terminal summary printed at the end of `harness run` and by `harness report`.
 //!
 //! Plain text only (no colour codes: it is also what CI logs keep): the verdict, the criteria
-//! table with aligned columns, one steady-state line, and a capacity search's answer in one
-//! line (it is what a search was run for).
+//! table with aligned columns, one steady-state line, the noisy-machine warning when there is
+//! one (`doc::noise_warning`), and a capacity search's answer in one line (it is what a search
+//! was run for).
 
 use std::fmt::Write as _;
 
@@ -29,6 +30,9 @@ pub fn text_summary(result: &RunResult) -> String {
     }
     out.push('\n');
     let _ = writeln!(out, "{}", doc::steady_sentence(result));
+    if let Some(w) = doc::noise_warning(result) {
+        let _ = writeln!(out, "Warning: {w}");
+    }
     if let Some(line) = doc::capacity_line(result) {
         let _ = writeln!(out, "{line}");
     }

@@ -155,6 +155,7 @@ pub fn sample() -> RunResult {
             rss_growth_bytes: res.growth,
             startup_s: None,
             tx_per_cpu_s: None,
+            noise: None,
         },
         audit: Some(audit),
         criteria,
@@ -271,6 +272,8 @@ fn interval(rng: &mut Rng, plans: &[StagePlan], i: u32) -> (IntervalRecord, Hist
         harness_busiest_thread_pct: Some(round1((cpu * 1.6).min(100.0))),
         harness_busiest_thread_wait_pct: Some(round1(cpu / 20.0)),
         dispatch: None,
+        other_cpu_pct: None,
+        steal_pct: None,
     };
     (rec, h)
 }
@@ -672,6 +675,7 @@ pub fn no_intervals() -> RunResult {
         rss_growth_bytes: None,
         startup_s: None,
         tx_per_cpu_s: None,
+        noise: None,
     };
     r.summary = Summary {
         duration_s: 0.0,

@@ -41,6 +41,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 mod histogram;
+mod noise;
 mod quantile;
 mod search;
 mod trend;
@@ -49,6 +50,7 @@ mod trend;
 pub mod fixture;
 
 pub use histogram::{decode_histogram, encode_histogram, percentile_points, PERCENTILE_LADDER};
+pub use noise::{busy_threshold_pct, interval_is_busy, Noise, BUSY_CORE_PCT, STEAL_PCT};
 pub use quantile::{interval_at, Bounds, PercentileIntervals, Quantile};
 pub use search::{CapacitySearch, Probe, ProbeOutcome, ProbePhase, SearchEnd, SearchSettings, Slo};
 pub use trend::{
@@ -625,6 +627,15 @@ pub struct IntervalRecord {
     /// Open-model intervals: how late the generator sent operations.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dispatch: Option<IntervalDispatch>,
+    /// CPU used by other processes over the interval: the machine's busy time from
+    /// `/proc/stat` minus the harness's and a spawned target's, at least 0, percent of the
+    /// machine (see [`Noise`]). Absent off Linux.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub other_cpu_pct: Option<f64>,
+    /// CPU the hypervisor stole over the interval (`/proc/stat` steal), percent of the
+    /// machine. Absent off Linux.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub steal_pct: Option<f64>,
 }
 
 /// CPU and memory of one process over the run.
@@ -673,6 +684,11 @@ pub struct Resources {
     /// fake, since another job taking a core halves the TPS but not the work per CPU-second.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tx_per_cpu_s: Option<f64>,
+    /// How busy the machine was with other work over the steady state, and the hypervisor's
+    /// steal ([`Noise`], with the rule that makes it a warning). Absent off Linux and in
+    /// results written before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub noise: Option<Noise>,
 }
 
 /// Result of the engine's invariant audit at the end of an in-process run.

@@ -6,6 +6,7 @@
 
 use super::capacity::{compare_capacity, CapacityComparison, SearchFigures};
 use super::metrics::{self, MetricRow};
+use super::noise::SideNoise;
 use super::rule::MetricVerdict;
 use super::{CompareError, ScenarioId, Side, Tolerances};
 use crate::exit::Exit;
@@ -50,6 +51,12 @@ pub struct Comparison {
     /// The capacity row, when at least one side is a capacity search.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub capacity: Option<CapacityComparison>,
+    /// Each side's machine noise (`None` where no run measured it): shown, and noted when a
+    /// regression coincides with a busy machine; never part of the verdict.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_noise: Option<SideNoise>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new_noise: Option<SideNoise>,
 }
 
 impl Comparison {
@@ -106,6 +113,8 @@ pub fn compare(
         drivers_differ: drivers_differ(base, new),
         rows: metrics::rows(base, new, tol),
         capacity: capacity(base, new, tol),
+        base_noise: SideNoise::of(base),
+        new_noise: SideNoise::of(new),
     })
 }
 

@@ -47,6 +47,11 @@ pub struct Figures {
     /// the capacity rule reads each run's bracket.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub capacity: Option<SearchFigures>,
+    /// How busy the machine was with other work during the run (results.json's
+    /// `resources.noise`): shown beside the figures and noted when a regression coincides
+    /// with a busy machine, never judged. Absent off Linux and in older baselines and results.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub noise: Option<results::Noise>,
 }
 
 impl Figures {
@@ -75,6 +80,7 @@ impl Figures {
                 .flatten(),
             latency_us: Some(s.latency_us.clone()),
             capacity: SearchFigures::of(r),
+            noise: r.resources.noise.clone(),
         }
     }
 
@@ -121,8 +127,18 @@ impl Figures {
                 [one] => one.capacity.clone(),
                 _ => None,
             },
+            // Noise has no median that means anything: the busiest run's, the one a reader
+            // should know about (each run's is in `runs`).
+            noise: busiest(runs.iter().filter_map(|r| r.noise.as_ref())).cloned(),
         })
     }
+}
+
+/// The noise of the run whose machine was busiest (highest average of other processes' CPU).
+pub(super) fn busiest<'a>(
+    noise: impl Iterator<Item = &'a results::Noise>,
+) -> Option<&'a results::Noise> {
+    noise.max_by(|a, b| a.other_cpu_avg_pct.total_cmp(&b.other_cpu_avg_pct))
 }
 
 /// The harness's CPU-seconds per million operations of the whole run (warm-up included, as the

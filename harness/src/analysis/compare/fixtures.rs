@@ -19,6 +19,7 @@ pub fn figures(tps: f64, p99: f64) -> Figures {
         generator_rss_peak_bytes: None,
         latency_us: None,
         capacity: None,
+        noise: None,
     }
 }
 

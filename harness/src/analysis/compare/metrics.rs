@@ -9,7 +9,9 @@
 //! closed-model run it is the CPU the machine had to spare, not a cost; the same holds whenever
 //! every run on both sides is closed-model (it is judged for open-model, fixed-rate runs, where
 //! the work is fixed and more CPU means more cost). What the load generator cost (HTTP runs) is
-//! shown so two drivers can be weighed, never judged: it is not the system under test.
+//! shown so two drivers can be weighed, never judged: it is not the system under test. Nor is
+//! how busy each side's machine was with other work (other processes' CPU and steal, issue 25):
+//! "info" rows when both sides measured it, left out otherwise.
 
 use super::rule::{judge, Better, Judgement, MetricVerdict, Slack, LATENCY_FLOOR_US};
 use super::{Figures, Side, Tolerances};
@@ -66,6 +68,8 @@ enum Role {
     CpuAverage,
     /// The load generator's cost: "info" when both sides measured it, left out otherwise.
     Generator,
+    /// The machine's other work: like [`Role::Generator`] (shown, never judged).
+    Noise,
 }
 
 /// What one metric is: its key and label, how to read it from [`Figures`], its unit, which
@@ -103,8 +107,8 @@ impl MetricSpec {
         let info = match self.role {
             Role::Judged => false,
             Role::CpuAverage => !cpu_judged,
-            Role::Generator if judgement.is_none() => return None,
-            Role::Generator => true,
+            Role::Generator | Role::Noise if judgement.is_none() => return None,
+            Role::Generator | Role::Noise => true,
         };
         if let Some(j) = judgement.as_mut().filter(|_| info) {
             j.verdict = MetricVerdict::Info;
@@ -136,6 +140,7 @@ pub(super) fn rows(base: &Side, new: &Side, tol: &Tolerances) -> Vec<MetricRow> 
     throughput_and_latency(tol, is_committing(base, new))
         .into_iter()
         .chain(resources(tol))
+        .chain(noise(tol))
         .filter_map(|spec| spec.row(base, new, cpu_judged))
         .collect()
 }
@@ -252,6 +257,35 @@ fn throughput_and_latency(tol: &Tolerances, committing: bool) -> [MetricSpec; 6]
             Slack::Absolute(tol.error_rate),
             |f| Some(f.error_rate),
         ),
+    ]
+}
+
+/// How busy each side's machine was with other work: the average of other processes' CPU and
+/// the peak steal, the figures the warning's rule reads (`results::Noise`). Info rows only:
+/// they say why a figure moved, they are not the system under test.
+fn noise(tol: &Tolerances) -> [MetricSpec; 2] {
+    let noise = |s: MetricSpec| MetricSpec {
+        role: Role::Noise,
+        ..s
+    };
+    let slack = Slack::Relative(tol.cpu);
+    [
+        noise(spec(
+            "other_cpu",
+            "Other processes' CPU (average)",
+            Unit::Percent,
+            Better::Lower,
+            slack,
+            |f| f.noise.as_ref().map(|n| n.other_cpu_avg_pct),
+        )),
+        noise(spec(
+            "steal",
+            "CPU steal (peak)",
+            Unit::Percent,
+            Better::Lower,
+            slack,
+            |f| f.noise.as_ref().map(|n| n.steal_peak_pct),
+        )),
     ]
 }
 

@@ -18,6 +18,7 @@
 //! | `tolerances` | [`Tolerances`]: defaults, the scenario's, `--tolerance KEY=VALUE` |
 //! | `metrics` | which metrics, their [`Unit`]s and roles, one [`MetricRow`] each |
 //! | `capacity` | two capacity searches: their brackets by [`CAPACITY_RULE`] |
+//! | `noise` | each side's machine noise ([`SideNoise`]): shown and noted, never judged |
 //! | `comparison` | [`compare`], step by step, into a [`Comparison`] |
 //! | `render/` | text, Markdown, HTML and JUnit; [`write_outputs`] |
 //! | `error` | [`CompareError`] |
@@ -30,6 +31,7 @@ mod figures;
 #[cfg(test)]
 mod fixtures;
 mod metrics;
+mod noise;
 mod render;
 mod rule;
 mod tolerances;
@@ -42,6 +44,7 @@ pub use comparison::{compare, CompareOptions, Comparison, SideInfo};
 pub use error::CompareError;
 pub use figures::Figures;
 pub use metrics::{MetricRow, Unit};
+pub use noise::SideNoise;
 pub use render::{
     render_html, render_junit, render_markdown, render_text, tolerance_text, value_text,
     with_interval, write_outputs, CompareFormat,

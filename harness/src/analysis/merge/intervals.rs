@@ -101,6 +101,10 @@ pub(super) fn merge_interval(
         harness_busiest_thread_pct: None,
         harness_busiest_thread_wait_pct: None,
         dispatch: None,
+        // Each segment's machine is its own: a sum or a maximum would describe none of them
+        // (each instance's steady figures are under segment.merged.instances).
+        other_cpu_pct: None,
+        steal_pct: None,
     };
     for r in recs {
         // Rates add, each over the part of the merged interval it covers: a segment's

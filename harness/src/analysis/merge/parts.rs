@@ -336,6 +336,12 @@ pub(super) fn merged_resources(segs: &[Seg<'_>]) -> Resources {
             .reduce(f64::max),
         // Each segment's work per CPU-second is its own process's; their sum means nothing.
         tx_per_cpu_s: None,
+        // The busiest machine's, like the other resources: a warning on any instance holds
+        // for the merged figures.
+        noise: segs
+            .iter()
+            .filter_map(|(_, r, _)| r.resources.noise.clone())
+            .max_by(|a, b| a.other_cpu_avg_pct.total_cmp(&b.other_cpu_avg_pct)),
     }
 }
 

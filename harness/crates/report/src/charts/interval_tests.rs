@@ -128,3 +128,36 @@ fn cpu_lines_break_where_cpu_was_not_sampled() {
     let sample = render_charts(&results::fixture::sample()).unwrap();
     assert!(!chart(&sample, "resources.svg").caption.contains("Gaps"));
 }
+
+/// A run whose machine was busy in its 3rd and 4th intervals: other processes' CPU is drawn
+/// beside ours, and exactly those intervals are shaded (the rule of `results::interval_is_busy`).
+#[test]
+fn busy_intervals_are_shaded_and_other_processes_cpu_is_drawn() {
+    use super::style::{L_OTHER_CPU, NOISE_SHADE};
+    let mut r = results::fixture::sample();
+    for (k, i) in r.intervals.iter_mut().enumerate() {
+        i.other_cpu_pct = Some(if k == 2 || k == 3 { 40.0 } else { 1.0 });
+        i.steal_pct = Some(0.0);
+    }
+    r.resources.noise = results::Noise::of(&r.intervals, 2);
+    let charts = render_charts(&r).unwrap();
+    let res = chart(&charts, "resources.svg");
+    assert!(
+        res.series.iter().any(|s| s == "other processes' CPU"),
+        "{:?}",
+        res.series
+    );
+    assert!(
+        !res.series.iter().any(|s| s == "CPU steal"),
+        "no steal, no line"
+    );
+    assert!(res.svg.contains(&hex(L_OTHER_CPU.color)));
+    let shade = format!("fill=\"{}\"", hex(NOISE_SHADE));
+    assert_eq!(res.svg.matches(&shade).count(), 2, "two busy intervals");
+    assert!(res.caption.contains("Yellow bands"), "{}", res.caption);
+    // A quiet run: nothing shaded, and the caption says nothing of bands.
+    let quiet = results::fixture::sample();
+    let res = render_charts(&quiet).unwrap();
+    let res = chart(&res, "resources.svg");
+    assert!(!res.svg.contains(&shade) && !res.caption.contains("Yellow"));
+}

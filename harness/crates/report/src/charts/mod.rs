@@ -86,6 +86,7 @@ pub fn render_charts(r: &RunResult) -> Result<Vec<Chart>, ReportError> {
     if crate::doc::full_intervals(r).iter().any(|i| {
         i.target_cpu_pct.is_some()
             || i.harness_cpu_pct.is_some()
+            || i.other_cpu_pct.is_some()
             || i.target_rss_bytes.is_some()
             || i.harness_rss_bytes.is_some()
     }) {

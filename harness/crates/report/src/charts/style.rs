@@ -17,6 +17,9 @@ pub(super) const GRID: RGBColor = RGBColor(225, 225, 225);
 pub(super) const SHADE: RGBColor = RGBColor(238, 238, 238);
 /// Intervals in which the load generator was late (its figures are the generator's).
 pub(super) const LATE_SHADE: RGBColor = RGBColor(250, 214, 205);
+/// Intervals in which other processes used more CPU than the busy threshold
+/// (`results::interval_is_busy`).
+pub(super) const NOISE_SHADE: RGBColor = RGBColor(252, 236, 196);
 /// A capacity search's bracket: between the last good and the first bad rate.
 pub(super) const BRACKET_SHADE: RGBColor = RGBColor(214, 228, 240);
 /// A history's baseline band: the values the comparison rule calls unchanged.
@@ -60,6 +63,9 @@ pub(super) const L_SLO_OTHER: Look = look(PURPLE, 2, None, Marker::Circle);
 pub(super) const L_MAX: Look = look(DARK, 1, None, Marker::Cross);
 pub(super) const L_TARGET_CPU: Look = look(BLUE, 2, None, Marker::Circle);
 pub(super) const L_HARNESS_CPU: Look = look(ORANGE, 2, Some((9, 5)), Marker::Triangle);
+/// Other processes' CPU and the steal: solid, told apart from ours by colour and marker.
+pub(super) const L_OTHER_CPU: Look = look(VERMILLION, 2, None, Marker::Square);
+pub(super) const L_STEAL: Look = look(DARK, 1, None, Marker::Triangle);
 pub(super) const L_TARGET_RSS: Look = look(GREEN, 2, None, Marker::Square);
 pub(super) const L_HARNESS_RSS: Look = look(PURPLE, 2, Some((3, 4)), Marker::Cross);
 pub(super) const L_PLANNED: Look = look(DARK, 2, Some((8, 5)), Marker::None);
@@ -129,6 +135,7 @@ mod tests {
             GRID,
             SHADE,
             LATE_SHADE,
+            NOISE_SHADE,
             BRACKET_SHADE,
             WHITE,
             BLACK,

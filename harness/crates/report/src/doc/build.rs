@@ -8,7 +8,7 @@
 
 use results::{Quantile, RunResult, SegmentInfo};
 
-use super::{capacity, connections, generator, outcomes, tables, templates, Block, Doc};
+use super::{capacity, connections, generator, noise, outcomes, tables, templates, Block, Doc};
 use crate::charts::Chart;
 use crate::fmt;
 
@@ -132,6 +132,7 @@ fn verdict(r: &RunResult) -> Vec<Block> {
         },
         Block::Paragraph(steady_sentence(r)),
     ];
+    b.extend(noise::noise_warning(r).map(Block::Warning));
     b.extend(capacity::summary_note(r));
     b
 }
@@ -302,6 +303,7 @@ fn resources(r: &RunResult) -> Vec<Block> {
     } else {
         b.push(Block::Table(tables::resources(r)));
     }
+    b.push(Block::Pairs(noise::noise_pairs(r)));
     let mut note = format!("CPU: {}.", r.resources.cpu_pct_basis);
     if r.resources.same_process {
         note.push_str(" In-process run: the target is the harness process, so both columns are the same process.");
@@ -313,6 +315,7 @@ fn resources(r: &RunResult) -> Vec<Block> {
         ));
     }
     b.push(Block::Note(note));
+    b.extend(noise::noise_note(r).map(Block::Note));
     b
 }
 

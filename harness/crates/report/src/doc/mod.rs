@@ -25,6 +25,7 @@ mod capacity;
 mod connections;
 mod generator;
 mod intervals;
+mod noise;
 mod outcomes;
 mod tables;
 mod templates;
@@ -35,6 +36,7 @@ pub use capacity::{
     slo_latency_text, slo_text, summary_label, ProbeLatency,
 };
 pub use intervals::{full_intervals, short_intervals_note};
+pub use noise::noise_warning;
 pub use tables::criteria_table;
 pub use templates::SETUP_GROUP;
 
@@ -144,6 +146,9 @@ pub enum Block {
     Paragraph(String),
     /// Small, secondary text (units, bases, caveats).
     Note(String),
+    /// Something the reader must not miss about the figures (a busy machine): shown as
+    /// "Warning: ..." and emphasised in every format.
+    Warning(String),
     /// A bulleted list.
     Bullets(Vec<String>),
     /// Label/value pairs.

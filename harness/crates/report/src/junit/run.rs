@@ -160,6 +160,9 @@ fn properties(r: &RunResult) -> Vec<(String, String)> {
     if let Some(c) = &r.environment.git_commit {
         props.push(("git_commit", c.clone()));
     }
+    if let Some(w) = doc::noise_warning(r) {
+        props.push(("noise_warning", w));
+    }
     let mut props: Vec<(String, String)> =
         props.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
     props.extend(r.templates.iter().flat_map(template_properties));

@@ -41,6 +41,10 @@ pub(super) fn compose(doc: &Doc, charts: &[Chart], fonts: &Fonts) -> Vec<Vec<Op>
                 l.paragraph(Face::Regular, SMALL, GREY, t, 0.0);
                 l.gap(4.0);
             }
+            Block::Warning(t) => {
+                l.paragraph(Face::Bold, BODY, WARN, &format!("Warning: {t}"), 0.0);
+                l.gap(4.0);
+            }
             Block::Bullets(items) => {
                 l.bullets(items, BODY, INK, 4.0);
                 l.gap(4.0);

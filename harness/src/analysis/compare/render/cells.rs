@@ -4,7 +4,7 @@
 
 use crate::analysis::compare::{
     CapacityComparison, CapacityOutcome, Comparison, MetricRow, NotComparable, SearchSide,
-    SideInfo, Slack, Unit, CAPACITY_RULE, LATENCY_FLOOR_US, RULE,
+    SideInfo, SideNoise, Slack, Unit, CAPACITY_RULE, LATENCY_FLOOR_US, RULE,
 };
 use report::doc::{slo_text, Align};
 use report::fmt;
@@ -235,8 +235,8 @@ fn headline(c: &Comparison) -> String {
     }
 }
 
-/// The notes under the sides, in every format: a change of scenario or driver, and why the
-/// capacities were not compared.
+/// The notes under the sides, in every format: a change of scenario or driver, why the
+/// capacities were not compared, and a regression on a busy machine.
 pub(super) fn notes(c: &Comparison) -> Vec<String> {
     let capacity = c.capacity.as_ref().and_then(capacity_note);
     c.scenario_changed
@@ -244,7 +244,54 @@ pub(super) fn notes(c: &Comparison) -> Vec<String> {
         .chain(&c.drivers_differ)
         .cloned()
         .chain(capacity)
+        .chain(noise_note(c))
         .collect()
+}
+
+/// "REGRESSION in p99 coincides with a busy machine: ..." when something regressed and either
+/// side's machine was noisy by `results::Noise`'s rule (the one every report's warning uses);
+/// the verdict stands, the note says what else moved.
+pub(super) fn noise_note(c: &Comparison) -> Option<String> {
+    if !c.has_regression() {
+        return None;
+    }
+    let sides = [("baseline", &c.base_noise), ("new side", &c.new_noise)];
+    let noisy: Vec<String> = sides
+        .iter()
+        .filter_map(|(name, n)| {
+            n.as_ref()
+                .filter(|n| n.is_noisy())
+                .map(|n| side_noise(name, n))
+        })
+        .collect();
+    (!noisy.is_empty()).then(|| {
+        format!(
+            "{} coincides with a busy machine: other processes used {}; rerun on a quiet \
+             machine before blaming the code",
+            headline(c),
+            noisy.join(" and ")
+        )
+    })
+}
+
+/// "48 % of the machine on average on the new side (steal up to 3 %; 1 of 3 runs noisy)".
+fn side_noise(name: &str, n: &SideNoise) -> String {
+    let b = &n.busiest;
+    let mut s = format!(
+        "{} of the machine on average on the {name}",
+        fmt::pct(b.other_cpu_avg_pct)
+    );
+    let mut extra = Vec::new();
+    if b.has_steal() {
+        extra.push(format!("steal up to {}", fmt::pct(b.steal_peak_pct)));
+    }
+    if n.measured > 1 {
+        extra.push(format!("{} of {} runs noisy", n.noisy_runs, n.measured));
+    }
+    if !extra.is_empty() {
+        let _ = write!(s, " ({})", extra.join("; "));
+    }
+    s
 }
 
 /// Why two sides' capacities were not compared, in words; `None` when they were.
