@@ -194,3 +194,76 @@ fn a_run_without_criteria_is_not_judged_in_every_output_and_exits_0() {
         .unwrap()
         .starts_with("no criteria: not judged"));
 }
+
+/// `harness calibrate --quick`: the table (every figure with its meaning) on stdout and one
+/// JSON file named by host and time holding every figure, measured on this machine.
+#[test]
+fn calibrate_quick_prints_the_table_and_writes_every_figure() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::cargo_bin("harness")
+        .unwrap()
+        .args(["calibrate", "--quick", "--out"])
+        .arg(dir.path())
+        .timeout(Duration::from_secs(120))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    for row in [
+        "figure",
+        "meaning",
+        "thread wait of 10 µs",
+        "pacer wait of 1.00 ms",
+        "tokio wait of 10.0 ms",
+        "dispatch rate (in-process, 1 worker)",
+        "dispatch precision (HTTP, 1 generator thread)",
+        "operations may start up to",
+        "loopback round trip (keep-alive HTTP/1.1)",
+        "recording one latency (HDR)",
+        "clock source",
+        "other processes' CPU meanwhile",
+    ] {
+        assert!(stdout.contains(row), "{row:?} missing:\n{stdout}");
+    }
+    let files: Vec<PathBuf> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    assert!(stdout.contains(&files[0].display().to_string()), "{stdout}");
+    let (host, cpu) = harness::calibrate::machine::identity();
+    let name = files[0].file_name().unwrap().to_string_lossy().into_owned();
+    assert!(
+        name.ends_with("Z.json") && name.len() > host.len(),
+        "{name}"
+    );
+    let j: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&files[0]).unwrap()).unwrap();
+    assert_eq!(j["host"], host.as_str());
+    assert_eq!(j["cpu_model"], cpu.as_str());
+    assert_eq!(j["mode"], "quick");
+    assert!(j["measured_at"].as_str().unwrap().ends_with('Z'));
+    assert!(j["harness_version"].is_string());
+    assert!(j.get("git_commit").is_some());
+    assert!(j["wall_s"].as_f64().unwrap() > 0.0);
+    assert_eq!(j["timers"].as_array().unwrap().len(), 12);
+    let t0 = &j["timers"][0];
+    assert!(t0["overshoot_p99_us"].as_f64().unwrap() >= t0["overshoot_p50_us"].as_f64().unwrap());
+    for (i, driver) in ["threads", "http"].iter().enumerate() {
+        let d = &j["dispatch"][i];
+        assert_eq!(d["driver"], *driver, "{j}");
+        let step = &d["steps"][0];
+        assert_eq!(step["rate"], 1000.0);
+        assert!(step["ops"].as_u64().unwrap() > 0, "{d}");
+        assert!(step["lag_p99_us"].as_f64().unwrap() > 0.0, "{d}");
+        assert!(d.get("max_rate_p99_under_1ms").is_some());
+    }
+    let lb = &j["loopback"];
+    assert!(lb["requests"].as_u64().unwrap() > 0 && lb["p50_us"].as_f64().unwrap() > 0.0);
+    assert!(j["recorder"]["ns_per_value"].as_f64().unwrap() > 0.0);
+    assert!(j["clock"]["read_ns"].as_f64().unwrap() > 0.0);
+    assert!(j["machine"]["cores"].as_u64().unwrap() >= 1);
+    assert!(j["machine"].get("others_cpu_pct").is_some());
+    assert!(j["clock"].get("constant_tsc").is_some());
+}

@@ -180,6 +180,28 @@ pub enum Command {
         #[arg(long, value_name = "KEY=VALUE")]
         tolerance: Vec<String>,
     },
+    /// Measure the instrument on this machine: timer and dispatch precision, the loopback
+    /// floor, the recorder's cost, the clock and how busy the machine is.
+    ///
+    /// Prints a table (every figure with what it means for a run's figures) and writes the
+    /// figures as JSON, OUT/<host>-<UTC time>.json. About 40 s (--quick: about 10 s). Read it
+    /// before trusting a p99: operations may start as late as the dispatch precision, and no
+    /// HTTP latency is below the loopback floor. `harness run --calibration FILE` (or
+    /// `use_calibration = true` in a scenario's [criteria]) makes a run whose latency limits
+    /// are below the calibrated dispatch precision invalid. Exit codes: 0 written, 5 an output
+    /// that could not be written or a measurement that failed.
+    Calibrate {
+        /// Shorter steps and fewer samples, for CI.
+        #[arg(long)]
+        quick: bool,
+        /// Directory to write the JSON into.
+        #[arg(long, value_name = "DIR", default_value = crate::calibrate::DEFAULT_DIR)]
+        out: PathBuf,
+        /// Round every wait up to whole multiples of this (e.g. 2ms): a deliberately coarse
+        /// timer, for the tests that show the calibration sees one.
+        #[arg(long, value_name = "DURATION", hide = true)]
+        coarse_timer: Option<humantime::Duration>,
+    },
     /// Check scenario files without running them.
     Validate {
         #[arg(required = true)]

@@ -92,6 +92,18 @@ pub fn dispatch(cli: Cli, cancel: &Cancel) -> Result<Exit> {
             baseline_dir: &baseline_dir,
             tolerance: &tolerance,
         }),
+        Command::Calibrate {
+            quick,
+            out,
+            coarse_timer,
+        } => {
+            crate::calibrate::run(&crate::calibrate::Options {
+                quick,
+                out,
+                coarse_timer: coarse_timer.map(Into::into),
+            })?;
+            Ok(Exit::Pass)
+        }
         Command::Validate { files } => Ok(validate(&files)),
         Command::Report {
             results,
