@@ -89,6 +89,11 @@ pub enum Command {
         /// final totals (0s: do not wait).
         #[arg(long, value_name = "DURATION", default_value = "15s")]
         metrics_linger: humantime::Duration,
+        /// Hold the scenario's latency limits against this calibration (`harness calibrate`):
+        /// a limit below its dispatch precision makes the run invalid. Overrides the scenario's
+        /// `use_calibration`.
+        #[arg(long, value_name = "FILE")]
+        calibration: Option<PathBuf>,
         /// Push the same metrics with Prometheus remote-write (protocol 1.0) to this http://
         /// URL, e.g. http://127.0.0.1:9090/api/v1/write (Prometheus started with
         /// --web.enable-remote-write-receiver). Loopback only unless --allow-remote.

@@ -8,6 +8,7 @@
 //! write it; with `--metrics-addr`, the run's totals are served live meanwhile ([`live`]).
 
 pub(crate) mod assemble;
+pub mod calibration;
 pub mod live;
 pub(crate) mod output;
 pub mod remote_write;
@@ -60,6 +61,9 @@ pub struct RunOptions {
     pub cancel: Cancel,
     /// `--metrics-addr`: serve live metrics while the run goes (not for capacity searches).
     pub metrics: Option<live::LiveOptions>,
+    /// The calibration the latency limits are held against (`--calibration`,
+    /// `use_calibration`; not for capacity searches), or why none was found.
+    pub calibration: Option<calibration::CalibrationUse>,
 }
 
 /// What a finished run produced.
@@ -387,9 +391,14 @@ fn judge(
 ) {
     let tl = &shared.timeline;
     let end_s = shared.elapsed(c.end).min(tl.total);
+    let held = opts
+        .calibration
+        .as_ref()
+        .map(|u| u.hold(&prepared.plan.criteria, &result.scenario.target_kind))
+        .unwrap_or_default();
     let facts = Facts {
         interval_s: shared.interval.as_secs_f64(),
-        invalid: Vec::new(),
+        invalid: held.invalid,
         aborted: opts
             .cancel
             .is_cancelled()
@@ -403,6 +412,7 @@ fn judge(
     };
     verdict::judge(result, &prepared.plan.criteria, &facts);
     let reasons = &mut result.verdict.reasons;
+    reasons.extend(held.note.map(|n| format!("note: {n}")));
     if c.late > 0 {
         reasons.push(format!(
             "{} worker slices arrived after their interval closed (counted in stage and run totals)",
