@@ -23,9 +23,10 @@ pub const MAX_AGE: Duration = Duration::from_secs(7 * 86_400);
 /// The calibration a run uses.
 #[derive(Clone, Debug)]
 pub enum CalibrationUse {
+    /// Boxed: a calibration is some 500 bytes, the note a String.
     Applied {
         file: PathBuf,
-        calibration: Calibration,
+        calibration: Box<Calibration>,
     },
     /// Asked for (`use_calibration`) but none found: why, in words.
     Missing(String),
@@ -44,7 +45,7 @@ impl CalibrationUse {
                 .map_err(|e| UsageError::new(format!("--calibration: {e:#}")))?;
             return Ok(Some(CalibrationUse::Applied {
                 file: file.to_path_buf(),
-                calibration,
+                calibration: Box::new(calibration),
             }));
         }
         if !criteria.use_calibration {
@@ -54,7 +55,10 @@ impl CalibrationUse {
         let (host, cpu) = identity();
         Ok(Some(
             match newest_for(&dir, &host, &cpu, MAX_AGE, SystemTime::now()) {
-                Some((file, calibration)) => CalibrationUse::Applied { file, calibration },
+                Some((file, calibration)) => CalibrationUse::Applied {
+                    file,
+                    calibration: Box::new(calibration),
+                },
                 None => CalibrationUse::Missing(format!(
                     "use_calibration: no calibration of {host} ({cpu}) from the last 7 days under \
                      {}: latency limits judged without one (run `harness calibrate --out {}`)",
