@@ -28,11 +28,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// Rates tried on the in-process no-op target, operations per second.
-pub const THREAD_RATES: [f64; 12] = [1e3, 2e3, 5e3, 1e4, 2e4, 5e4, 1e5, 2e5, 5e5, 1e6, 2e6, 5e6];
+pub const THREAD_RATES: [f64; 14] = [
+    1e3, 2e3, 5e3, 1e4, 2e4, 5e4, 1e5, 2e5, 5e5, 1e6, 2e6, 5e6, 1e7, 2e7,
+];
 /// Rates tried over HTTP: one generator thread's requests, each a full loopback round trip.
-pub const HTTP_RATES: [f64; 8] = [1e3, 2e3, 5e3, 1e4, 2e4, 5e4, 1e5, 2e5];
-/// Connections of the HTTP steps: enough that a connection is always free at these rates (a
-/// busy connection is the target's wait, not dispatch lag), few enough for one thread.
+pub const HTTP_RATES: [f64; 9] = [1e3, 2e3, 5e3, 1e4, 2e4, 5e4, 1e5, 2e5, 5e5];
+/// Connections of the HTTP steps, all on the one generator thread. Waiting for a busy
+/// connection is the target's time, not dispatch lag (it is in the latency), so at rates
+/// beyond what 16 loopback round trips carry the lag still measures only the generator's own
+/// sends: 200k requests/s held a lag p99 of 56 µs here while their latency p50 was 2 ms.
 const HTTP_CONNECTIONS: u32 = 16;
 
 /// How long each step runs.
@@ -83,7 +87,7 @@ fn ramp(
     let mut steps = Vec::new();
     for &rate in rates {
         let s = run(rate)?;
-        let missed = !s.kept_up() || s.lag_p99_us >= 1_000.0;
+        let missed = !s.held(1_000.0);
         steps.push(s);
         if missed {
             break;
@@ -92,7 +96,7 @@ fn ramp(
     let highest = |limit_us: f64| {
         steps
             .iter()
-            .take_while(|s| s.kept_up() && s.lag_p99_us < limit_us)
+            .take_while(|s| s.held(limit_us))
             .last()
             .map(|s| s.rate)
     };

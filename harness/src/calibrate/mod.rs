@@ -32,7 +32,8 @@ pub const DEFAULT_DIR: &str = "reports/calibration";
 /// How `harness calibrate` was asked to run.
 #[derive(Clone, Debug)]
 pub struct Options {
-    /// Shorter steps and fewer samples (CI): about 10 s instead of about 40.
+    /// Shorter steps and fewer samples (CI): about 10 s instead of about 35 (9.4 and 30.9 s
+    /// measured on the 2-core VM, before two more steps were added to each ramp).
     pub quick: bool,
     pub out: PathBuf,
     /// Round every wait up to whole quanta (the hidden `--coarse-timer`, for tests that show

@@ -115,6 +115,14 @@ impl DispatchFigures {
     pub fn precision(&self) -> Option<&DispatchStep> {
         self.steps.first()
     }
+
+    /// Whether `rate` is the last step run and it held `limit_us`: the ramp ran out of steps
+    /// before the generator missed, so the rate is a lower bound.
+    pub fn ran_out_at(&self, rate: f64, limit_us: f64) -> bool {
+        self.steps
+            .last()
+            .is_some_and(|s| s.rate == rate && s.held(limit_us))
+    }
 }
 
 /// One held rate: how late its operations started.
@@ -138,6 +146,11 @@ impl DispatchStep {
     /// At least 95 % of the offered operations were sent.
     pub fn kept_up(&self) -> bool {
         self.achieved_per_s >= 0.95 * self.rate
+    }
+
+    /// Kept up with its lag p99 under `limit_us`.
+    pub fn held(&self, limit_us: f64) -> bool {
+        self.kept_up() && self.lag_p99_us < limit_us
     }
 }
 

@@ -90,13 +90,20 @@ fn dispatch_rows(d: &DispatchFigures) -> Vec<Row> {
     } else {
         "in-process, 1 worker"
     };
-    let up_to = |r: Option<f64>| r.map_or_else(|| "none".to_string(), |r| fmt::rate(r, "ops/s"));
+    // "≥": the last step still held, so the ramp ran out before the generator did.
+    let up_to = |r: Option<f64>, limit_us: f64| match r {
+        None => "none".to_string(),
+        Some(r) if d.ran_out_at(r, limit_us) => {
+            format!("≥ {} (highest tried)", fmt::rate(r, "ops/s"))
+        }
+        Some(r) => fmt::rate(r, "ops/s"),
+    };
     let mut rows = vec![(
         format!("dispatch rate ({who})"),
         format!(
             "p99 < 100 µs up to {}; < 1 ms up to {}",
-            up_to(d.max_rate_p99_under_100us),
-            up_to(d.max_rate_p99_under_1ms)
+            up_to(d.max_rate_p99_under_100us, 100.0),
+            up_to(d.max_rate_p99_under_1ms, 1_000.0)
         ),
         "above the 1 ms rate one thread cannot keep to the schedule: add threads, segments or cores"
             .into(),
@@ -161,7 +168,9 @@ fn opt<T>(v: Option<T>, f: impl Fn(T) -> String) -> String {
 }
 
 fn machine_rows(m: &Machine) -> Vec<Row> {
-    let smt = opt(m.threads_per_core, |t| format!("{t} thread(s) per core"));
+    let smt = opt(m.threads_per_core, |t| {
+        format!("hardware threads per core {t}")
+    });
     vec![
         (
             "cores".into(),
@@ -185,7 +194,10 @@ fn machine_rows(m: &Machine) -> Vec<Row> {
         (
             "load average (1, 5, 15 min)".into(),
             opt(m.load_avg, |l| l.map(fmt::sig3).join(", ")),
-            format!("above {} tasks were waiting for a CPU", m.cores),
+            format!(
+                "over {} (the cores), runnable tasks were waiting for a CPU",
+                m.cores
+            ),
         ),
         (
             "other processes' CPU meanwhile".into(),
@@ -243,5 +255,13 @@ mod tests {
             );
         }
         assert!(lines[1].chars().nth(col - 1) == Some(' '), "{}", lines[1]);
+        assert!(
+            t.contains("p99 < 100 µs up to none; < 1 ms up to 1k ops/s "),
+            "{t}"
+        );
+        // A last step that held: the ramp ran out of steps, not the generator.
+        let held = crate::calibrate::record::tests::sample("h", "2026-12-01T06:00:00Z", 500.0);
+        let t = render(&held);
+        assert!(t.contains("< 1 ms up to ≥ 1k ops/s (highest tried)"), "{t}");
     }
 }

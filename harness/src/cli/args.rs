@@ -189,7 +189,7 @@ pub enum Command {
     /// floor, the recorder's cost, the clock and how busy the machine is.
     ///
     /// Prints a table (every figure with what it means for a run's figures) and writes the
-    /// figures as JSON, OUT/<host>-<UTC time>.json. About 40 s (--quick: about 10 s). Read it
+    /// figures as JSON, OUT/<host>-<UTC time>.json. About 35 s (--quick: about 10 s). Read it
     /// before trusting a p99: operations may start as late as the dispatch precision, and no
     /// HTTP latency is below the loopback floor. `harness run --calibration FILE` (or
     /// `use_calibration = true` in a scenario's [criteria]) makes a run whose latency limits
