@@ -379,3 +379,65 @@ fn a_latency_limit_below_the_calibrated_precision_makes_the_run_invalid() {
     );
     assert_eq!(code, Some(0));
 }
+
+/// The hidden `--coarse-timer` reaches the calibration's waits: at 5 ms the in-process
+/// dispatch precision is most of a quantum at p99 and the table says the timer was made coarse;
+/// a run whose p99 limit (3 ms) is finer, held against that file, is invalid.
+#[test]
+fn a_coarse_timer_calibration_is_coarse_and_a_run_held_against_it_is_invalid() {
+    let dir = tempfile::tempdir().unwrap();
+    let cal = dir.path().join("calibration");
+    let out = Command::cargo_bin("harness")
+        .unwrap()
+        .args(["calibrate", "--quick", "--coarse-timer", "5ms", "--out"])
+        .arg(&cal)
+        .timeout(Duration::from_secs(120))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("waits coarsened to 5.00 ms on purpose"),
+        "{stdout}"
+    );
+    let file = std::fs::read_dir(&cal)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let j: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    assert_eq!(j["coarse_timer_us"], 5000.0);
+    let threads = &j["dispatch"][0];
+    assert_eq!(threads["driver"], "threads");
+    // A lower bound: operations cannot start early, so this fails only if the quantum was lost.
+    let p99 = threads["steps"][0]["lag_p99_us"].as_f64().unwrap();
+    assert!(p99 >= 4_000.0, "{threads}");
+    assert_eq!(threads["max_rate_p99_under_1ms"], serde_json::Value::Null);
+    let timer = &j["timers"][0];
+    assert!(
+        timer["overshoot_p50_us"].as_f64().unwrap() >= 4_900.0,
+        "{timer}"
+    );
+
+    let f = dir.path().join("tight.toml");
+    std::fs::write(
+        &f,
+        "[scenario]\nname = \"tight\"\n[target]\nkind = \"in-process\"\n[workload]\naccounts = 1000\n\
+         batch_size = 64\n[output]\ninterval = \"200ms\"\n[[stages]]\nduration = \"1s\"\nworkers = 1\n\
+         [criteria]\nmax_p99 = \"3ms\"\n",
+    )
+    .unwrap();
+    let (code, r) = run_judged(
+        &f,
+        &dir.path().join("runs"),
+        &["--calibration", file.to_str().unwrap()],
+    );
+    assert_eq!(code, Some(4), "{:?}", r.verdict);
+    assert!(
+        r.verdict.reasons[0].starts_with("the p99 latency limit 3.00 ms is below"),
+        "{:?}",
+        r.verdict
+    );
+}
