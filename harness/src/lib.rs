@@ -21,11 +21,15 @@
 //!   writing it; `--repeat` and baselines.
 //! - [`analysis`]: the verdict (one function for run and merge), criteria, compare, merge. It
 //!   never imports `run`.
+//! - [`calibrate`]: `harness calibrate`, the instrument's own precision on this machine (timers,
+//!   dispatch, loopback floor, recorder cost), stored as JSON that a run's latency limits can be
+//!   held against.
 //! - [`cancel`] (the Ctrl-C token passed into a run) and [`exit`] (every exit code).
 //! - [`fuzzing`]: what each cargo-fuzz target under `fuzz/` runs, replayed on stable by
 //!   `tests/fuzz_corpora.rs`.
 
 pub mod analysis;
+pub mod calibrate;
 pub mod cancel;
 pub mod cli;
 pub mod drivers;

@@ -194,3 +194,250 @@ fn a_run_without_criteria_is_not_judged_in_every_output_and_exits_0() {
         .unwrap()
         .starts_with("no criteria: not judged"));
 }
+
+/// `harness calibrate --quick`: the table (every figure with its meaning) on stdout and one
+/// JSON file named by host and time holding every figure, measured on this machine.
+#[test]
+fn calibrate_quick_prints_the_table_and_writes_every_figure() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::cargo_bin("harness")
+        .unwrap()
+        .args(["calibrate", "--quick", "--out"])
+        .arg(dir.path())
+        .timeout(Duration::from_secs(120))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    for row in [
+        "figure",
+        "meaning",
+        "thread wait of 10 µs",
+        "pacer wait of 1.00 ms",
+        "tokio wait of 10.0 ms",
+        "dispatch rate (in-process, 1 worker)",
+        "dispatch precision (HTTP, 1 generator thread)",
+        "operations may start up to",
+        "loopback round trip (keep-alive HTTP/1.1)",
+        "recording one latency (HDR)",
+        "clock source",
+        "other processes' CPU meanwhile",
+    ] {
+        assert!(stdout.contains(row), "{row:?} missing:\n{stdout}");
+    }
+    let files: Vec<PathBuf> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    assert!(stdout.contains(&files[0].display().to_string()), "{stdout}");
+    let (host, cpu) = harness::calibrate::machine::identity();
+    let name = files[0].file_name().unwrap().to_string_lossy().into_owned();
+    assert!(
+        name.ends_with("Z.json") && name.len() > host.len(),
+        "{name}"
+    );
+    let j: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&files[0]).unwrap()).unwrap();
+    assert_eq!(j["host"], host.as_str());
+    assert_eq!(j["cpu_model"], cpu.as_str());
+    assert_eq!(j["mode"], "quick");
+    assert!(j["measured_at"].as_str().unwrap().ends_with('Z'));
+    assert!(j["harness_version"].is_string());
+    assert!(j.get("git_commit").is_some());
+    assert!(j["wall_s"].as_f64().unwrap() > 0.0);
+    assert_eq!(j["timers"].as_array().unwrap().len(), 12);
+    let t0 = &j["timers"][0];
+    assert!(t0["overshoot_p99_us"].as_f64().unwrap() >= t0["overshoot_p50_us"].as_f64().unwrap());
+    for (i, driver) in ["threads", "http"].iter().enumerate() {
+        let d = &j["dispatch"][i];
+        assert_eq!(d["driver"], *driver, "{j}");
+        let step = &d["steps"][0];
+        assert_eq!(step["rate"], 1000.0);
+        assert!(step["ops"].as_u64().unwrap() > 0, "{d}");
+        assert!(step["lag_p99_us"].as_f64().unwrap() > 0.0, "{d}");
+        assert!(d.get("max_rate_p99_under_1ms").is_some());
+    }
+    let lb = &j["loopback"];
+    assert!(lb["requests"].as_u64().unwrap() > 0 && lb["p50_us"].as_f64().unwrap() > 0.0);
+    assert!(j["recorder"]["ns_per_value"].as_f64().unwrap() > 0.0);
+    assert!(j["clock"]["read_ns"].as_f64().unwrap() > 0.0);
+    assert!(j["machine"]["cores"].as_u64().unwrap() >= 1);
+    assert!(j["machine"].get("others_cpu_pct").is_some());
+    assert!(j["clock"].get("constant_tsc").is_some());
+}
+
+/// A calibration whose dispatch lag (every step, both drivers) is `lag_us` at p99, of this
+/// host and CPU, measured now.
+fn calibration_json(lag_us: f64) -> String {
+    let (host, cpu) = harness::calibrate::machine::identity();
+    let step = serde_json::json!({
+        "rate": 1000.0, "seconds": 1.0, "ops": 1000, "achieved_per_s": 1000.0,
+        "lag_p50_us": lag_us / 2.0, "lag_p90_us": lag_us * 0.9, "lag_p99_us": lag_us,
+        "lag_p999_us": lag_us * 1.5, "lag_max_us": lag_us * 2.0
+    });
+    let dispatch = |driver: &str| {
+        serde_json::json!({ "driver": driver, "steps": [step.clone()],
+            "max_rate_p99_under_100us": null, "max_rate_p99_under_1ms": null })
+    };
+    serde_json::json!({
+        "version": 1, "host": host, "cpu_model": cpu,
+        "measured_at": humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
+        "harness_version": "0.1.0", "git_commit": null, "mode": "quick", "wall_s": 10.0,
+        "machine": { "cores": 2 }, "clock": { "constant_tsc": true, "nonstop_tsc": true, "read_ns": 20.0 },
+        "timers": [], "dispatch": [dispatch("threads"), dispatch("http")], "loopback": null,
+        "recorder": { "values": 1, "ns_per_value": 5.0 }
+    })
+    .to_string()
+}
+
+/// Runs `scenario` into `out` with `extra` flags; the exit code and the results.
+fn run_judged(scenario: &Path, out: &Path, extra: &[&str]) -> (Option<i32>, results::RunResult) {
+    let o = Command::cargo_bin("harness")
+        .unwrap()
+        .args(["run", "--quiet", "--no-reports", "--out"])
+        .arg(out)
+        .args(extra)
+        .arg(scenario)
+        .output()
+        .unwrap();
+    let name = scenario.file_stem().unwrap().to_string_lossy().into_owned();
+    let r = results::RunResult::read(out.join(name).join("latest/results.json")).unwrap();
+    let _ = String::from_utf8_lossy(&o.stderr);
+    (o.status.code(), r)
+}
+
+/// A p99 limit of 50 ms is judged as before without a calibration; held against one whose
+/// dispatch lag p99 is 80 ms it cannot be judged: invalid (exit 4), with the reason. The
+/// scenario's `use_calibration` finds the same file under the output root's calibration/, and
+/// finding none is a note, not a failure.
+#[test]
+fn a_latency_limit_below_the_calibrated_precision_makes_the_run_invalid() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let body = "[target]\nkind = \"in-process\"\n[workload]\naccounts = 1000\nbatch_size = 64\n\
+        [output]\ninterval = \"200ms\"\n[[stages]]\nduration = \"1s\"\nworkers = 1\n\
+        [criteria]\nmax_p99 = \"50ms\"\n";
+    let plain = d.join("tight.toml");
+    std::fs::write(&plain, format!("[scenario]\nname = \"tight\"\n{body}")).unwrap();
+    let opted = d.join("opted.toml");
+    std::fs::write(
+        &opted,
+        format!("[scenario]\nname = \"opted\"\n{body}use_calibration = true\n"),
+    )
+    .unwrap();
+    let coarse = d.join("coarse.json");
+    std::fs::write(&coarse, calibration_json(80_000.0)).unwrap();
+
+    let (code, r) = run_judged(&plain, &d.join("a"), &[]);
+    assert_eq!(code, Some(0), "{:?}", r.verdict);
+    assert_eq!(r.verdict.status, results::Status::Pass);
+
+    let (code, r) = run_judged(
+        &plain,
+        &d.join("b"),
+        &["--calibration", coarse.to_str().unwrap()],
+    );
+    assert_eq!(code, Some(4), "{:?}", r.verdict);
+    assert_eq!(r.verdict.status, results::Status::Invalid);
+    let why = r.verdict.reasons.join("\n");
+    assert!(
+        why.contains("the p99 latency limit 50.0 ms is below this machine's dispatch precision: operations may start up to 80.0 ms late at p99"),
+        "{why}"
+    );
+    assert!(why.contains("coarse.json"), "{why}");
+
+    // use_calibration without any calibration: judged as before, with a note.
+    let (code, r) = run_judged(&opted, &d.join("c"), &[]);
+    assert_eq!(code, Some(0), "{:?}", r.verdict);
+    assert!(
+        r.verdict
+            .reasons
+            .iter()
+            .any(|n| n.starts_with("note: use_calibration: no calibration of")),
+        "{:?}",
+        r.verdict
+    );
+    // ... and with one of this host under the output root's calibration/: invalid.
+    std::fs::create_dir_all(d.join("e/calibration")).unwrap();
+    std::fs::copy(&coarse, d.join("e/calibration/this-host.json")).unwrap();
+    let (code, r) = run_judged(&opted, &d.join("e"), &[]);
+    assert_eq!(code, Some(4), "{:?}", r.verdict);
+    assert!(
+        r.verdict.reasons[0].contains("e/calibration/this-host.json"),
+        "{:?}",
+        r.verdict
+    );
+    // A calibration fine enough leaves the verdict alone.
+    let fine = d.join("fine.json");
+    std::fs::write(&fine, calibration_json(20.0)).unwrap();
+    let (code, _) = run_judged(
+        &plain,
+        &d.join("f"),
+        &["--calibration", fine.to_str().unwrap()],
+    );
+    assert_eq!(code, Some(0));
+}
+
+/// The hidden `--coarse-timer` reaches the calibration's waits: at 5 ms the in-process
+/// dispatch precision is most of a quantum at p99 and the table says the timer was made coarse;
+/// a run whose p99 limit (3 ms) is finer, held against that file, is invalid.
+#[test]
+fn a_coarse_timer_calibration_is_coarse_and_a_run_held_against_it_is_invalid() {
+    let dir = tempfile::tempdir().unwrap();
+    let cal = dir.path().join("calibration");
+    let out = Command::cargo_bin("harness")
+        .unwrap()
+        .args(["calibrate", "--quick", "--coarse-timer", "5ms", "--out"])
+        .arg(&cal)
+        .timeout(Duration::from_secs(120))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("waits coarsened to 5.00 ms on purpose"),
+        "{stdout}"
+    );
+    let file = std::fs::read_dir(&cal)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let j: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    assert_eq!(j["coarse_timer_us"], 5000.0);
+    let threads = &j["dispatch"][0];
+    assert_eq!(threads["driver"], "threads");
+    // A lower bound: operations cannot start early, so this fails only if the quantum was lost.
+    let p99 = threads["steps"][0]["lag_p99_us"].as_f64().unwrap();
+    assert!(p99 >= 4_000.0, "{threads}");
+    assert_eq!(threads["max_rate_p99_under_1ms"], serde_json::Value::Null);
+    let timer = &j["timers"][0];
+    assert!(
+        timer["overshoot_p50_us"].as_f64().unwrap() >= 4_900.0,
+        "{timer}"
+    );
+
+    let f = dir.path().join("tight.toml");
+    std::fs::write(
+        &f,
+        "[scenario]\nname = \"tight\"\n[target]\nkind = \"in-process\"\n[workload]\naccounts = 1000\n\
+         batch_size = 64\n[output]\ninterval = \"200ms\"\n[[stages]]\nduration = \"1s\"\nworkers = 1\n\
+         [criteria]\nmax_p99 = \"3ms\"\n",
+    )
+    .unwrap();
+    let (code, r) = run_judged(
+        &f,
+        &dir.path().join("runs"),
+        &["--calibration", file.to_str().unwrap()],
+    );
+    assert_eq!(code, Some(4), "{:?}", r.verdict);
+    assert!(
+        r.verdict.reasons[0].starts_with("the p99 latency limit 3.00 ms is below"),
+        "{:?}",
+        r.verdict
+    );
+}

@@ -89,6 +89,11 @@ pub enum Command {
         /// final totals (0s: do not wait).
         #[arg(long, value_name = "DURATION", default_value = "15s")]
         metrics_linger: humantime::Duration,
+        /// Hold the scenario's latency limits against this calibration (`harness calibrate`):
+        /// a limit below its dispatch precision makes the run invalid. Overrides the scenario's
+        /// `use_calibration`.
+        #[arg(long, value_name = "FILE")]
+        calibration: Option<PathBuf>,
         /// Push the same metrics with Prometheus remote-write (protocol 1.0) to this http://
         /// URL, e.g. http://127.0.0.1:9090/api/v1/write (Prometheus started with
         /// --web.enable-remote-write-receiver). Loopback only unless --allow-remote.
@@ -179,6 +184,28 @@ pub enum Command {
         /// Override one tolerance, e.g. --tolerance tps=0.2 (repeatable; as in compare).
         #[arg(long, value_name = "KEY=VALUE")]
         tolerance: Vec<String>,
+    },
+    /// Measure the instrument on this machine: timer and dispatch precision, the loopback
+    /// floor, the recorder's cost, the clock and how busy the machine is.
+    ///
+    /// Prints a table (every figure with what it means for a run's figures) and writes the
+    /// figures as JSON, OUT/<host>-<UTC time>.json. About 35 s (--quick: about 10 s). Read it
+    /// before trusting a p99: operations may start as late as the dispatch precision, and no
+    /// HTTP latency is below the loopback floor. `harness run --calibration FILE` (or
+    /// `use_calibration = true` in a scenario's [criteria]) makes a run whose latency limits
+    /// are below the calibrated dispatch precision invalid. Exit codes: 0 written, 5 an output
+    /// that could not be written or a measurement that failed.
+    Calibrate {
+        /// Shorter steps and fewer samples, for CI.
+        #[arg(long)]
+        quick: bool,
+        /// Directory to write the JSON into.
+        #[arg(long, value_name = "DIR", default_value = crate::calibrate::DEFAULT_DIR)]
+        out: PathBuf,
+        /// Round every wait up to whole multiples of this (e.g. 2ms): a deliberately coarse
+        /// timer, for the tests that show the calibration sees one.
+        #[arg(long, value_name = "DURATION", hide = true)]
+        coarse_timer: Option<humantime::Duration>,
     },
     /// Check scenario files without running them.
     Validate {

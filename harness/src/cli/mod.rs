@@ -13,6 +13,7 @@ use crate::exit::{Exit, UsageError};
 use crate::plan::segment::{Segment, SegmentError};
 use crate::plan::PlanError;
 use crate::plan::{self, Adjust};
+use crate::run::calibration::CalibrationUse;
 use crate::run::repeat::{self, GateOptions};
 use crate::run::sync::StartSync;
 use crate::run::sync::SyncError;
@@ -92,6 +93,18 @@ pub fn dispatch(cli: Cli, cancel: &Cancel) -> Result<Exit> {
             baseline_dir: &baseline_dir,
             tolerance: &tolerance,
         }),
+        Command::Calibrate {
+            quick,
+            out,
+            coarse_timer,
+        } => {
+            crate::calibrate::run(&crate::calibrate::Options {
+                quick,
+                out,
+                coarse_timer: coarse_timer.map(Into::into),
+            })?;
+            Ok(Exit::Pass)
+        }
         Command::Validate { files } => Ok(validate(&files)),
         Command::Report {
             results,
@@ -138,6 +151,7 @@ fn run_cmd(c: Command, cancel: &Cancel) -> Result<Exit> {
         metrics_linger,
         remote_write,
         remote_write_interval,
+        calibration,
     } = c
     else {
         unreachable!("run_cmd is only called for `harness run`")
@@ -154,6 +168,14 @@ fn run_cmd(c: Command, cancel: &Cancel) -> Result<Exit> {
         segment,
     };
     let prepared = plan::load(&scenario, &adjust)?;
+    let root = out
+        .clone()
+        .unwrap_or_else(|| prepared.plan.output.dir.clone());
+    let calibration =
+        CalibrationUse::resolve(calibration.as_deref(), &prepared.plan.criteria, &root)?;
+    if let Some(CalibrationUse::Missing(why)) = &calibration {
+        eprintln!("note: {why}");
+    }
     let run = RunOptions {
         out,
         quiet,
@@ -169,6 +191,7 @@ fn run_cmd(c: Command, cancel: &Cancel) -> Result<Exit> {
             remote_write_interval.into(),
             allow_remote,
         )?,
+        calibration,
     };
     if !gated {
         return plain_run(&prepared, &run);

@@ -108,6 +108,10 @@ pub struct Shared {
     /// Whether the run serves live metrics, so the templates' figures ship with every slice
     /// too ([`crate::load::template_live`]).
     pub live_templates: bool,
+    /// A deliberately coarse timer: every wait is rounded up to a whole number of these
+    /// ([`coarsened`]). `None` in every real run; `harness calibrate`'s tests set it to prove
+    /// the calibration sees a worse timer (see `calibrate`).
+    pub coarse_timer: Option<Duration>,
 }
 
 impl Shared {
@@ -121,6 +125,15 @@ impl Shared {
             cancel,
             templates: 0,
             live_templates: false,
+            coarse_timer: None,
+        }
+    }
+
+    /// The same, with every worker's waits rounded up to whole `quantum`s (calibration tests).
+    pub fn with_coarse_timer(self, quantum: Option<Duration>) -> Shared {
+        Shared {
+            coarse_timer: quantum,
+            ..self
         }
     }
 
@@ -280,7 +293,7 @@ impl WorkerCore {
                     }
                 } else {
                     self.flush_if_stale(now);
-                    Next::Wait(MAX_WAIT)
+                    self.wait(MAX_WAIT)
                 }
             }
             Phase::Open { .. } => {
@@ -289,15 +302,20 @@ impl WorkerCore {
                 self.flush_if_stale(now);
                 match next {
                     Some(due) if due > t => {
-                        Next::Wait(Duration::from_secs_f64(due - t).min(MAX_WAIT))
+                        self.wait(Duration::from_secs_f64(due - t).min(MAX_WAIT))
                     }
                     // No more operations in this stage (rounding at its end), or one just
                     // became due: look again shortly / at once.
                     Some(_) => Next::Wait(Duration::ZERO),
-                    None => Next::Wait(MAX_WAIT),
+                    None => self.wait(MAX_WAIT),
                 }
             }
         }
+    }
+
+    /// A wait of `d`, as coarse as the run's timer is made to be (not at all in real runs).
+    fn wait(&self, d: Duration) -> Next {
+        Next::Wait(coarsened(d, self.shared.coarse_timer))
     }
 
     /// Records a completed operation.
@@ -435,6 +453,16 @@ impl WorkerCore {
         let (i, s) = (self.current.interval, self.current.stage);
         self.current.templates = std::mem::take(&mut self.templates);
         self.ship(i, s);
+    }
+}
+
+/// `d` rounded up to a whole number of `quantum`s: a timer that only fires on its own ticks,
+/// made on purpose so the calibration can be shown to see it (`Shared::coarse_timer`). Zero
+/// stays zero (something is due now); `None` leaves `d` as it is.
+pub fn coarsened(d: Duration, quantum: Option<Duration>) -> Duration {
+    match quantum.map(|q| q.as_nanos()).filter(|&q| q > 0) {
+        Some(q) => Duration::from_nanos((d.as_nanos().div_ceil(q) * q) as u64),
+        None => d,
     }
 }
 
@@ -651,6 +679,25 @@ mod tests {
         assert_eq!(s.len(), 1);
         assert!(s[0].templates.is_empty());
         assert!(s[0].template_live.is_empty());
+    }
+
+    #[test]
+    fn a_coarse_timer_rounds_every_wait_up_to_whole_quanta() {
+        let ms = Duration::from_millis;
+        assert_eq!(coarsened(Duration::from_micros(10), Some(ms(2))), ms(2));
+        assert_eq!(coarsened(ms(2), Some(ms(2))), ms(2));
+        assert_eq!(coarsened(ms(3), Some(ms(2))), ms(4));
+        assert_eq!(coarsened(Duration::ZERO, Some(ms(2))), Duration::ZERO);
+        assert_eq!(coarsened(ms(3), None), ms(3));
+        // Through the worker: op 5 of 1000/s is due at 5 ms; at 4.9 ms the wait is 0.1 ms.
+        let src = "[scenario]\nname = \"w\"\n[target]\nkind = \"in-process\"\n[[stages]]\nduration = \"1s\"\nrate = \"1000/s\"\n";
+        let plan = scenario::parse(src, std::path::Path::new("w.toml")).unwrap();
+        let shared = Shared::new(Timeline::new(&plan), Duration::from_secs(1), Cancel::new())
+            .with_coarse_timer(Some(ms(2)));
+        let (tx, _rx) = crossbeam_channel::unbounded();
+        let mut c = WorkerCore::new(0, Arc::new(shared), tx);
+        c.shared.next_op.store(5, Ordering::Relaxed);
+        assert_eq!(c.next(at(&c, 0.0049)), Next::Wait(ms(2)));
     }
 
     #[test]

@@ -8,6 +8,7 @@
 //! write it; with `--metrics-addr`, the run's totals are served live meanwhile ([`live`]).
 
 pub(crate) mod assemble;
+pub mod calibration;
 pub mod live;
 pub(crate) mod output;
 pub mod remote_write;
@@ -61,6 +62,9 @@ pub struct RunOptions {
     /// `--metrics-addr`: serve live metrics while the run goes (a capacity search's probe by
     /// probe).
     pub metrics: Option<live::LiveOptions>,
+    /// The calibration the latency limits are held against (`--calibration`,
+    /// `use_calibration`; not for capacity searches), or why none was found.
+    pub calibration: Option<calibration::CalibrationUse>,
 }
 
 /// What a finished run produced.
@@ -400,9 +404,14 @@ fn judge(
 ) {
     let tl = &shared.timeline;
     let end_s = shared.elapsed(c.end).min(tl.total);
+    let held = opts
+        .calibration
+        .as_ref()
+        .map(|u| u.hold(&prepared.plan.criteria, &result.scenario.target_kind))
+        .unwrap_or_default();
     let facts = Facts {
         interval_s: shared.interval.as_secs_f64(),
-        invalid: Vec::new(),
+        invalid: held.invalid,
         aborted: opts
             .cancel
             .is_cancelled()
@@ -416,6 +425,7 @@ fn judge(
     };
     verdict::judge(result, &prepared.plan.criteria, &facts);
     let reasons = &mut result.verdict.reasons;
+    reasons.extend(held.note.map(|n| format!("note: {n}")));
     if c.late > 0 {
         reasons.push(format!(
             "{} worker slices arrived after their interval closed (counted in stage and run totals)",

@@ -87,6 +87,8 @@
 //! max_rss_slope = "1MiB/h"      # least-squares RSS slope after warm-up, target and harness
 //! max_cpu = "60%"               # of all cores
 //! max_startup = "1s"            # spawn targets only
+//! use_calibration = false       # true: a latency limit below the newest calibration's dispatch
+//!                               # precision (this host and CPU, <= 7 days old) makes the run invalid
 //! [criteria.tolerance]          # tps p50 p90 p99 p999 error_rate rss cpu: relative, 0..=1
 //! tps = 0.10
 //!

@@ -560,6 +560,12 @@ pub struct Criteria {
     pub tolerances: BTreeMap<String, f64>,
     /// When the load generator was too late for its numbers to be trusted (always applied).
     pub dispatch: DispatchRule,
+    /// Hold the latency limits against the newest calibration of this host and CPU
+    /// (`harness calibrate`, at most 7 days old, under the run's output root's
+    /// `calibration/`): a limit below its dispatch precision makes the run invalid. Off by
+    /// default; `harness run --calibration FILE` names one explicitly.
+    #[serde(default)]
+    pub use_calibration: bool,
 }
 
 /// The invalid-run rule for a late generator: the run is invalid when more than

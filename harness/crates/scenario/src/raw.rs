@@ -241,6 +241,8 @@ pub struct RawCriteria {
     pub max_startup: Option<S<Value>>,
     pub late_dispatch: Option<S<Value>>,
     pub max_late_dispatch: Option<S<Value>>,
+    /// Kept as a value so a non-boolean gets "expected true or false" at its line.
+    pub use_calibration: Option<S<Value>>,
     #[serde(default)]
     pub tolerance: BTreeMap<S<String>, S<Value>>,
 }

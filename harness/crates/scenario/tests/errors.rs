@@ -387,6 +387,22 @@ fn cases() -> Vec<Case> {
             Invalid,
         ),
         case(
+            "use_calibration that is not a boolean",
+            format!("{HEAD}\n[criteria]\nmax_p99 = \"5ms\"\nuse_calibration = \"yes\"\n{STAGE}"),
+            Some((9, 19)),
+            "criteria.use_calibration",
+            "expected true or false, found \"yes\"",
+            Invalid,
+        ),
+        case(
+            "a search that would use a calibration",
+            format!("{HEAD}\n[criteria]\nuse_calibration = true\n[capacity]\nmode = \"search\"\npercentile = 99.0\nmax_latency = \"5ms\"\nstart = \"1M/s\"\nmax = \"4M/s\"\n"),
+            Some((8, 19)),
+            "criteria.use_calibration",
+            "a capacity search judges each probe by [capacity] (percentile, max_latency, max_error_rate); [criteria] may only set late_dispatch, max_late_dispatch and tolerances",
+            Invalid,
+        ),
+        case(
             "a search whose max is below its start",
             format!("{HEAD}\n[capacity]\nmode = \"search\"\npercentile = 99.0\nmax_latency = \"5ms\"\nstart = \"4M/s\"\nmax = \"1M/s\"\n"),
             Some((12, 7)),

@@ -22,7 +22,7 @@
 mod arrival;
 pub mod client;
 pub mod h1;
-mod pacer;
+pub(crate) mod pacer;
 mod pipeline;
 mod reuse;
 mod session;
@@ -110,6 +110,15 @@ impl HttpNative {
 
     pub fn workers(&self) -> u32 {
         self.workers
+    }
+
+    /// The same settings on `n` generator threads (at most one per worker): the calibration
+    /// measures what one thread sustains, whatever `HARNESS_HTTP_THREADS` says.
+    pub(crate) fn on_threads(self, n: u32) -> HttpNative {
+        HttpNative {
+            threads: n.clamp(1, self.workers.max(1)),
+            ..self
+        }
     }
 
     /// What this driver's connections ask for by ALPN over TLS.

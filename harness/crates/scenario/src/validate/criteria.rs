@@ -3,7 +3,8 @@
 //!
 //! Every threshold is optional; `late_dispatch` and `max_late_dispatch` adjust the rule that
 //! calls a run with a late generator invalid, which applies with its defaults (1 ms, 1 %)
-//! even when `[criteria]` is absent; `max_startup` is refused on targets the harness does not start,
+//! even when `[criteria]` is absent; `use_calibration = true` holds the latency limits against
+//! the newest calibration of the machine (the harness finds and applies it); `max_startup` is refused on targets the harness does not start,
 //! where there is no startup to time.
 
 use std::collections::BTreeMap;
@@ -74,6 +75,12 @@ pub(super) fn criteria(
     if let Some(f) = fraction(&r.max_late_dispatch, "max_late_dispatch")? {
         c.dispatch.max_late_fraction = f;
     }
+    if let Some(v) = &r.use_calibration {
+        c.use_calibration = match v.get_ref() {
+            Value::Boolean(b) => *b,
+            _ => return Err(cx.expected(v, "criteria.use_calibration", "true or false")),
+        };
+    }
     c.tolerances = tolerances(cx, r)?;
     Ok(c)
 }
@@ -118,6 +125,7 @@ pub(super) fn search_criteria(cx: &Ctx, raw: Option<&S<RawCriteria>>) -> Result<
         ("max_rss_slope", &r.max_rss_slope),
         ("max_cpu", &r.max_cpu),
         ("max_startup", &r.max_startup),
+        ("use_calibration", &r.use_calibration),
     ];
     match judged.into_iter().find_map(|(k, v)| v.as_ref().map(|v| (k, v.span()))) {
         None => Ok(()),
