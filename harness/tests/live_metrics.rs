@@ -256,16 +256,7 @@ fn prometheus_scraping_a_run_agrees_with_its_results() {
     std::thread::sleep(Duration::from_millis(2000));
     let (code, text) = get(metrics, "/metrics").unwrap();
     assert_eq!(code, 200);
-    let mut check = Command::new("promtool")
-        .args(["check", "metrics"])
-        .stdin(Stdio::piped())
-        .output_with_stdin(text.as_bytes());
-    assert!(
-        check.status.success(),
-        "{}",
-        String::from_utf8_lossy(&check.stdout)
-    );
-    check.stdout.clear();
+    promtool_accepts(&text);
     let r = finished(run);
     // The final totals were scraped before the harness exited (it waits for that scrape).
     totals_agree(&prom, "t-live", &r);
@@ -394,15 +385,7 @@ fn a_capacity_search_of_two_templates_is_watched_probe_by_probe() {
     let (code, text) = get(metrics, "/metrics").unwrap();
     assert_eq!(code, 200);
     assert!(text.contains("template=\"slow\""), "{text}");
-    let check = Command::new("promtool")
-        .args(["check", "metrics"])
-        .stdin(Stdio::piped())
-        .output_with_stdin(text.as_bytes());
-    assert!(
-        check.status.success(),
-        "{}",
-        String::from_utf8_lossy(&check.stdout)
-    );
+    promtool_accepts(&text);
     let r = finished(run);
     assert!(r.stages.len() >= 4, "two probes at least: {:?}", r.stages);
     for st in &r.stages {
@@ -433,6 +416,19 @@ fn a_capacity_search_of_two_templates_is_watched_probe_by_probe() {
 struct Seen {
     errors: bool,
     templates: bool,
+}
+
+/// `promtool check metrics` passes on an exposition text.
+fn promtool_accepts(text: &str) {
+    let check = Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .output_with_stdin(text.as_bytes());
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stdout)
+    );
 }
 
 /// `Command::output` with bytes written to its stdin first.

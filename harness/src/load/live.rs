@@ -47,15 +47,9 @@ struct Stage {
 
 impl Stage {
     fn add(&mut self, s: &Shipment) {
-        let a = &mut self.all;
-        a.ops += s.ops;
-        a.failed_ops += s.failed_ops;
-        a.submitted_tx += s.submitted_tx;
-        a.committed_tx += s.committed_tx;
-        for (a, b) in a.errors.iter_mut().zip(&s.errors) {
-            *a += b;
-        }
-        a.latency.add_histogram(&s.hist);
+        let counters = [s.ops, s.failed_ops, s.submitted_tx, s.committed_tx];
+        self.all.add_counters(counters, &s.errors);
+        self.all.latency.add_histogram(&s.hist);
         self.lag.add_histogram(&s.lag);
         for (t, slice) in self.templates.iter_mut().zip(&s.template_live) {
             t.add(slice);

@@ -52,14 +52,23 @@ impl OpCounts {
 
     /// Adds another slice of the same template.
     pub fn add(&mut self, o: &OpCounts) {
-        self.ops += o.ops;
-        self.failed_ops += o.failed_ops;
-        self.submitted_tx += o.submitted_tx;
-        self.committed_tx += o.committed_tx;
-        for (a, b) in self.errors.iter_mut().zip(&o.errors) {
+        self.add_counters(
+            [o.ops, o.failed_ops, o.submitted_tx, o.committed_tx],
+            &o.errors,
+        );
+        self.latency.add(&o.latency);
+    }
+
+    /// Adds operations, failed operations, submitted and committed transactions (in that
+    /// order), and errors by kind.
+    pub fn add_counters(&mut self, [ops, failed, submitted, committed]: [u64; 4], errors: &[u64]) {
+        self.ops += ops;
+        self.failed_ops += failed;
+        self.submitted_tx += submitted;
+        self.committed_tx += committed;
+        for (a, b) in self.errors.iter_mut().zip(errors) {
             *a += b;
         }
-        self.latency.add(&o.latency);
     }
 }
 
