@@ -38,6 +38,7 @@ pub fn judge(r: &mut RunResult, criteria: &Criteria, facts: &Facts) {
         invalid.extend(a.problems.iter().map(|p| format!("audit: {p}")));
     }
     invalid.extend(crate::analysis::dispatch::late_generator(r));
+    invalid.extend(unfinished_work(r));
     r.verdict = if let Some(why) = &facts.aborted {
         let mut reasons = vec![why.clone()];
         reasons.extend(invalid);
@@ -53,6 +54,26 @@ pub fn judge(r: &mut RunResult, criteria: &Criteria, facts: &Facts) {
     } else {
         judged(r)
     };
+}
+
+/// A fixed-work stage that reached its time limit before its operations were done: its
+/// figures are of less work than planned, so they cannot be set beside another run's.
+fn unfinished_work(r: &RunResult) -> Vec<String> {
+    let planned = &r.scenario.stages_planned;
+    r.stages
+        .iter()
+        .filter_map(|s| {
+            let p = planned.get(s.index)?;
+            let n = p.operations.filter(|n| s.ops < *n)?;
+            Some(format!(
+                "stage {:?} was to do {} operations but did {} before its limit of {}: raise its duration or lower operations",
+                s.name,
+                fmt::count(n),
+                fmt::count(s.ops),
+                fmt::duration_s(p.duration_s),
+            ))
+        })
+        .collect()
 }
 
 /// The verdict of a run that was neither aborted nor invalid: a capacity search's answer

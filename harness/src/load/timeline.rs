@@ -13,9 +13,12 @@ use scenario::{Load, Plan};
 #[derive(Clone, Debug, PartialEq)]
 pub struct Span {
     pub start: f64,
+    /// The stage's length; for a fixed-work stage, its limit (the run ends when the work is done).
     pub duration: f64,
     pub warmup: bool,
     pub kind: SpanKind,
+    /// A fixed amount of work (`operations = N`; closed model, the last stage only).
+    pub operations: Option<u64>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -93,6 +96,7 @@ impl Timeline {
                 duration,
                 warmup: stage.warmup,
                 kind,
+                operations: stage.operations,
             });
             start += duration;
         }
@@ -266,6 +270,7 @@ mod tests {
             start,
             duration,
             warmup: false,
+            operations: None,
             kind: SpanKind::Open {
                 from,
                 to,
@@ -321,6 +326,7 @@ mod tests {
                     start: 0.0,
                     duration: 10.0,
                     warmup: true,
+                    operations: None,
                     kind: SpanKind::Closed {
                         from: 1.0,
                         to: 11.0,
@@ -371,6 +377,7 @@ mod tests {
             spans: vec![
                 Span {
                     warmup: true,
+                    operations: None,
                     ..open(0.0, 2.5, 100.0, 100.0, 0.0)
                 },
                 open(2.5, 7.5, 100.0, 100.0, 250.0),

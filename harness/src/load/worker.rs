@@ -98,6 +98,8 @@ pub struct Shared {
     pub stop: AtomicBool,
     /// Next open-model operation to claim.
     pub next_op: AtomicU64,
+    /// Operations of the fixed-work stage claimed so far ([`Shared::claim`]).
+    pub fixed_claimed: AtomicU64,
     /// The run's token (`run::RunOptions::cancel`): the collector polls it, and a
     /// worker that cannot go on aborts the run through it ([`WorkerCore::abort`]). It lives
     /// here because every driver already hands each worker this `Shared`; no driver needs a
@@ -122,6 +124,7 @@ impl Shared {
             interval,
             stop: AtomicBool::new(false),
             next_op: AtomicU64::new(0),
+            fixed_claimed: AtomicU64::new(0),
             cancel,
             templates: 0,
             live_templates: false,
@@ -145,6 +148,23 @@ impl Shared {
             live_templates: live && n > 0,
             ..self
         }
+    }
+
+    /// Claims one operation of stage `stage`: always granted in a timed stage; in a fixed-work
+    /// stage only while its count lasts, shared by every worker (k6's shared iterations), so
+    /// the stage does exactly its N operations however the workers race.
+    pub fn claim(&self, stage: usize) -> bool {
+        match self.timeline.spans[stage].operations {
+            None => true,
+            Some(n) => self.fixed_claimed.fetch_add(1, Ordering::Relaxed) < n,
+        }
+    }
+
+    /// Whether stage `stage` is a fixed amount of work all claimed: its workers stop.
+    pub fn work_done(&self, stage: usize) -> bool {
+        self.timeline.spans[stage]
+            .operations
+            .is_some_and(|n| self.fixed_claimed.load(Ordering::Relaxed) >= n)
     }
 
     /// Seconds since the run started.
@@ -285,8 +305,11 @@ impl WorkerCore {
         }
         match phase {
             Phase::Done => Next::Stop,
+            // A fixed-work stage is the last: once its operations are all claimed, the workers
+            // stop and the run ends with the last one's completion, not at the stage's limit.
+            Phase::Closed { stage, .. } if sh.work_done(stage) => Next::Stop,
             Phase::Closed { stage, workers } => {
-                if self.id < workers {
+                if self.id < workers && sh.claim(stage) {
                     Next::Run {
                         intended: now,
                         stage,

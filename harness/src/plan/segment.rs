@@ -134,6 +134,8 @@ pub fn plan_for(plan: &Plan, seg: Segment) -> (Plan, f64) {
     let mut weighted = 0.0;
     let mut weight = 0.0;
     for stage in &mut out.stages {
+        // A fixed amount of work is shared like a worker count: the segments do it between them.
+        stage.operations = stage.operations.map(|n| seg.share_of_count(n));
         let (planned, part) = match &mut stage.load {
             Load::Closed { workers } => {
                 let (f, t) = (workers.from, workers.to);

@@ -96,6 +96,11 @@ pub enum DriverError {
     Extract { name: String },
     #[error("driver goose: the test plan has no stage")]
     NoStages,
+    #[error(
+        "driver goose: stages[{index}] ({name:?}) is a fixed amount of work (operations), but \
+         goose's users run for a time and cannot share a count; use driver native"
+    )]
+    FixedWork { index: usize, name: String },
 }
 
 /// A connection limit in words: 1 is a new connection per request.
@@ -182,8 +187,14 @@ fn check_goose(p: &DriverInputs) -> Result<(), DriverError> {
     if p.stages.is_empty() {
         return Err(DriverError::NoStages);
     }
-    match p.stages.iter().position(|s| s.load.is_open()) {
-        Some(index) => Err(DriverError::OpenStage {
+    if let Some(index) = p.stages.iter().position(|s| s.load.is_open()) {
+        return Err(DriverError::OpenStage {
+            index,
+            name: p.stages[index].name.clone(),
+        });
+    }
+    match p.stages.iter().position(|s| s.operations.is_some()) {
+        Some(index) => Err(DriverError::FixedWork {
             index,
             name: p.stages[index].name.clone(),
         }),

@@ -95,10 +95,19 @@ pub struct Workload {
     pub design: EngineDesign,
     pub shards: Option<u32>,
     pub seed: u64,
-    /// In-process only: spin-loop iterations added to every committed transfer, to make a
-    /// deliberately slower engine (proves that regression gating catches a slowdown). 0 in real use.
+    /// In-process only: units of work (one dependent add each, `engine::synthetic_work`) added
+    /// to every committed transfer, to make a deliberately slower engine (proves that
+    /// regression gating catches a slowdown). 0 in real use.
     #[serde(default)]
     pub synthetic_cost: u32,
+    /// In-process only: `false` turns the engine's account prefetching off, a slowdown in
+    /// memory stalls that an instruction count does not see (gate tests). `true` in real use.
+    #[serde(default = "yes")]
+    pub prefetch: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl Workload {
@@ -463,7 +472,13 @@ pub use crate::template::{TEMPLATE_PLACEHOLDERS, TRANSFER_PLACEHOLDERS};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Stage {
     pub name: String,
+    /// How long the stage lasts; for a fixed-work stage, the longest it may take.
     pub duration: Duration,
+    /// A fixed amount of work (`operations = N`, k6's shared-iterations): the stage, always the
+    /// last, ends when its workers have completed N operations between them, or at `duration`
+    /// if that comes first (the verdict then fails). `None`: a timed stage.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operations: Option<u64>,
     pub load: Load,
     /// Marked `warmup = true` in the file (always a leading stage). When the scenario uses
     /// `[scenario] warmup` instead, no stage is marked; [`Plan::warmup`] is authoritative.
@@ -590,8 +605,9 @@ impl Default for DispatchRule {
 }
 
 /// The metrics `[criteria.tolerance]` may name.
-pub const TOLERANCE_KEYS: [&str; 8] = [
+pub const TOLERANCE_KEYS: [&str; 9] = [
     "tps",
+    "instructions",
     "p50",
     "p90",
     "p99",

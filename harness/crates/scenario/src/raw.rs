@@ -93,6 +93,7 @@ pub struct RawWorkload {
     pub shards: Option<S<u64>>,
     pub seed: Option<S<u64>>,
     pub synthetic_cost: Option<S<u64>>,
+    pub prefetch: Option<S<bool>>,
     pub invalid: Option<S<RawInvalid>>,
 }
 
@@ -217,7 +218,8 @@ pub enum RawFeedStrategy {
 #[serde(deny_unknown_fields)]
 pub struct RawStage {
     pub name: Option<S<String>>,
-    pub duration: S<Value>,
+    pub duration: Option<S<Value>>,
+    pub operations: Option<S<u64>>,
     pub workers: Option<S<Value>>,
     pub rate: Option<S<Value>>,
     pub tps: Option<S<Value>>,

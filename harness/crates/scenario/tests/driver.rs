@@ -95,3 +95,18 @@ fn check_driver_refuses_connection_modes_and_pipelining_after_a_driver_override(
         "{e}"
     );
 }
+
+#[test]
+fn goose_refuses_a_fixed_amount_of_work_at_the_field() {
+    let src = format!(
+        "[scenario]\nname = \"t\"\ndriver = \"goose\"\n\n{SPAWN}\n[[stages]]\nname = \"work\"\noperations = 100\nworkers = 2\n"
+    );
+    let e = scenario::parse(&src, Path::new("scenarios/x.toml")).expect_err("goose cannot count");
+    assert_eq!(e.field.as_deref(), Some("stages[0].operations"));
+    assert_eq!((e.line, e.column), (Some(14), Some(14)));
+    assert!(e.message.contains("goose's users run for a time"), "{e}");
+    // The native driver runs it.
+    let native = src.replace("driver = \"goose\"", "driver = \"native\"");
+    let plan = scenario::parse(&native, Path::new("scenarios/x.toml")).expect("native counts");
+    assert_eq!(plan.stages[0].operations, Some(100));
+}

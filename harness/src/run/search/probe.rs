@@ -71,6 +71,7 @@ pub fn plan_for(base: &Plan, search: &Search, spec: &Spec, first: bool) -> Plan 
     let held = |name: String, duration: Duration, warmup: bool| Stage {
         name,
         duration,
+        operations: None,
         load: Load::Open {
             rate: Ramp {
                 from: spec.rate,

@@ -51,7 +51,15 @@ pub(super) fn planned_stages(r: &RunResult) -> Table {
                 results::LoadModel::Open => "open",
             }),
             Cell::plain(fmt::load(p.from, p.to, &p.unit)),
-            Cell::plain(fmt::duration_s(p.duration_s)),
+            Cell::plain(match p.operations {
+                // A fixed-work stage: its work, and the limit it had for it.
+                Some(n) => format!(
+                    "{} ops (limit {})",
+                    fmt::count(n),
+                    fmt::duration_s(p.duration_s)
+                ),
+                None => fmt::duration_s(p.duration_s),
+            }),
             if p.warmup {
                 Cell::tone("warm-up (excluded)", Tone::Muted)
             } else {

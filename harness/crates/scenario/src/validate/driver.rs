@@ -86,15 +86,44 @@ fn locate(cx: &Ctx, raw: &RawScenarioFile, inputs: &DriverInputs, e: DriverError
             "stages",
             "driver = \"goose\" needs at least one [[stages]] entry",
         ),
-        DriverError::OpenStage { index, .. } => {
-            let (key, span) = open_stage_key(raw, inputs, index);
-            cx.err(
-                span,
-                format!("stages[{index}].{key}"),
-                "driver = \"goose\" supports only closed-model stages (`workers`): goose has no arrival-rate model, so a rate could not be honoured",
-            )
-        }
+        DriverError::FixedWork { index, .. } | DriverError::OpenStage { index, .. } => stage_error(
+            cx,
+            raw,
+            inputs,
+            index,
+            matches!(e, DriverError::FixedWork { .. }),
+        ),
     }
+}
+
+/// goose asked for a stage it cannot run: an arrival rate (the error points at `rate` or
+/// `tps`) or, when `fixed`, a fixed amount of work (at `operations`).
+fn stage_error(
+    cx: &Ctx,
+    raw: &RawScenarioFile,
+    inputs: &DriverInputs,
+    index: usize,
+    fixed: bool,
+) -> ScenarioError {
+    if fixed {
+        let stage = &raw.stages[index];
+        let span = stage
+            .get_ref()
+            .operations
+            .as_ref()
+            .map_or(stage.span(), |v| v.span());
+        return cx.err(
+            span,
+            format!("stages[{index}].operations"),
+            "driver = \"goose\" cannot run a fixed amount of work: goose's users run for a time and cannot share a count; remove operations or use driver = \"native\"",
+        );
+    }
+    let (key, span) = open_stage_key(raw, inputs, index);
+    cx.err(
+        span,
+        format!("stages[{index}].{key}"),
+        "driver = \"goose\" supports only closed-model stages (`workers`): goose has no arrival-rate model, so a rate could not be honoured",
+    )
 }
 
 /// goose asked to run a capacity search: the error points at `mode = "search"`.

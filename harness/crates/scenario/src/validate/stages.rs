@@ -1,6 +1,8 @@
 //! `[[stages]]`: the load over time, each stage a duration and exactly one of `workers`
 //! (closed model), `rate` (open model, operations/s) or `tps` (open model, transactions/s),
-//! constant or ramped `{ from, to }`.
+//! constant or ramped `{ from, to }`. The last stage may be a fixed amount of work instead
+//! (`operations = N`, `duration` its limit), so the same work is measured every run: what an
+//! instruction count needs.
 //!
 //! Also the one cross-section rule about what a stage counts: `tps` needs operations whose
 //! transaction count is known ([`check_tps_stages`]).
@@ -37,15 +39,71 @@ pub(super) fn stages(cx: &Ctx, raw: &[S<RawStage>], searching: bool) -> Result<V
             let span = s.name.as_ref().map_or(st.span(), |n| n.span());
             return Err(cx.err(span, at("name"), format!("duplicate stage name {name:?}")));
         }
+        let load = load(cx, i, st)?;
+        let operations = operations(cx, i, raw.len(), st, &load)?;
+        let duration = match (&s.duration, operations) {
+            (Some(d), _) => cx.positive_duration(d, &at("duration"))?,
+            (None, Some(_)) => FIXED_WORK_LIMIT,
+            (None, None) => {
+                return Err(cx.err(
+                    st.span(),
+                    at("duration"),
+                    "a stage needs `duration` (or `operations = N` for a fixed amount of work)",
+                ));
+            }
+        };
         out.push(Stage {
             name,
-            duration: cx.positive_duration(&s.duration, &at("duration"))?,
-            load: load(cx, i, st)?,
+            duration,
+            operations,
+            load,
             warmup: s.warmup.as_ref().is_some_and(|w| *w.get_ref()),
         });
     }
     Ok(out)
 }
+
+/// How long a fixed-work stage without a `duration` may take (k6's `maxDuration` default).
+pub const FIXED_WORK_LIMIT: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// Stage `i`'s `operations = N`: a closed-model, non-warm-up last stage only, since the run ends
+/// when its work is done (a fixed-work stage in the middle would move every later stage).
+fn operations(
+    cx: &Ctx,
+    i: usize,
+    count: usize,
+    st: &S<RawStage>,
+    load: &Load,
+) -> Result<Option<u64>> {
+    let s = st.get_ref();
+    let Some(v) = &s.operations else {
+        return Ok(None);
+    };
+    let field = format!("stages[{i}].operations");
+    let why = if i + 1 != count {
+        Some("only the last stage can be a fixed amount of work: the run ends when it is done")
+    } else if load.is_open() {
+        Some("a fixed amount of work needs a closed-model stage (`workers`): an arrival rate already fixes the work by time")
+    } else if s.warmup.as_ref().is_some_and(|w| *w.get_ref()) {
+        Some("a warm-up stage cannot be a fixed amount of work: the measured stage must follow it")
+    } else {
+        None
+    };
+    if let Some(why) = why {
+        return Err(cx.err(v.span(), field, why));
+    }
+    let n = *v.get_ref();
+    if !(1..=MAX_OPERATIONS).contains(&n) {
+        return Err(cx.err(
+            v.span(),
+            field,
+            format!("must be from 1 to {MAX_OPERATIONS}, found {n}"),
+        ));
+    }
+    Ok(Some(n))
+}
+
+const MAX_OPERATIONS: u64 = 1_000_000_000_000;
 
 /// Stage `i`'s load: exactly one of `workers`, `rate` or `tps`.
 fn load(cx: &Ctx, i: usize, st: &S<RawStage>) -> Result<Load> {

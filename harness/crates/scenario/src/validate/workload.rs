@@ -28,6 +28,7 @@ fn defaults() -> Workload {
         shards: None,
         seed: 1,
         synthetic_cost: 0,
+        prefetch: true,
     }
 }
 
@@ -59,6 +60,9 @@ pub(super) fn workload(cx: &Ctx, raw: Option<&S<RawWorkload>>) -> Result<Workloa
     }
     if let Some(c) = &r.synthetic_cost {
         w.synthetic_cost = cx.u32_in(c, "workload.synthetic_cost", 0, 1_000_000)?;
+    }
+    if let Some(p) = &r.prefetch {
+        w.prefetch = *p.get_ref();
     }
     if let Some(inv) = &r.invalid {
         w.invalid = invalid_mix(cx, inv)?;
