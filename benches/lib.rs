@@ -32,6 +32,7 @@ impl Rig {
                 design,
                 shards: 64,
                 synthetic_cost: 0,
+                prefetch: true,
             })
             .expect("valid genesis"),
         );

@@ -66,9 +66,14 @@ pub struct Config {
     /// Requested number of shards (single-writer design). The engine rounds the shard size up to
     /// a power of two, so the actual count ([`Engine::shards`]) may be a little lower.
     pub shards: u32,
-    /// A synthetic cost added to every committed transfer, in spin-loop iterations. Zero in real
-    /// use; used to prove that regression gating catches a slower engine.
+    /// A synthetic cost added to every committed transfer, in units of [`synthetic_work`]: one
+    /// dependent add each, an instruction and a cycle, so an instruction count and a clock see
+    /// it alike. Zero in real use; the regression gate's dial (`baselines/README.md` gives the
+    /// units per percent of today's cost).
     pub synthetic_cost: u32,
+    /// Prefetch accounts a few transfers ahead (the default). Off, the same instructions wait
+    /// for memory: the slowdown an instruction count cannot see and the time metrics must.
+    pub prefetch: bool,
 }
 
 impl Default for Config {
@@ -79,6 +84,7 @@ impl Default for Config {
             design: Design::SingleWriter,
             shards: 64,
             synthetic_cost: 0,
+            prefetch: true,
         }
     }
 }
@@ -470,17 +476,19 @@ impl Engine {
         let accounts = self.accounts.as_slice();
         let n_accounts = self.config.accounts;
         let cost = self.config.synthetic_cost;
+        // Off only to prove the gate (`Config::prefetch`): then no transfer is looked up ahead.
+        let ahead = if self.config.prefetch { AHEAD } else { 0 };
         applied.clear();
         applied.resize(batch.len().div_ceil(64), 0);
         let mut rejected = [0u32; RejectReason::COUNT];
         let mut committed = 0u32;
 
-        for t in batch.iter().take(AHEAD) {
+        for t in batch.iter().take(ahead) {
             self.accounts.prefetch(t.from);
             self.accounts.prefetch(t.to);
         }
         for (i, t) in batch.iter().enumerate() {
-            if let Some(ahead) = batch.get(i + AHEAD) {
+            if let Some(ahead) = batch.get(i + ahead).filter(|_| ahead > 0) {
                 self.accounts.prefetch(ahead.from);
                 self.accounts.prefetch(ahead.to);
             }
@@ -489,9 +497,6 @@ impl Engine {
                 Ok(()) => {
                     committed += 1;
                     applied[i / 64] |= 1 << (i % 64);
-                    for _ in 0..cost {
-                        std::hint::spin_loop();
-                    }
                 }
                 Err(r) => rejected[r as usize] += 1,
             }
@@ -500,6 +505,11 @@ impl Engine {
             }
         }
 
+        if cost > 0 {
+            // Once per batch, not per transfer: a call per transfer alone cost 10 instructions
+            // (4.6 % of a transfer), too coarse a step for the dial.
+            synthetic_work(u64::from(cost) * u64::from(committed));
+        }
         let block = self.seal(batch, applied, committed);
         self.count(batch.len(), &rejected, committed);
         BatchOutcome {
@@ -681,4 +691,37 @@ impl Drop for Lane {
 #[inline]
 pub fn is_applied(bitmap: &[u64], i: usize) -> bool {
     bitmap.get(i / 64).is_some_and(|w| w & (1 << (i % 64)) != 0)
+}
+
+/// `units` dependent adds that neither LLVM nor the CPU can skip: the regression gate's dial
+/// ([`Config::synthetic_cost`]). On x86_64 they are `add` instructions in `asm!` blocks of
+/// eight (opaque to the optimizer, so the loop is not folded into one multiply): about 1.4
+/// instructions per unit with the loop's counter and branch, and one cycle of latency each,
+/// since each add waits for the last. Measured on the gate's workload (release, 217
+/// instructions per transaction): one unit per transaction adds ~0.6 % to the instruction
+/// count. `spin_loop()` (PAUSE), the dial before, is one instruction to callgrind but tens of
+/// cycles to a clock, so an instruction count barely saw it.
+#[inline(never)]
+pub fn synthetic_work(units: u64) -> u64 {
+    let mut x: u64 = 0;
+    for _ in 0..units / 8 {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: adds to a register; touches no memory or stack.
+        unsafe {
+            std::arch::asm!(
+                "add {0}, 1", "add {0}, 1", "add {0}, 1", "add {0}, 1",
+                "add {0}, 1", "add {0}, 1", "add {0}, 1", "add {0}, 1",
+                inout(reg) x,
+                options(nomem, nostack)
+            );
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            x = std::hint::black_box(x + 8);
+        }
+    }
+    for _ in 0..units % 8 {
+        x = std::hint::black_box(x + 1);
+    }
+    x
 }

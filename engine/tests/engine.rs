@@ -120,6 +120,7 @@ fn check_against_model(design: Design, accounts: u64, initial: u64, batches: Vec
             design,
             shards: 4,
             synthetic_cost: 0,
+            prefetch: true,
         })
         .unwrap(),
     );
@@ -201,6 +202,7 @@ fn engine(design: Design, accounts: u64, initial: u64) -> Arc<Engine> {
             design,
             shards: 16,
             synthetic_cost: 0,
+            prefetch: true,
         })
         .unwrap(),
     )

@@ -94,7 +94,8 @@ pub struct ServeArgs {
     /// Serve /debug/pprof/profile (loopback clients only).
     #[arg(long)]
     pub enable_profiling: bool,
-    /// Spin-loop iterations added to every committed transfer (regression-gate tests).
+    /// Units of synthetic work (one dependent add each) added to every committed transfer
+    /// (regression-gate tests).
     #[arg(long, default_value_t = 0)]
     pub synthetic_cost: u32,
     /// Serve HTTPS with this PEM certificate chain (server certificate first). Needs
@@ -226,6 +227,7 @@ impl ServeArgs {
                 design: self.design.into(),
                 shards: self.shards,
                 synthetic_cost: self.synthetic_cost,
+                prefetch: true,
             },
             workers,
             serve: ServeOptions {

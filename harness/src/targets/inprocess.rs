@@ -72,6 +72,7 @@ impl InProcess {
             },
             shards,
             synthetic_cost: w.synthetic_cost,
+            prefetch: w.prefetch,
         })
         .context("building the in-process engine from the scenario's genesis")?;
         if engine.shards() < workers {
