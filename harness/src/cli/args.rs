@@ -102,6 +102,15 @@ pub enum Command {
         /// How often --remote-write pushes (and once more with the final totals).
         #[arg(long, value_name = "DURATION", default_value = "5s")]
         remote_write_interval: humantime::Duration,
+        /// Run under valgrind's callgrind and record the instructions executed per committed
+        /// transaction, with the functions that executed them: a figure that does not drift on
+        /// a shared machine (gated like the others). Needs valgrind, the in-process target and a
+        /// scenario whose only stage is a fixed amount of work (`operations = N`).
+        #[arg(long)]
+        count_instructions: bool,
+        /// Write into exactly this existing directory (the counted run's child process).
+        #[arg(long, value_name = "DIR", hide = true)]
+        into: Option<PathBuf>,
     },
     /// Combine execution segments' results into one result and report.
     ///

@@ -152,6 +152,8 @@ fn run_cmd(c: Command, cancel: &Cancel) -> Result<Exit> {
         remote_write,
         remote_write_interval,
         calibration,
+        count_instructions,
+        into,
     } = c
     else {
         unreachable!("run_cmd is only called for `harness run`")
@@ -168,14 +170,7 @@ fn run_cmd(c: Command, cancel: &Cancel) -> Result<Exit> {
         segment,
     };
     let prepared = plan::load(&scenario, &adjust)?;
-    let root = out
-        .clone()
-        .unwrap_or_else(|| prepared.plan.output.dir.clone());
-    let calibration =
-        CalibrationUse::resolve(calibration.as_deref(), &prepared.plan.criteria, &root)?;
-    if let Some(CalibrationUse::Missing(why)) = &calibration {
-        eprintln!("note: {why}");
-    }
+    let calibration = calibration_for(&prepared, out.as_deref(), calibration.as_deref())?;
     let run = RunOptions {
         out,
         quiet,
@@ -192,6 +187,8 @@ fn run_cmd(c: Command, cancel: &Cancel) -> Result<Exit> {
             allow_remote,
         )?,
         calibration,
+        count_instructions,
+        into,
     };
     if !gated {
         return plain_run(&prepared, &run);
@@ -207,6 +204,21 @@ fn run_cmd(c: Command, cancel: &Cancel) -> Result<Exit> {
             allow_scenario_change,
         },
     )
+}
+
+/// The calibration the run's latency limits are held against (`--calibration`, else the
+/// scenario's `use_calibration`, looked for under the output root); a note when none is found.
+fn calibration_for(
+    prepared: &plan::Prepared,
+    out: Option<&std::path::Path>,
+    file: Option<&std::path::Path>,
+) -> Result<Option<CalibrationUse>> {
+    let root = out.map_or_else(|| prepared.plan.output.dir.clone(), |o| o.to_path_buf());
+    let calibration = CalibrationUse::resolve(file, &prepared.plan.criteria, &root)?;
+    if let Some(CalibrationUse::Missing(why)) = &calibration {
+        eprintln!("note: {why}");
+    }
+    Ok(calibration)
 }
 
 /// One run: its summary, where it went, and what could not be written.
@@ -293,11 +305,19 @@ fn shape(plan: &scenario::Plan) -> String {
                 format_duration(s.max_time)
             )
         }
-        None => format!(
-            "{} stages, {}",
-            plan.stages.len(),
-            format_duration(plan.total_duration())
-        ),
+        None => {
+            let work = plan
+                .stages
+                .last()
+                .and_then(|s| s.operations)
+                .map(|n| format!(", the last a fixed {} operations", report::fmt::count(n)))
+                .unwrap_or_default();
+            format!(
+                "{} stages, {}{work}",
+                plan.stages.len(),
+                format_duration(plan.total_duration())
+            )
+        }
     }
 }
 

@@ -86,6 +86,10 @@ impl EngineWorker {
         })
     }
 
+    /// The worker's whole life. Never inlined: `harness run --count-instructions` counts the
+    /// instructions executed inside this function (callgrind's `--toggle-collect`), i.e. the
+    /// generator and the engine, not the collector's or the sampler's clock-driven threads.
+    #[inline(never)]
     fn run(mut self, mut core: WorkerCore) {
         tighten_timer_slack();
         let mut batch = Vec::with_capacity(self.batch_size);

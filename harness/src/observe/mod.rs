@@ -1,8 +1,9 @@
 //! Watching the run from outside the load: CPU and memory of the target and the harness
 //! ([`sampler`]), the machine's other work and steal ([`machine`]), the harness's busiest thread
-//! ([`threads`]), where the time goes ([`profile`]), and what machine this was
-//! ([`environment`]).
+//! ([`threads`]), where the time goes ([`profile`]), the instructions callgrind counted
+//! ([`callgrind`]), and what machine this was ([`environment`]).
 
+pub mod callgrind;
 pub mod environment;
 pub mod machine;
 pub mod profile;

@@ -60,6 +60,7 @@ pub fn assemble(p: &Parts<'_>) -> RunResult {
         histogram_failed: encoded(&p.collected.steady.hist_failed),
         percentiles: results::percentile_points(&p.collected.steady.hist),
         profile: None,
+        instructions: None,
         capacity: p.collected.capacity.as_ref().map(capacity_result),
         segment: None,
         files: Files {
@@ -334,6 +335,7 @@ fn stage_plans(plan: &Plan) -> Vec<StagePlan> {
                 unit: unit.to_string(),
                 from,
                 to,
+                operations: s.operations,
             }
         })
         .collect()

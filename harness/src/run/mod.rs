@@ -9,6 +9,7 @@
 
 pub(crate) mod assemble;
 pub mod calibration;
+pub mod counted;
 pub mod live;
 pub(crate) mod output;
 pub mod remote_write;
@@ -65,6 +66,12 @@ pub struct RunOptions {
     /// The calibration the latency limits are held against (`--calibration`,
     /// `use_calibration`; not for capacity searches), or why none was found.
     pub calibration: Option<calibration::CalibrationUse>,
+    /// `--count-instructions`: run under valgrind's callgrind in a child process and add the
+    /// instruction count to the result ([`counted`]).
+    pub count_instructions: bool,
+    /// Write into exactly this (existing) directory instead of a new one under `out`: the
+    /// counted run's child, whose directory the parent made.
+    pub into: Option<PathBuf>,
 }
 
 /// What a finished run produced.
@@ -97,6 +104,9 @@ impl RunOutcome {
 
 /// Runs a prepared plan against the target it names.
 pub fn execute(prepared: &Prepared, opts: &RunOptions) -> Result<RunOutcome> {
+    if opts.count_instructions {
+        return counted::execute(prepared, opts);
+    }
     let plan = &prepared.plan;
     let driver = Driver::for_plan(plan)?;
     let target = if plan.target.is_http() {
@@ -150,14 +160,17 @@ fn run_on(
     }
     let started_at = environment::now_rfc3339();
     let root = opts.out.clone().unwrap_or_else(|| plan.output.dir.clone());
-    let dir = output::run_dir(
-        &root,
-        &plan.name,
-        &started_at,
-        segment
-            .as_ref()
-            .map(|s| format!("segment-{}-of-{}", s.segment.index, s.segment.count)),
-    )?;
+    let dir = match &opts.into {
+        Some(dir) => dir.clone(),
+        None => output::run_dir(
+            &root,
+            &plan.name,
+            &started_at,
+            segment
+                .as_ref()
+                .map(|s| format!("segment-{}-of-{}", s.segment.index, s.segment.count)),
+        )?,
+    };
     let cpu_before = process_cpu_seconds();
     let clock_origin = SystemTime::now();
     let shared = shared(plan, &target, opts);

@@ -265,6 +265,20 @@ fn code_name(e: Exit) -> &'static str {
 
 fn run_line(i: u32, n: u32, f: &Figures, r: &RunResult, dir: &Path) -> String {
     let s = &r.summary;
+    if let Some(count) = &r.instructions {
+        // Counted under valgrind: the count is the figure; the times are valgrind's.
+        return format!(
+            "repeat {i}/{n}: {} per {} (callgrind), {} -> {}",
+            fmt::instructions(compare::per_unit(count)),
+            if count.per_tx.is_some() {
+                "committed tx"
+            } else {
+                "operation"
+            },
+            r.verdict.status,
+            dir.display()
+        );
+    }
     format!(
         "repeat {i}/{n}: {}, {}, p50 {}, p99 {}, {} -> {}",
         fmt::rate(s.committed_tps, "tx/s"),

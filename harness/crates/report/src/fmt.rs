@@ -325,6 +325,18 @@ pub fn fraction_pct(f: f64) -> String {
     }
 }
 
+/// Instructions per unit of work, to a tenth below 10,000 ("216.2 instr"): the gate's tolerance
+/// is 2 %, and three significant digits of 216 hide a change of up to half a percent.
+pub fn instructions(v: f64) -> String {
+    if !v.is_finite() {
+        "n/a".into()
+    } else if v.abs() < 10_000.0 {
+        format!("{} instr", trim_zeros(format!("{v:.1}")))
+    } else {
+        format!("{} instr", si(v))
+    }
+}
+
 /// An integer with thousands separators: 224,078,221.
 pub fn count(n: u64) -> String {
     group_digits(&n.to_string())

@@ -163,6 +163,7 @@ pub fn sample() -> RunResult {
         histogram_failed: None,
         percentiles,
         profile: Some(profile()),
+        instructions: None,
         capacity: None,
         segment: None,
         files: Files {
@@ -182,6 +183,7 @@ fn stage_plans() -> Vec<StagePlan> {
         unit: "workers".into(),
         from,
         to,
+        operations: None,
     };
     vec![
         closed("warm-up", 5.0, true, 2.0, 2.0),

@@ -164,6 +164,10 @@ pub struct RunResult {
     /// HdrHistogram-style percentile distribution of the steady-state latency, for the chart.
     pub percentiles: Vec<PercentilePoint>,
     pub profile: Option<ProfileInfo>,
+    /// Instructions executed per unit of work, counted under valgrind's callgrind
+    /// (`harness run --count-instructions`). Absent in every other run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instructions: Option<Instructions>,
     pub capacity: Option<CapacityResult>,
     pub segment: Option<SegmentInfo>,
     pub files: Files,
@@ -207,6 +211,10 @@ pub struct StagePlan {
     pub from: f64,
     /// Load at the end of the stage, in `unit` (equal to `from` for a flat stage).
     pub to: f64,
+    /// A fixed amount of work: the stage ends after this many operations (`duration_s` is
+    /// then its limit). Absent for a timed stage.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operations: Option<u64>,
 }
 
 /// How load is generated.
@@ -767,6 +775,38 @@ pub struct ProfileInfo {
     pub samples: u64,
     /// Hottest frames by self time, hottest first.
     pub top_frames: Vec<FrameShare>,
+}
+
+/// Instructions counted by valgrind's callgrind over a run's workers (the load generator and,
+/// for the in-process engine, the engine: everything each worker thread executed), the metric
+/// that does not drift on a shared machine: the same binary and seeded fixed work give the
+/// same count, whatever else the machine does. The run's times and resources were measured
+/// under valgrind too (tens of times slower) and say nothing about the code.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, JsonSchema)]
+pub struct Instructions {
+    /// "callgrind".
+    pub tool: String,
+    /// Instructions executed inside the workers (callgrind's `Ir`).
+    pub total: u64,
+    /// Operations completed by the counted workers (warm-up included).
+    pub ops: u64,
+    /// Transactions committed by the counted workers (warm-up included); 0 when the target
+    /// commits none.
+    pub committed_tx: u64,
+    /// `total / committed_tx`, or `None` when nothing was committed.
+    pub per_tx: Option<f64>,
+    /// `total / ops`.
+    pub per_op: f64,
+    /// The functions that executed the most instructions themselves (callees excluded),
+    /// most first: where a change in the total comes from.
+    pub functions: Vec<FunctionInstructions>,
+}
+
+/// One function's own instructions in a counted run.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, JsonSchema)]
+pub struct FunctionInstructions {
+    pub name: String,
+    pub instructions: u64,
 }
 
 /// A frame's share of the samples where it was the leaf.

@@ -8,7 +8,7 @@ use super::capacity::{compare_capacity, CapacityComparison, SearchFigures};
 use super::metrics::{self, MetricRow};
 use super::noise::SideNoise;
 use super::rule::MetricVerdict;
-use super::{CompareError, ScenarioId, Side, Tolerances};
+use super::{CompareError, FunctionChange, ScenarioId, Side, Tolerances};
 use crate::exit::Exit;
 use serde::{Deserialize, Serialize};
 
@@ -57,6 +57,10 @@ pub struct Comparison {
     pub base_noise: Option<SideNoise>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub new_noise: Option<SideNoise>,
+    /// When both sides were counted under callgrind: the functions whose own instructions per
+    /// unit of work moved the most, so a regressed count points at its cause.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub functions: Vec<FunctionChange>,
 }
 
 impl Comparison {
@@ -115,6 +119,7 @@ pub fn compare(
         capacity: capacity(base, new, tol),
         base_noise: SideNoise::of(base),
         new_noise: SideNoise::of(new),
+        functions: super::functions::changes(base, new),
     })
 }
 

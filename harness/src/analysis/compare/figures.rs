@@ -52,6 +52,11 @@ pub struct Figures {
     /// with a busy machine, never judged. Absent off Linux and in older baselines and results.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub noise: Option<results::Noise>,
+    /// The instructions callgrind counted (`harness run --count-instructions`), with the
+    /// functions that executed them. When a side has them, its times were measured under
+    /// valgrind and are shown, not judged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instructions: Option<results::Instructions>,
 }
 
 impl Figures {
@@ -81,6 +86,7 @@ impl Figures {
             latency_us: Some(s.latency_us.clone()),
             capacity: SearchFigures::of(r),
             noise: r.resources.noise.clone(),
+            instructions: r.instructions.clone(),
         }
     }
 
@@ -130,8 +136,25 @@ impl Figures {
             // Noise has no median that means anything: the busiest run's, the one a reader
             // should know about (each run's is in `runs`).
             noise: busiest(runs.iter().filter_map(|r| r.noise.as_ref())).cloned(),
+            instructions: median_count(runs).cloned(),
         })
     }
+}
+
+/// The count of the run whose count per unit of work is the (lower) median: a real count,
+/// functions and all, rather than an average of several.
+pub(super) fn median_count(runs: &[Figures]) -> Option<&results::Instructions> {
+    let mut counted: Vec<&results::Instructions> = runs
+        .iter()
+        .filter_map(|r| r.instructions.as_ref())
+        .collect();
+    counted.sort_by(|a, b| per_unit(a).total_cmp(&per_unit(b)));
+    counted.get(counted.len().saturating_sub(1) / 2).copied()
+}
+
+/// Instructions per committed transaction, or per operation when nothing was committed.
+pub fn per_unit(i: &results::Instructions) -> f64 {
+    i.per_tx.unwrap_or(i.per_op)
 }
 
 /// The noise of the run whose machine was busiest (highest average of other processes' CPU).

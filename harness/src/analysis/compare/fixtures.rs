@@ -20,6 +20,7 @@ pub fn figures(tps: f64, p99: f64) -> Figures {
         latency_us: None,
         capacity: None,
         noise: None,
+        instructions: None,
     }
 }
 

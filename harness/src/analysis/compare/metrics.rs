@@ -30,6 +30,8 @@ pub enum Unit {
     Bytes,
     Percent,
     CpuSecondsPerMillion,
+    /// Instructions per committed transaction (or per operation).
+    Instructions,
 }
 
 /// One row of the comparison.
@@ -70,6 +72,8 @@ enum Role {
     Generator,
     /// The machine's other work: like [`Role::Generator`] (shown, never judged).
     Noise,
+    /// The instruction count: judged when a side has it, left out when neither does.
+    Counted,
 }
 
 /// What one metric is: its key and label, how to read it from [`Figures`], its unit, which
@@ -89,7 +93,7 @@ struct MetricSpec {
 impl MetricSpec {
     /// The row of this metric: both sides' samples judged by the rule, then its role applied.
     /// `None` for a generator figure that a side lacks (in-process runs have none).
-    fn row(&self, base: &Side, new: &Side, cpu_judged: bool) -> Option<MetricRow> {
+    fn row(&self, base: &Side, new: &Side, judged: Judged) -> Option<MetricRow> {
         let samples = |s: &Side| s.runs.iter().filter_map(self.get).collect::<Vec<_>>();
         // At the scale of a few µs the clock and the scheduler decide, not the code.
         let floor = if self.unit == Unit::Micros {
@@ -105,10 +109,13 @@ impl MetricSpec {
             floor,
         );
         let info = match self.role {
-            Role::Judged => false,
-            Role::CpuAverage => !cpu_judged,
+            // Under valgrind, times and memory are valgrind's; the error rate still counts.
+            Role::Judged => judged.under_valgrind && self.key != "error_rate",
+            Role::CpuAverage => !judged.cpu || judged.under_valgrind,
             Role::Generator | Role::Noise if judgement.is_none() => return None,
             Role::Generator | Role::Noise => true,
+            Role::Counted if [base, new].iter().all(|s| !counted(s)) => return None,
+            Role::Counted => false,
         };
         if let Some(j) = judgement.as_mut().filter(|_| info) {
             j.verdict = MetricVerdict::Info;
@@ -134,15 +141,58 @@ impl MetricSpec {
     }
 }
 
+/// Which rows the rule judges besides the always-judged ones.
+#[derive(Clone, Copy)]
+struct Judged {
+    /// The CPU average ([`cpu_is_judged`]).
+    cpu: bool,
+    /// A side ran under valgrind (it has an instruction count): its times are valgrind's, so
+    /// only the count and the error rate are judged.
+    under_valgrind: bool,
+}
+
 /// The rows of a comparison, in table order.
 pub(super) fn rows(base: &Side, new: &Side, tol: &Tolerances) -> Vec<MetricRow> {
-    let cpu_judged = cpu_is_judged(base, new);
-    throughput_and_latency(tol, is_committing(base, new))
-        .into_iter()
+    let committing = is_committing(base, new);
+    let judged = Judged {
+        cpu: cpu_is_judged(base, new),
+        under_valgrind: counted(base) || counted(new),
+    };
+    std::iter::once(instructions(tol, committing))
+        .chain(throughput_and_latency(tol, committing))
         .chain(resources(tol))
         .chain(noise(tol))
-        .filter_map(|spec| spec.row(base, new, cpu_judged))
+        .filter_map(|spec| spec.row(base, new, judged))
         .collect()
+}
+
+/// Whether any run of the side was counted under valgrind.
+fn counted(s: &Side) -> bool {
+    s.runs.iter().any(|r| r.instructions.is_some())
+}
+
+/// Instructions per committed transaction (per operation for a target that commits none).
+fn instructions(tol: &Tolerances, committing: bool) -> MetricSpec {
+    let (label, get): (_, fn(&Figures) -> Option<f64>) = if committing {
+        ("Instructions per committed tx", |f| {
+            f.instructions.as_ref().and_then(|i| i.per_tx)
+        })
+    } else {
+        ("Instructions per operation", |f| {
+            f.instructions.as_ref().map(|i| i.per_op)
+        })
+    };
+    MetricSpec {
+        role: Role::Counted,
+        ..spec(
+            "instructions",
+            label,
+            Unit::Instructions,
+            Better::Lower,
+            Slack::Relative(tol.instructions),
+            get,
+        )
+    }
 }
 
 /// Whether either side committed transactions; if not (plain HTTP services), throughput is

@@ -18,6 +18,7 @@
 //! | `tolerances` | [`Tolerances`]: defaults, the scenario's, `--tolerance KEY=VALUE` |
 //! | `metrics` | which metrics, their [`Unit`]s and roles, one [`MetricRow`] each |
 //! | `capacity` | two capacity searches: their brackets by [`CAPACITY_RULE`] |
+//! | `functions` | which functions' instruction counts moved ([`FunctionChange`]) |
 //! | `noise` | each side's machine noise ([`SideNoise`]): shown and noted, never judged |
 //! | `comparison` | [`compare`], step by step, into a [`Comparison`] |
 //! | `render/` | text, Markdown, HTML and JUnit; [`write_outputs`] |
@@ -30,6 +31,7 @@ mod error;
 mod figures;
 #[cfg(test)]
 mod fixtures;
+mod functions;
 mod metrics;
 mod noise;
 mod render;
@@ -42,7 +44,8 @@ pub use capacity::{
 };
 pub use comparison::{compare, CompareOptions, Comparison, SideInfo};
 pub use error::CompareError;
-pub use figures::Figures;
+pub use figures::{per_unit, Figures};
+pub use functions::FunctionChange;
 pub use metrics::{MetricRow, Unit};
 pub use noise::SideNoise;
 pub use render::{

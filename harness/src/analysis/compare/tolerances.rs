@@ -1,6 +1,7 @@
 //! How much each metric may move before the rule calls it a change.
 //!
-//! Default tolerances ([`Tolerances::default`]): throughput 10 %, TPS per CPU-second 25 %, p50
+//! Default tolerances ([`Tolerances::default`]): throughput 10 %, TPS per CPU-second 25 %,
+//! instructions per transaction 2 %, p50
 //! and p99 25 %, p99.9 50 %, error rate +0.1 percentage points (absolute: a relative change of a
 //! near-zero rate means nothing), peak RSS 20 %, CPU average 25 %. A scenario's
 //! `[criteria.tolerance]` overrides them (its `error_rate` is read as an absolute fraction,
@@ -25,6 +26,15 @@ pub struct Tolerances {
     /// fixed list); set with `--tolerance tps_per_cpu=...`.
     #[serde(default = "default_tps_per_cpu")]
     pub tps_per_cpu: f64,
+    /// Instructions per committed transaction (`harness run --count-instructions`). The count
+    /// does not drift: 2 % is far above its run-to-run spread (baselines/README.md) and below
+    /// the 3 % the gate must catch.
+    #[serde(default = "default_instructions")]
+    pub instructions: f64,
+}
+
+fn default_instructions() -> f64 {
+    0.02
 }
 
 fn default_tps_per_cpu() -> f64 {
@@ -42,6 +52,7 @@ impl Default for Tolerances {
             rss: 0.20,
             cpu: 0.25,
             tps_per_cpu: default_tps_per_cpu(),
+            instructions: default_instructions(),
         }
     }
 }
@@ -77,9 +88,10 @@ impl Tolerances {
             "rss" => self.rss = value,
             "cpu" => self.cpu = value,
             "tps_per_cpu" => self.tps_per_cpu = value,
+            "instructions" => self.instructions = value,
             _ => {
                 return Err(bad(
-                    "unknown metric (tps tps_per_cpu p50 p99 p999 error_rate rss cpu)",
+                    "unknown metric (tps tps_per_cpu instructions p50 p99 p999 error_rate rss cpu)",
                 ))
             }
         }

@@ -347,5 +347,6 @@ fn axis_unit(unit: Unit, max: f64) -> (String, f64) {
         Unit::Bytes => ("MiB".to_string(), 1024.0 * 1024.0),
         Unit::Percent => ("%".to_string(), 1.0),
         Unit::CpuSecondsPerMillion => ("CPU-s per 1M ops".to_string(), 1.0),
+        Unit::Instructions => ("instructions".to_string(), 1.0),
     }
 }

@@ -358,6 +358,7 @@ pub fn merge_with_intervals(
             .map(results::percentile_points)
             .unwrap_or_default(),
         profile: None,
+        instructions: None,
         capacity: None,
         segment: Some(merged_segment_info(&segs, &missing, share)),
         files: results::Files::default(),

@@ -2,13 +2,15 @@
 //!
 //! [`build`] lists the sections in the order the brief fixes (verdict, criteria, scenario,
 //! environment, charts, stages, request templates, errors, load generator, connections,
-//! resources, audit, profile, capacity, segment); each
+//! resources, audit, profile, instructions, capacity, segment); each
 //! section is one function returning its blocks (larger sections have a module of their own,
 //! such as `capacity`), and tables come from [`super::tables`].
 
 use results::{Quantile, RunResult, SegmentInfo};
 
-use super::{capacity, connections, generator, noise, outcomes, tables, templates, Block, Doc};
+use super::{
+    capacity, connections, generator, instructions, noise, outcomes, tables, templates, Block, Doc,
+};
 use crate::charts::Chart;
 use crate::fmt;
 
@@ -28,6 +30,7 @@ pub fn build(r: &RunResult, charts: &[Chart]) -> Doc {
     b.extend(resources(r));
     b.extend(audit(r));
     b.extend(profile(r));
+    b.extend(instructions::instructions(r));
     b.extend(capacity::capacity(r));
     if let Some(s) = &r.segment {
         b.extend(segment(s));

@@ -24,6 +24,7 @@ mod build;
 mod capacity;
 mod connections;
 mod generator;
+mod instructions;
 mod intervals;
 mod noise;
 mod outcomes;

@@ -115,6 +115,7 @@ pub fn value(unit: Unit, v: f64) -> String {
         Unit::Bytes => fmt::bytes_f64(v),
         Unit::Percent => fmt::pct(v),
         Unit::CpuSecondsPerMillion => format!("{} CPU-s/1M ops", fmt::sig3(v)),
+        Unit::Instructions => fmt::instructions(v),
     }
 }
 
@@ -245,7 +246,33 @@ pub(super) fn notes(c: &Comparison) -> Vec<String> {
         .cloned()
         .chain(capacity)
         .chain(noise_note(c))
+        .chain(functions_note(c))
         .collect()
+}
+
+/// "instructions per unit by function, largest changes: f 270 → 300 (+30); ...", when both
+/// sides were counted and some function moved.
+fn functions_note(c: &Comparison) -> Option<String> {
+    let side = |v: Option<f64>| v.map_or("(not in its top list)".to_string(), fmt::sig3);
+    let parts: Vec<String> = c
+        .functions
+        .iter()
+        .map(|f| {
+            format!(
+                "{} {} → {} ({})",
+                f.name,
+                side(f.base),
+                side(f.new),
+                signed(f.delta())
+            )
+        })
+        .collect();
+    (!parts.is_empty()).then(|| {
+        format!(
+            "own instructions per unit of work by function, largest changes: {}",
+            parts.join("; ")
+        )
+    })
 }
 
 /// "REGRESSION in p99 coincides with a busy machine: ..." when something regressed and either
