@@ -46,8 +46,8 @@ cpu = 0.5
 
 /// Units of synthetic work (one dependent add, about a cycle, each) per committed transfer for
 /// the slow copy: several times the cost of a transfer on this kind of machine (~80 cycles
-/// optimised), so TPS falls far below half (checked in the test).
-const SLOW_COST: u32 = 300;
+/// optimised, 300 only reached 56 % on a loaded machine), so TPS falls far below half (checked).
+const SLOW_COST: u32 = 1000;
 
 struct Fixture {
     root: PathBuf,
