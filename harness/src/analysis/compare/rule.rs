@@ -158,7 +158,12 @@ pub fn judge(
 ) -> Option<Judgement> {
     let b = median(base)?;
     let n = median(new)?;
-    let finite = |xs: &[f64]| xs.iter().copied().filter(|x| x.is_finite()).collect::<Vec<_>>();
+    let finite = |xs: &[f64]| {
+        xs.iter()
+            .copied()
+            .filter(|x| x.is_finite())
+            .collect::<Vec<_>>()
+    };
     let (base, new) = (finite(base), finite(new));
     let range = |xs: &[f64]| {
         xs.iter()
@@ -336,7 +341,10 @@ mod tests {
         let base = [100.0, 104.0, 97.0, 70.0, 101.0, 68.0, 99.0];
         let new = [85.0, 83.0, 98.0, 86.0, 102.0, 80.0, 84.0];
         let j = judge(&base, &new, Better::Higher, REL10, 0.0).unwrap();
-        assert!(j.new_median < j.base_median * 0.9, "condition (1) holds: {j:?}");
+        assert!(
+            j.new_median < j.base_median * 0.9,
+            "condition (1) holds: {j:?}"
+        );
         assert_eq!(j.test, Test::RankTest);
         let p = j.p_value.unwrap();
         assert!((p - 918.0 / 3432.0).abs() < 1e-12, "{p}");
@@ -391,7 +399,10 @@ mod tests {
         assert!((j.p_value.unwrap() - 3.0 / 20.0).abs() < 1e-12, "{j:?}");
         assert_eq!(j.verdict, MetricVerdict::Unchanged, "+50 % but p = 0.15");
         let j = judge(&[0.0; 5], &[0.0; 5], Better::Lower, s, 0.0).unwrap();
-        assert_eq!((j.verdict, j.p_value), (MetricVerdict::Unchanged, Some(1.0)));
+        assert_eq!(
+            (j.verdict, j.p_value),
+            (MetricVerdict::Unchanged, Some(1.0))
+        );
     }
 
     /// Counts that cannot reach p <= 0.05 (2 vs 3: at best 1/10) fall back to the range rule:
