@@ -148,9 +148,8 @@ mod tests {
 
     /// Ties take mid-ranks. Base {1, 2, 2}, new {2, 3, 3}: pooled ranks 1, 3, 3, 3 (the three
     /// 2s share positions 2-4) and 5.5, 5.5 (the 3s share 5-6). The new side's rank sum is
-    /// 3 + 5.5 + 5.5 = 14. The 20 three-subsets of the multiset {1, 3, 3, 3, 5.5, 5.5}: sums
-    /// >= 14 are {3, 5.5, 5.5} (3 ways, one per 3) and nothing larger ({5.5, 5.5} with 3 is the
-    /// top): p = 3/20.
+    /// 3 + 5.5 + 5.5 = 14. Of the 20 three-subsets of the multiset {1, 3, 3, 3, 5.5, 5.5},
+    /// only {3, 5.5, 5.5} reaches 14 (3 ways, one per 3), and nothing exceeds it: p = 3/20.
     #[test]
     fn ties_use_mid_ranks() {
         let t = rank_test(&[1.0, 2.0, 2.0], &[2.0, 3.0, 3.0]).unwrap();
