@@ -7,7 +7,17 @@ use harness::exit::Exit;
 use harness::plan::Prepared;
 use harness::run::{self, RunOptions};
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::{Mutex, MutexGuard, OnceLock};
+
+/// Held by each test that makes timed runs through the binary, so two of them never measure on
+/// the same 2 cores at once: run side by side, each halved the other's TPS and the slow-engine
+/// check of `run_saves_a_baseline_then_gates_against_it` saw a baseline slowed as much as the
+/// slow copy.
+fn timed_runs() -> MutexGuard<'static, ()> {
+    static RUNS: Mutex<()> = Mutex::new(());
+    // A test that panicked while holding it leaves nothing to repair: the guard is only a turn.
+    RUNS.lock().unwrap_or_else(|e| e.into_inner())
+}
 
 /// A small scenario: short, closed model, wide tolerances so that two runs of the same engine on
 /// a busy shared machine agree, while an engine several times slower does not.
@@ -295,6 +305,7 @@ fn unknown_inputs_and_formats_exit_2() {
 #[test]
 fn run_saves_a_baseline_then_gates_against_it() {
     let f = fixture();
+    let _turn = timed_runs();
     let dir = f.root.join("gate-run");
     let bdir = dir.join("baselines");
     let out = dir.join("reports");
@@ -424,6 +435,7 @@ fn history_charts_real_runs_per_scenario_file() {
 #[test]
 fn baseline_bin_interleaves_another_binary_as_the_base_side() {
     let f = fixture();
+    let _turn = timed_runs();
     let tiny = f.root.join("tiny.toml");
     std::fs::write(
         &tiny,
