@@ -7,7 +7,17 @@ use harness::exit::Exit;
 use harness::plan::Prepared;
 use harness::run::{self, RunOptions};
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::{Mutex, MutexGuard, OnceLock};
+
+/// Held by each test that makes timed runs through the binary, so two of them never measure on
+/// the same 2 cores at once: run side by side, each halved the other's TPS and the slow-engine
+/// check of `run_saves_a_baseline_then_gates_against_it` saw a baseline slowed as much as the
+/// slow copy.
+fn timed_runs() -> MutexGuard<'static, ()> {
+    static RUNS: Mutex<()> = Mutex::new(());
+    // A test that panicked while holding it leaves nothing to repair: the guard is only a turn.
+    RUNS.lock().unwrap_or_else(|e| e.into_inner())
+}
 
 /// A small scenario: short, closed model, wide tolerances so that two runs of the same engine on
 /// a busy shared machine agree, while an engine several times slower does not.
@@ -296,6 +306,7 @@ fn unknown_inputs_and_formats_exit_2() {
 #[test]
 fn run_saves_a_baseline_then_gates_against_it() {
     let f = fixture();
+    let _turn = timed_runs();
     let dir = f.root.join("gate-run");
     let bdir = dir.join("baselines");
     let out = dir.join("reports");
@@ -415,5 +426,127 @@ fn history_charts_real_runs_per_scenario_file() {
         let commit = r["environment"]["git_commit"].as_str().unwrap_or("");
         assert!(commit.starts_with(&head), "{commit} is not {head}");
         assert!(html.contains(commit), "the table shows the commit");
+    }
+}
+
+/// `--baseline-bin`: the harness binary itself as the baseline binary, on a tiny scenario. Its
+/// runs and ours alternate (baseline 1, repeat 1, baseline 2, ...), both sides appear in the
+/// table (its runs read back from their results.json, TPS per CPU-second on both), and the
+/// same binary against itself is no regression.
+#[test]
+fn baseline_bin_interleaves_another_binary_as_the_base_side() {
+    let f = fixture();
+    let _turn = timed_runs();
+    let tiny = f.root.join("tiny.toml");
+    std::fs::write(
+        &tiny,
+        SMALL
+            .replace("SLOW", "")
+            .replace("\"500ms\"", "\"200ms\"")
+            .replace("\"1500ms\"", "\"500ms\""),
+    )
+    .unwrap();
+    let out = f.root.join("bin-run");
+    let bin = env!("CARGO_BIN_EXE_harness");
+    let o = harness()
+        .args(["run", s(&tiny), "--quiet", "--no-reports", "--out", s(&out)])
+        .args(["--repeat", "3", "--baseline-bin", bin])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{stdout}\n{stderr}");
+    // A/B/A/B, in that order.
+    let order: Vec<&str> = stdout
+        .lines()
+        .filter_map(|l| l.split(':').next())
+        .filter(|w| w.starts_with("baseline ") || w.starts_with("repeat "))
+        .collect();
+    assert_eq!(
+        order,
+        [
+            "baseline 1/3",
+            "repeat 1/3",
+            "baseline 2/3",
+            "repeat 2/3",
+            "baseline 3/3",
+            "repeat 3/3"
+        ],
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!(
+            "base: {bin} (baseline binary) [driver native, 3 runs]"
+        )),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("interleaved with this run's repeats"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("driver native, 3 runs]"), "{stdout}");
+    assert!(stdout.contains("no regression"), "{stdout}");
+    // TPS per CPU-second measured on both sides (3 vs 3: the rank test decides).
+    let row = stdout
+        .lines()
+        .find(|l| l.starts_with("TPS per CPU-second"))
+        .unwrap_or_else(|| panic!("no TPS per CPU-second row:\n{stdout}"));
+    assert!(!row.contains("n/a"), "{row}");
+    assert!(row.contains("rank p="), "{row}");
+    // The baseline binary's runs are kept apart from ours, one directory each.
+    for k in 1..=3 {
+        let dir = out.join(format!("baseline-bin/base-{k}"));
+        assert!(
+            first_result(&dir)["summary"]["committed_tps"]
+                .as_f64()
+                .unwrap()
+                > 0.0
+        );
+    }
+}
+
+/// A baseline binary that does not exist, or the flag with a saved baseline: a clear usage
+/// error (exit 2) before any run.
+#[test]
+fn baseline_bin_errors_are_usage_errors() {
+    let f = fixture();
+    let out = f.root.join("bin-missing");
+    let missing = f.root.join("no-such-harness");
+    let run = |extra: &[&str]| {
+        harness()
+            .args([
+                "run",
+                s(&f.small),
+                "--quiet",
+                "--no-reports",
+                "--out",
+                s(&out),
+            ])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let o = run(&["--repeat", "2", "--baseline-bin", s(&missing)]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("--baseline-bin") && stderr.contains("no-such-harness"),
+        "{stderr}"
+    );
+    assert!(!out.exists(), "no run was made");
+    // Not an executable: the scenario file itself.
+    let o = run(&["--baseline-bin", s(&f.small)]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("not an executable file"), "{stderr}");
+    let bin = env!("CARGO_BIN_EXE_harness");
+    for other in [["--baseline", "x"], ["--save-baseline", "x"]] {
+        let o = run(&[&["--baseline-bin", bin][..], &other[..]].concat());
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{stderr}");
+        assert!(
+            stderr.contains("--baseline-bin cannot be combined with --baseline or --save-baseline"),
+            "{stderr}"
+        );
     }
 }

@@ -45,7 +45,7 @@ pub enum Command {
         #[arg(long)]
         profile: bool,
         /// Run the scenario N times (each a full run with its own results directory); with
-        /// --baseline the medians are compared, with --save-baseline they are stored.
+        /// --baseline or --baseline-bin the runs are compared, with --save-baseline stored.
         #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100))]
         repeat: Option<u32>,
         /// Store the runs' figures as baseline DIR/NAME.json (see --baseline-dir).
@@ -59,6 +59,12 @@ pub enum Command {
         /// Where named baselines live.
         #[arg(long, value_name = "DIR", default_value = "baselines")]
         baseline_dir: PathBuf,
+        /// Measure the baseline now: before each repeat, run the scenario with this other
+        /// harness binary (e.g. built from the merge base) as `PATH run SCENARIO --out
+        /// OUT/baseline-bin/base-K --quiet --no-reports`, alternating A/B/A/B, and compare its
+        /// runs with ours by the same rule. Not with --baseline or --save-baseline.
+        #[arg(long, value_name = "PATH")]
+        baseline_bin: Option<PathBuf>,
         /// Compare with a baseline of a different scenario file (e.g. a changed workload).
         #[arg(long)]
         allow_scenario_change: bool,
@@ -137,8 +143,11 @@ pub enum Command {
     ///
     /// BASE and NEW are each a results.json, a directory of them (repeats), or a saved
     /// baseline (file, or name in --baseline-dir). A metric regressed only if its new median is
-    /// worse than the baseline median by more than the tolerance AND every new repeat lies
-    /// outside the baseline's [min, max] widened by the tolerance. Two capacity searches of the
+    /// worse than the baseline median by more than the tolerance AND an exact one-sided
+    /// Mann-Whitney U (rank-sum) test on the two sides' repeats says it is worse with p <= 0.05;
+    /// when the repeat counts cannot reach that (e.g. 2 vs 3), every new repeat must lie outside
+    /// the baseline's [min, max] widened by the tolerance instead (single runs: the tolerance
+    /// alone). The table's Test column says which decided. Two capacity searches of the
     /// same SLO are also compared: capacity regressed if NEW broke at a rate at or below BASE's
     /// good rate x (1 - the tps tolerance). Exit codes: 0 no regression, 1 a regression,
     /// 2 usage error (unreadable input, different scenarios).

@@ -141,6 +141,7 @@ fn run_cmd(c: Command, cancel: &Cancel) -> Result<Exit> {
         save_baseline,
         baseline,
         baseline_dir,
+        baseline_bin,
         allow_scenario_change,
         segment,
         start_at,
@@ -159,7 +160,8 @@ fn run_cmd(c: Command, cancel: &Cancel) -> Result<Exit> {
         unreachable!("run_cmd is only called for `harness run`")
     };
     let segment = segment_flag(segment)?;
-    let gated = repeat.is_some() || save_baseline.is_some() || baseline.is_some();
+    let gated =
+        repeat.is_some() || save_baseline.is_some() || baseline.is_some() || baseline_bin.is_some();
     if segment.is_some() && gated {
         return Err(UsageError::new("--segment cannot be combined with --repeat or baselines: merge the segments, then compare the merged result").into());
     }
@@ -202,6 +204,7 @@ fn run_cmd(c: Command, cancel: &Cancel) -> Result<Exit> {
             baseline,
             baseline_dir,
             allow_scenario_change,
+            baseline_bin,
         },
     )
 }

@@ -190,10 +190,21 @@ impl Sampler {
 
 /// User plus system CPU time of this process so far (every thread), in seconds.
 pub fn process_cpu_seconds() -> Option<f64> {
+    rusage_cpu_seconds(libc::RUSAGE_SELF)
+}
+
+/// User plus system CPU time of this process's children that have ended and been waited for,
+/// in seconds: the difference around a child's run is that child's CPU time (the baseline
+/// binary of `--baseline-bin`).
+pub fn children_cpu_seconds() -> Option<f64> {
+    rusage_cpu_seconds(libc::RUSAGE_CHILDREN)
+}
+
+fn rusage_cpu_seconds(who: libc::c_int) -> Option<f64> {
     let mut u = std::mem::MaybeUninit::<libc::rusage>::zeroed();
     // SAFETY: getrusage writes a whole rusage into the pointer it is given, which points at
     // zeroed memory of the right type; we read it only when the call reports success.
-    let ok = unsafe { libc::getrusage(libc::RUSAGE_SELF, u.as_mut_ptr()) } == 0;
+    let ok = unsafe { libc::getrusage(who, u.as_mut_ptr()) } == 0;
     if !ok {
         return None;
     }

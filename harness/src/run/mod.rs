@@ -8,6 +8,7 @@
 //! write it; with `--metrics-addr`, the run's totals are served live meanwhile ([`live`]).
 
 pub(crate) mod assemble;
+pub mod baseline_bin;
 pub mod calibration;
 pub mod counted;
 pub mod live;

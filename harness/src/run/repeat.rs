@@ -1,10 +1,14 @@
-//! `harness run --repeat N [--save-baseline NAME | --baseline NAME|FILE]`: the CI gate.
+//! `harness run --repeat N [--save-baseline NAME | --baseline NAME|FILE | --baseline-bin PATH]`:
+//! the CI gate.
 //!
 //! One run on a shared machine is one sample of a noisy process, so the gate runs the scenario
 //! N times (each a full run with its own results directory, through [`run::execute`]), then
 //! either stores the runs' figures as a named [`Baseline`] (`DIR/NAME.json`) or compares them
 //! with one by the noise-aware rule of [`crate::analysis::compare`], writing `comparison.md` and
-//! `comparison.junit.xml` into the last run's directory and printing the table.
+//! `comparison.junit.xml` into the last run's directory and printing the table. With
+//! `--baseline-bin` the baseline is measured now instead: another harness binary runs the
+//! scenario before each of our repeats, A/B/A/B ([`super::baseline_bin`]), and its runs are the
+//! base side.
 //!
 //! Exit code: 3 if a run was aborted (nothing is compared or saved then), else the worst run's
 //! (4 invalid, 1 failed its criteria), else 1 if the comparison found a regression, else 0; 2
@@ -16,8 +20,9 @@
 use crate::analysis::compare::{
     self, Baseline, CompareError, CompareFormat, CompareOptions, Figures, Side, Tolerances,
 };
-use crate::exit::Exit;
+use crate::exit::{Exit, UsageError};
 use crate::plan::Prepared;
+use crate::run::baseline_bin::{BaseRun, BaselineBin};
 use crate::run::{self, output, RunOptions, RunOutcome};
 use anyhow::{Context, Result};
 use report::fmt;
@@ -36,6 +41,9 @@ pub struct GateOptions {
     pub baseline: Option<String>,
     pub baseline_dir: PathBuf,
     pub allow_scenario_change: bool,
+    /// Measure the baseline now with this harness binary, interleaved with our repeats.
+    /// Excludes `baseline` and `save_baseline` (checked by [`run_gated`]).
+    pub baseline_bin: Option<PathBuf>,
 }
 
 /// What a gated run produced.
@@ -48,6 +56,13 @@ pub struct GateOutcome {
 
 /// Entry point of `harness run` with `--repeat`, `--save-baseline` or `--baseline`.
 pub fn run_gated(prepared: &Prepared, opts: &GateOptions) -> Result<Exit> {
+    if opts.baseline_bin.is_some() && (opts.baseline.is_some() || opts.save_baseline.is_some()) {
+        return Err(UsageError::new(
+            "--baseline-bin cannot be combined with --baseline or --save-baseline: it measures \
+             the baseline now, with that binary, instead of reading or saving one",
+        )
+        .into());
+    }
     // Resolve the baseline before spending minutes on runs.
     let base = match &opts.baseline {
         Some(spec) => Some(load_baseline(spec, &opts.baseline_dir)?),
@@ -104,8 +119,8 @@ pub fn baseline_path(name: &str, dir: &Path) -> Result<PathBuf> {
     Ok(dir.join(file))
 }
 
-/// Runs the plan `opts.repeat` times, then saves and/or compares. `base` is the already loaded
-/// baseline to compare with, if any.
+/// Runs the plan `opts.repeat` times (after each run of the baseline binary, if any), then
+/// saves and/or compares. `base` is the already loaded baseline to compare with, if any.
 pub fn execute(
     prepared: &Prepared,
     opts: &GateOptions,
@@ -116,25 +131,39 @@ pub fn execute(
         .as_deref()
         .map(|n| baseline_path(n, &opts.baseline_dir))
         .transpose()?;
-    let (runs, figures, worst) = repeat_runs(prepared, opts)?;
-    if runs.last().is_some_and(|r| r.exit == Exit::Aborted) {
+    let root = opts
+        .run
+        .out
+        .clone()
+        .unwrap_or_else(|| prepared.plan.output.dir.clone());
+    let bin = opts
+        .baseline_bin
+        .as_deref()
+        .map(|b| BaselineBin::new(b, prepared, &root.join("baseline-bin")))
+        .transpose()?;
+    let r = repeat_runs(prepared, opts, bin.as_ref())?;
+    if r.aborted {
         eprintln!("run aborted: nothing compared or saved");
         return Ok(GateOutcome {
-            runs,
+            runs: r.runs,
             comparison: None,
             saved: None,
             exit: Exit::Aborted,
         });
     }
-    let results: Vec<RunResult> = runs.iter().map(|r| r.result.clone()).collect();
-    let comparison = match base {
+    let measured_base = match &bin {
+        Some(b) => Some(base_side(b, &r.base)?),
+        None => None,
+    };
+    let results: Vec<RunResult> = r.runs.iter().map(|r| r.result.clone()).collect();
+    let comparison = match base.or(measured_base.as_ref()) {
         Some(base) => Some(compare_with(
-            prepared, opts, base, &runs, &results, &figures,
+            prepared, opts, base, &r.runs, &results, &r.figures,
         )?),
         None => None,
     };
     let saved = match save_path {
-        Some(path) => Some(save(path, &results, &figures)?),
+        Some(path) => Some(save(path, &results, &r.figures)?),
         None => None,
     };
     let regressed = comparison
@@ -142,27 +171,68 @@ pub fn execute(
         .is_some_and(compare::Comparison::has_regression);
     // The worst run's code (invalid > fail), then a regression makes a pass a fail.
     let exit = if regressed {
-        worst.worst(Exit::Fail)
+        r.worst.worst(Exit::Fail)
     } else {
-        worst
+        r.worst
     };
     Ok(GateOutcome {
-        runs,
+        runs: r.runs,
         comparison,
         saved,
         exit,
     })
 }
 
-/// The runs, their figures and the worst exit code; stops at the first aborted run.
+/// The baseline binary's runs as the base side, with a note saying how they were made.
+fn base_side(bin: &BaselineBin, runs: &[BaseRunDone]) -> Result<Side> {
+    let results: Vec<RunResult> = runs.iter().map(|r| r.result.clone()).collect();
+    let figures: Vec<Figures> = runs.iter().map(|r| r.figures.clone()).collect();
+    let origin = format!("{} (baseline binary)", bin.path().display());
+    let mut side = Side::from_runs(&origin, &results, figures)?;
+    let mut note = "interleaved with this run's repeats, A/B/A/B".to_string();
+    if runs.iter().any(|r| r.whole_process_cpu) {
+        note.push_str(
+            "; TPS per CPU-second of its whole process (getrusage of the child): it records none",
+        );
+    }
+    if let Some(n) = side.note.take() {
+        note = format!("{n}; {note}");
+    }
+    side.note = Some(note);
+    Ok(side)
+}
+
+/// One completed run of the baseline binary.
+struct BaseRunDone {
+    result: RunResult,
+    figures: Figures,
+    whole_process_cpu: bool,
+}
+
+/// What the repeats produced: our runs and their figures, the baseline binary's runs (none
+/// without `--baseline-bin`), the worst exit code of ours, and whether a run (ours or the
+/// baseline binary's) was interrupted.
+struct Repeats {
+    runs: Vec<RunOutcome>,
+    figures: Vec<Figures>,
+    base: Vec<BaseRunDone>,
+    worst: Exit,
+    aborted: bool,
+}
+
+/// The runs, their figures and the worst exit code; with a baseline binary, one of its runs
+/// before each of ours (A/B/A/B). Stops at the first aborted run.
 fn repeat_runs(
     prepared: &Prepared,
     opts: &GateOptions,
-) -> Result<(Vec<RunOutcome>, Vec<Figures>, Exit)> {
+    bin: Option<&BaselineBin>,
+) -> Result<Repeats> {
     let repeat = opts.repeat.max(1);
     let mut runs = Vec::with_capacity(repeat as usize);
     let mut figures = Vec::with_capacity(repeat as usize);
+    let mut base = Vec::new();
     let mut worst = Exit::Pass;
+    let mut aborted = false;
     // Reports are rendered after the last repeat, not after each: rendering in between left
     // its fonts and charts resident in the process, and the next repeat measured them as its
     // own. The gate's repeats read 16.4, 25.7 and 27.2 MiB peak RSS for the same run that way
@@ -172,10 +242,40 @@ fn repeat_runs(
         ..opts.run.clone()
     };
     for i in 1..=repeat {
+        if let Some(b) = bin {
+            match b
+                .run(i)
+                .with_context(|| format!("baseline run {i}/{repeat}"))?
+            {
+                BaseRun::Done {
+                    result,
+                    figures: f,
+                    whole_process_cpu,
+                } => {
+                    println!("{}", run_line("baseline", i, repeat, &f, &result, b.path()));
+                    base.push(BaseRunDone {
+                        result: *result,
+                        figures: *f,
+                        whole_process_cpu,
+                    });
+                }
+                BaseRun::Aborted => {
+                    aborted = true;
+                    break;
+                }
+            }
+            if opts.run.cancel.is_cancelled() {
+                aborted = true;
+                break;
+            }
+        }
         let outcome = run::execute(prepared, &each)
             .with_context(|| format!("repeat {i}/{repeat} of {}", prepared.plan.name))?;
         let f = Figures::of(&outcome.result);
-        println!("{}", run_line(i, repeat, &f, &outcome.result, &outcome.dir));
+        println!(
+            "{}",
+            run_line("repeat", i, repeat, &f, &outcome.result, &outcome.dir)
+        );
         figures.push(f);
         let code = outcome.exit;
         worst = worst.worst(code);
@@ -188,6 +288,7 @@ fn repeat_runs(
         }
         runs.push(outcome);
         if code == Exit::Aborted {
+            aborted = true;
             break;
         }
     }
@@ -205,7 +306,13 @@ fn repeat_runs(
             eprintln!("error: {p}");
         }
     }
-    Ok((runs, figures, worst))
+    Ok(Repeats {
+        runs,
+        figures,
+        base,
+        worst,
+        aborted,
+    })
 }
 
 /// Compares the runs with the baseline and writes comparison.{md,html,junit.xml} into the last
@@ -263,7 +370,8 @@ fn code_name(e: Exit) -> &'static str {
     }
 }
 
-fn run_line(i: u32, n: u32, f: &Figures, r: &RunResult, dir: &Path) -> String {
+/// "repeat 2/7: 12.3M tx/s, ... -> DIR" (or "baseline 2/7: ... -> BINARY").
+fn run_line(what: &str, i: u32, n: u32, f: &Figures, r: &RunResult, dir: &Path) -> String {
     let s = &r.summary;
     if let Some(count) = &r.instructions {
         // Counted under valgrind: the count is the figure; the times are valgrind's.
@@ -280,7 +388,7 @@ fn run_line(i: u32, n: u32, f: &Figures, r: &RunResult, dir: &Path) -> String {
         );
     }
     format!(
-        "repeat {i}/{n}: {}, {}, p50 {}, p99 {}, {} -> {}",
+        "{what} {i}/{n}: {}, {}, p50 {}, p99 {}, {} -> {}",
         fmt::rate(s.committed_tps, "tx/s"),
         f.tx_per_cpu_s
             .map_or_else(|| "n/a tx/CPU-s".to_string(), |v| fmt::rate(v, "tx/CPU-s")),

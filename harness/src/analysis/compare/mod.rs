@@ -2,7 +2,8 @@
 //!
 //! Two [`Side`]s (a results.json, a directory of repeats, or a saved [`Baseline`]) are compared
 //! metric by metric ([`compare`]) by a rule that calls a change a regression only when it is
-//! beyond both the tolerance and the noise the repeats showed ([`judge`], [`RULE`]); two
+//! beyond both the tolerance and the noise the repeats showed (an exact rank test on the
+//! repeats: [`judge`], [`RULE`]); two
 //! capacity searches are compared by their brackets ([`CAPACITY_RULE`]). The analysis is kept
 //! apart from the renderers ([`render_text`], [`render_markdown`], [`render_html`],
 //! [`render_junit`]), which only read a [`Comparison`].
@@ -13,6 +14,7 @@
 //! | module | its one job |
 //! |---|---|
 //! | `rule` | the rule: [`median`], [`judge`], the verdict of one metric, the rule text |
+//! | `stats` | the exact one-sided rank-sum test the rule uses ([`rank_test`]) |
 //! | `figures` | what one run contributes ([`Figures::of`]) and medians over repeats |
 //! | `baseline` | the sides: [`Side::load`], saved [`Baseline`]s, [`ScenarioId`] |
 //! | `tolerances` | [`Tolerances`]: defaults, the scenario's, `--tolerance KEY=VALUE` |
@@ -36,6 +38,7 @@ mod metrics;
 mod noise;
 mod render;
 mod rule;
+mod stats;
 mod tolerances;
 
 pub use baseline::{find_results, Baseline, ScenarioId, Side, BASELINE_VERSION};
@@ -52,7 +55,10 @@ pub use render::{
     render_html, render_junit, render_markdown, render_text, tolerance_text, value_text,
     with_interval, write_outputs, CompareFormat,
 };
-pub use rule::{judge, median, Better, Judgement, MetricVerdict, Slack, LATENCY_FLOOR_US, RULE};
+pub use rule::{
+    judge, median, Better, Judgement, MetricVerdict, Slack, Test, LATENCY_FLOOR_US, RULE,
+};
+pub use stats::{min_p, rank_test, RankTest, ALPHA};
 pub use tolerances::Tolerances;
 
 #[cfg(test)]
@@ -315,7 +321,7 @@ mod tests {
         assert!(text.contains(CAPACITY_RULE), "{text}");
         let md = render_markdown(&c);
         assert!(
-            md.contains("| Capacity | 12.75M tx/s (good 12.75M tx/s, bad 13M tx/s) | 10.75M tx/s (good 10.75M tx/s, bad 11M tx/s) | -15.7 % | 10 % | n/a | **REGRESSED** |"),
+            md.contains("| Capacity | 12.75M tx/s (good 12.75M tx/s, bad 13M tx/s) | 10.75M tx/s (good 10.75M tx/s, bad 11M tx/s) | -15.7 % | 10 % | n/a | bracket | **REGRESSED** |"),
             "{md}"
         );
         let html = render_html(&c);

@@ -4,7 +4,7 @@
 
 use crate::analysis::compare::{
     CapacityComparison, CapacityOutcome, Comparison, MetricRow, NotComparable, SearchSide,
-    SideInfo, SideNoise, Slack, Unit, CAPACITY_RULE, LATENCY_FLOOR_US, RULE,
+    SideInfo, SideNoise, Slack, Test, Unit, CAPACITY_RULE, LATENCY_FLOOR_US, RULE,
 };
 use report::doc::{slo_text, Align};
 use report::fmt;
@@ -12,13 +12,14 @@ use std::fmt::Write as _;
 
 /// Column headers and alignment (figures right, words left), in the order of
 /// [`RowText::cells`].
-pub(super) const COLUMNS: [(&str, Align); 7] = [
+pub(super) const COLUMNS: [(&str, Align); 8] = [
     ("Metric", Align::Left),
     ("Baseline (median)", Align::Right),
     ("New (median)", Align::Right),
     ("Change", Align::Right),
     ("Tolerance", Align::Right),
     ("Spread (base / new)", Align::Right),
+    ("Test", Align::Left),
     ("Verdict", Align::Left),
 ];
 
@@ -30,6 +31,9 @@ pub(super) struct RowText {
     pub change: String,
     pub tolerance: String,
     pub spread: String,
+    /// Which test decided whether the change is beyond the noise: "rank p=0.004", "range",
+    /// "tolerance".
+    pub test: String,
     pub verdict: &'static str,
 }
 
@@ -49,6 +53,7 @@ impl RowText {
             change: change(r),
             tolerance: tolerance(r),
             spread: spread(r),
+            test: test(r),
             verdict: r.verdict().as_str(),
         }
     }
@@ -75,6 +80,7 @@ impl RowText {
             change,
             tolerance: fmt::pct(c.tolerance * 100.0),
             spread: "n/a".to_string(),
+            test: "bracket".to_string(),
             verdict: match c.outcome {
                 CapacityOutcome::Judged(v) => v.as_str(),
                 CapacityOutcome::NotComparable(_) => "not comparable",
@@ -83,7 +89,7 @@ impl RowText {
     }
 
     /// The cells in the order of [`COLUMNS`].
-    pub fn cells(&self) -> [&str; 7] {
+    pub fn cells(&self) -> [&str; 8] {
         [
             &self.label,
             &self.base,
@@ -91,6 +97,7 @@ impl RowText {
             &self.change,
             &self.tolerance,
             &self.spread,
+            &self.test,
             self.verdict,
         ]
     }
@@ -98,8 +105,15 @@ impl RowText {
     /// The whole row in one sentence (JUnit).
     pub fn sentence(&self) -> String {
         format!(
-            "{}: baseline {}, new {}, change {}, tolerance {}, spread {}: {}",
-            self.label, self.base, self.new, self.change, self.tolerance, self.spread, self.verdict
+            "{}: baseline {}, new {}, change {}, tolerance {}, spread {}, test {}: {}",
+            self.label,
+            self.base,
+            self.new,
+            self.change,
+            self.tolerance,
+            self.spread,
+            self.test,
+            self.verdict
         )
     }
 }
@@ -199,6 +213,29 @@ fn spread(r: &MetricRow) -> String {
         one(j.base_min, j.base_max, j.base_median),
         one(j.new_min, j.new_max, j.new_median)
     )
+}
+
+/// Which test of the rule decided: "rank p=0.004" (the rank test and its one-sided p-value),
+/// "range" (too few repeats for it), "tolerance" (one run a side).
+fn test(r: &MetricRow) -> String {
+    let Some(j) = &r.judgement else {
+        return "n/a".to_string();
+    };
+    match (j.test, j.p_value) {
+        (Test::RankTest, Some(p)) => format!("rank p={}", p_value(p)),
+        (t, _) => t.as_str().to_string(),
+    }
+}
+
+/// A p-value to two significant digits ("0.05", "0.004", "0.00029", "1"); below 0.0001
+/// "<0.0001", which no decision needs finer.
+fn p_value(p: f64) -> String {
+    if p < 1e-4 {
+        return "<0.0001".to_string();
+    }
+    let decimals = (1 - p.log10().floor() as i32).max(1) as usize;
+    let s = format!("{p:.decimals$}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
 /// A change with its sign, in `report::fmt`'s three significant digits: "+8", "-4.5", "+0"
@@ -378,6 +415,16 @@ pub(super) fn describe(s: &SideInfo) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn p_values_have_two_significant_digits() {
+        assert_eq!(p_value(0.05), "0.05");
+        assert_eq!(p_value(1.0 / 252.0), "0.004");
+        assert_eq!(p_value(1.0 / 3432.0), "0.00029");
+        assert_eq!(p_value(918.0 / 3432.0), "0.27");
+        assert_eq!(p_value(1.0), "1");
+        assert_eq!(p_value(1e-6), "<0.0001");
+    }
 
     #[test]
     fn signs_are_kept_and_zero_is_never_negative() {
