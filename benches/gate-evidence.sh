@@ -25,8 +25,8 @@ harness=target/release/harness
 
 # Slowdown levels as "label:units" of synthetic_cost, chosen from the measured cost of a unit
 # (~1.25 instructions, 0.58 % of the gate's 216 instructions per transaction), plus prefetching
-# off, which adds no instructions at all.
-levels="0%:0 1%:2 2%:4 3%:6 5%:9 10%:18 25%:44 no-prefetch:off"
+# off, which adds no instructions at all. LEVELS="label:units ..." runs others, in that order.
+levels=${LEVELS:-"0%:0 1%:2 2%:4 3%:6 5%:9 10%:18 25%:44 no-prefetch:off"}
 
 case "$mode" in
   instructions)

@@ -150,8 +150,18 @@ fn instruction_counts_repeat_and_a_three_percent_slowdown_fails_the_gate() {
     );
     let units = |pct: f64| (pct / 100.0 * base / per_unit).ceil() as u32;
     let changed = ["--baseline", "base", "--allow-scenario-change"];
-    let (code, stdout, slow) = counted(&dir, units(3.0), &changed);
-    assert!(slow > base * 1.029, "{slow} vs {base}");
+    // The dial is not quite linear (units beyond a multiple of eight cost a little more or less
+    // than the rest), so the units are stepped up from the estimate until the measured count
+    // is at least 3 % above the base: a handful of steps of ~0.5 % each at most.
+    let mut u = units(3.0);
+    let (code, stdout, slow) = loop {
+        let (code, stdout, slow) = counted(&dir, u, &changed);
+        if slow >= base * 1.03 || u >= units(3.0) + 4 {
+            break (code, stdout, slow);
+        }
+        u += 1;
+    };
+    assert!(slow >= base * 1.03, "{slow} vs {base}: not a 3 % slowdown at {u} units");
     assert_eq!(code, 1, "a 3 % slowdown fails the gate:\n{stdout}");
     assert!(
         stdout.contains("Instructions per committed tx") && stdout.contains("REGRESSED"),

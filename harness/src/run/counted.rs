@@ -43,8 +43,8 @@ pub fn execute(prepared: &Prepared, opts: &RunOptions) -> Result<RunOutcome> {
     cmd.arg("--tool=callgrind")
         .arg("--collect-atstart=no")
         .arg(format!("--toggle-collect={COUNTED}"))
-        .arg(format!("--callgrind-out-file={}", out.display()))
-        .arg(format!("--log-file={}", log.display()))
+        .arg(format!("--callgrind-out-file={}", valgrind_path(&out)))
+        .arg(format!("--log-file={}", valgrind_path(&log)))
         .arg(exe)
         .arg("run")
         .arg(&plan.file)
@@ -68,10 +68,12 @@ pub fn execute(prepared: &Prepared, opts: &RunOptions) -> Result<RunOutcome> {
         }
         Err(e) => return Err(e).context("starting valgrind"),
     };
-    // 0, 1 and 4 are verdicts and 3 an aborted run: each wrote its result. Anything else did not.
-    if !matches!(status.code(), Some(0 | 1 | 3 | 4)) {
+    // 0, 1 and 4 are verdicts and 3 an aborted run: each wrote its result. Anything else did
+    // not, and neither did valgrind refusing to start (its own exit code is 1 too).
+    let written = dir.join("results.json").exists();
+    if !written || !matches!(status.code(), Some(0 | 1 | 3 | 4)) {
         bail!(
-            "the counted run under valgrind failed ({status}); valgrind's log: {}",
+            "the counted run under valgrind failed ({status}) without a result; valgrind's log: {} (or the messages above)",
             log.display()
         );
     }
@@ -79,6 +81,12 @@ pub fn execute(prepared: &Prepared, opts: &RunOptions) -> Result<RunOutcome> {
     result.instructions = Some(instructions(&result, &callgrind::read(&out)?));
     let problems = output::write(&result, &dir, opts.no_reports)?;
     Ok(RunOutcome::written(result, dir, problems))
+}
+
+/// A path as valgrind's file options read it: `%p`, `%q{VAR}` and `%n` are expanded there, so
+/// a literal `%` (a directory named "3%") must be written `%%`.
+fn valgrind_path(p: &std::path::Path) -> String {
+    p.display().to_string().replace('%', "%%")
 }
 
 /// What a counted run must be: fixed work on the in-process engine, nothing that splits or
@@ -127,5 +135,18 @@ pub fn instructions(r: &RunResult, p: &callgrind::Profile) -> Instructions {
                 instructions: *n,
             })
             .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_percent_sign_in_a_path_reaches_valgrind_literally() {
+        assert_eq!(
+            valgrind_path(std::path::Path::new("out/3%-1/callgrind.out")),
+            "out/3%%-1/callgrind.out"
+        );
     }
 }
