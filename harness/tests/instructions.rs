@@ -73,18 +73,7 @@ fn a_fixed_amount_of_work_cut_by_its_limit_is_invalid() {
 }
 
 fn valgrind() -> bool {
-    let found = std::process::Command::new("valgrind")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !found {
-        assert!(
-            std::env::var_os("REQUIRE_TEST_TOOLS").is_none(),
-            "REQUIRE_TEST_TOOLS=1 and no valgrind (Debian package valgrind; .ci/deps installs it)"
-        );
-        eprintln!("skipped: valgrind not installed (Debian package valgrind)");
-    }
-    found
+    common::tool("valgrind", "valgrind")
 }
 
 /// One counted run of a copy of the scenario with `synthetic_cost = cost`; its exit code,
@@ -161,7 +150,10 @@ fn instruction_counts_repeat_and_a_three_percent_slowdown_fails_the_gate() {
         }
         u += 1;
     };
-    assert!(slow >= base * 1.03, "{slow} vs {base}: not a 3 % slowdown at {u} units");
+    assert!(
+        slow >= base * 1.03,
+        "{slow} vs {base}: not a 3 % slowdown at {u} units"
+    );
     assert_eq!(code, 1, "a 3 % slowdown fails the gate:\n{stdout}");
     assert!(
         stdout.contains("Instructions per committed tx") && stdout.contains("REGRESSED"),

@@ -10,6 +10,8 @@
 #[allow(dead_code)] // the server's statistics: this test reads the run's figures instead
 mod http1_server;
 
+mod common;
+
 use harness::run::live::BOUNDS_NS;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -18,18 +20,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 fn tool(name: &str) -> bool {
-    let found = Command::new(name)
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !found {
-        assert!(
-            std::env::var_os("REQUIRE_TEST_TOOLS").is_none(),
-            "REQUIRE_TEST_TOOLS=1 and no {name} (Debian package prometheus; .ci/deps installs it)"
-        );
-        eprintln!("skipped: {name} not installed (Debian package prometheus)");
-    }
-    found
+    common::tool(name, "prometheus")
 }
 
 /// A port free a moment ago on 127.0.0.1 (Prometheus's config must name it before the run).

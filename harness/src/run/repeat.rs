@@ -243,30 +243,12 @@ fn repeat_runs(
     };
     for i in 1..=repeat {
         if let Some(b) = bin {
-            match b
-                .run(i)
-                .with_context(|| format!("baseline run {i}/{repeat}"))?
-            {
-                BaseRun::Done {
-                    result,
-                    figures: f,
-                    whole_process_cpu,
-                } => {
-                    println!("{}", run_line("baseline", i, repeat, &f, &result, b.path()));
-                    base.push(BaseRunDone {
-                        result: *result,
-                        figures: *f,
-                        whole_process_cpu,
-                    });
-                }
-                BaseRun::Aborted => {
+            match base_run(b, i, repeat)? {
+                Some(done) if !opts.run.cancel.is_cancelled() => base.push(done),
+                _ => {
                     aborted = true;
                     break;
                 }
-            }
-            if opts.run.cancel.is_cancelled() {
-                aborted = true;
-                break;
             }
         }
         let outcome = run::execute(prepared, &each)
@@ -292,20 +274,7 @@ fn repeat_runs(
             break;
         }
     }
-    for outcome in &mut runs {
-        if !opts.run.no_reports {
-            let problems = output::write(&outcome.result, &outcome.dir, false)?;
-            if !problems.is_empty() {
-                // As a single run does: a report that could not be written is exit 5.
-                outcome.exit = Exit::Internal;
-                worst = worst.worst(Exit::Internal);
-            }
-            outcome.write_problems.extend(problems);
-        }
-        for p in &outcome.write_problems {
-            eprintln!("error: {p}");
-        }
-    }
+    worst = worst.worst(write_reports(&mut runs, opts.run.no_reports)?);
     Ok(Repeats {
         runs,
         figures,
@@ -313,6 +282,51 @@ fn repeat_runs(
         worst,
         aborted,
     })
+}
+
+/// The baseline binary's run `i` of `repeat`, printed; `None` when it was interrupted.
+fn base_run(b: &BaselineBin, i: u32, repeat: u32) -> Result<Option<BaseRunDone>> {
+    match b
+        .run(i)
+        .with_context(|| format!("baseline run {i}/{repeat}"))?
+    {
+        BaseRun::Done {
+            result,
+            figures,
+            whole_process_cpu,
+        } => {
+            println!(
+                "{}",
+                run_line("baseline", i, repeat, &figures, &result, b.path())
+            );
+            Ok(Some(BaseRunDone {
+                result: *result,
+                figures: *figures,
+                whole_process_cpu,
+            }))
+        }
+        BaseRun::Aborted => Ok(None),
+    }
+}
+
+/// Renders every run's reports after the last repeat (unless `no_reports`) and tells the user
+/// what could not be written; `Exit::Internal` when something could not, as a single run does.
+fn write_reports(runs: &mut [RunOutcome], no_reports: bool) -> Result<Exit> {
+    let mut worst = Exit::Pass;
+    for outcome in runs {
+        if !no_reports {
+            let problems = output::write(&outcome.result, &outcome.dir, false)?;
+            if !problems.is_empty() {
+                outcome.exit = Exit::Internal;
+                worst = Exit::Internal;
+            }
+            outcome.write_problems.extend(problems);
+        }
+        for p in &outcome.write_problems {
+            eprintln!("error: {p}");
+        }
+    }
+    Ok(worst)
 }
 
 /// Compares the runs with the baseline and writes comparison.{md,html,junit.xml} into the last

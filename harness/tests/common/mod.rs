@@ -32,6 +32,25 @@ pub fn engine_bin() -> PathBuf {
     engine
 }
 
+/// Whether the external tool `name` (from the Debian package `package`) runs here. Missing, the
+/// calling test skips with a note, except under `REQUIRE_TEST_TOOLS=1` (`.ci/run`, whose
+/// `.ci/deps` installs the tools), where a missing tool fails instead of passing unseen.
+#[allow(dead_code)] // not every test binary needs an external tool
+pub fn tool(name: &str, package: &str) -> bool {
+    let found = Command::new(name)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        assert!(
+            std::env::var_os("REQUIRE_TEST_TOOLS").is_none(),
+            "REQUIRE_TEST_TOOLS=1 and no {name} (Debian package {package}; .ci/deps installs it)"
+        );
+        eprintln!("skipped: {name} not installed (Debian package {package})");
+    }
+    found
+}
+
 /// Writes `text` as `dir/name.toml` and returns its path.
 #[allow(dead_code)] // not every test binary writes scenarios
 pub fn write_scenario(dir: &Path, name: &str, text: &str) -> PathBuf {
