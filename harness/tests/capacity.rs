@@ -97,6 +97,23 @@ fn table(s: &CapacitySearch) -> String {
         .collect()
 }
 
+/// Runs the search at `f`, again (at most three times in all) while the instrument itself
+/// says a probe was disturbed: the generator started operations more than 10 ms late though
+/// its threads were mostly idle, which on this shared VM is a stall of the whole machine
+/// (CI saw one: 18 of 900 operations late, the busiest thread 13 % busy, p99 30 ms). Only
+/// that end is retried; a search that converges on the wrong capacity fails at once.
+fn undisturbed_search(f: &std::path::Path, dir: &std::path::Path) -> RunOutcome {
+    let mut o = run_quiet(f, dir);
+    for _ in 1..3 {
+        if search_of(&o).ended != SearchEnd::GeneratorLimit {
+            break;
+        }
+        eprintln!("disturbed, again:\n{}", table(search_of(&o)));
+        o = run_quiet(f, dir);
+    }
+    o
+}
+
 #[test]
 fn the_search_finds_a_known_capacity_within_its_precision() {
     let _one = serial();
@@ -107,7 +124,7 @@ fn the_search_finds_a_known_capacity_within_its_precision() {
     let dir = tempfile::tempdir().unwrap();
     let text = search_scenario(&url, "t-known", "start = \"300/s\"\nmax = \"20k/s\"", "");
     let f = write_scenario(dir.path(), "known", &text);
-    let o = run_quiet(&f, dir.path());
+    let o = undisturbed_search(&f, dir.path());
     let s = search_of(&o);
     let c = o.result.capacity.as_ref().unwrap();
     let why = format!("{:?}\n{}", o.result.verdict, table(s));
