@@ -5,20 +5,58 @@
 # scratch directory and the /usr/bin/time record of each generator run.
 #
 #   . benches/serve.sh; serve ENGINE_BINARY ACCOUNTS OUTFILE [ENGINE ARGS...]   # sets $pid and $url
+#     (SERVE_WITH="taskset -c 0" runs it under that command)
+#   serve_nginx DIR [PREFIX...]   # nginx, one worker, DIR/www/page.html (1.4 KB); sets $pid, $url
 #   ... | median                                                                # median of stdin
 #   build_release     # builds the release engine and harness; sets $ENGINE and $HARNESS
 #   bench_workdir     # sets $work, a scratch directory removed (and $pid killed) on exit
 #   timed CMD...      # runs CMD under /usr/bin/time into $work/time
-#   run_harness TOML NAME   # `harness run TOML` quietly, timed; sets $res to its results.json
+#   run_harness TOML NAME [PREFIX...]   # `harness run TOML` quietly, timed (under PREFIX, e.g.
+#                                       # taskset -c 1); sets $res to its results.json
 #   record NAME REQUESTS [WIDTH]   # appends the last timed run's figures to $work/runs
 #   med NAME COLUMN   # median of one column of NAME's lines in $work/runs
 serve() {
   local engine=$1 accounts=$2 out=$3
   shift 3
-  "$engine" serve --addr 127.0.0.1:0 --accounts "$accounts" "$@" >"$out" 2>/dev/null &
+  ${SERVE_WITH:-} "$engine" serve --addr 127.0.0.1:0 --accounts "$accounts" "$@" >"$out" 2>/dev/null &
   pid=$!
   for _ in $(seq 200); do [ -s "$out" ] && break; sleep 0.05; done
   url=$(head -1 "$out" | sed 's/^listening on //')
+}
+
+# nginx (Debian package nginx-light or nginx) on a free loopback port: one worker process, no
+# access log, serving DIR/www/page.html, a 1.4 KB page; run under PREFIX (e.g. taskset -c 0).
+serve_nginx() {
+  local dir=$1 port
+  shift
+  command -v nginx >/dev/null || { echo "needs nginx (apt-get install nginx-light)" >&2; exit 2; }
+  port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  mkdir -p "$dir/www" "$dir/nginx-tmp"
+  awk 'BEGIN { printf "<!doctype html><title>page</title><p>"; for (i = 0; i < 1340; i++) printf "x"; print "</p>" }' >"$dir/www/page.html"
+  cat >"$dir/nginx.conf" <<CONF
+worker_processes 1;
+daemon off;
+master_process off;
+pid $dir/nginx.pid;
+error_log stderr error;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $dir/nginx-tmp;
+  proxy_temp_path $dir/nginx-tmp;
+  fastcgi_temp_path $dir/nginx-tmp;
+  uwsgi_temp_path $dir/nginx-tmp;
+  scgi_temp_path $dir/nginx-tmp;
+  keepalive_requests 1000000;
+  server { listen 127.0.0.1:$port; root $dir/www; }
+}
+CONF
+  "$@" nginx -c "$dir/nginx.conf" -p "$dir" 2>"$dir/nginx.err" &
+  pid=$!
+  url="http://127.0.0.1:$port"
+  for _ in $(seq 100); do curl -fs "$url/page.html" >/dev/null 2>&1 && return; sleep 0.05; done
+  echo "nginx did not start: $(cat "$dir/nginx.err")" >&2
+  exit 2
 }
 
 # The median of the numbers on stdin, one per line (the mean of the middle two when even).
@@ -52,9 +90,11 @@ timed() { /usr/bin/time -f '%e %U %S %M' -o "$work/time" "$@"; }
 # results.json. A failed run still writes it, and the figures say what went wrong, so its exit
 # code does not stop the bench.
 run_harness() {
+  local toml=$1 name=$2
+  shift 2
   rm -rf "$work/out"
-  timed "$HARNESS" run "$1" --quiet --no-reports --out "$work/out" >/dev/null || true
-  res="$work/out/$2/latest/results.json"
+  timed "$@" "$HARNESS" run "$toml" --quiet --no-reports --out "$work/out" >/dev/null || true
+  res="$work/out/$name/latest/results.json"
 }
 
 # record NAME REQUESTS [WIDTH]: appends the last timed run as one line of $work/runs, "name
