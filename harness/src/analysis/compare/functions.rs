@@ -13,6 +13,11 @@ use serde::{Deserialize, Serialize};
 const SMALLEST: f64 = 0.002;
 /// Functions named, largest change first.
 const SHOWN: usize = 3;
+/// Callgrind names code without a symbol (blake3's assembly) by its address, and the address
+/// moves from build to build: CI read the same function as "0x…ed80 (not in its top list) → 78.7
+/// (+78.7); 0x…1080 78.7 → (not in its top list) (-78.7)". Such entries are pooled under this
+/// one name on each side, so only a change in what they add up to is reported.
+const UNNAMED: &str = "(code without a symbol)";
 
 /// One function's own instructions per unit of work on both sides.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
@@ -36,16 +41,19 @@ pub fn changes(base: &Side, new: &Side) -> Vec<FunctionChange> {
     };
     let per = |i: &results::Instructions, name: &str| {
         let units = i.total as f64 / per_unit(i);
-        i.functions
+        let mut own = i
+            .functions
             .iter()
-            .find(|f| f.name == name)
-            .map(|f| f.instructions as f64 / units)
+            .filter(|f| key(&f.name) == name)
+            .peekable();
+        own.peek()?;
+        Some(own.map(|f| f.instructions as f64).sum::<f64>() / units)
     };
     let mut names: Vec<&str> = b
         .functions
         .iter()
         .chain(&n.functions)
-        .map(|f| f.name.as_str())
+        .map(|f| key(&f.name))
         .collect();
     names.sort_unstable();
     names.dedup();
@@ -64,6 +72,18 @@ pub fn changes(base: &Side, new: &Side) -> Vec<FunctionChange> {
     out
 }
 
+/// The name a function is compared under: its own, or [`UNNAMED`] for a bare address.
+fn key(name: &str) -> &str {
+    let address = name
+        .strip_prefix("0x")
+        .is_some_and(|hex| !hex.is_empty() && hex.bytes().all(|b| b.is_ascii_hexdigit()));
+    if address {
+        UNNAMED
+    } else {
+        name
+    }
+}
+
 /// The side's median count, when it has one with a usable unit.
 fn counted(s: &Side) -> Option<&results::Instructions> {
     median_count(&s.runs).filter(|i| i.total > 0 && per_unit(i) > 0.0)
@@ -77,11 +97,17 @@ mod tests {
 
     /// A counted run of 1,000 transactions: `work` instructions in `engine::work`, 200 in main.
     fn counted(work: u64, tps: f64) -> super::super::Figures {
+        with_unnamed(work, tps, &[])
+    }
+
+    /// [`counted`], plus functions callgrind knew only by address (`(address, instructions)`).
+    fn with_unnamed(work: u64, tps: f64, unnamed: &[(&str, u64)]) -> super::super::Figures {
         let f = |name: &str, n: u64| FunctionInstructions {
             name: name.into(),
             instructions: n,
         };
-        let total = work + 200;
+        let extra: u64 = unnamed.iter().map(|(_, n)| n).sum();
+        let total = work + 200 + extra;
         let mut run = figures(tps, 1000.0);
         run.instructions = Some(Instructions {
             tool: "callgrind".into(),
@@ -90,9 +116,62 @@ mod tests {
             committed_tx: 1000,
             per_tx: Some(total as f64 / 1000.0),
             per_op: total as f64 / 10.0,
-            functions: vec![f("engine::work", work), f("main", 200)],
+            functions: [f("engine::work", work), f("main", 200)]
+                .into_iter()
+                .chain(unnamed.iter().map(|(a, n)| f(a, *n)))
+                .collect(),
         });
         run
+    }
+
+    #[test]
+    fn code_known_only_by_address_is_compared_as_one_whatever_its_address() {
+        let base = side(
+            "s",
+            "aa",
+            vec![with_unnamed(100_000, 1e6, &[("0x1b61080", 78_700)])],
+        );
+        // The same code at another address in another build: nothing moved.
+        let moved = side(
+            "s",
+            "aa",
+            vec![with_unnamed(100_000, 1e6, &[("0x1b5ed80", 78_700)])],
+        );
+        let c = compare(
+            &base,
+            &moved,
+            &Tolerances::default(),
+            CompareOptions::default(),
+        )
+        .unwrap();
+        assert!(c.functions.is_empty(), "{:?}", c.functions);
+        // It grew, split over two addresses: one change, under the pooled name.
+        let grew = side(
+            "s",
+            "aa",
+            vec![with_unnamed(
+                100_000,
+                1e6,
+                &[("0x10", 60_000), ("0x20", 28_700)],
+            )],
+        );
+        let c = compare(
+            &base,
+            &grew,
+            &Tolerances::default(),
+            CompareOptions::default(),
+        )
+        .unwrap();
+        assert_eq!(c.functions.len(), 1, "{:?}", c.functions);
+        assert_eq!(c.functions[0].name, super::UNNAMED);
+        assert!(
+            (c.functions[0].delta() - 10.0).abs() < 1e-9,
+            "{:?}",
+            c.functions
+        );
+        // A symbol that merely starts with 0x is a name.
+        assert_eq!(super::key("0xdead_beef"), "0xdead_beef");
+        assert_eq!(super::key("0x"), "0x");
     }
 
     #[test]
