@@ -169,10 +169,14 @@ fn the_search_finds_a_known_capacity_within_its_precision() {
 #[test]
 fn a_target_whose_latency_stays_flat_is_above_max() {
     let _one = serial();
-    // 100,000 requests/s (10 µs each): far above the 2,000/s the search may ask for.
+    // 100,000 requests/s (10 µs each): far above the 2,000/s the search may ask for. The SLO
+    // is 200 ms, not 20: what this test judges is a latency that never rises, and a 23 ms stall
+    // of this shared VM once broke the 500/s probe's p99 (CI, 2026-12-01) with nothing queued.
     let url = known_capacity_server(100_000.0);
     let dir = tempfile::tempdir().unwrap();
-    let text = search_scenario(&url, "t-flat", "start = \"500/s\"\nmax = \"2k/s\"", "");
+    let text = search_scenario(&url, "t-flat", "start = \"500/s\"\nmax = \"2k/s\"", "")
+        .replace("max_latency = \"20ms\"", "max_latency = \"200ms\"");
+    assert!(text.contains("max_latency = \"200ms\""));
     let f = write_scenario(dir.path(), "flat", &text);
     let o = run_quiet(&f, dir.path());
     let s = search_of(&o);
