@@ -214,10 +214,14 @@ fn three_segments_with_a_barrier_merge_to_the_engines_count() {
 fn in_process_segments_each_audit_their_own_engine_and_merge_to_the_sum() {
     // One engine per process: each segment's audit covers its own engine; merged, the audit
     // sums them, and its committed count is the harness's merged count.
+    // Two processes with two engine threads each share the 2 cores: a segment once ran over
+    // 1 ms late often enough to be called invalid (exit 4, 2026-12-01), so as in the HTTP
+    // segments above an operation is late only after 10 ms.
     let dir = tempfile::tempdir().unwrap();
     let text = "[scenario]\nname = \"seg-inproc\"\n[target]\nkind = \"in-process\"\n\
         [workload]\naccounts = 10_000\nbatch_size = 64\n\
-        [[stages]]\nname = \"open\"\nduration = \"2s\"\ntps = \"200k/s\"\n";
+        [[stages]]\nname = \"open\"\nduration = \"2s\"\ntps = \"200k/s\"\n\
+        [criteria]\nlate_dispatch = \"10ms\"\n";
     let f = write_scenario(dir.path(), "seg-inproc", text);
     let out = dir.path().join("out");
     let segs = run_segments(2, &f, &out, &[]);
