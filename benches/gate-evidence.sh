@@ -11,7 +11,8 @@
 # gate scenario against the committed baseline (`--allow-scenario-change`, since the copy's
 # SHA-256 differs), counted as flagged when it exits 1. Prints one table row per level with the
 # measured change of the instruction count, and writes every run under OUT (default
-# target/gate-evidence). Build first: cargo build --release -p harness. Run it on an otherwise
+# target/gate-evidence). HARNESS is the binary judged, by default the one CI's gate runs, which
+# `cargo test --workspace` builds (the baselines are its). Run it on an otherwise
 # idle machine for the time metrics: anything else running is noise they will (rightly) show.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,8 +21,8 @@ clean=${2:-20}
 slowed=${3:-10}
 repeat=${4:-7}
 out=${OUT:-target/gate-evidence}
-harness=target/release/harness
-[ -x "$harness" ] || { echo "build first: cargo build --release -p harness" >&2; exit 2; }
+harness=${HARNESS:-target/debug/harness}
+[ -x "$harness" ] || { echo "build first: cargo test --workspace --no-run" >&2; exit 2; }
 
 # Slowdown levels as "label:units" of synthetic_cost, chosen from the measured cost of a unit
 # (~1.25 instructions, 0.58 % of the gate's 216 instructions per transaction), plus prefetching
