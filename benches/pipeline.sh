@@ -98,12 +98,12 @@ unit=$first
 grep -q "^wrk -t1	" "$work/runs" && unit="wrk -t1"
 echo
 echo "Medians of $ROUNDS alternating rounds, ${SECS}s each, $CONNS connections, GET /api/v11/health, $(nproc) cores:"
-echo "| generator (depth)      | req per CPU-s | vs $unit |      req/s | CPU-s/1M |  user/1M |   sys/1M |"
-echo "|------------------------|---------------|------------|------------|----------|----------|----------|"
+echo "| generator (depth)      | req per CPU-s | vs $unit |      req/s | CPU-s/1M |  user/1M |   sys/1M | RSS MiB |"
+echo "|------------------------|---------------|------------|------------|----------|----------|----------|---------|"
 cut -f1 "$work/runs" | awk '!seen[$0]++' | while read -r name; do
-  printf "| %-22s | %13.0f | %9.2fx | %10.0f | %8.2f | %8.2f | %8.2f |\n" "$name" "$(med "$name" 7)" \
+  printf "| %-22s | %13.0f | %9.2fx | %10.0f | %8.2f | %8.2f | %8.2f | %7.1f |\n" "$name" "$(med "$name" 7)" \
     "$(awk -v a="$(med "$name" 7)" -v b="$(med "$unit" 7)" 'BEGIN { print a / b }')" \
-    "$(med "$name" 2)" "$(med "$name" 3)" "$(med "$name" 4)" "$(med "$name" 5)"
+    "$(med "$name" 2)" "$(med "$name" 3)" "$(med "$name" 4)" "$(med "$name" 5)" "$(med "$name" 6)"
 done
 echo "(CPU = user + system time of the generator process, start-up included; req/s = requests / its wall time)"
 if grep -q "^h2load	" "$work/runs"; then
