@@ -97,23 +97,6 @@ fn table(s: &CapacitySearch) -> String {
         .collect()
 }
 
-/// Runs the search at `f`, again (at most three times in all) while the instrument itself
-/// says a probe was disturbed: the generator started operations more than 10 ms late though
-/// its threads were mostly idle, which on this shared VM is a stall of the whole machine
-/// (CI saw one: 18 of 900 operations late, the busiest thread 13 % busy, p99 30 ms). Only
-/// that end is retried; a search that converges on the wrong capacity fails at once.
-fn undisturbed_search(f: &std::path::Path, dir: &std::path::Path) -> RunOutcome {
-    let mut o = run_quiet(f, dir);
-    for _ in 1..3 {
-        if search_of(&o).ended != SearchEnd::GeneratorLimit {
-            break;
-        }
-        eprintln!("disturbed, again:\n{}", table(search_of(&o)));
-        o = run_quiet(f, dir);
-    }
-    o
-}
-
 #[test]
 fn the_search_finds_a_known_capacity_within_its_precision() {
     let _one = serial();
@@ -124,19 +107,18 @@ fn the_search_finds_a_known_capacity_within_its_precision() {
     let dir = tempfile::tempdir().unwrap();
     let text = search_scenario(&url, "t-known", "start = \"300/s\"\nmax = \"20k/s\"", "");
     let f = write_scenario(dir.path(), "known", &text);
-    let mut o = undisturbed_search(&f, dir.path());
-    // A stall can also make a probe below capacity bad without the generator seeing it late
-    // (CI, 2026-12-01: 1,800/s bad at p99 29.6 ms against this 2,000/s server, so it settled
-    // on 1,762): a search off the known capacity runs again, at most three times in all. A
-    // search that is wrong by design is wrong every time.
-    for _ in 1..3 {
+    // Run again (at most three times in all) when the instrument says a VM stall disturbed the
+    // search: the generator started operations more than 10 ms late though its threads were
+    // mostly idle (CI: 18 of 900 late, the busiest thread 13 % busy, p99 30 ms), or a probe
+    // below capacity came out bad without the generator seeing itself late (CI, 2026-12-01:
+    // 1,800/s bad at p99 29.6 ms against this 2,000/s server, so it settled on 1,762). A search
+    // that is wrong by design is wrong every time.
+    let o = run_quiet_undisturbed(&f, dir.path(), |o| {
+        let s = search_of(o);
         let good = o.result.capacity.as_ref().and_then(|c| c.max_rate_met);
-        if good.is_some_and(|g| g >= n * 0.96 && g <= n * 1.04) {
-            break;
-        }
-        eprintln!("off the known capacity, again:\n{}", table(search_of(&o)));
-        o = undisturbed_search(&f, dir.path());
-    }
+        let on_capacity = good.is_some_and(|g| g >= n * 0.96 && g <= n * 1.04);
+        (s.ended == SearchEnd::GeneratorLimit || !on_capacity).then(|| table(s))
+    });
     let s = search_of(&o);
     let c = o.result.capacity.as_ref().unwrap();
     let why = format!("{:?}\n{}", o.result.verdict, table(s));
