@@ -2,7 +2,17 @@
 
 use assert_cmd::Command;
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
+
+/// The tests here that put load on the machine take turns: run side by side, the smoke run
+/// (two engine workers and an open stage at 2M tx/s) shared two cores with another smoke run
+/// and a calibration, and CI (2026-12-01) saw 3.46 % of its sends over 1 ms late, which the
+/// instrument rightly called invalid.
+fn alone() -> MutexGuard<'static, ()> {
+    static LOAD: Mutex<()> = Mutex::new(());
+    LOAD.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -57,10 +67,10 @@ fn a_bad_scenario_names_file_line_and_field_and_exits_2() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("no/such/file.toml"));
 }
 
-#[test]
-fn smoke_runs_end_to_end_and_writes_every_output() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = Command::cargo_bin("harness")
+/// `harness run scenarios/smoke.toml` into `out`: its output, and whether a stall of the VM
+/// (steal, or other tests' processes) disturbed it: invalid for late sends alone.
+fn run_smoke(out: &Path) -> (std::process::Output, bool) {
+    let o = Command::cargo_bin("harness")
         .unwrap()
         .current_dir(root())
         .args([
@@ -70,9 +80,32 @@ fn smoke_runs_end_to_end_and_writes_every_output() {
             "0.3",
             "--out",
         ])
-        .arg(dir.path())
+        .arg(out)
         .output()
         .unwrap();
+    let late = o.status.code() == Some(4)
+        && results::RunResult::read(out.join("smoke/latest/results.json")).is_ok_and(|r| {
+            let mut why = r.verdict.reasons.iter().filter(|w| !w.starts_with("note:"));
+            why.clone().next().is_some() && why.all(|w| w.contains("late"))
+        });
+    (o, late)
+}
+
+#[test]
+fn smoke_runs_end_to_end_and_writes_every_output() {
+    let _turn = alone();
+    let dir = tempfile::tempdir().unwrap();
+    let (mut out, mut late) = run_smoke(dir.path());
+    for _ in 1..3 {
+        if !late {
+            break;
+        }
+        eprintln!(
+            "disturbed, run again:\n{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        (out, late) = run_smoke(dir.path());
+    }
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(
         out.status.code(),
@@ -103,6 +136,7 @@ fn smoke_runs_end_to_end_and_writes_every_output() {
 
 #[test]
 fn sigint_writes_a_partial_report_marked_aborted_and_exits_3() {
+    let _turn = alone();
     let dir = tempfile::tempdir().unwrap();
     let child = std::process::Command::new(env!("CARGO_BIN_EXE_harness"))
         .current_dir(root())
@@ -149,6 +183,7 @@ fn sigint_writes_a_partial_report_marked_aborted_and_exits_3() {
 /// so; JUnit still holds the run as a (skipped) testcase, so CI never sees an empty suite.
 #[test]
 fn a_run_without_criteria_is_not_judged_in_every_output_and_exits_0() {
+    let _turn = alone();
     let dir = tempfile::tempdir().unwrap();
     let f = dir.path().join("nocrit.toml");
     std::fs::write(
@@ -199,6 +234,7 @@ fn a_run_without_criteria_is_not_judged_in_every_output_and_exits_0() {
 /// JSON file named by host and time holding every figure, measured on this machine.
 #[test]
 fn calibrate_quick_prints_the_table_and_writes_every_figure() {
+    let _turn = alone();
     let dir = tempfile::tempdir().unwrap();
     let out = Command::cargo_bin("harness")
         .unwrap()
@@ -314,6 +350,7 @@ fn run_judged(scenario: &Path, out: &Path, extra: &[&str]) -> (Option<i32>, resu
 /// finding none is a note, not a failure.
 #[test]
 fn a_latency_limit_below_the_calibrated_precision_makes_the_run_invalid() {
+    let _turn = alone();
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let body = "[target]\nkind = \"in-process\"\n[workload]\naccounts = 1000\nbatch_size = 64\n\
@@ -385,6 +422,7 @@ fn a_latency_limit_below_the_calibrated_precision_makes_the_run_invalid() {
 /// a run whose p99 limit (3 ms) is finer, held against that file, is invalid.
 #[test]
 fn a_coarse_timer_calibration_is_coarse_and_a_run_held_against_it_is_invalid() {
+    let _turn = alone();
     let dir = tempfile::tempdir().unwrap();
     let cal = dir.path().join("calibration");
     let out = Command::cargo_bin("harness")
