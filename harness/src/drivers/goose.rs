@@ -51,7 +51,8 @@
 
 use crate::drivers::http_native::{generator_threads, http_workers};
 use crate::load::errors::{ErrorKind, OpOutcome};
-use crate::load::worker::{Shared, Shipment, WorkerCore};
+use crate::load::shipment::Shipment;
+use crate::load::worker::{Shared, WorkerCore};
 use crate::targets::http::judge::judge;
 use crate::targets::http::maker::RequestMaker;
 use crate::targets::http::request::RequestTable;

@@ -9,8 +9,9 @@ pub mod goose;
 pub(crate) mod http_native;
 pub(crate) mod threads;
 
+use crate::load::shipment::Shipment;
 use crate::load::timeline::{SpanKind, Timeline};
-use crate::load::worker::{Shared, Shipment};
+use crate::load::worker::Shared;
 use crate::targets::Target;
 use anyhow::{bail, Result};
 use crossbeam_channel::Sender;

@@ -8,8 +8,9 @@
 //! see it.
 
 use crate::load::errors::{ErrorKind, OpOutcome};
+use crate::load::shipment::Shipment;
 use crate::load::timeline::Timeline;
-use crate::load::worker::{precise_sleep, tighten_timer_slack, Next, Shared, Shipment, WorkerCore};
+use crate::load::worker::{precise_sleep, tighten_timer_slack, Next, Shared, WorkerCore};
 use crate::targets::carried::Carried;
 use crate::targets::inprocess::InProcess;
 use crate::targets::mock::Mock;

@@ -4,8 +4,8 @@
 
 use crate::load::errors::ErrorKind;
 use crate::load::histogram::new_histogram;
+use crate::load::shipment::Shipment;
 use crate::load::templates::TemplateTally;
-use crate::load::worker::Shipment;
 use hdrhistogram::Histogram;
 use results::Percentiles;
 use std::collections::BTreeMap;

@@ -15,9 +15,10 @@ use crate::load::hlog::{self, Writer};
 use crate::load::live::Feed;
 use crate::load::progress::Progress;
 use crate::load::sealed::{self, Sealed};
+use crate::load::shipment::Shipment;
 use crate::load::spool::Spool;
 use crate::load::timeline::SpanKind;
-use crate::load::worker::{Shared, Shipment};
+use crate::load::worker::Shared;
 use crate::observe::sampler::{ProcSample, Sampler};
 use crossbeam_channel::{Receiver, RecvTimeoutError};
 use hdrhistogram::serialization::V2DeflateSerializer;
@@ -210,7 +211,7 @@ impl Collector {
         } else {
             let e = t.open.entry(s.interval).or_default();
             e.0.add(s);
-            e.1.insert(s.worker);
+            e.1.extend(&s.workers);
         }
     }
 

@@ -25,8 +25,8 @@
 
 use crate::load::buckets::{bounds_s, Buckets};
 use crate::load::errors::ErrorKind;
+use crate::load::shipment::Shipment;
 use crate::load::template_live::OpCounts;
-use crate::load::worker::Shipment;
 use engine::exposition::{labels, Exposition, Series};
 use results::IntervalRecord;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -369,7 +369,7 @@ mod tests {
     fn a_scrape_holds_each_stage_s_totals() {
         let live = Arc::new(Live::new("s", String::new(), Vec::new()));
         let feed = live.stages(vec![("ramp".into(), "ops/s"), ("hold".into(), "ops/s")]);
-        let mut s = Shipment::new(0, 0, 1, None);
+        let mut s = Shipment::new(0, 1, None);
         for ns in [900_000u64, 1_100_000, 2_000_000] {
             let _ = s.hist.record(ns);
         }
@@ -414,7 +414,7 @@ mod tests {
     /// worker records them.
     fn slice_of_templates(stage: usize) -> Shipment {
         use crate::load::errors::OpOutcome;
-        let mut s = Shipment::new(0, 0, stage, None);
+        let mut s = Shipment::new(0, stage, None);
         s.template_live = vec![OpCounts::default(); 3];
         let values = [
             (0, 1_249),
@@ -521,7 +521,7 @@ mod tests {
     fn probes_add_stages_as_they_start_and_the_gauges_follow_them() {
         let live = Arc::new(Live::new("s", String::new(), Vec::new()));
         let first = live.stages(vec![("warmup".into(), "ops/s"), ("probe 1".into(), "tx/s")]);
-        let mut s = Shipment::new(0, 0, 1, None);
+        let mut s = Shipment::new(0, 1, None);
         s.ops = 5;
         first.add(&s);
         let second = live.stages(vec![("probe 2".into(), "tx/s")]);

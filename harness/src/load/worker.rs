@@ -2,96 +2,32 @@
 //!
 //! [`WorkerCore`] holds everything a worker needs that does not depend on what it drives: it
 //! decides what to do next from the [`Timeline`] (run an operation now, wait, or stop), claims
-//! open-model operations from a shared counter only when they are due, records each completed
-//! operation's latency into its own HDR histogram (no lock, no allocation on the record path),
-//! and ships the histogram and counters to the collector through a lock-free channel whenever its
-//! interval or stage changes. The thread shell (in-process) and the async shell (HTTP) are a few
-//! lines around it. HTTP runs of several request templates also keep a tally per template for
-//! the worker's whole life, handed in with its last shipment ([`crate::load::templates`]).
+//! open-model operations from a shared counter only when they are due, and hands each completed
+//! operation to its [`Recorder`] (its own, or the one its generator thread's workers share: no
+//! allocation on the record path, an uncontended lock), which ships histograms and counters to
+//! the collector through a lock-free channel whenever an interval ends
+//! ([`crate::load::recorder`]). The thread shell (in-process) and the async shell (HTTP) are a
+//! few lines around it. HTTP runs of several request templates also keep a tally per template,
+//! handed in with the recorder's last shipment ([`crate::load::templates`]).
 //!
 //! Latency basis: in an open-model stage, from the operation's intended start (its slot in the
 //! schedule); in a closed-model stage, from when the worker actually started it (service time).
 
 use crate::cancel::Cancel;
 pub use crate::load::errors::{ErrorKind, OpOutcome};
-use crate::load::histogram::new_histogram;
-use crate::load::template_live::{OpCounts, TemplateSlices};
-use crate::load::templates::TemplateTally;
+use crate::load::recorder::{Op, Recorder, SharedRecorder};
+use crate::load::shipment::Shipment;
 use crate::load::timeline::{Phase, Timeline};
 use crossbeam_channel::Sender;
-use hdrhistogram::Histogram;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// Counters and a histogram for one worker over one (interval, stage) slice.
-pub struct Shipment {
-    pub worker: u32,
-    pub interval: u64,
-    pub stage: usize,
-    /// Latency of the successful operations, nanoseconds.
-    pub hist: Histogram<u64>,
-    /// Latency of the failed operations, kept apart (like Gatling's OK/KO split) so that a
-    /// dead target's instant refusals do not pass for fast answers.
-    pub hist_failed: Histogram<u64>,
-    /// Dispatch lag of open-model operations, nanoseconds (see [`WorkerCore::next`]).
-    pub lag: Histogram<u64>,
-    /// Time to connect and to complete the TLS handshake of each new connection, nanoseconds
-    /// (HTTP only). Created on the first connection of the slice: most slices open none, and
-    /// an empty histogram per worker and interval would be allocated for nothing.
-    pub connect: Option<Histogram<u64>>,
-    pub tls_handshake: Option<Histogram<u64>>,
-    pub ops: u64,
-    pub failed_ops: u64,
-    /// Transactions carried by failed operations.
-    pub failed_tx: u64,
-    pub submitted_tx: u64,
-    pub committed_tx: u64,
-    pub errors: [u64; ErrorKind::COUNT],
-    /// The worker's per-template tallies, by template index: only on its last shipment, and
-    /// only when the run tallies templates (empty otherwise; an empty Vec allocates nothing).
-    pub templates: Vec<TemplateTally>,
-    /// The slice's per-template figures for the live metrics, by template index: only when
-    /// the run serves them and a template recorded something in the slice.
-    pub template_live: Vec<OpCounts>,
-}
-
-impl Shipment {
-    /// An empty shipment whose histogram starts with `like`'s range (the previous interval's),
-    /// so recording does not grow it again value by value: auto-resizing from scratch every
-    /// interval cost an HTTP worker ~4 % of its CPU in reallocations (perf).
-    pub(crate) fn new(
-        worker: u32,
-        interval: u64,
-        stage: usize,
-        like: Option<&Shipment>,
-    ) -> Shipment {
-        let fresh = |h: Option<&Histogram<u64>>| h.map_or_else(new_histogram, Histogram::new_from);
-        Shipment {
-            worker,
-            interval,
-            stage,
-            hist: fresh(like.map(|s| &s.hist)),
-            hist_failed: fresh(like.map(|s| &s.hist_failed)),
-            lag: fresh(like.map(|s| &s.lag)),
-            connect: None,
-            tls_handshake: None,
-            ops: 0,
-            failed_ops: 0,
-            failed_tx: 0,
-            submitted_tx: 0,
-            committed_tx: 0,
-            errors: [0; ErrorKind::COUNT],
-            templates: Vec::new(),
-            template_live: Vec::new(),
-        }
-    }
-}
-
 /// State shared by every worker of a run.
 pub struct Shared {
     pub start: Instant,
-    pub timeline: Timeline,
+    /// Shared with the recorders, which ask it which slices count in the steady state.
+    pub timeline: Arc<Timeline>,
     pub interval: Duration,
     /// Set on Ctrl-C, on a capacity break, when the target died for good, or when a worker
     /// aborted the run.
@@ -117,10 +53,21 @@ pub struct Shared {
 }
 
 impl Shared {
+    /// A recorder for this run's workers ([`crate::load::recorder`]).
+    pub fn recorder(&self, tx: Sender<Shipment>) -> Recorder {
+        let templates = (self.templates, self.live_templates);
+        Recorder::new(
+            Arc::clone(&self.timeline),
+            self.interval.as_secs_f64(),
+            templates,
+            tx,
+        )
+    }
+
     pub fn new(timeline: Timeline, interval: Duration, cancel: Cancel) -> Shared {
         Shared {
             start: Instant::now(),
-            timeline,
+            timeline: Arc::new(timeline),
             interval,
             stop: AtomicBool::new(false),
             next_op: AtomicU64::new(0),
@@ -192,12 +139,14 @@ pub enum Next {
     Stop,
 }
 
-/// The load-model logic and recording of one worker. See the module docs.
+/// The load-model logic of one worker, and its way into its recorder. See the module docs.
 pub struct WorkerCore {
     id: u32,
     shared: Arc<Shared>,
-    tx: Sender<Shipment>,
-    current: Shipment,
+    /// Its own, or its generator thread's ([`WorkerCore::sharing`]).
+    rec: SharedRecorder,
+    /// The (interval, stage) this worker last recorded into: a slice lists each worker once.
+    last: (u64, usize),
     /// When this worker (and its connection) last became free to send: the end of its
     /// previous operation, or of a back-off the target's failure imposed.
     free_at: Option<Instant>,
@@ -207,13 +156,6 @@ pub struct WorkerCore {
     /// flight, recorded with it (so they land in a slice that is shipped: a slice with no
     /// completed operation is not).
     pending_conn: Option<(u64, Option<u64>)>,
-    /// One tally per request template when the run keeps them (else empty).
-    templates: Vec<TemplateTally>,
-    /// The same per slice, when the run serves live metrics (else empty).
-    template_live: TemplateSlices,
-    /// Whether the slice being recorded counts in the steady state (the collector's own test,
-    /// per slice), so a timed operation enters its template's tally. Kept only when tallying.
-    steady: bool,
 }
 
 /// Longest a worker sleeps before looking at the timeline again.
@@ -222,23 +164,23 @@ const MAX_WAIT: Duration = Duration::from_millis(2);
 const LATE_START_LIMIT: f64 = 0.1;
 
 impl WorkerCore {
+    /// A worker with a recorder of its own (in-process and goose workers: one per thread).
     pub fn new(id: u32, shared: Arc<Shared>, tx: Sender<Shipment>) -> WorkerCore {
-        let mut core = WorkerCore {
+        let rec = shared.recorder(tx).shared();
+        WorkerCore::sharing(id, shared, &rec)
+    }
+
+    /// A worker recording into `rec`, which the other workers of its thread share.
+    pub fn sharing(id: u32, shared: Arc<Shared>, rec: &SharedRecorder) -> WorkerCore {
+        WorkerCore {
             id,
-            current: Shipment::new(id, 0, 0, None),
-            templates: (0..shared.templates)
-                .map(|_| TemplateTally::default())
-                .collect(),
-            template_live: TemplateSlices::new(shared.templates, shared.live_templates),
-            steady: false,
             shared,
-            tx,
+            rec: Arc::clone(rec),
+            last: (u64::MAX, usize::MAX),
             free_at: None,
             pending_lag: None,
             pending_conn: None,
-        };
-        core.steady = core.slice_is_steady();
-        core
+        }
     }
 
     /// The operation in flight opened a new connection: `connect` to establish TCP, then
@@ -382,101 +324,37 @@ impl WorkerCore {
     #[inline]
     pub fn record(&mut self, done: Instant, stage: usize, ns: u64, outcome: &OpOutcome) {
         let interval = self.shared.interval_of(done);
-        if interval != self.current.interval || stage != self.current.stage {
-            self.ship(interval, stage);
-        }
+        let seen = self.last == (interval, stage);
+        self.last = (interval, stage);
         self.free_at = Some(done);
-        let s = &mut self.current;
-        // Auto-resizing: recording only fails on a value beyond u64 range, which cannot happen.
-        if outcome.failed {
-            let _ = s.hist_failed.record(ns.max(1));
-            s.failed_tx += outcome.submitted_tx;
-        } else {
-            let _ = s.hist.record(ns.max(1));
-        }
-        if let Some(lag) = self.pending_lag.take() {
-            let _ = s.lag.record(lag);
-        }
-        if let Some((connect, handshake)) = self.pending_conn.take() {
-            let _ = s.connect.get_or_insert_with(new_histogram).record(connect);
-            if let Some(h) = handshake {
-                let _ = s.tls_handshake.get_or_insert_with(new_histogram).record(h);
-            }
-        }
-        s.ops += 1;
-        s.failed_ops += u64::from(outcome.failed);
-        s.submitted_tx += outcome.submitted_tx;
-        s.committed_tx += outcome.committed_tx;
-        for (acc, &e) in s.errors.iter_mut().zip(&outcome.errors) {
-            *acc += u64::from(e);
-        }
-        // False whenever templates are not tallied: one branch for in-process runs.
-        if self.steady {
-            if let Some(t) = self.templates.get_mut(usize::from(outcome.template)) {
-                t.record(ns, outcome);
-            }
-        }
-        if self.template_live.is_on() {
-            let hist = &self.current.hist;
-            self.template_live
-                .record(usize::from(outcome.template), ns, outcome, hist);
-        }
+        Recorder::lock(&self.rec).record(Op {
+            worker: self.id,
+            interval,
+            stage,
+            ns,
+            outcome,
+            lag: self.pending_lag.take(),
+            conn: self.pending_conn.take(),
+            seen,
+        });
     }
 
     /// Records a setup operation (a setup template's request, sent once on a new connection
-    /// before its timed requests) that took `ns`: counted in its template's tally only, whatever
-    /// the slice, and never in the shipments, so in no summary, stage or interval figure.
+    /// before its timed requests) that took `ns`: see [`Recorder::record_setup`].
     #[inline]
     pub fn record_setup(&mut self, template: usize, ns: u64, outcome: &OpOutcome) {
-        if let Some(t) = self.templates.get_mut(template) {
-            t.record(ns, outcome);
-        }
-        if self.template_live.is_on() {
-            let hist = &self.current.hist;
-            self.template_live.record(template, ns, outcome, hist);
-        }
+        Recorder::lock(&self.rec).record_setup(template, ns, outcome);
     }
 
-    /// Whether the current slice counts in the steady state (only asked when tallying).
-    fn slice_is_steady(&self) -> bool {
-        let sh = &*self.shared;
-        !self.templates.is_empty()
-            && sh.timeline.slice_is_steady(
-                self.current.interval,
-                self.current.stage,
-                sh.interval.as_secs_f64(),
-            )
-    }
-
-    /// An idle worker still hands in what it holds once its interval is over, so the collector
-    /// never waits on it.
+    /// An idle worker still hands in what its recorder holds once its interval is over, so
+    /// the collector never waits on it.
     fn flush_if_stale(&mut self, now: Instant) {
-        if self.current.ops > 0 && self.shared.interval_of(now) != self.current.interval {
-            let stage = self.current.stage;
-            self.ship(self.shared.interval_of(now), stage);
-        }
+        Recorder::lock(&self.rec).flush_stale(self.shared.interval_of(now));
     }
 
-    fn ship(&mut self, interval: u64, stage: usize) {
-        let next = Shipment::new(self.id, interval, stage, Some(&self.current));
-        let mut full = std::mem::replace(&mut self.current, next);
-        self.steady = self.slice_is_steady();
-        full.template_live = self.template_live.take();
-        // The last shipment may carry only the template tallies, and a slice only setup
-        // requests' live figures.
-        if full.ops > 0 || !full.templates.is_empty() || !full.template_live.is_empty() {
-            // The collector outlives the workers; a send error means it is gone, and then
-            // nothing is left to record into.
-            let _ = self.tx.send(full);
-        }
-    }
-
-    /// Ships whatever is left, with the template tallies. Call when the worker stops.
-    pub fn finish(mut self) {
-        let (i, s) = (self.current.interval, self.current.stage);
-        self.current.templates = std::mem::take(&mut self.templates);
-        self.ship(i, s);
-    }
+    /// Lets go of the recorder; the last of its workers to do so ships what it holds, with the
+    /// template tallies. Call when the worker stops.
+    pub fn finish(self) {}
 }
 
 /// `d` rounded up to a whole number of `quantum`s: a timer that only fires on its own ticks,
@@ -516,6 +394,7 @@ pub fn tighten_timer_slack() {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::load::template_live::OpCounts;
 
     fn core(stages: &str) -> WorkerCore {
         let src = format!("[scenario]\nname = \"w\"\n[target]\nkind = \"in-process\"\n{stages}");
@@ -581,7 +460,7 @@ mod tests {
     #[test]
     fn a_worker_abort_stops_every_worker_with_its_reason() {
         let mut c = core("[[stages]]\nduration = \"1s\"\nworkers = 2\n");
-        let other = WorkerCore::new(1, Arc::clone(&c.shared), c.tx.clone());
+        let other = WorkerCore::sharing(1, Arc::clone(&c.shared), &c.rec);
         let now = at(&c, 0.5);
         assert!(matches!(c.next(now), Next::Run { .. }));
         other.abort("feeder users.csv exhausted after 3 rows".to_string());
@@ -691,12 +570,11 @@ mod tests {
 
     #[test]
     fn without_templates_nothing_is_tallied_or_shipped_for_them() {
-        let mut c = core("[[stages]]\nduration = \"1s\"\nworkers = 1\n");
+        let c = core("[[stages]]\nduration = \"1s\"\nworkers = 1\n");
         let (tx, rx) = crossbeam_channel::unbounded();
-        c.tx = tx;
+        let mut c = WorkerCore::new(0, Arc::clone(&c.shared), tx);
         c.record_setup(0, 1_000, &OpOutcome::default());
         c.record(at(&c, 0.5), 0, 1_000, &OpOutcome::default());
-        assert!(!c.steady, "the steady flag is only kept when tallying");
         c.finish();
         let s: Vec<Shipment> = rx.try_iter().collect();
         assert_eq!(s.len(), 1);

@@ -30,8 +30,9 @@ mod stamped;
 pub mod wire;
 
 use crate::load::errors::{ErrorKind, OpOutcome};
+use crate::load::shipment::Shipment;
 use crate::load::timeline::{SpanKind, Timeline};
-use crate::load::worker::{tighten_timer_slack, Next, Shared, Shipment, WorkerCore};
+use crate::load::worker::{tighten_timer_slack, Next, Shared, WorkerCore};
 use crate::targets::http::dial::Dialer;
 use crate::targets::http::judge::judge_checked;
 use crate::targets::http::maker::{Made, NotMade, RequestMaker};
@@ -201,8 +202,13 @@ impl HttpNative {
         });
         let mut per_thread: Vec<Vec<(WorkerCore, RequestMaker)>> =
             (0..self.threads).map(|_| Vec::new()).collect();
+        // One recorder per thread, which its workers share (see `load::recorder` for why).
+        let recorders: Vec<_> = (0..self.threads)
+            .map(|_| shared.recorder(tx.clone()).shared())
+            .collect();
         for id in 0..self.workers {
-            let core = WorkerCore::new(id, Arc::clone(shared), tx.clone());
+            let rec = &recorders[(id % self.threads) as usize];
+            let core = WorkerCore::sharing(id, Arc::clone(shared), rec);
             let maker = RequestMaker::new(Arc::clone(target.table()), id, self.workers)?;
             per_thread[(id % self.threads) as usize].push((core, maker));
         }
