@@ -153,13 +153,17 @@ fn bucket(s: f64) -> usize {
 }
 
 /// `harness run` of a 1 s + 3 s in-process scenario named `name` in `dir`, with `live` flags.
+/// Sends may start up to 10 ms late: these tests share two cores with Prometheus servers and
+/// each other, and CI (2026-12-01) saw a run at the default 1 ms exit 4 (invalid); what they
+/// check is what the live metrics say, not the generator's precision.
 fn start_run(dir: &Path, name: &str, live: &[&str]) -> Child {
     let scenario = dir.join("live.toml");
     std::fs::write(
         &scenario,
         format!("[scenario]\nname = \"{name}\"\n[target]\nkind = \"in-process\"\n[workload]\naccounts = 10000\nbatch_size = 64\n[output]\ninterval = \"250ms\"\n\
          [[stages]]\nname = \"warm\"\nduration = \"1s\"\nworkers = 1\nwarmup = true\n\
-         [[stages]]\nname = \"steady\"\nduration = \"3s\"\nrate = \"2000/s\"\n"),
+         [[stages]]\nname = \"steady\"\nduration = \"3s\"\nrate = \"2000/s\"\n\
+         [criteria]\nlate_dispatch = \"10ms\"\n"),
     )
     .unwrap();
     Command::new(env!("CARGO_BIN_EXE_harness"))
@@ -177,7 +181,13 @@ fn start_run(dir: &Path, name: &str, live: &[&str]) -> Child {
 /// The run's results.json, once it exited 0.
 fn finished(run: Child) -> results::RunResult {
     let out = run.wait_with_output().unwrap();
-    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     let results = String::from_utf8_lossy(&out.stdout)
         .lines()
         .find_map(|l| l.strip_prefix("results: ").map(str::to_string))
