@@ -104,10 +104,18 @@ fn a_slow_target_under_an_idle_generator_fails_and_is_not_invalid() {
     let url = slow_server(Duration::from_millis(50));
     let dir = tempfile::tempdir().unwrap();
     let text = format!(
-        "[scenario]\nname = \"t-slow\"\n[target]\nkind = \"http\"\nurl = \"{url}\"\n[http]\nconnections = 4\ntimeout = \"5s\"\n[[requests]]\nname = \"root\"\nmethod = \"GET\"\npath = \"/\"\nexpect_status = [200]\n[[stages]]\nname = \"steady\"\nduration = \"2s\"\nrate = \"200/s\"\n[criteria]\nmax_p99 = \"100ms\"\n"
+        "[scenario]\nname = \"t-slow\"\n[target]\nkind = \"http\"\nurl = \"{url}\"\n[http]\nconnections = 4\ntimeout = \"5s\"\n[[requests]]\nname = \"root\"\nmethod = \"GET\"\npath = \"/\"\nexpect_status = [200]\n[[stages]]\nname = \"steady\"\nduration = \"2s\"\nrate = \"200/s\"\n[criteria]\nmax_p99 = \"100ms\"\nlate_dispatch = \"10ms\"\n"
     );
     let f = write_scenario(dir.path(), "slow", &text);
-    let o = run_quiet(&f, dir.path());
+    // Lateness counts from 10 ms, and a run late anyway is tried again (at most three runs):
+    // only ~160 requests go out, so two sends delayed by a stall of the whole VM were over the
+    // 1 % at the default 1 ms (CI, 2026-12-01: 2 of 160, 1.16 and 1.58 ms, lag p50 66 us). A
+    // generator that waited for the slow target's connections would be 50+ ms late in every
+    // run, and the test would still fail.
+    let o = run_quiet_undisturbed(&f, dir.path(), |o| {
+        let d = o.result.summary.dispatch.as_ref()?;
+        (d.late_fraction() > 0.01).then(|| format!("{d:?}"))
+    });
     let r = &o.result;
     let d = r
         .summary
@@ -143,13 +151,16 @@ fn a_healthy_run_is_neither_invalid_nor_failed() {
     let _one = serial();
     let dir = tempfile::tempdir().unwrap();
     let text = format!(
-        "[scenario]\nname = \"t-healthy\"\n[target]\nkind = \"spawn\"\ncommand = [{:?}, \"serve\", \"--addr\", \"127.0.0.1:0\", \"--accounts\", \"1000\", \"--workers\", \"1\"]\nhealth_path = \"/api/v11/health\"\n[workload]\naccounts = 1000\n[http]\nconnections = 8\n{HEALTH}[[stages]]\nname = \"steady\"\nduration = \"3s\"\nrate = \"1000/s\"\n[criteria]\nmax_p99 = \"50ms\"\nmax_error_rate = \"0%\"\n",
+        "[scenario]\nname = \"t-healthy\"\n[target]\nkind = \"spawn\"\ncommand = [{:?}, \"serve\", \"--addr\", \"127.0.0.1:0\", \"--accounts\", \"1000\", \"--workers\", \"1\"]\nhealth_path = \"/api/v11/health\"\n[workload]\naccounts = 1000\n[http]\nconnections = 8\n{HEALTH}[[stages]]\nname = \"steady\"\nduration = \"3s\"\nrate = \"1000/s\"\n[criteria]\nmax_p99 = \"50ms\"\nmax_error_rate = \"0%\"\nlate_dispatch = \"10ms\"\n",
         engine_bin().display().to_string()
     );
     let f = write_scenario(dir.path(), "healthy", &text);
     // A stall of the whole VM makes the generator start operations late, and the run is then
     // rightly invalid (CI, 2026-12-01: 64 of 3,000 sends over 1 ms late, the max 12.8 ms, while
-    // the generator's busiest thread was 14 % busy): such a run is tried again.
+    // the generator's busiest thread was 14 % busy; later that day 414 of 3,000 in one run of
+    // five, lag p99 5.0 ms, the thread 30 % busy against 8 % in a quiet run): lateness counts
+    // from 10 ms here, and a run late anyway is tried again. The 1 ms default is the starved
+    // test's, which needs it to be invalid.
     let o = run_quiet_undisturbed(&f, dir.path(), |o| {
         let v = &o.result.verdict;
         let late = v.status == Status::Invalid && v.reasons.iter().all(|r| r.contains("late"));
