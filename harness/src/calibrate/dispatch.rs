@@ -111,7 +111,7 @@ fn ramp(
 /// The figures of one held step: operations that succeeded and their dispatch lag.
 fn step(rate: f64, held: Duration, c: &Collected) -> DispatchStep {
     let s = &c.steady;
-    let ops = s.ops - s.failed_ops.min(s.ops);
+    let ops = s.counts.ops - s.counts.failed_ops.min(s.counts.ops);
     let seconds = held.as_secs_f64();
     let us = |h: &Histogram<u64>, q: f64| h.value_at_quantile(q) as f64 / 1e3;
     DispatchStep {

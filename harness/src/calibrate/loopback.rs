@@ -95,12 +95,9 @@ pub fn floor(addr: SocketAddr, steps: Steps) -> Result<Loopback> {
     let driver = Driver::HttpNative(HttpNative::for_plan(&plan).on_threads(1));
     let c = hold(&plan, &driver, &target, None)?;
     let h = &c.steady.hist;
-    if c.steady.failed_ops > 0 || h.is_empty() {
-        anyhow::bail!(
-            "{} of {} loopback requests failed",
-            c.steady.failed_ops,
-            c.steady.ops
-        );
+    let n = &c.steady.counts;
+    if n.failed_ops > 0 || h.is_empty() {
+        anyhow::bail!("{} of {} loopback requests failed", n.failed_ops, n.ops);
     }
     let us = |ns: u64| ns as f64 / 1e3;
     Ok(Loopback {

@@ -2,13 +2,12 @@
 //! state, the whole run, one request template) adds up to. Workers' shipments (and template
 //! tallies) are added in; figures are read out.
 
-use crate::load::errors::ErrorKind;
+use crate::load::counts::Counts;
 use crate::load::histogram::new_histogram;
 use crate::load::shipment::Shipment;
 use crate::load::templates::TemplateTally;
 use hdrhistogram::Histogram;
 use results::Percentiles;
-use std::collections::BTreeMap;
 
 /// Counters plus a histogram: what any slice of the run adds up to.
 pub struct Acc {
@@ -19,12 +18,7 @@ pub struct Acc {
     /// New connections' connect and TLS handshake times (HTTP only).
     pub connect: Histogram<u64>,
     pub tls_handshake: Histogram<u64>,
-    pub ops: u64,
-    pub failed_ops: u64,
-    pub failed_tx: u64,
-    pub submitted_tx: u64,
-    pub committed_tx: u64,
-    pub errors: [u64; ErrorKind::COUNT],
+    pub counts: Counts,
     /// A request template's failures by check (template tallies only).
     pub checks: Vec<u64>,
 }
@@ -37,12 +31,7 @@ impl Default for Acc {
             lag: new_histogram(),
             connect: new_histogram(),
             tls_handshake: new_histogram(),
-            ops: 0,
-            failed_ops: 0,
-            failed_tx: 0,
-            submitted_tx: 0,
-            committed_tx: 0,
-            errors: [0; ErrorKind::COUNT],
+            counts: Counts::default(),
             checks: Vec::new(),
         }
     }
@@ -60,72 +49,17 @@ impl Acc {
         if let Some(h) = &s.tls_handshake {
             let _ = self.tls_handshake.add(h);
         }
-        self.ops += s.ops;
-        self.failed_ops += s.failed_ops;
-        self.failed_tx += s.failed_tx;
-        self.submitted_tx += s.submitted_tx;
-        self.committed_tx += s.committed_tx;
-        for (a, b) in self.errors.iter_mut().zip(&s.errors) {
-            *a += b;
-        }
+        self.counts.add(&s.counts);
     }
 
     /// Adds a worker's tally of one request template: its counts and success latency (a
     /// template's failed-operation latency, lag and connection times are not kept apart).
     pub fn add_template(&mut self, t: &TemplateTally) {
         let _ = self.hist.add(&t.hist);
-        self.ops += t.ops;
-        self.failed_ops += t.failed_ops;
-        self.failed_tx += t.failed_tx;
-        self.submitted_tx += t.submitted_tx;
-        self.committed_tx += t.committed_tx;
-        for (a, b) in self.errors.iter_mut().zip(&t.errors) {
-            *a += b;
-        }
+        self.counts.add(&t.counts);
         for (i, &n) in t.checks.iter().enumerate() {
             crate::load::templates::add_check(&mut self.checks, i, n);
         }
-    }
-
-    pub fn errors_total(&self) -> u64 {
-        self.errors.iter().sum()
-    }
-
-    pub fn errors_by_kind(&self) -> BTreeMap<String, u64> {
-        ErrorKind::ALL
-            .iter()
-            .zip(&self.errors)
-            .filter(|(_, n)| **n > 0)
-            .map(|(k, n)| (k.as_str().to_string(), *n))
-            .collect()
-    }
-
-    /// The error rate criteria judge: transactions for targets that count them (a rejected
-    /// transfer is one failed transaction, a failed batch request all of its transactions),
-    /// operations otherwise (each failed request).
-    pub fn error_rate(&self, per_tx: bool) -> f64 {
-        match self.tx_error_rate() {
-            Some(r) if per_tx => r,
-            _ => self.op_error_rate(),
-        }
-    }
-
-    /// failed_ops / ops (0 when nothing ran).
-    pub fn op_error_rate(&self) -> f64 {
-        ratio(self.failed_ops, self.ops)
-    }
-
-    /// (failed_tx + rejected transfers) / submitted transactions; `None` when no operation
-    /// carried transactions.
-    pub fn tx_error_rate(&self) -> Option<f64> {
-        let rejected: u64 = ErrorKind::ALL
-            .iter()
-            .zip(&self.errors)
-            .filter(|(k, _)| k.is_rejection())
-            .map(|(_, n)| n)
-            .sum();
-        (self.submitted_tx > 0)
-            .then(|| ratio(self.failed_tx + rejected, self.submitted_tx).min(1.0))
     }
 
     /// Dispatch lag over `late_after_ns` (to the histogram's 3 significant digits).
@@ -147,10 +81,10 @@ impl Acc {
     /// The failures counted whole, as results.json's summary holds them.
     pub fn failures(&self) -> results::Failures {
         results::Failures {
-            failed_ops: self.failed_ops,
-            failed_tx: self.failed_tx,
-            op_error_rate: self.op_error_rate(),
-            tx_error_rate: self.tx_error_rate(),
+            failed_ops: self.counts.failed_ops,
+            failed_tx: self.counts.failed_tx,
+            op_error_rate: self.counts.op_error_rate(),
+            tx_error_rate: self.counts.tx_error_rate(),
             latency_failed_us: (!self.hist_failed.is_empty())
                 .then(|| Percentiles::from_histogram(&self.hist_failed)),
         }
@@ -167,18 +101,10 @@ impl Acc {
     }
 }
 
-fn ratio(n: u64, of: u64) -> f64 {
-    if of == 0 {
-        0.0
-    } else {
-        n as f64 / of as f64
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::load::errors::OpOutcome;
+    use crate::load::errors::{ErrorKind, OpOutcome};
     use crate::load::templates::TemplateTally;
 
     #[test]
@@ -192,10 +118,13 @@ mod tests {
             t.record(9_000, &OpOutcome::failure(ErrorKind::Status5xx, 0));
             acc.add_template(&t);
         }
-        assert_eq!((acc.ops, acc.failed_ops, acc.hist.len()), (6, 2, 4));
-        assert_eq!(acc.errors_by_kind()["status_5xx"], 2);
+        assert_eq!(
+            (acc.counts.ops, acc.counts.failed_ops, acc.hist.len()),
+            (6, 2, 4)
+        );
+        assert_eq!(acc.counts.errors_by_kind()["status_5xx"], 2);
         // No transactions carried: the rate is per request, whatever the target counts.
-        assert!((acc.error_rate(true) - 2.0 / 6.0).abs() < 1e-12);
+        assert!((acc.counts.error_rate(true) - 2.0 / 6.0).abs() < 1e-12);
         assert!(acc.percentiles().max < 3.0, "{:?}", acc.percentiles());
     }
 }

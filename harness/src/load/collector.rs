@@ -194,7 +194,7 @@ impl Collector {
         if let Some(live) = &self.live {
             live.add(s);
         }
-        if s.ops == 0 {
+        if s.counts.ops == 0 {
             // A last shipment that only hands in the template tallies, or a slice of setup
             // requests only (their figures are in the templates' alone).
             return;
@@ -257,7 +257,10 @@ impl Collector {
         let last = sh.interval_of(end);
         while t.next_final <= last {
             let partial = (t.next_final == last).then_some(end);
-            let empty = t.open.get(&t.next_final).is_none_or(|(a, _)| a.ops == 0);
+            let empty = t
+                .open
+                .get(&t.next_final)
+                .is_none_or(|(a, _)| a.counts.ops == 0);
             let since = sh.elapsed(end) - t.next_final as f64 * sh.interval.as_secs_f64();
             if partial.is_some() && empty && since < 0.05 {
                 break;
@@ -293,8 +296,8 @@ impl Collector {
         let planned = sh.timeline.planned_at(mid) * if closed { 1.0 } else { unit.per_op() };
         let achieved = match unit {
             _ if closed => active_workers as f64,
-            StageUnit::TxPerSec { .. } => acc.submitted_tx as f64 / dur,
-            _ => acc.ops as f64 / dur,
+            StageUnit::TxPerSec { .. } => acc.counts.submitted_tx as f64 / dur,
+            _ => acc.counts.ops as f64 / dur,
         };
         let backlog = if closed {
             0
@@ -355,12 +358,12 @@ impl Collector {
             stage: load.stage,
             planned: load.planned,
             achieved_load: load.achieved,
-            committed: acc.committed_tx,
-            committed_tps: acc.committed_tx as f64 / dur,
-            ops: acc.ops,
-            ops_per_s: acc.ops as f64 / dur,
-            errors: acc.errors_total(),
-            errors_by_kind: acc.errors_by_kind(),
+            committed: acc.counts.committed_tx,
+            committed_tps: acc.counts.committed_tx as f64 / dur,
+            ops: acc.counts.ops,
+            ops_per_s: acc.counts.ops as f64 / dur,
+            errors: acc.counts.errors_total(),
+            errors_by_kind: acc.counts.errors_by_kind(),
             latency_us: acc.percentiles(),
             backlog: load.backlog,
             target_cpu_pct: target_proc.map(|p| p.cpu_pct),
@@ -389,7 +392,7 @@ impl Collector {
         let Some(cap) = self.capacity.as_mut() else {
             return;
         };
-        if steady && !load.closed && acc.ops > 0 && cap.observe(load.planned, &acc.hist) {
+        if steady && !load.closed && acc.counts.ops > 0 && cap.observe(load.planned, &acc.hist) {
             self.shared.stop.store(true, Ordering::Relaxed);
         }
     }
@@ -402,7 +405,14 @@ impl Collector {
         };
         let per_op = self.stage_units.get(load.stage).map_or(1.0, |u| u.per_op());
         let due = load.planned / per_op * dur;
-        if steady && w.observe(dur, due, &acc.hist, acc.error_rate(self.per_tx_errors)) {
+        if steady
+            && w.observe(
+                dur,
+                due,
+                &acc.hist,
+                acc.counts.error_rate(self.per_tx_errors),
+            )
+        {
             self.shared.stop.store(true, Ordering::Relaxed);
         }
     }

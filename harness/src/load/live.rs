@@ -47,8 +47,7 @@ struct Stage {
 
 impl Stage {
     fn add(&mut self, s: &Shipment) {
-        let counters = [s.ops, s.failed_ops, s.submitted_tx, s.committed_tx];
-        self.all.add_counters(counters, &s.errors);
+        self.all.counts.add(&s.counts);
         self.all.latency.add_histogram(&s.hist);
         self.lag.add_histogram(&s.lag);
         for (t, slice) in self.templates.iter_mut().zip(&s.template_live) {
@@ -65,22 +64,22 @@ const COUNTERS: [Counter; 4] = [
     (
         "operations_total",
         "Operations completed (requests or in-process batches), failed ones included.",
-        |s| s.ops,
+        |s| s.counts.ops,
     ),
     (
         "failed_operations_total",
         "Operations that failed as a whole (connect, timeout, io, status, check).",
-        |s| s.failed_ops,
+        |s| s.counts.failed_ops,
     ),
     (
         "transactions_submitted_total",
         "Transactions the completed operations carried.",
-        |s| s.submitted_tx,
+        |s| s.counts.submitted_tx,
     ),
     (
         "transactions_committed_total",
         "Transactions the engine said it committed.",
-        |s| s.committed_tx,
+        |s| s.counts.committed_tx,
     ),
 ];
 
@@ -262,7 +261,7 @@ impl Live {
         }
         let mut errors = Vec::new();
         for &(s, t, c) in rows {
-            for (k, &n) in ErrorKind::ALL.iter().zip(&c.errors) {
+            for (k, &n) in ErrorKind::ALL.iter().zip(&c.counts.errors) {
                 if n > 0 {
                     errors.push((self.labels(s, t, Some(("kind", k.as_str()))), n));
                 }
@@ -373,9 +372,9 @@ mod tests {
         for ns in [900_000u64, 1_100_000, 2_000_000] {
             let _ = s.hist.record(ns);
         }
-        s.ops = 4;
-        s.failed_ops = 1;
-        s.errors[ErrorKind::Timeout as usize] = 1;
+        s.counts.ops = 4;
+        s.counts.failed_ops = 1;
+        s.counts.errors[ErrorKind::Timeout as usize] = 1;
         feed.add(&s);
         feed.interval(&IntervalRecord {
             stage: 1,
@@ -430,9 +429,9 @@ mod tests {
         }
         let failed = OpOutcome::failure(ErrorKind::Status5xx, 0).of_template(2);
         s.template_live[2].record(3_000, &failed, &s.hist);
-        s.ops = 6;
-        s.failed_ops = 1;
-        s.errors[ErrorKind::Status5xx as usize] = 1;
+        s.counts.ops = 6;
+        s.counts.failed_ops = 1;
+        s.counts.errors[ErrorKind::Status5xx as usize] = 1;
         s
     }
 
@@ -460,8 +459,8 @@ mod tests {
         }
         assert_eq!(sum.counts, stage.all.latency.counts);
         assert_eq!(
-            stage.templates.iter().map(|t| t.ops).sum::<u64>(),
-            stage.all.ops
+            stage.templates.iter().map(|t| t.counts.ops).sum::<u64>(),
+            stage.all.counts.ops
         );
         let text = live.render();
         let at = |t: &str| format!("scenario=\"s\",stage=\"hold\",template=\"{t}\"");
@@ -522,11 +521,11 @@ mod tests {
         let live = Arc::new(Live::new("s", String::new(), Vec::new()));
         let first = live.stages(vec![("warmup".into(), "ops/s"), ("probe 1".into(), "tx/s")]);
         let mut s = Shipment::new(0, 1, None);
-        s.ops = 5;
+        s.counts.ops = 5;
         first.add(&s);
         let second = live.stages(vec![("probe 2".into(), "tx/s")]);
         s.stage = 0;
-        s.ops = 7;
+        s.counts.ops = 7;
         second.add(&s);
         second.interval(&IntervalRecord {
             stage: 0,

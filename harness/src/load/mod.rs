@@ -1,7 +1,7 @@
 //! The load itself: the one worker loop every driver runs ([`worker::WorkerCore`]), what an
 //! operation can end in ([`errors`]), the plan as a timeline ([`timeline`]), and the collector
 //! that turns the workers' shipments into interval records as the run goes ([`collector`],
-//! adding them up in [`acc::Acc`]), with its sinks: the interval log ([`hlog`]), the capacity
+//! adding them up in [`acc::Acc`], their counters in [`counts::Counts`]), with its sinks: the interval log ([`hlog`]), the capacity
 //! search ([`capacity`]) and the live [`progress`] line; finished stages' histograms are kept
 //! encoded ([`sealed`]). HTTP runs of several request templates
 //! also tally each template apart ([`templates`]), and per slice for the live metrics
@@ -11,6 +11,7 @@ pub mod acc;
 pub mod buckets;
 pub mod capacity;
 pub mod collector;
+pub mod counts;
 pub mod errors;
 pub mod histogram;
 pub mod hlog;

@@ -120,7 +120,6 @@ impl Recorder {
         // Auto-resizing: recording only fails on a value beyond u64 range, which cannot happen.
         if outcome.failed {
             let _ = s.hist_failed.record(ns.max(1));
-            s.failed_tx += outcome.submitted_tx;
         } else {
             let _ = s.hist.record(ns.max(1));
         }
@@ -133,13 +132,7 @@ impl Recorder {
                 let _ = s.tls_handshake.get_or_insert_with(new_histogram).record(h);
             }
         }
-        s.ops += 1;
-        s.failed_ops += u64::from(outcome.failed);
-        s.submitted_tx += outcome.submitted_tx;
-        s.committed_tx += outcome.committed_tx;
-        for (acc, &e) in s.errors.iter_mut().zip(&outcome.errors) {
-            *acc += u64::from(e);
-        }
+        s.counts.record(outcome);
         // False whenever templates are not tallied: one branch for in-process runs.
         if *steady {
             if let Some(t) = self.templates.get_mut(usize::from(outcome.template)) {
@@ -228,7 +221,7 @@ impl Recorder {
     /// Hands a slice to the collector: one with operations, template tallies or live template
     /// figures (a slice may hold only setup requests' live figures, the last only tallies).
     fn send(&self, s: Shipment) {
-        if s.ops > 0 || !s.templates.is_empty() || !s.template_live.is_empty() {
+        if s.counts.ops > 0 || !s.templates.is_empty() || !s.template_live.is_empty() {
             // The collector outlives the workers; a send error means it is gone, and then
             // nothing is left to record into.
             let _ = self.tx.send(s);
@@ -303,7 +296,10 @@ mod tests {
         );
         r.record(op(1, 2, 1, 4_000, &ok));
         let first = rx.try_recv().expect("interval 1 shipped");
-        assert_eq!((first.interval, first.ops, first.hist.len()), (1, 3, 3));
+        assert_eq!(
+            (first.interval, first.counts.ops, first.hist.len()),
+            (1, 3, 3)
+        );
         assert_eq!(first.workers, [0, 1]);
         // Worker 0's answer of interval 1 read after that: a slice of its own, shipped at once.
         r.record(Op {
@@ -311,7 +307,7 @@ mod tests {
             ..op(0, 1, 1, 5_000, &ok)
         });
         let straggler = rx.try_recv().expect("the straggler shipped at once");
-        assert_eq!((straggler.interval, straggler.ops), (1, 1));
+        assert_eq!((straggler.interval, straggler.counts.ops), (1, 1));
         assert_eq!(straggler.workers, [0], "a fresh slice lists its worker");
         // A failure in interval 2, then an idle flush at interval 3 ships interval 2.
         let failed = OpOutcome::failure(ErrorKind::Timeout, 8);
@@ -320,12 +316,15 @@ mod tests {
         assert!(rx.try_recv().is_err(), "interval 2 is still current");
         r.flush_stale(3);
         let second = rx.try_recv().expect("flushed once its interval was over");
-        assert_eq!((second.interval, second.ops, second.failed_ops), (2, 2, 1));
+        assert_eq!(
+            (second.interval, second.counts.ops, second.counts.failed_ops),
+            (2, 2, 1)
+        );
         assert_eq!(
             (
                 second.hist.len(),
                 second.hist_failed.len(),
-                second.failed_tx
+                second.counts.failed_tx
             ),
             (1, 1, 8)
         );
@@ -355,16 +354,16 @@ mod tests {
         r.record(op(0, 2, 1, 4_000, &ok));
         let shipped: Vec<(u64, usize, u64)> = rx
             .try_iter()
-            .map(|s| (s.interval, s.stage, s.ops))
+            .map(|s| (s.interval, s.stage, s.counts.ops))
             .collect();
         assert_eq!(shipped, [(1, 0, 2), (1, 1, 1)]);
         drop(r);
         let last = rx.try_recv().expect("the last slice, with the tallies");
-        assert_eq!((last.interval, last.ops), (2, 1));
+        assert_eq!((last.interval, last.counts.ops), (2, 1));
         // Only steady-state slices enter the template's tally, never the warm-up's.
         let steady = |i, st| sh.timeline.slice_is_steady(i, st, 1.0);
         assert!(!steady(1, 0) && steady(2, 1));
         assert_eq!(last.templates.len(), 1);
-        assert_eq!(last.templates[0].ops, 1 + u64::from(steady(1, 1)));
+        assert_eq!(last.templates[0].counts.ops, 1 + u64::from(steady(1, 1)));
     }
 }

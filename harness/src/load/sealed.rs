@@ -84,7 +84,7 @@ mod tests {
         }
         acc.lag.record(20_000).unwrap();
         acc.connect.record(150_000).unwrap();
-        acc.ops = 200_000;
+        acc.counts.ops = 200_000;
         let live_bytes = acc.hist.distinct_values() * 8;
 
         let sealed = seal(&mut acc).unwrap();
@@ -93,7 +93,11 @@ mod tests {
             encoded * 4 < live_bytes,
             "{encoded} bytes encoded against {live_bytes} live"
         );
-        assert_eq!((acc.hist.len(), acc.ops), (0, 200_000), "counters stay");
+        assert_eq!(
+            (acc.hist.len(), acc.counts.ops),
+            (0, 200_000),
+            "counters stay"
+        );
         // A late slice after the seal.
         acc.hist.record(7_000_000).unwrap();
         reference.record(7_000_000).unwrap();

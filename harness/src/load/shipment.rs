@@ -1,8 +1,8 @@
 //! [`Shipment`]: what a recorder hands the collector for one (interval, stage) slice of its
-//! workers' operations: counters and histograms (its own module so that the recorder, the
+//! workers' operations: [`Counts`] and histograms (its own module so that the recorder, the
 //! collector and the accumulators need not import the worker loop for it).
 
-use crate::load::errors::ErrorKind;
+use crate::load::counts::Counts;
 use crate::load::histogram::new_histogram;
 use crate::load::template_live::OpCounts;
 use crate::load::templates::TemplateTally;
@@ -27,13 +27,7 @@ pub struct Shipment {
     /// an empty histogram per worker and interval would be allocated for nothing.
     pub connect: Option<Histogram<u64>>,
     pub tls_handshake: Option<Histogram<u64>>,
-    pub ops: u64,
-    pub failed_ops: u64,
-    /// Transactions carried by failed operations.
-    pub failed_tx: u64,
-    pub submitted_tx: u64,
-    pub committed_tx: u64,
-    pub errors: [u64; ErrorKind::COUNT],
+    pub counts: Counts,
     /// The worker's per-template tallies, by template index: only on its last shipment, and
     /// only when the run tallies templates (empty otherwise; an empty Vec allocates nothing).
     pub templates: Vec<TemplateTally>,
@@ -57,12 +51,7 @@ impl Shipment {
             lag: fresh(like.map(|s| &s.lag)),
             connect: None,
             tls_handshake: None,
-            ops: 0,
-            failed_ops: 0,
-            failed_tx: 0,
-            submitted_tx: 0,
-            committed_tx: 0,
-            errors: [0; ErrorKind::COUNT],
+            counts: Counts::default(),
             templates: Vec::new(),
             template_live: Vec::new(),
         }

@@ -17,18 +17,15 @@
 //! they were sent; failed operations enter the counters, never the latency buckets.
 
 use crate::load::buckets::Buckets;
-use crate::load::errors::{ErrorKind, OpOutcome};
+use crate::load::counts::Counts;
+use crate::load::errors::OpOutcome;
 use hdrhistogram::Histogram;
 
 /// One template's figures over one slice (or, added up, a stage); the live metrics keep each
 /// stage's totals in the same shape.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OpCounts {
-    pub ops: u64,
-    pub failed_ops: u64,
-    pub submitted_tx: u64,
-    pub committed_tx: u64,
-    pub errors: [u64; ErrorKind::COUNT],
+    pub counts: Counts,
     /// Latency of the successful operations.
     pub latency: Buckets,
 }
@@ -41,34 +38,13 @@ impl OpCounts {
         if !outcome.failed {
             self.latency.record(ns.max(1), like);
         }
-        self.ops += 1;
-        self.failed_ops += u64::from(outcome.failed);
-        self.submitted_tx += outcome.submitted_tx;
-        self.committed_tx += outcome.committed_tx;
-        for (acc, &e) in self.errors.iter_mut().zip(&outcome.errors) {
-            *acc += u64::from(e);
-        }
+        self.counts.record(outcome);
     }
 
     /// Adds another slice of the same template.
     pub fn add(&mut self, o: &OpCounts) {
-        self.add_counters(
-            [o.ops, o.failed_ops, o.submitted_tx, o.committed_tx],
-            &o.errors,
-        );
+        self.counts.add(&o.counts);
         self.latency.add(&o.latency);
-    }
-
-    /// Adds operations, failed operations, submitted and committed transactions (in that
-    /// order), and errors by kind.
-    pub fn add_counters(&mut self, [ops, failed, submitted, committed]: [u64; 4], errors: &[u64]) {
-        self.ops += ops;
-        self.failed_ops += failed;
-        self.submitted_tx += submitted;
-        self.committed_tx += committed;
-        for (a, b) in self.errors.iter_mut().zip(errors) {
-            *a += b;
-        }
     }
 }
 
@@ -103,7 +79,7 @@ impl TemplateSlices {
     /// The slice's figures, leaving zeros for the next one; empty when nothing was recorded
     /// (so an idle slice ships nothing for templates).
     pub fn take(&mut self) -> Vec<OpCounts> {
-        if self.0.iter().all(|t| t.ops == 0) {
+        if self.0.iter().all(|t| t.counts.ops == 0) {
             return Vec::new();
         }
         let fresh = vec![OpCounts::default(); self.0.len()];

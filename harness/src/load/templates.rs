@@ -18,7 +18,8 @@
 //! in-process runs and single-template HTTP runs allocate nothing for it and pay one branch
 //! on a `false` per operation.
 
-use crate::load::errors::{ErrorKind, OpOutcome};
+use crate::load::counts::Counts;
+use crate::load::errors::OpOutcome;
 use crate::load::histogram::new_histogram;
 use hdrhistogram::Histogram;
 use scenario::Plan;
@@ -27,13 +28,7 @@ use scenario::Plan;
 pub struct TemplateTally {
     /// Latency of the successful operations, nanoseconds.
     pub hist: Histogram<u64>,
-    pub ops: u64,
-    pub failed_ops: u64,
-    /// Transactions carried by the failed operations, and by all of them.
-    pub failed_tx: u64,
-    pub submitted_tx: u64,
-    pub committed_tx: u64,
-    pub errors: [u64; ErrorKind::COUNT],
+    pub counts: Counts,
     /// Failures by check (index = `OpOutcome::check` - 1); empty while none failed.
     pub checks: Vec<u64>,
 }
@@ -42,12 +37,7 @@ impl Default for TemplateTally {
     fn default() -> Self {
         TemplateTally {
             hist: new_histogram(),
-            ops: 0,
-            failed_ops: 0,
-            failed_tx: 0,
-            submitted_tx: 0,
-            committed_tx: 0,
-            errors: [0; ErrorKind::COUNT],
+            counts: Counts::default(),
             checks: Vec::new(),
         }
     }
@@ -58,19 +48,11 @@ impl TemplateTally {
     /// histogram, as in the shipments.
     #[inline]
     pub fn record(&mut self, ns: u64, outcome: &OpOutcome) {
-        if outcome.failed {
-            self.failed_tx += outcome.submitted_tx;
-        } else {
+        if !outcome.failed {
             // Auto-resizing: recording only fails beyond u64 range.
             let _ = self.hist.record(ns.max(1));
         }
-        self.ops += 1;
-        self.failed_ops += u64::from(outcome.failed);
-        self.submitted_tx += outcome.submitted_tx;
-        self.committed_tx += outcome.committed_tx;
-        for (acc, &e) in self.errors.iter_mut().zip(&outcome.errors) {
-            *acc += u64::from(e);
-        }
+        self.counts.record(outcome);
         if let Some(i) = usize::from(outcome.check).checked_sub(1) {
             add_check(&mut self.checks, i, 1);
         }
@@ -99,6 +81,7 @@ pub fn add_check(counts: &mut Vec<u64>, i: usize, n: u64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::load::errors::ErrorKind;
 
     #[test]
     fn a_tally_counts_failures_apart_from_the_success_latency() {
@@ -112,10 +95,13 @@ mod tests {
         tx.errors[ErrorKind::RejectedBadNonce as usize] = 2;
         t.record(3_000, &tx);
         t.record(9_000_000, &OpOutcome::failure(ErrorKind::Timeout, 4));
-        assert_eq!((t.ops, t.failed_ops, t.failed_tx), (3, 1, 4));
-        assert_eq!((t.submitted_tx, t.committed_tx), (12, 6));
-        assert_eq!(t.errors[ErrorKind::RejectedBadNonce as usize], 2);
-        assert_eq!(t.errors[ErrorKind::Timeout as usize], 1);
+        assert_eq!(
+            (t.counts.ops, t.counts.failed_ops, t.counts.failed_tx),
+            (3, 1, 4)
+        );
+        assert_eq!((t.counts.submitted_tx, t.counts.committed_tx), (12, 6));
+        assert_eq!(t.counts.errors[ErrorKind::RejectedBadNonce as usize], 2);
+        assert_eq!(t.counts.errors[ErrorKind::Timeout as usize], 1);
         // The timeout's 9 ms is not a success's latency.
         assert_eq!(t.hist.len(), 2);
         assert!(t.hist.max() < 4_000);

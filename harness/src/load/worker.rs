@@ -505,18 +505,24 @@ mod tests {
         c.finish();
         let shipments: Vec<Shipment> = rx.try_iter().collect();
         // The setup requests are in no shipment: 1 warm-up op, 3 steady ones.
-        let ops: Vec<u64> = shipments.iter().map(|s| s.ops).collect();
+        let ops: Vec<u64> = shipments.iter().map(|s| s.counts.ops).collect();
         assert_eq!(ops, [1, 3]);
         assert!(shipments[0].templates.is_empty(), "tallies come last, once");
         let t = &shipments[1].templates;
         assert_eq!(t.len(), 2);
         // Template 0: the steady state's two (the timeout is template 0's: the default).
-        assert_eq!((t[0].ops, t[0].failed_ops, t[0].hist.len()), (2, 1, 1));
-        assert_eq!(t[0].errors[ErrorKind::Timeout as usize], 1);
+        assert_eq!(
+            (t[0].counts.ops, t[0].counts.failed_ops, t[0].hist.len()),
+            (2, 1, 1)
+        );
+        assert_eq!(t[0].counts.errors[ErrorKind::Timeout as usize], 1);
         assert!((t[0].hist.max() as f64 / ms(2) as f64 - 1.0).abs() < 0.01);
         // Template 1: both setup requests, one failed.
-        assert_eq!((t[1].ops, t[1].failed_ops, t[1].hist.len()), (2, 1, 1));
-        assert_eq!(t[1].errors[ErrorKind::Status4xx as usize], 1);
+        assert_eq!(
+            (t[1].counts.ops, t[1].counts.failed_ops, t[1].hist.len()),
+            (2, 1, 1)
+        );
+        assert_eq!(t[1].counts.errors[ErrorKind::Status4xx as usize], 1);
     }
 
     #[test]
@@ -550,7 +556,7 @@ mod tests {
                 let n = |t: &OpCounts| t.latency.counts.iter().sum::<u64>();
                 s.template_live
                     .iter()
-                    .map(|t| (t.ops, t.failed_ops, n(t)))
+                    .map(|t| (t.counts.ops, t.counts.failed_ops, n(t)))
                     .collect()
             })
             .collect();
@@ -562,10 +568,13 @@ mod tests {
             [vec![(1, 0, 1), (2, 1, 1)], vec![(2, 1, 1), (0, 0, 0)]]
         );
         assert_eq!(
-            s[0].template_live[1].errors[ErrorKind::Status4xx as usize],
+            s[0].template_live[1].counts.errors[ErrorKind::Status4xx as usize],
             1
         );
-        assert_eq!(s[1].template_live[0].errors[ErrorKind::Timeout as usize], 1);
+        assert_eq!(
+            s[1].template_live[0].counts.errors[ErrorKind::Timeout as usize],
+            1
+        );
     }
 
     #[test]
@@ -634,7 +643,14 @@ mod tests {
         assert!((ms(s.lag.max()) - 2.0).abs() < 0.01, "{}", ms(s.lag.max()));
         assert!((ms(s.lag.min()) - 0.1).abs() < 0.01, "{}", ms(s.lag.min()));
         assert_eq!((s.hist.len(), s.hist_failed.len()), (1, 1));
-        assert_eq!((s.failed_ops, s.failed_tx, s.submitted_tx), (1, 64, 64));
+        assert_eq!(
+            (
+                s.counts.failed_ops,
+                s.counts.failed_tx,
+                s.counts.submitted_tx
+            ),
+            (1, 64, 64)
+        );
         // Latency still runs from the slot: op 6 answered at 30 ms, due at 6 ms.
         assert!((ms(s.hist_failed.max()) - 24.0).abs() < 0.05);
     }

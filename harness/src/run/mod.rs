@@ -403,7 +403,7 @@ fn finish_target(
             eprintln!("warning: {note}");
         }
     }
-    let w = &collected.whole;
+    let w = &collected.whole.counts;
     let uncertain = w.errors[ErrorKind::Timeout as usize] + w.errors[ErrorKind::Io as usize];
     target.finish(w.committed_tx, uncertain);
 }
@@ -520,7 +520,7 @@ mod tests {
         for h in handles {
             h.join().unwrap();
         }
-        assert!(collected.whole.ops > 0);
+        assert!(collected.whole.counts.ops > 0);
         let e = collected
             .hlog_error
             .expect("the failed writes are reported");

@@ -175,9 +175,9 @@ pub fn run(
         ended_early: collected.probe.is_some_and(|w| w.ended_early),
         result,
         origin_s,
-        committed_all: collected.whole.committed_tx,
-        uncertain: collected.whole.errors[ErrorKind::Timeout as usize]
-            + collected.whole.errors[ErrorKind::Io as usize],
+        committed_all: collected.whole.counts.committed_tx,
+        uncertain: collected.whole.counts.errors[ErrorKind::Timeout as usize]
+            + collected.whole.counts.errors[ErrorKind::Io as usize],
     })
 }
 
