@@ -172,7 +172,14 @@ fn a_target_whose_latency_stays_flat_is_above_max() {
         .replace("max_latency = \"20ms\"", "max_latency = \"200ms\"");
     assert!(text.contains("max_latency = \"200ms\""));
     let f = write_scenario(dir.path(), "flat", &text);
-    let o = run_quiet(&f, dir.path());
+    // A search the generator's lateness ended is run again, at most three runs (CI,
+    // 2026-12-01 23:40, the hypervisor stealing up to 22 % of the machine: the 2,000/s probe
+    // had 65 of 3,000 sends over 10 ms late, its thread waiting for a core 34 % of the time).
+    // A search that stops short of max by design does so every time.
+    let o = run_quiet_undisturbed(&f, dir.path(), |o| {
+        let s = search_of(o);
+        (s.ended == SearchEnd::GeneratorLimit).then(|| table(s))
+    });
     let s = search_of(&o);
     let why = format!("{:?}\n{}", o.result.verdict, table(s));
     assert_eq!(s.ended, SearchEnd::AboveMax, "{why}");
