@@ -362,7 +362,7 @@ impl AttackState {
     fn finish_users(&self) {
         for slot in &self.users {
             if let Some(u) = lock_user(slot).take() {
-                u.core.finish();
+                drop(u.core);
             }
         }
     }

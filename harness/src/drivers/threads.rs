@@ -110,7 +110,7 @@ impl EngineWorker {
                 }
             }
         }
-        core.finish();
+        drop(core);
         // The engine's nonces carry on to the next run on it; so must the generator's. The
         // batch generated for the next operation was never applied: to the engine it is as if
         // rejected whole, and reconciled so.
@@ -192,7 +192,7 @@ pub fn spawn_mock(
                             }
                         }
                     }
-                    core.finish();
+                    drop(core);
                 })
                 .context("spawning a mock worker")
         })

@@ -2,10 +2,11 @@
 //! success latency, with the setup templates (sent once per new connection) counted apart.
 //!
 //! Why a tally of its own rather than a dimension of the shipments: the figures are
-//! whole-phase only (results.json has no per-template interval series), so each worker keeps
-//! one small [`TemplateTally`] per template for its whole life and hands them in once, with
-//! its last shipment (`WorkerCore::finish`). Per-interval template histograms would cost an
-//! allocation per template, worker and interval for figures nobody reads by interval. The
+//! whole-phase only (results.json has no per-template interval series), so each recorder
+//! keeps one small [`TemplateTally`] per template for its whole life and hands them in once,
+//! with its last shipment (when the last of its workers drops it). Per-interval template
+//! histograms would cost an allocation per template, recorder and interval for figures nobody
+//! reads by interval. The
 //! price: a worker thread that panics loses its tallies, and such a run is an internal error
 //! anyway.
 //!

@@ -140,6 +140,8 @@ pub enum Next {
 }
 
 /// The load-model logic of one worker, and its way into its recorder. See the module docs.
+/// Dropping it lets go of the recorder: the last of a recorder's workers to do so ships what
+/// it holds, with the template tallies, so a driver drops its cores when they stop.
 pub struct WorkerCore {
     id: u32,
     shared: Arc<Shared>,
@@ -351,10 +353,6 @@ impl WorkerCore {
     fn flush_if_stale(&mut self, now: Instant) {
         Recorder::lock(&self.rec).flush_stale(self.shared.interval_of(now));
     }
-
-    /// Lets go of the recorder; the last of its workers to do so ships what it holds, with the
-    /// template tallies. Call when the worker stops.
-    pub fn finish(self) {}
 }
 
 /// `d` rounded up to a whole number of `quantum`s: a timer that only fires on its own ticks,
@@ -502,7 +500,7 @@ mod tests {
             &OpOutcome::failure(ErrorKind::Timeout, 0),
         );
         c.record(at(&c, 1.4), 1, ms(4), &ok(7));
-        c.finish();
+        drop(c);
         let shipments: Vec<Shipment> = rx.try_iter().collect();
         // The setup requests are in no shipment: 1 warm-up op, 3 steady ones.
         let ops: Vec<u64> = shipments.iter().map(|s| s.counts.ops).collect();
@@ -548,7 +546,7 @@ mod tests {
             &OpOutcome::failure(ErrorKind::Timeout, 0),
         );
         c.record(at(&c, 1.4), 1, 4_000_000, &ok(7));
-        c.finish();
+        drop(c);
         let s: Vec<Shipment> = rx.try_iter().collect();
         let live: Vec<Vec<(u64, u64, u64)>> = s
             .iter()
@@ -584,7 +582,7 @@ mod tests {
         let mut c = WorkerCore::new(0, Arc::clone(&c.shared), tx);
         c.record_setup(0, 1_000, &OpOutcome::default());
         c.record(at(&c, 0.5), 0, 1_000, &OpOutcome::default());
-        c.finish();
+        drop(c);
         let s: Vec<Shipment> = rx.try_iter().collect();
         assert_eq!(s.len(), 1);
         assert!(s[0].templates.is_empty());
@@ -636,7 +634,7 @@ mod tests {
         // A failed answer is recorded apart, with the transactions it carried.
         let failed = OpOutcome::failure(ErrorKind::Connect, 64);
         c.complete(intended, at(&c, 0.030), stage, &failed);
-        c.finish();
+        drop(c);
         let s = rx.try_recv().expect("one shipment");
         let ms = |ns: u64| ns as f64 / 1e6;
         assert_eq!(s.lag.len(), 2);

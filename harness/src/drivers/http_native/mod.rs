@@ -339,7 +339,7 @@ async fn worker(
     }
     // Wake a follower: it sees the stop too, and wakes the next.
     pacer.hand_over(leading);
-    core.finish();
+    drop(core);
 }
 
 /// Writes a request from template `t`: `Some(None)` when it needs a connection variable not

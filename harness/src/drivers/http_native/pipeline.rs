@@ -171,7 +171,7 @@ pub(super) async fn worker(
     }
     // Wake a follower: it sees the stop too, and wakes the next.
     p.pacer.hand_over(p.leading);
-    p.core.finish();
+    drop(p.core);
 }
 
 impl Pipe {
