@@ -90,6 +90,7 @@
 //! use_calibration = false       # true: a latency limit below the newest calibration's dispatch
 //!                               # precision (this host and CPU, <= 7 days old) makes the run invalid
 //! [criteria.tolerance]          # tps p50 p90 p99 p999 error_rate rss cpu: relative, 0..=1
+//!                               # (up to 10 where lower is better: latency, rss, cpu, instructions)
 //! tps = 0.10
 //!
 //! [capacity]                    # optional

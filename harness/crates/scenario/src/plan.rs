@@ -617,6 +617,18 @@ pub const TOLERANCE_KEYS: [&str; 9] = [
     "cpu",
 ];
 
+/// The largest tolerance a metric may be given (relative; `error_rate` absolute). Throughput
+/// cannot fall by more than all of it, and the error rate is a fraction, so theirs is 1; a
+/// metric where lower is better (latency, memory, CPU, instructions) can grow without bound,
+/// and a gate on a noisy machine may only want to fail when its tail latency is several times
+/// the baseline's (scenarios/gate.toml: p99.9 = 3, fail at 4x), so theirs is 10.
+pub fn max_tolerance(key: &str) -> f64 {
+    match key {
+        "tps" | "tps_per_cpu" | "error_rate" => 1.0,
+        _ => 10.0,
+    }
+}
+
 /// Capacity: the highest open-model rate whose latency percentile stays in bound, found by a
 /// linear ramp of the stages or by a search of held probes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

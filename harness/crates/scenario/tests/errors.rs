@@ -475,6 +475,22 @@ fn cases() -> Vec<Case> {
             Invalid,
         ),
         case(
+            "throughput tolerance above one",
+            format!("{HEAD}{STAGE}\n[criteria.tolerance]\ntps = 1.5\n"),
+            Some((12, 7)),
+            "criteria.tolerance.tps",
+            "must be between 0 and 1 (0% to 100%), found float 1.5",
+            Invalid,
+        ),
+        case(
+            "latency tolerance above ten",
+            format!("{HEAD}{STAGE}\n[criteria.tolerance]\np999 = 12\n"),
+            Some((12, 8)),
+            "criteria.tolerance.p999",
+            "must be between 0 and 10 (0% to 1000%), found integer 12",
+            Invalid,
+        ),
+        case(
             "bad scenario name",
             "[scenario]\nname = \"my run\"\n\n[target]\nkind = \"in-process\"\n".to_string() + STAGE,
             Some((2, 8)),

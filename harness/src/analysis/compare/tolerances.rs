@@ -59,7 +59,7 @@ impl Default for Tolerances {
 
 impl Tolerances {
     /// Defaults overridden by a scenario's `[criteria.tolerance]` (already validated to
-    /// `0..=1` by the scenario crate; `p90` is accepted there but not compared here).
+    /// `0..=scenario::max_tolerance` by the scenario crate; `p90` is accepted there but not compared here).
     pub fn from_scenario(map: &BTreeMap<String, f64>) -> Tolerances {
         let mut t = Tolerances::default();
         for (k, v) in map {
@@ -75,8 +75,11 @@ impl Tolerances {
             spec: format!("{key}={value}"),
             reason: reason.to_string(),
         };
-        if !(0.0..=1.0).contains(&value) {
-            return Err(bad("expected a number in 0..=1 (0.10 = 10 %)"));
+        let max = scenario::max_tolerance(key);
+        if !(0.0..=max).contains(&value) {
+            return Err(bad(&format!(
+                "expected a number in 0..={max} (0.10 = 10 %; above 1 only where lower is better)"
+            )));
         }
         match key {
             "tps" => self.tps = value,
@@ -135,5 +138,11 @@ mod tests {
         );
         assert!(t.apply_spec("tps").is_err());
         assert!(t.apply_spec("tps=2").is_err());
+        assert!(t.apply_spec("tps_per_cpu=1.5").is_err());
+        assert!(t.apply_spec("error_rate=1.5").is_err());
+        // Latency can grow without bound: a tolerance above 1 is a fail-at-several-times bound.
+        t.apply_spec("p999=3").unwrap();
+        assert_eq!(t.p999, 3.0);
+        assert!(t.apply_spec("p999=11").is_err());
     }
 }

@@ -13,7 +13,7 @@ use toml::Value;
 
 use super::values::Ctx;
 use super::Result;
-use crate::plan::{Criteria, Target, TOLERANCE_KEYS};
+use crate::plan::{max_tolerance, Criteria, Target, TOLERANCE_KEYS};
 use crate::raw::{RawCriteria, S};
 
 pub(super) fn criteria(
@@ -85,7 +85,8 @@ pub(super) fn criteria(
     Ok(c)
 }
 
-/// `[criteria.tolerance]`: a relative tolerance (0..=1) per metric of [`TOLERANCE_KEYS`].
+/// `[criteria.tolerance]`: a relative tolerance per metric of [`TOLERANCE_KEYS`], from 0 to
+/// [`max_tolerance`] (1, or 10 for a metric where lower is better).
 fn tolerances(cx: &Ctx, r: &RawCriteria) -> Result<BTreeMap<String, f64>> {
     let mut tolerances = BTreeMap::new();
     for (k, v) in &r.tolerance {
@@ -101,7 +102,10 @@ fn tolerances(cx: &Ctx, r: &RawCriteria) -> Result<BTreeMap<String, f64>> {
                 ),
             ));
         }
-        tolerances.insert(key.clone(), cx.fraction(v, &field)?);
+        tolerances.insert(
+            key.clone(),
+            cx.fraction_upto(v, &field, max_tolerance(key))?,
+        );
     }
     Ok(tolerances)
 }

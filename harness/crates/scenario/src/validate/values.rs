@@ -175,6 +175,12 @@ impl Ctx<'_> {
 
     /// A fraction in 0..=1 given as "0.01%" or a number.
     pub(super) fn fraction(&self, v: &S<Value>, field: &str) -> Result<f64> {
+        self.fraction_upto(v, field, 1.0)
+    }
+
+    /// A fraction (or percentage) from 0 to `max`: `max` above 1 for a change that may exceed
+    /// 100 % (a tolerance on a latency, [`crate::max_tolerance`]).
+    pub(super) fn fraction_upto(&self, v: &S<Value>, field: &str, max: f64) -> Result<f64> {
         let f = match v.get_ref() {
             Value::String(s) => {
                 units::parse_percent(s).map_err(|e| self.unit_err(v, field, EXPECT_FRACTION, e))?
@@ -183,12 +189,13 @@ impl Ctx<'_> {
             Value::Float(f) => *f,
             _ => return Err(self.expected(v, field, EXPECT_FRACTION)),
         };
-        if !(0.0..=1.0).contains(&f) {
+        if !(0.0..=max).contains(&f) {
             return Err(self.err(
                 v.span(),
                 field,
                 format!(
-                    "must be between 0 and 1 (0% to 100%), found {}",
+                    "must be between 0 and {max} (0% to {}%), found {}",
+                    max * 100.0,
                     describe(v.get_ref())
                 ),
             ));
