@@ -1,6 +1,7 @@
 //! Per-request-template figures end to end: a scenario of three templates (a fast success, a
 //! slow success, a 404 counted as an error) run through `harness::run::execute` against a
-//! hand-written server on 127.0.0.1 port 0, for 1 s.
+//! hand-written server on 127.0.0.1 port 0, for 1 s; and what the 404s said, kept by both
+//! drivers.
 
 mod common;
 #[path = "common/http1_server.rs"]
@@ -70,10 +71,57 @@ fn each_template_gets_its_own_row_and_the_rows_add_up_to_the_summary() {
         .templates
         .iter()
         .all(|t| !t.setup && t.histogram.is_some() == (t.latency_us.count > 0)));
+    // What the 404s said is kept, named by template: the first 64 sampled (all of them in a
+    // run that had fewer).
+    let a = &r.summary.failures.answers;
+    assert_eq!(a.len(), 1, "{a:?}");
+    let said = (a[0].kind.as_str(), a[0].status, a[0].template.as_deref());
+    assert_eq!(said, ("status_4xx", 404, Some("missing")));
+    assert_eq!(
+        (a[0].body.as_str(), a[0].truncated),
+        ("no such path", false)
+    );
+    assert!(a[0].sampled == 64 || a[0].sampled >= missing.ops, "{a:?}");
     // results.json keeps them, and the report shows them.
     let back = results::RunResult::read(o.dir.join("results.json")).unwrap();
     assert_eq!(back.templates, r.templates);
     let md = std::fs::read_to_string(o.dir.join("report.md")).unwrap();
     assert!(md.contains("## By request template"), "{md}");
     assert!(md.lines().any(|l| l.starts_with("| missing |")), "{md}");
+    assert!(md.contains("| status\\_4xx | 404 | missing |"), "{md}");
+    assert_eq!(back.summary.failures.answers, *a);
+}
+
+#[test]
+fn goose_keeps_what_the_failed_answers_said_too() {
+    let server = start(Behaviour::default());
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!(
+        "[scenario]\nname = \"t-answers\"\ndriver = \"goose\"\n[target]\nkind = \"http\"\nurl = \"{}\"\n\
+         [http]\ntimeout = \"2s\"\n\
+         [[requests]]\nname = \"fast\"\npath = \"/ok\"\nexpect_status = [200]\n\
+         [[requests]]\nname = \"missing\"\npath = \"/nope\"\nexpect_status = [200]\n\
+         [[stages]]\nname = \"steady\"\nduration = \"1s\"\nworkers = 2\n",
+        server.url
+    );
+    let f = write_scenario(dir.path(), "answers", &text);
+    let plan = Prepared::whole(scenario::load(&f).unwrap_or_else(|e| panic!("{e}")));
+    let opts = RunOptions {
+        out: Some(dir.path().to_path_buf()),
+        quiet: true,
+        no_reports: true,
+        ..RunOptions::default()
+    };
+    let r = execute(&plan, &opts).unwrap().result;
+    assert_eq!(r.driver.name, "goose");
+    assert!(r
+        .summary
+        .errors_by_kind
+        .get("status_4xx")
+        .is_some_and(|n| *n > 0));
+    let a = &r.summary.failures.answers;
+    assert_eq!(a.len(), 1, "{a:?}");
+    let said = (a[0].kind.as_str(), a[0].status, a[0].template.as_deref());
+    assert_eq!(said, ("status_4xx", 404, Some("missing")));
+    assert_eq!(a[0].body, "no such path");
 }

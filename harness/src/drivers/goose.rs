@@ -53,7 +53,7 @@ use crate::drivers::http_native::{generator_threads, http_workers};
 use crate::load::errors::{ErrorKind, OpOutcome};
 use crate::load::shipment::Shipment;
 use crate::load::worker::{Shared, WorkerCore};
-use crate::targets::http::judge::judge;
+use crate::targets::http::judge::{body_hold, judge};
 use crate::targets::http::maker::RequestMaker;
 use crate::targets::http::request::RequestTable;
 use crate::targets::http::HttpTarget;
@@ -61,7 +61,7 @@ use anyhow::Context as _;
 use crossbeam_channel::Sender;
 use goose::config::{GooseConfiguration, GooseDefault, GooseDefaultType};
 use goose::goose::{
-    GooseMethod, GooseRequest, GooseUser, Scenario, Transaction, TransactionResult,
+    GooseMethod, GooseRequest, GooseResponse, GooseUser, Scenario, Transaction, TransactionResult,
 };
 use goose::GooseAttack;
 use hyper::Method;
@@ -302,42 +302,7 @@ impl AttackState {
             .response_time_micros()
             .saturating_mul(1_000)
             .max(1);
-        let outcome = match goose.response {
-            Ok(mut response) => {
-                let status = response.status().as_u16();
-                // Read the whole body (the engine's committed count is in it, and an unread
-                // body would keep the connection from going back to the pool), holding only
-                // what the template needs, up to `max_body`: reqwest's `bytes()` held it all,
-                // so a server streaming without end grew memory until the request timeout.
-                let hold = self.table.needs(t).body.unwrap_or(0);
-                let mut kept = Vec::new();
-                let read = loop {
-                    match response.chunk().await {
-                        Ok(Some(c)) => {
-                            let room = hold.saturating_sub(kept.len());
-                            kept.extend_from_slice(&c[..c.len().min(room)]);
-                        }
-                        Ok(None) => break Ok(()),
-                        Err(e) => break Err(e),
-                    }
-                };
-                match read {
-                    Ok(()) => judge(&self.table, self.engine, t, status, &kept, submitted_tx),
-                    Err(e) => {
-                        OpOutcome::failure(transport_error(e.is_timeout(), false), submitted_tx)
-                    }
-                }
-            }
-            // A refused certificate or handshake is `tls`, as for the native driver (goose's
-            // client is rustls too); only the count is kept, not the message.
-            Err(e) if crate::targets::http::tls::in_chain(&e) => {
-                OpOutcome::failure(ErrorKind::Tls, submitted_tx)
-            }
-            Err(e) => OpOutcome::failure(
-                transport_error(e.is_timeout(), e.is_connect()),
-                submitted_tx,
-            ),
-        };
+        let outcome = self.judged(&mut goose, t, submitted_tx).await;
         let done = Instant::now();
         // Recorded first: goose's `set_failure` always returns an error (for the transaction
         // to pass on), and recording after its `?` lost every operation that failed after
@@ -355,6 +320,49 @@ impl AttackState {
             user.set_success(&mut goose.request)?;
         }
         Ok(())
+    }
+
+    /// What goose's answer to a request of template `t` (which carried `submitted_tx`
+    /// transfers) comes to: read whole, judged, and sampled when it failed (`load::answers`).
+    async fn judged(&self, goose: &mut GooseResponse, t: usize, submitted_tx: u64) -> OpOutcome {
+        let response = match &mut goose.response {
+            Ok(response) => response,
+            // A refused certificate or handshake is `tls`, as for the native driver (goose's
+            // client is rustls too); only the count is kept, not the message.
+            Err(e) if crate::targets::http::tls::in_chain(&*e) => {
+                return OpOutcome::failure(ErrorKind::Tls, submitted_tx)
+            }
+            Err(e) => {
+                let kind = transport_error(e.is_timeout(), e.is_connect());
+                return OpOutcome::failure(kind, submitted_tx);
+            }
+        };
+        let status = response.status().as_u16();
+        // Read the whole body (the engine's committed count is in it, and an unread body would
+        // keep the connection from going back to the pool), holding only what the template
+        // needs, up to `max_body`: reqwest's `bytes()` held it all, so a server streaming
+        // without end grew memory until the request timeout. A failed answer holds a little
+        // more, for the sample (`body_hold`).
+        let hold = body_hold(status, self.table.needs(t).body.unwrap_or(0));
+        let (mut kept, mut cut) = (Vec::new(), false);
+        loop {
+            match response.chunk().await {
+                Ok(Some(c)) => {
+                    let room = hold.saturating_sub(kept.len());
+                    kept.extend_from_slice(&c[..c.len().min(room)]);
+                    cut |= c.len() > room;
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    let kind = transport_error(e.is_timeout(), false);
+                    return OpOutcome::failure(kind, submitted_tx);
+                }
+            }
+        }
+        let o = judge(&self.table, self.engine, t, status, &kept, submitted_tx).of_template(t);
+        let at = self.shared.elapsed(Instant::now());
+        self.shared.answers.note(&o, status, &kept, cut, at);
+        o
     }
 
     /// Ships every user's last slice and drops its channel sender, so the collector sees the

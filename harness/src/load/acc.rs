@@ -87,6 +87,8 @@ impl Acc {
             tx_error_rate: self.counts.tx_error_rate(),
             latency_failed_us: (!self.hist_failed.is_empty())
                 .then(|| Percentiles::from_histogram(&self.hist_failed)),
+            // Sampled per run, not per slice: the assembler adds them (`load::answers`).
+            answers: Vec::new(),
         }
     }
 

@@ -1,5 +1,5 @@
 //! The load itself: the one worker loop every driver runs ([`worker::WorkerCore`]), what an
-//! operation can end in ([`errors`]), the plan as a timeline ([`timeline`]), and the collector
+//! operation can end in ([`errors`]) and what the failed answers said ([`answers`]), the plan as a timeline ([`timeline`]), and the collector
 //! that turns the workers' shipments into interval records as the run goes ([`collector`],
 //! adding them up in [`acc::Acc`], their counters in [`counts::Counts`]), with its sinks: the interval log ([`hlog`]), the capacity
 //! search ([`capacity`]) and the live [`progress`] line; finished stages' histograms are kept
@@ -8,6 +8,7 @@
 //! ([`template_live`], on the [`buckets`] every live histogram uses).
 
 pub mod acc;
+pub mod answers;
 pub mod buckets;
 pub mod capacity;
 pub mod collector;

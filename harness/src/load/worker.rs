@@ -14,6 +14,7 @@
 //! schedule); in a closed-model stage, from when the worker actually started it (service time).
 
 use crate::cancel::Cancel;
+use crate::load::answers::AnswerSamples;
 pub use crate::load::errors::{ErrorKind, OpOutcome};
 use crate::load::recorder::{Op, Recorder, SharedRecorder};
 use crate::load::shipment::Shipment;
@@ -50,6 +51,8 @@ pub struct Shared {
     /// ([`coarsened`]). `None` in every real run; `harness calibrate`'s tests set it to prove
     /// the calibration sees a worse timer (see `calibrate`).
     pub coarse_timer: Option<Duration>,
+    /// Samples of the failed answers ([`crate::load::answers`]).
+    pub answers: AnswerSamples,
 }
 
 impl Shared {
@@ -76,6 +79,7 @@ impl Shared {
             templates: 0,
             live_templates: false,
             coarse_timer: None,
+            answers: AnswerSamples::default(),
         }
     }
 
@@ -283,6 +287,16 @@ impl WorkerCore {
     /// A wait of `d`, as coarse as the run's timer is made to be (not at all in real runs).
     fn wait(&self, d: Duration) -> Next {
         Next::Wait(coarsened(d, self.shared.coarse_timer))
+    }
+
+    /// Samples the answer an operation was judged from, if it failed on it (status, the body
+    /// as held, whether the body went on): see [`crate::load::answers`].
+    #[inline]
+    pub fn sample_answer(&self, o: &OpOutcome, status: u16, body: &[u8], truncated: bool) {
+        if o.failed {
+            let at = self.shared.elapsed(Instant::now());
+            self.shared.answers.note(o, status, body, truncated, at);
+        }
     }
 
     /// Records a completed operation.

@@ -77,6 +77,9 @@ fn steady_summary(p: &Parts<'_>, end_s: f64, per_tx: bool) -> Summary {
     let tl = &p.shared.timeline;
     let seconds = tl.steady_seconds(end_s, interval);
     let mut s = summarize(&p.collected.steady, seconds, per_tx);
+    // Sampled from the whole run, like the connections below (`load::answers`).
+    let names: Vec<String> = p.plan.requests.iter().map(|t| t.name.clone()).collect();
+    s.failures.answers = p.shared.answers.list(&names);
     // Connections open mostly at the start, in the warm-up: their times cover the whole run.
     (s.connect_us, s.tls_handshake_us) = p.collected.whole.connections();
     s.offered_tps = offered_tps(p.plan, tl, end_s, interval);

@@ -6,7 +6,7 @@
 //! Answers, by path: `/ok` 200 with a content-length body; `/teapot` 418 with a chunked body
 //! (two framings, so a client that matched answers to the wrong requests, or misread where
 //! one ends, shows as status errors); anything else (the harness's `/api/v11/info` probe)
-//! 404. Every answer to a connection's batch of requests leaves in one write, as hyper's
+//! 404 with a short text body. Every answer to a connection's batch of requests leaves in one write, as hyper's
 //! `pipeline_flush` does. Bounded: each connection thread gives up after 5 s without a byte,
 //! and the accept loop ends when the [`Server`] is dropped or after 120 s.
 
@@ -199,6 +199,7 @@ fn answer(path: &str, close: bool) -> Vec<u8> {
             "HTTP/1.1 418 I'm a teapot\r\n{close}transfer-encoding: chunked\r\n\r\n4\r\nI'm \r\n8\r\na teapot\r\n0\r\n\r\n"
         )
         .into_bytes(),
-        _ => format!("HTTP/1.1 404 Not Found\r\n{close}content-length: 0\r\n\r\n").into_bytes(),
+        _ => format!("HTTP/1.1 404 Not Found\r\n{close}content-length: 13\r\n\r\nno such path\n")
+            .into_bytes(),
     }
 }

@@ -580,6 +580,40 @@ fn junit_states_the_p99_interval() {
 /// Per-template figures: a table after the stages in Markdown, HTML and PDF (timed templates,
 /// then the setup group under its marker), properties in JUnit; nothing without them.
 #[test]
+fn failed_answers_are_shown_in_every_format() {
+    let r = fixture::http_templates();
+    let md = text_of(&r, Format::Markdown, "report.md");
+    let at = md.find("What the failed answers said").expect("the table");
+    assert!(md.find("## Errors").unwrap() < at, "{md}");
+    let table = &md[at..];
+    assert!(
+        table.contains(
+            "| status\\_4xx | 401 | login | 2 | 800 ms | {\"error\":\"bad password \\<for user-7\\>\"} |"
+        ),
+        "{table}"
+    );
+    assert!(
+        table.contains("| status\\_5xx | 503 | transfer | 1 | 12.5 s | (no body held) |"),
+        "{table}"
+    );
+    assert!(
+        table.contains("first 64 failed answers of each kind"),
+        "{table}"
+    );
+    let html = text_of(&r, Format::Html, "report.html");
+    assert!(
+        html.contains("bad password &lt;for user-7&gt;"),
+        "escaped once: {html}"
+    );
+    let outputs = render_to_bytes(&r, Format::Pdf).unwrap();
+    let (_, pdf) = pdf_text(&outputs[0].bytes);
+    assert!(pdf.contains("bad password"), "{pdf:.3000}");
+    // A run whose answers all succeeded, or failed without one: no table.
+    let plain = fixture::sample();
+    assert!(!text_of(&plain, Format::Markdown, "report.md").contains("failed answers said"));
+}
+
+#[test]
 fn request_templates_get_a_table_in_every_format() {
     let r = fixture::http_templates();
     let md = text_of(&r, Format::Markdown, "report.md");

@@ -799,6 +799,27 @@ pub fn http_templates() -> RunResult {
     t[2].errors = 2;
     t[2].error_rate = 2.0 / 64.0;
     t[2].errors_by_kind = [("status_4xx".to_string(), 2)].into();
+    // What those two refused logins said (sampled), and a transfer refused with a long page.
+    r.summary.failures.answers = vec![
+        FailedAnswer {
+            kind: "status_4xx".into(),
+            template: Some("login".into()),
+            status: 401,
+            body: r#"{"error":"bad password <for user-7>"}"#.into(),
+            truncated: false,
+            sampled: 2,
+            first_at_s: 0.8,
+        },
+        FailedAnswer {
+            kind: "status_5xx".into(),
+            template: Some("transfer".into()),
+            status: 503,
+            body: String::new(),
+            truncated: true,
+            sampled: 1,
+            first_at_s: 12.5,
+        },
+    ];
     r
 }
 

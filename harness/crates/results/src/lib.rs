@@ -468,7 +468,53 @@ pub struct Failures {
     /// none failed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub latency_failed_us: Option<Percentiles>,
+    /// What the failed answers said: the distinct answers (kind, template, status, the start
+    /// of the body) among those sampled, most often sampled first, at most
+    /// [`ANSWERS_KEPT_PER_KIND`] of each kind. The run samples the first
+    /// [`ANSWER_SAMPLES_PER_KIND`] answers of each kind it counts as failed (`status_4xx`,
+    /// `status_5xx`, `status_other`, `body`, `check`), warm-up included; transport errors
+    /// (connect, tls, timeout, io) have no answer and are counted by kind only. The counts are
+    /// of samples: `errors_by_kind` has every failure.
+    /// (`failed_answers` in results.json, where the summary's failure fields are flattened.)
+    #[serde(
+        default,
+        rename = "failed_answers",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub answers: Vec<FailedAnswer>,
 }
+
+/// One distinct failed answer (see [`Failures::answers`]).
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, JsonSchema)]
+pub struct FailedAnswer {
+    /// The error kind it counted as (`status_5xx`, `check`, ...).
+    pub kind: String,
+    /// The request template that asked (its `name`), when the scenario has templates.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template: Option<String>,
+    pub status: u16,
+    /// The start of the body as text (at most [`ANSWER_BODY_CHARS`] characters; invalid UTF-8
+    /// replaced, control characters shown as spaces); empty when there was none.
+    pub body: String,
+    /// Whether the body went on beyond what is shown.
+    #[serde(default)]
+    pub truncated: bool,
+    /// How many of the sampled answers were this one.
+    pub sampled: u64,
+    /// Seconds from the start of the run to the first of them.
+    pub first_at_s: f64,
+}
+
+/// How much of a failed answer's body [`FailedAnswer::body`] keeps.
+pub const ANSWER_BODY_CHARS: usize = 200;
+/// Failed answers of each kind a run samples for [`Failures::answers`]: the first ones.
+pub const ANSWER_SAMPLES_PER_KIND: u32 = 64;
+/// Distinct answers of each kind [`Failures::answers`] keeps.
+pub const ANSWERS_KEPT_PER_KIND: usize = 5;
+/// Bytes of a failed answer's body the drivers hold for the sample: error pages and JSON
+/// errors are short; a longer body framed by its length is skipped whole by the builtin
+/// client (sampled as its status, "no body held").
+pub const FAILED_BODY_HOLD: usize = 4096;
 
 /// How late the load generator itself sent open-model operations over the steady state.
 ///

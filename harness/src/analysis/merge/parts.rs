@@ -219,6 +219,7 @@ fn merged_failures(segs: &[Seg<'_>], ops: u64, failed: Option<&Histogram<u64>>) 
             .map(|s| s.failures.tx_error_rate.map(|r| r * weight(s)))
             .sum(),
         latency_failed_us: failed.map(Percentiles::from_histogram),
+        answers: crate::load::answers::merge(all().map(|s| s.failures.answers.clone())),
     }
 }
 

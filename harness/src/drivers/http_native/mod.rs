@@ -40,7 +40,7 @@ use crate::targets::http::request::RequestTable;
 use crate::targets::http::template::ConnVars;
 use crate::targets::http::{current_thread_rt, HttpTarget};
 use anyhow::Context as _;
-use client::{Client, Conn};
+use client::{Client, Conn, Reply};
 use crossbeam_channel::Sender;
 use pacer::Pacer;
 use scenario::Plan;
@@ -384,6 +384,21 @@ impl Sent {
     }
 }
 
+/// The outcome of answer `a` to a request of template `t` that carried `tx` transfers:
+/// judged (its checks may set the connection's `vars`), and sampled when it failed.
+fn judged(
+    ctx: &WorkerEnv,
+    a: &Reply<'_>,
+    (t, tx): (usize, u64),
+    vars: &mut ConnVars,
+    core: &WorkerCore,
+) -> OpOutcome {
+    let answer = (t, a.status);
+    let o = judge_checked(&ctx.table, ctx.engine, answer, &a.checked, tx, vars).of_template(t);
+    core.sample_answer(&o, a.status, a.checked.body, a.checked.truncated);
+    o
+}
+
 /// Sends one request on the worker's connection (opening it and running its setup requests
 /// if needed; `session.budget` says when it must be the connection's last) and judges the
 /// answer. `timer` fires at the request's deadline (set here). `None`: a feeder ran out of
@@ -438,17 +453,7 @@ async fn one_request(
         () = timer => Err(ErrorKind::Timeout),
     };
     let (outcome, arrived) = match answer {
-        Ok(a) => (
-            judge_checked(
-                &ctx.table,
-                ctx.engine,
-                (t, a.status),
-                &a.checked,
-                tx,
-                &mut session.vars,
-            ),
-            a.arrived,
-        ),
+        Ok(a) => (judged(ctx, &a, (t, tx), &mut session.vars, core), a.arrived),
         // Failed, or timed out (the answer may still arrive on this connection): start afresh.
         Err(kind) => {
             session.drop_conn();
@@ -462,7 +467,7 @@ async fn one_request(
         session.drop_conn();
     }
     Some(Sent {
-        outcome: outcome.of_template(t),
+        outcome,
         arrived,
         setup_ended,
         refused: false,

@@ -341,8 +341,11 @@ impl Pipe {
                     };
                     let mut no_vars = ConnVars::default();
                     let (table, engine) = (&self.ctx.table, self.ctx.engine);
-                    judge_checked(table, engine, (t, a.status), &checked, tx, &mut no_vars)
-                        .of_template(t)
+                    let o = judge_checked(table, engine, (t, a.status), &checked, tx, &mut no_vars)
+                        .of_template(t);
+                    self.core
+                        .sample_answer(&o, a.status, checked.body, checked.truncated);
+                    o
                 }
                 Err(kind) => {
                     self.fail_all(kind);

@@ -106,7 +106,7 @@ impl Session {
             Ok(Err(kind)) => OpOutcome::failure(kind, tx),
             Ok(Ok(a)) => {
                 let answer = (t, a.status);
-                judge_checked(
+                let o = judge_checked(
                     &ctx.table,
                     ctx.engine,
                     answer,
@@ -114,6 +114,9 @@ impl Session {
                     tx,
                     &mut self.vars,
                 )
+                .of_template(t);
+                core.sample_answer(&o, a.status, a.checked.body, a.checked.truncated);
+                o
             }
         }
     }

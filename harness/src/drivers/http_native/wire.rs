@@ -20,6 +20,7 @@
 use super::h1::{parse_head, Chunk, ChunkDecoder, Framing, Head};
 use super::stamped::StampedTcp;
 use crate::load::worker::ErrorKind;
+use crate::targets::http::judge::body_hold;
 use crate::targets::http::request::Needs;
 use crate::targets::http::stream::Stream;
 use crate::targets::http::tls::kind_of;
@@ -193,7 +194,7 @@ impl WireConn {
         } else {
             head.framing
         };
-        let hold = keep.body.unwrap_or(0);
+        let hold = body_hold(head.status, keep.body.unwrap_or(0));
         let (body, truncated) = self.read_body(head.len, framing, hold).await?;
         Ok(WireAnswer {
             status: head.status,

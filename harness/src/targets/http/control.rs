@@ -6,6 +6,7 @@
 //! use the run's TLS settings ([`Dialer`]) but do not count in its TLS figures.
 
 use super::dial::Dialer;
+use super::judge::body_hold;
 use super::stream::Stream;
 use super::tls::{self, Alpn};
 use crate::load::worker::ErrorKind;
@@ -93,6 +94,7 @@ pub async fn read_answer(
     (hold, excess): (usize, Excess),
 ) -> Result<Answer, ErrorKind> {
     let (parts, mut incoming) = resp.into_parts();
+    let hold = body_hold(parts.status.as_u16(), hold);
     let mut kept = BytesMut::new();
     let mut truncated = false;
     while let Some(frame) = incoming.frame().await {

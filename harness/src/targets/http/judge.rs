@@ -9,6 +9,19 @@ use super::inspect::Answer;
 use super::request::RequestTable;
 use super::template::ConnVars;
 use crate::load::errors::{ErrorKind, OpOutcome};
+use results::FAILED_BODY_HOLD;
+
+/// How much of an answer with status `status` to hold when its template needs `needs` bytes of
+/// the body: that, and for an answer that is not a success (outside 200-299) at least
+/// [`FAILED_BODY_HOLD`], so a failed answer's first words can be sampled
+/// ([`crate::load::answers`]). Successful answers cost nothing more.
+pub fn body_hold(status: u16, needs: usize) -> usize {
+    if (200..300).contains(&status) {
+        needs
+    } else {
+        needs.max(FAILED_BODY_HOLD)
+    }
+}
 
 /// [`judge`], then, when the status was as expected, template `template`'s checks and
 /// extractions (into the connection's `vars`): a failed one fails the operation as `check`

@@ -292,6 +292,8 @@ fn errors(r: &RunResult) -> Vec<Block> {
         b.extend(outcomes::failures(r));
         b.push(Block::Note("Steady state only (warm-up excluded).".into()));
     }
+    // Sampled over the whole run: shown even when only the warm-up failed.
+    b.extend(outcomes::answers(&r.summary.failures.answers));
     b
 }
 

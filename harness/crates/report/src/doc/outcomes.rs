@@ -2,7 +2,7 @@
 //! rates side by side, and the latency of failed operations next to the successful ones'
 //! (Gatling's OK/KO split), so a dead target's instant refusals never pass for fast answers.
 
-use results::{Percentiles, Quantile, RunResult};
+use results::{FailedAnswer, Percentiles, Quantile, RunResult};
 
 use super::{Align, Block, Cell, Table, Tone};
 use crate::fmt;
@@ -40,6 +40,54 @@ pub(super) fn failures(r: &RunResult) -> Vec<Block> {
         )));
     }
     b
+}
+
+/// What the failed answers said (sampled), so a reader sees the server's reason beside the
+/// count; nothing when no answer failed (transport errors have none).
+pub(super) fn answers(answers: &[FailedAnswer]) -> Vec<Block> {
+    if answers.is_empty() {
+        return Vec::new();
+    }
+    let named = answers.iter().any(|a| a.template.is_some());
+    let mut columns = vec![("Kind", Align::Left), ("Status", Align::Right)];
+    if named {
+        columns.push(("Request", Align::Left));
+    }
+    columns.extend([
+        ("Sampled", Align::Right),
+        ("First at", Align::Right),
+        ("Answer (start of the body)", Align::Left),
+    ]);
+    let mut t = Table::new(&columns);
+    for a in answers {
+        let mut row = vec![Cell::plain(&a.kind), Cell::plain(a.status.to_string())];
+        if named {
+            row.push(Cell::plain(a.template.as_deref().unwrap_or("")));
+        }
+        let body = match (a.body.is_empty(), a.truncated) {
+            (true, _) => "(no body held)".to_string(),
+            (false, true) => format!("{} …", a.body),
+            (false, false) => a.body.clone(),
+        };
+        row.extend([
+            Cell::plain(fmt::count(a.sampled)),
+            Cell::plain(fmt::duration_s(a.first_at_s)),
+            Cell::plain(body),
+        ]);
+        t.row(row);
+    }
+    vec![
+        Block::Paragraph("What the failed answers said:".into()),
+        Block::Table(t),
+        Block::Note(format!(
+            "Sampled: the distinct answers (at most {} of each kind) among the first {} failed \
+             answers of each kind, warm-up included (the counts above are of every failure). A \
+             body over {} framed by its length is not held.",
+            results::ANSWERS_KEPT_PER_KIND,
+            results::ANSWER_SAMPLES_PER_KIND,
+            fmt::bytes(results::FAILED_BODY_HOLD as u64)
+        )),
+    ]
 }
 
 /// Latency of successful (OK) and failed (KO) operations.
