@@ -10,8 +10,6 @@ mod http1_server;
 
 use assert_cmd::Command;
 use common::*;
-use harness::plan::Prepared;
-use harness::run::{execute, RunOptions};
 use http1_server::{start, Behaviour};
 
 const WORKERS: u64 = 4;
@@ -28,15 +26,7 @@ fn drive(http: &str) -> (u64, u64, u64) {
          [[stages]]\nname = \"steady\"\nduration = \"1s\"\nworkers = {WORKERS}\n",
         server.url
     );
-    let f = write_scenario(dir.path(), "conn", &text);
-    let plan = Prepared::whole(scenario::load(&f).unwrap_or_else(|e| panic!("{e}")));
-    let opts = RunOptions {
-        out: Some(dir.path().to_path_buf()),
-        quiet: true,
-        no_reports: true,
-        ..RunOptions::default()
-    };
-    let r = execute(&plan, &opts).unwrap().result;
+    let r = execute_text(dir.path(), "conn", &text, false).result;
     let ops: u64 = r.stages.iter().map(|s| s.ops).sum();
     let errors: u64 = r.stages.iter().map(|s| s.errors).sum();
     assert_eq!(errors, 0, "{http}: {:?}", r.summary.errors_by_kind);
@@ -187,15 +177,7 @@ fn http2_connections_are_replaced_as_asked() {
              [http]\nhttp2 = true\n{http}\n[[requests]]\nname = \"health\"\npath = \"/api/v11/health\"\n\
              [[stages]]\nname = \"steady\"\nduration = \"1s\"\nworkers = {WORKERS}\n"
         );
-        let f = write_scenario(dir.path(), "h2", &text);
-        let plan = Prepared::whole(scenario::load(&f).unwrap());
-        let opts = RunOptions {
-            out: Some(dir.path().to_path_buf()),
-            quiet: true,
-            no_reports: true,
-            ..RunOptions::default()
-        };
-        let r = execute(&plan, &opts).unwrap().result;
+        let r = execute_text(dir.path(), "h2", &text, false).result;
         let conns = engine_connections(&url);
         kill_after(child, std::time::Duration::ZERO).join().unwrap();
         let ops: u64 = r.stages.iter().map(|s| s.ops).sum();

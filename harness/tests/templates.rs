@@ -8,9 +8,7 @@ mod common;
 #[allow(dead_code)] // the server's statistics: this test reads the run's figures instead
 mod http1_server;
 
-use common::write_scenario;
-use harness::plan::Prepared;
-use harness::run::{execute, RunOptions};
+use common::execute_text;
 use http1_server::{start, Behaviour};
 use std::time::Duration;
 
@@ -31,14 +29,7 @@ fn each_template_gets_its_own_row_and_the_rows_add_up_to_the_summary() {
          [[stages]]\nname = \"steady\"\nduration = \"1s\"\nworkers = 2\n",
         server.url
     );
-    let f = write_scenario(dir.path(), "templates", &text);
-    let plan = Prepared::whole(scenario::load(&f).unwrap_or_else(|e| panic!("{e}")));
-    let opts = RunOptions {
-        out: Some(dir.path().to_path_buf()),
-        quiet: true,
-        ..RunOptions::default()
-    };
-    let o = execute(&plan, &opts).unwrap();
+    let o = execute_text(dir.path(), "templates", &text, true);
     let r = &o.result;
     let names: Vec<&str> = r.templates.iter().map(|t| t.name.as_str()).collect();
     assert_eq!(names, ["fast", "slow", "missing"]);
@@ -104,15 +95,7 @@ fn goose_keeps_what_the_failed_answers_said_too() {
          [[stages]]\nname = \"steady\"\nduration = \"1s\"\nworkers = 2\n",
         server.url
     );
-    let f = write_scenario(dir.path(), "answers", &text);
-    let plan = Prepared::whole(scenario::load(&f).unwrap_or_else(|e| panic!("{e}")));
-    let opts = RunOptions {
-        out: Some(dir.path().to_path_buf()),
-        quiet: true,
-        no_reports: true,
-        ..RunOptions::default()
-    };
-    let r = execute(&plan, &opts).unwrap().result;
+    let r = execute_text(dir.path(), "answers", &text, false).result;
     assert_eq!(r.driver.name, "goose");
     assert!(r
         .summary

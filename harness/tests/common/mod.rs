@@ -59,6 +59,21 @@ pub fn write_scenario(dir: &Path, name: &str, text: &str) -> PathBuf {
     f
 }
 
+/// Runs scenario `text` (written to `dir/NAME.toml`) quietly through `harness::run::execute`,
+/// its results under `dir`, writing the reports only when `reports`.
+#[allow(dead_code)] // not every test binary runs a scenario text
+pub fn execute_text(dir: &Path, name: &str, text: &str, reports: bool) -> harness::run::RunOutcome {
+    let f = write_scenario(dir, name, text);
+    let plan = harness::plan::Prepared::whole(scenario::load(&f).unwrap_or_else(|e| panic!("{e}")));
+    let opts = harness::run::RunOptions {
+        out: Some(dir.to_path_buf()),
+        quiet: true,
+        no_reports: !reports,
+        ..harness::run::RunOptions::default()
+    };
+    harness::run::execute(&plan, &opts).unwrap()
+}
+
 /// Starts `engine serve` (one worker) with `accounts` on port 0 and returns the child and the
 /// URL it announced on its first line of stdout.
 #[allow(dead_code)] // not every test binary starts its own server
