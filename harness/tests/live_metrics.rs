@@ -349,7 +349,10 @@ fn a_capacity_search_of_two_templates_is_watched_probe_by_probe() {
     let prom = Prometheus::start(dir.path(), metrics);
     let scenario = dir.path().join("search.toml");
     // Probes of 1 s after 250 ms of settling, from 200/s to at most 400/s: three or four probes,
-    // under 10 s in all (max_time bounds it).
+    // under 10 s in all (max_time bounds it). Lateness counts from 50 ms and up to 5 % of sends:
+    // this test is about the live series, and in CI (f988d57, 02:29) the hypervisor stole 41 %
+    // of the machine and 11 of 400 sends went out more than 10 ms late, which ended the search
+    // at "generator limit" (exit 4) with every series right.
     std::fs::write(
         &scenario,
         format!(
@@ -360,7 +363,8 @@ fn a_capacity_search_of_two_templates_is_watched_probe_by_probe() {
          [capacity]\nmode = \"search\"\npercentile = 99.0\nmax_latency = \"500ms\"\n\
          start = \"200/s\"\nmax = \"400/s\"\nprobe = \"1s\"\nsettle = \"250ms\"\nconfirm = \"1s\"\n\
          precision = \"10%\"\nmax_probes = 4\nmax_time = \"20s\"\n\
-         [output]\ninterval = \"250ms\"\n[criteria]\nlate_dispatch = \"10ms\"\n",
+         [output]\ninterval = \"250ms\"\n\
+         [criteria]\nlate_dispatch = \"50ms\"\nmax_late_dispatch = \"5%\"\n",
             server.url
         ),
     )
