@@ -107,7 +107,7 @@ fn the_search_finds_a_known_capacity_within_its_precision() {
     let dir = tempfile::tempdir().unwrap();
     let text = search_scenario(&url, "t-known", "start = \"300/s\"\nmax = \"20k/s\"", "");
     let f = write_scenario(dir.path(), "known", &text);
-    // Run again (at most three times in all) when the instrument says a VM stall disturbed the
+    // Run again (at most four runs in all) when the instrument says a VM stall disturbed the
     // search: the generator started operations more than 10 ms late though its threads were
     // mostly idle (CI: 18 of 900 late, the busiest thread 13 % busy, p99 30 ms), or a probe
     // below capacity came out bad without the generator seeing itself late (CI, 2026-12-01:
@@ -168,11 +168,16 @@ fn a_target_whose_latency_stays_flat_is_above_max() {
     // of this shared VM once broke the 500/s probe's p99 (CI, 2026-12-01) with nothing queued.
     let url = known_capacity_server(100_000.0);
     let dir = tempfile::tempdir().unwrap();
+    // Lateness counts from 50 ms and up to 5 % of sends for the same reason.
     let text = search_scenario(&url, "t-flat", "start = \"500/s\"\nmax = \"2k/s\"", "")
-        .replace("max_latency = \"20ms\"", "max_latency = \"200ms\"");
-    assert!(text.contains("max_latency = \"200ms\""));
+        .replace("max_latency = \"20ms\"", "max_latency = \"200ms\"")
+        .replace(
+            "late_dispatch = \"10ms\"",
+            "late_dispatch = \"50ms\"\nmax_late_dispatch = \"5%\"",
+        );
+    assert!(text.contains("max_latency = \"200ms\"") && text.contains("\"50ms\""));
     let f = write_scenario(dir.path(), "flat", &text);
-    // A search the generator's lateness ended is run again, at most three runs (CI,
+    // A search the generator's lateness ended is run again, at most four runs (CI,
     // 2026-12-01 23:40, the hypervisor stealing up to 22 % of the machine: the 2,000/s probe
     // had 65 of 3,000 sends over 10 ms late, its thread waiting for a core 34 % of the time).
     // A search that stops short of max by design does so every time.
@@ -251,11 +256,12 @@ fn a_starved_generator_makes_the_search_invalid() {
         ProbeOutcome::Invalid,
         "{why}"
     );
+    // The generator's own fault, in either words: late sends, or (when the hypervisor also
+    // stole a third of the machine, CI 02:50) nothing completed while it lacked its CPU.
+    let reasons = r.verdict.reasons.join(" ");
     assert!(
-        r.verdict
-            .reasons
-            .join(" ")
-            .contains("the load generator started"),
+        reasons.contains("the load generator started")
+            || reasons.contains("the generator did not have its CPU"),
         "{why}"
     );
 }
