@@ -58,7 +58,9 @@ fn scenario(dir: &Path, addr: &str) -> PathBuf {
     // 301 ops/s does not divide by 2 or 3: the remainders must still add up to the plan. What
     // is judged is the merge, not the generator: under a loaded CI (debug build, other tests
     // beside it) one segment's sends ran over 1 ms late often enough to call it invalid (exit 4,
-    // 2026-12-01), so an operation is late only after 10 ms here.
+    // 2026-12-01), so an operation is late only after 50 ms here, and up to 5 % may be (CI,
+    // 2026-12-02 03:20: 13 of 903 sends over 10 ms late with the busiest thread 4 % busy, a
+    // stall of the whole VM that tonight stole up to 40 % of it).
     let text = format!(
         "[scenario]\nname = \"t-segments\"\n[target]\nkind = \"http\"\nurl = \"http://{addr}\"\n\
          [workload]\naccounts = 9_000\nbatch_size = 32\n[http]\ntimeout = \"5s\"\nconnections = 4\n\
@@ -66,7 +68,8 @@ fn scenario(dir: &Path, addr: &str) -> PathBuf {
          headers = {{ content-type = \"application/octet-stream\" }}\nbody = \"binary-batch\"\nexpect_status = [200]\n\
          [[stages]]\nname = \"warmup\"\nduration = \"1s\"\nrate = \"{RATE}/s\"\nwarmup = true\n\
          [[stages]]\nname = \"steady\"\nduration = \"3s\"\nrate = \"{RATE}/s\"\n\
-         [criteria]\nmin_tps = \"5000/s\"\nmax_error_rate = \"0.01%\"\nlate_dispatch = \"10ms\"\n"
+         [criteria]\nmin_tps = \"5000/s\"\nmax_error_rate = \"0.01%\"\nlate_dispatch = \"50ms\"\n\
+         max_late_dispatch = \"5%\"\n"
     );
     let f = dir.join("segments.toml");
     std::fs::write(&f, text).unwrap();
